@@ -13,18 +13,18 @@
 namespace hypersdk {
 
 enum class ErrorClass {
-  transient,     // may succeed if tried again (exec exit 75, busy resource)
-  timeout,       // deadline or stall
-  network,       // connection refused/reset, DNS
-  rate_limited,  // the other side asked us to slow down
-  auth,          // credentials missing, wrong or expired
-  not_found,     // no such job, VM, schedule, file
-  invalid,       // bad input: flags, config, bodies, cron strings
-  conflict,      // state does not allow it (cancel a finished job, stale lease token)
-  unavailable,   // service draining, database locked beyond busy_timeout
-  cancelled,     // cancelled by an operator
-  lease_expired, // worker died or stalled holding the job
-  internal,      // a bug or an unexpected failure of ours
+  transient,      // may succeed if tried again (exec exit 75, busy resource)
+  timeout,        // deadline or stall
+  network,        // connection refused/reset, DNS
+  rate_limited,   // the other side asked us to slow down
+  auth,           // credentials missing, wrong or expired
+  not_found,      // no such job, VM, schedule, file
+  invalid,        // bad input: flags, config, bodies, cron strings
+  conflict,       // state does not allow it (cancel a finished job, stale lease token)
+  unavailable,    // service draining, database locked beyond busy_timeout
+  cancelled,      // cancelled by an operator
+  lease_expired,  // worker died or stalled holding the job
+  internal,       // a bug or an unexpected failure of ours
 };
 
 std::string_view to_string(ErrorClass c);
@@ -54,7 +54,8 @@ class [[nodiscard]] Result {
   // REQUIRES: ok()
   T& value() & { return std::get<0>(v_); }
   const T& value() const& { return std::get<0>(v_); }
-  T&& value() && { return std::get<0>(std::move(v_)); }
+  // By value, so `for (auto& x : f().value())` does not dangle.
+  T value() && { return std::get<0>(std::move(v_)); }
   T* operator->() { return &value(); }
   const T* operator->() const { return &value(); }
   T& operator*() & { return value(); }

@@ -1,0 +1,103 @@
+#include "store/job_row.h"
+
+#include <nlohmann/json.hpp>
+
+namespace hypersdk::store::detail {
+using nlohmann::json;
+
+namespace {
+std::optional<core::TimeMs> opt_int64(const SQLite::Column& c) {
+  if (c.isNull()) return std::nullopt;
+  return c.getInt64();
+}
+
+std::vector<core::ErrorRecord> parse_errors(const std::string& text) {
+  std::vector<core::ErrorRecord> out;
+  auto j = json::parse(text, nullptr, false);
+  if (!j.is_array()) return out;
+  for (const auto& e : j) {
+    core::ErrorRecord r;
+    r.attempt = e.value("attempt", 0);
+    r.at = e.value("at", core::TimeMs{0});
+    r.error.cls = parse_error_class(e.value("class", "internal")).value_or(ErrorClass::internal);
+    r.error.message = e.value("message", "");
+    out.push_back(std::move(r));
+  }
+  return out;
+}
+}  // namespace
+
+std::string retry_policy_to_json(const core::RetryPolicy& p) {
+  json on = json::array();
+  for (auto c : p.retry_on) on.push_back(std::string(to_string(c)));
+  return json{{"backoff", std::string(core::to_string(p.kind))},
+              {"base_ms", p.base.count()},
+              {"cap_ms", p.cap.count()},
+              {"jitter", p.jitter},
+              {"retry_on", on}}
+      .dump();
+}
+
+core::RetryPolicy retry_policy_from_json(const std::string& text, int max_retries) {
+  core::RetryPolicy p;
+  p.max_retries = max_retries;
+  auto j = json::parse(text, nullptr, false);
+  if (!j.is_object()) return p;
+  p.kind = core::parse_backoff_kind(j.value("backoff", "exponential"))
+               .value_or(core::BackoffKind::exponential);
+  p.base = std::chrono::milliseconds(j.value("base_ms", p.base.count()));
+  p.cap = std::chrono::milliseconds(j.value("cap_ms", p.cap.count()));
+  p.jitter = j.value("jitter", true);
+  if (j.contains("retry_on") && j["retry_on"].is_array()) {
+    p.retry_on.clear();
+    for (const auto& c : j["retry_on"])
+      if (c.is_string())
+        if (auto cls = parse_error_class(c.get<std::string>())) p.retry_on.push_back(*cls);
+  }
+  return p;
+}
+
+std::string append_error(const std::string& history, int attempt, core::TimeMs at,
+                         const Error& error) {
+  auto j = json::parse(history, nullptr, false);
+  if (!j.is_array()) j = json::array();
+  j.push_back({{"attempt", attempt},
+               {"at", at},
+               {"class", std::string(to_string(error.cls))},
+               {"message", error.message}});
+  return j.dump();
+}
+
+core::Job read_job(SQLite::Statement& st) {
+  core::Job j;
+  j.id = st.getColumn(0).getInt64();
+  j.spec.type = st.getColumn(1).getString();
+  j.status = core::parse_job_status(st.getColumn(2).getString()).value_or(core::JobStatus::queued);
+  j.spec.priority = st.getColumn(3).getInt();
+  j.spec.payload = st.getColumn(4).getString();
+  j.spec.labels = st.getColumn(5).getString();
+  j.spec.target = st.getColumn(6).getString();
+  j.spec.provider = st.getColumn(7).getString();
+  j.attempt = st.getColumn(8).getInt();
+  j.spec.retry = retry_policy_from_json(st.getColumn(10).getString(), st.getColumn(9).getInt());
+  j.spec.timeout_ms = st.getColumn(11).getInt64();
+  j.run_at = st.getColumn(12).getInt64();
+  j.spec.run_at = j.run_at;
+  j.created_at = st.getColumn(13).getInt64();
+  j.started_at = opt_int64(st.getColumn(14));
+  j.finished_at = opt_int64(st.getColumn(15));
+  j.lease_owner = st.getColumn(16).isNull() ? "" : st.getColumn(16).getString();
+  j.lease_token = st.getColumn(17).getInt64();
+  j.cancel_requested = st.getColumn(18).getInt() != 0;
+  if (!st.getColumn(19).isNull()) {
+    j.last_error =
+        Error{parse_error_class(st.getColumn(19).getString()).value_or(ErrorClass::internal),
+              st.getColumn(20).getString()};
+  }
+  j.errors = parse_errors(st.getColumn(21).getString());
+  j.result = st.getColumn(22).getString();
+  j.spec.idempotency_key = st.getColumn(23).isNull() ? "" : st.getColumn(23).getString();
+  return j;
+}
+
+}  // namespace hypersdk::store::detail

@@ -1,0 +1,333 @@
+// Job reads and operator actions of the SQLite store: get, list, cancel, retry, rescue,
+// release and prune.
+#include "store/job_row.h"
+#include "store/sqlite_store.h"
+
+namespace hypersdk::store {
+using namespace detail;
+
+namespace {
+
+constexpr const char* kJobById = "SELECT " HYPERSDK_JOB_COLUMNS " FROM jobs WHERE id = ?";
+constexpr const char* kJobList =
+    "SELECT " HYPERSDK_JOB_COLUMNS
+    " FROM jobs"
+    " WHERE (?1 IS NULL OR status = ?1) AND (?2 = '' OR type = ?2) AND (?3 IS NULL OR id < ?3)"
+    " ORDER BY id DESC LIMIT ?4";
+constexpr const char* kCountByStatus = "SELECT status, count(*) FROM jobs GROUP BY status";
+constexpr const char* kCancelPending =
+    "UPDATE jobs SET status = 'cancelled', finished_at = ?1, error_class = 'cancelled',"
+    " error_message = 'cancelled by operator' WHERE id = ?2";
+constexpr const char* kRequestCancel = "UPDATE jobs SET cancel_requested = 1 WHERE id = ?";
+constexpr const char* kRequeueFresh =
+    "UPDATE jobs SET status = 'queued', attempt = 0, run_at = ?1, finished_at = NULL,"
+    " started_at = NULL, lease_expiries = 0, cancel_requested = 0, lease_owner = NULL,"
+    " lease_until = NULL WHERE id = ?2";
+constexpr const char* kHasDeadLetter = "SELECT 1 FROM dead_letters WHERE job_id = ?";
+constexpr const char* kDeleteDeadLetter = "DELETE FROM dead_letters WHERE job_id = ?";
+constexpr const char* kCancelRequests =
+    "SELECT id FROM jobs WHERE status = 'running' AND lease_owner = ? AND cancel_requested = 1";
+constexpr const char* kExpired =
+    "SELECT id, lease_expiries, attempt, errors FROM jobs"
+    " WHERE status = 'running' AND lease_until < ?";
+constexpr const char* kHeldBy =
+    "SELECT id, lease_expiries, attempt, errors FROM jobs"
+    " WHERE status = 'running' AND lease_owner = ?";
+constexpr const char* kRequeueExpired =
+    "UPDATE jobs SET status = 'queued', run_at = ?1, lease_owner = NULL, lease_until = NULL,"
+    " lease_expiries = lease_expiries + 1, error_class = 'lease_expired', error_message = ?2,"
+    " errors = ?3 WHERE id = ?4";
+constexpr const char* kFailExpired =
+    "UPDATE jobs SET status = 'failed', finished_at = ?1, lease_owner = NULL, lease_until = NULL,"
+    " lease_expiries = lease_expiries + 1, error_class = 'lease_expired', error_message = ?2,"
+    " errors = ?3 WHERE id = ?4";
+constexpr const char* kDeadLetterExpired =
+    "INSERT OR REPLACE INTO dead_letters (job_id, reason, error_class, error_message, created_at)"
+    " VALUES (?, 'lease_expired', 'lease_expired', ?, ?)";
+constexpr const char* kLeaseOwners =
+    "SELECT DISTINCT lease_owner FROM jobs WHERE status = 'running' AND lease_owner IS NOT NULL";
+constexpr const char* kRelease =
+    "UPDATE jobs SET status = 'queued', attempt = max(attempt - 1, 0), run_at = ?1,"
+    " lease_owner = NULL, lease_until = NULL WHERE status = 'running' AND lease_owner = ?2";
+constexpr const char* kNextRetry = "SELECT min(run_at) FROM jobs WHERE status = 'retrying'";
+constexpr const char* kNextQueued = "SELECT min(run_at) FROM jobs WHERE status = 'queued'";
+constexpr const char* kPruneOld =
+    "DELETE FROM jobs WHERE id IN (SELECT id FROM jobs WHERE finished_at < ?1"
+    " AND id NOT IN (SELECT job_id FROM dead_letters) LIMIT 5000)";
+constexpr const char* kPruneBeyond =
+    "DELETE FROM jobs WHERE id IN (SELECT id FROM jobs WHERE finished_at IS NOT NULL"
+    " AND id NOT IN (SELECT job_id FROM dead_letters) ORDER BY finished_at DESC"
+    " LIMIT 5000 OFFSET ?1)";
+
+Error no_such_job(JobId id) {
+  return make_error(ErrorClass::not_found, "no job " + core::format_job_id(id));
+}
+
+Result<Job> get_in(Connection& c, JobId id) {
+  auto& st = c.stmt(kJobById);
+  st.bind(1, static_cast<std::int64_t>(id));
+  if (!st.executeStep()) return no_such_job(id);
+  return read_job(st);
+}
+
+// Requeues or dead-letters each running job that `select` returns (lease expired or owner
+// dead). REQUIRES: inside a write transaction.
+RescueResult rescue(Connection& c, SQLite::Statement& select, TimeMs now, int max_expiries,
+                    const std::string& why) {
+  struct Row {
+    JobId id;
+    int expiries;
+    int attempt;
+    std::string errors;
+  };
+  std::vector<Row> rows;
+  while (select.executeStep())
+    rows.push_back({select.getColumn(0).getInt64(), select.getColumn(1).getInt(),
+                    select.getColumn(2).getInt(), select.getColumn(3).getString()});
+  RescueResult out;
+  for (const auto& r : rows) {
+    const Error err{ErrorClass::lease_expired, why};
+    const std::string history = append_error(r.errors, r.attempt, now, err);
+    const bool poison = r.expiries + 1 >= max_expiries;
+    auto& st = c.stmt(poison ? kFailExpired : kRequeueExpired);
+    st.bind(1, static_cast<std::int64_t>(now));
+    st.bind(2, why);
+    st.bind(3, history);
+    st.bind(4, static_cast<std::int64_t>(r.id));
+    st.exec();
+    if (poison) {
+      auto& dl = c.stmt(kDeadLetterExpired);
+      dl.bind(1, static_cast<std::int64_t>(r.id));
+      dl.bind(2, why);
+      dl.bind(3, static_cast<std::int64_t>(now));
+      dl.exec();
+      out.dead_lettered.push_back(r.id);
+    } else {
+      out.requeued.push_back(r.id);
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+Result<Job> SqliteStore::job_get(JobId id) {
+  Result<Job> out = no_such_job(id);
+  Status s = db_->read([&](Connection& c) {
+    out = get_in(c, id);
+    return Status::Ok();
+  });
+  if (!s.ok()) return s.error();
+  return out;
+}
+
+Result<std::vector<Job>> SqliteStore::job_list(const JobFilter& f) {
+  if (f.limit < 1 || f.limit > 1000)
+    return make_error(ErrorClass::invalid, "limit must be between 1 and 1000");
+  std::vector<Job> jobs;
+  Status s = db_->read([&](Connection& c) {
+    auto& st = c.stmt(kJobList);
+    if (f.status)
+      st.bind(1, std::string(core::to_string(*f.status)));
+    else
+      st.bind(1);
+    st.bind(2, f.type);
+    if (f.before)
+      st.bind(3, static_cast<std::int64_t>(*f.before));
+    else
+      st.bind(3);
+    st.bind(4, f.limit);
+    while (st.executeStep()) jobs.push_back(read_job(st));
+    return Status::Ok();
+  });
+  if (!s.ok()) return s.error();
+  return jobs;
+}
+
+Result<std::map<std::string, std::int64_t>> SqliteStore::job_count_by_status() {
+  std::map<std::string, std::int64_t> counts;
+  Status s = db_->read([&](Connection& c) {
+    auto& st = c.stmt(kCountByStatus);
+    while (st.executeStep()) counts[st.getColumn(0).getString()] = st.getColumn(1).getInt64();
+    return Status::Ok();
+  });
+  if (!s.ok()) return s.error();
+  return counts;
+}
+
+Result<Job> SqliteStore::job_cancel(JobId id, TimeMs now) {
+  Result<Job> out = no_such_job(id);
+  Status s = db_->write([&](Connection& c) {
+    auto job = get_in(c, id);
+    if (!job) return Status(job.error());
+    if (core::is_terminal(job->status))
+      return Status(make_error(ErrorClass::conflict,
+                               "job " + core::format_job_id(id) + " has already finished (" +
+                                   std::string(core::to_string(job->status)) + ")"));
+    auto& st = c.stmt(job->status == JobStatus::running ? kRequestCancel : kCancelPending);
+    if (job->status == JobStatus::running) {
+      st.bind(1, static_cast<std::int64_t>(id));
+    } else {
+      st.bind(1, static_cast<std::int64_t>(now));
+      st.bind(2, static_cast<std::int64_t>(id));
+    }
+    st.exec();
+    out = get_in(c, id);
+    return Status::Ok();
+  });
+  if (!s.ok()) return s.error();
+  return out;
+}
+
+namespace {
+// Queues a finished job again with a fresh retry budget. REQUIRES: inside a write transaction.
+Status requeue_fresh(Connection& c, JobId id, TimeMs now) {
+  auto& st = c.stmt(kRequeueFresh);
+  st.bind(1, static_cast<std::int64_t>(now));
+  st.bind(2, static_cast<std::int64_t>(id));
+  st.exec();
+  auto& dl = c.stmt(kDeleteDeadLetter);
+  dl.bind(1, static_cast<std::int64_t>(id));
+  dl.exec();
+  return Status::Ok();
+}
+}  // namespace
+
+Result<Job> SqliteStore::job_retry(JobId id, TimeMs now) {
+  Result<Job> out = no_such_job(id);
+  Status s = db_->write([&](Connection& c) {
+    auto job = get_in(c, id);
+    if (!job) return Status(job.error());
+    if (job->status != JobStatus::failed && job->status != JobStatus::cancelled &&
+        job->status != JobStatus::upstream_failed)
+      return Status(
+          make_error(ErrorClass::conflict, "job " + core::format_job_id(id) + " is " +
+                                               std::string(core::to_string(job->status)) +
+                                               "; only failed or cancelled jobs can be retried"));
+    if (Status r = requeue_fresh(c, id, now); !r.ok()) return r;
+    out = get_in(c, id);
+    return Status::Ok();
+  });
+  if (!s.ok()) return s.error();
+  return out;
+}
+
+Result<Job> SqliteStore::dlq_replay(JobId id, TimeMs now) {
+  Result<Job> out = no_such_job(id);
+  Status s = db_->write([&](Connection& c) {
+    auto& q = c.stmt(kHasDeadLetter);
+    q.bind(1, static_cast<std::int64_t>(id));
+    if (!q.executeStep())
+      return Status(
+          make_error(ErrorClass::not_found, "no dead letter for job " + core::format_job_id(id)));
+    if (Status r = requeue_fresh(c, id, now); !r.ok()) return r;
+    out = get_in(c, id);
+    return Status::Ok();
+  });
+  if (!s.ok()) return s.error();
+  return out;
+}
+
+Result<std::vector<JobId>> SqliteStore::job_cancel_requests(const std::string& owner) {
+  std::vector<JobId> ids;
+  Status s = db_->read([&](Connection& c) {
+    auto& st = c.stmt(kCancelRequests);
+    st.bind(1, owner);
+    while (st.executeStep()) ids.push_back(st.getColumn(0).getInt64());
+    return Status::Ok();
+  });
+  if (!s.ok()) return s.error();
+  return ids;
+}
+
+Result<RescueResult> SqliteStore::job_rescue_expired(TimeMs now, int max_expiries) {
+  RescueResult out;
+  Status s = db_->write([&](Connection& c) {
+    auto& sel = c.stmt(kExpired);
+    sel.bind(1, static_cast<std::int64_t>(now));
+    out = rescue(c, sel, now, max_expiries, "lease expired: the worker stopped heartbeating");
+    return Status::Ok();
+  });
+  if (!s.ok()) return s.error();
+  return out;
+}
+
+Result<RescueResult> SqliteStore::job_rescue_owners(const std::vector<std::string>& owners,
+                                                    TimeMs now, int max_expiries) {
+  RescueResult out;
+  Status s = db_->write([&](Connection& c) {
+    for (const auto& owner : owners) {
+      auto& sel = c.stmt(kHeldBy);
+      sel.bind(1, owner);
+      auto r = rescue(c, sel, now, max_expiries, "worker process " + owner + " died");
+      out.requeued.insert(out.requeued.end(), r.requeued.begin(), r.requeued.end());
+      out.dead_lettered.insert(out.dead_lettered.end(), r.dead_lettered.begin(),
+                               r.dead_lettered.end());
+    }
+    return Status::Ok();
+  });
+  if (!s.ok()) return s.error();
+  return out;
+}
+
+Result<std::vector<std::string>> SqliteStore::job_lease_owners() {
+  std::vector<std::string> owners;
+  Status s = db_->read([&](Connection& c) {
+    auto& st = c.stmt(kLeaseOwners);
+    while (st.executeStep()) owners.push_back(st.getColumn(0).getString());
+    return Status::Ok();
+  });
+  if (!s.ok()) return s.error();
+  return owners;
+}
+
+Result<int> SqliteStore::job_release(const std::string& owner, TimeMs now) {
+  int n = 0;
+  Status s = db_->write([&](Connection& c) {
+    auto& st = c.stmt(kRelease);
+    st.bind(1, static_cast<std::int64_t>(now));
+    st.bind(2, owner);
+    n = st.exec();
+    return Status::Ok();
+  });
+  if (!s.ok()) return s.error();
+  return n;
+}
+
+Result<std::optional<TimeMs>> SqliteStore::job_next_due() {
+  std::optional<TimeMs> due;
+  Status s = db_->read([&](Connection& c) {
+    for (const char* sql : {kNextRetry, kNextQueued}) {
+      auto& st = c.stmt(sql);
+      if (st.executeStep() && !st.getColumn(0).isNull()) {
+        TimeMs t = st.getColumn(0).getInt64();
+        if (!due || t < *due) due = t;
+      }
+    }
+    return Status::Ok();
+  });
+  if (!s.ok()) return s.error();
+  return due;
+}
+
+Result<int> SqliteStore::job_prune(TimeMs before, int keep) {
+  int total = 0;
+  // Small batches keep each write transaction short so workers are never starved.
+  for (;;) {
+    int n = 0;
+    Status s = db_->write([&](Connection& c) {
+      auto& old = c.stmt(kPruneOld);
+      old.bind(1, static_cast<std::int64_t>(before));
+      n = old.exec();
+      auto& beyond = c.stmt(kPruneBeyond);
+      beyond.bind(1, keep);
+      n += beyond.exec();
+      return Status::Ok();
+    });
+    if (!s.ok()) return s.error();
+    total += n;
+    if (n == 0) return total;
+  }
+}
+
+}  // namespace hypersdk::store

@@ -1,0 +1,223 @@
+// Job lifecycle operations of the SQLite store: enqueue, claim, heartbeat, complete.
+#include <algorithm>
+
+#include "store/job_row.h"
+#include "store/sqlite_store.h"
+
+namespace hypersdk::store {
+using namespace detail;
+
+namespace {
+
+constexpr const char* kInsertJob =
+    "INSERT INTO jobs (type, status, priority, payload, labels, target, provider, max_retries,"
+    " retry_policy, timeout_ms, run_at, created_at, idempotency_key)"
+    " VALUES (?, 'queued', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+    " RETURNING " HYPERSDK_JOB_COLUMNS;
+constexpr const char* kJobByIdempotencyKey =
+    "SELECT " HYPERSDK_JOB_COLUMNS " FROM jobs WHERE idempotency_key = ?";
+constexpr const char* kPromoteDue =
+    "UPDATE jobs SET status = 'queued' WHERE status = 'retrying' AND run_at <= ?";
+constexpr const char* kClaim =
+    "UPDATE jobs SET status = 'running', lease_owner = ?1, lease_until = ?2,"
+    " lease_token = lease_token + 1, attempt = attempt + 1, started_at = ?3, cancel_requested = 0"
+    " WHERE id IN (SELECT id FROM jobs WHERE status = 'queued' AND run_at <= ?3"
+    "              ORDER BY priority DESC, run_at, id LIMIT ?4)"
+    " RETURNING " HYPERSDK_JOB_COLUMNS;
+constexpr const char* kHeartbeat =
+    "UPDATE jobs SET lease_until = ? WHERE status = 'running' AND lease_owner = ?";
+constexpr const char* kSucceed =
+    "UPDATE jobs SET status = 'succeeded', finished_at = ?1, result = ?2, lease_owner = NULL,"
+    " lease_until = NULL, error_class = NULL, error_message = NULL"
+    " WHERE id = ?3 AND lease_token = ?4 AND status = 'running'"
+    " RETURNING type, coalesce(started_at, ?1)";
+constexpr const char* kRunningForUpdate =
+    "SELECT type, attempt, max_retries, retry_policy, errors, coalesce(started_at, ?1)"
+    " FROM jobs WHERE id = ?2 AND lease_token = ?3 AND status = 'running'";
+constexpr const char* kFinishFailed =
+    "UPDATE jobs SET status = ?1, finished_at = ?2, lease_owner = NULL, lease_until = NULL,"
+    " error_class = ?3, error_message = ?4, errors = ?5 WHERE id = ?6";
+constexpr const char* kScheduleRetry =
+    "UPDATE jobs SET status = 'retrying', run_at = ?1, lease_owner = NULL, lease_until = NULL,"
+    " error_class = ?2, error_message = ?3, errors = ?4 WHERE id = ?5";
+constexpr const char* kInsertDeadLetter =
+    "INSERT OR REPLACE INTO dead_letters (job_id, reason, error_class, error_message, created_at)"
+    " VALUES (?, ?, ?, ?, ?)";
+
+void bind_text_or_null(SQLite::Statement& st, int i, const std::string& s) {
+  if (s.empty())
+    st.bind(i);
+  else
+    st.bind(i, s);
+}
+
+}  // namespace
+
+Result<Job> SqliteStore::job_enqueue(const JobSpec& spec, TimeMs now) {
+  if (Status s = core::validate_spec(spec); !s.ok()) return s.error();
+  Job out;
+  Status s = db_->write([&](Connection& c) {
+    if (!spec.idempotency_key.empty()) {
+      auto& q = c.stmt(kJobByIdempotencyKey);
+      q.bind(1, spec.idempotency_key);
+      if (q.executeStep()) {
+        out = read_job(q);
+        return Status::Ok();
+      }
+    }
+    auto& st = c.stmt(kInsertJob);
+    st.bind(1, spec.type);
+    st.bind(2, spec.priority);
+    st.bind(3, spec.payload);
+    st.bind(4, spec.labels);
+    st.bind(5, spec.target);
+    st.bind(6, spec.provider);
+    st.bind(7, spec.retry.max_retries);
+    st.bind(8, retry_policy_to_json(spec.retry));
+    st.bind(9, static_cast<std::int64_t>(spec.timeout_ms));
+    st.bind(10, static_cast<std::int64_t>(spec.run_at.value_or(now)));
+    st.bind(11, static_cast<std::int64_t>(now));
+    bind_text_or_null(st, 12, spec.idempotency_key);
+    st.executeStep();
+    out = read_job(st);
+    return Status::Ok();
+  });
+  if (!s.ok()) return s.error();
+  return out;
+}
+
+Result<std::vector<Job>> SqliteStore::job_claim(int max, TimeMs now, std::chrono::milliseconds ttl,
+                                                const std::string& owner) {
+  std::vector<Job> jobs;
+  if (max <= 0) return jobs;
+  Status s = db_->write([&](Connection& c) {
+    auto& promote = c.stmt(kPromoteDue);
+    promote.bind(1, static_cast<std::int64_t>(now));
+    promote.exec();
+    auto& st = c.stmt(kClaim);
+    st.bind(1, owner);
+    st.bind(2, static_cast<std::int64_t>(now + ttl.count()));
+    st.bind(3, static_cast<std::int64_t>(now));
+    st.bind(4, max);
+    while (st.executeStep()) jobs.push_back(read_job(st));
+    return Status::Ok();
+  });
+  if (!s.ok()) return s.error();
+  // RETURNING has no defined order; hand jobs out in claim order.
+  std::sort(jobs.begin(), jobs.end(), [](const Job& a, const Job& b) {
+    if (a.spec.priority != b.spec.priority) return a.spec.priority > b.spec.priority;
+    if (a.run_at != b.run_at) return a.run_at < b.run_at;
+    return a.id < b.id;
+  });
+  return jobs;
+}
+
+Status SqliteStore::job_heartbeat(const std::string& owner, TimeMs lease_until) {
+  return db_->write([&](Connection& c) {
+    auto& st = c.stmt(kHeartbeat);
+    st.bind(1, static_cast<std::int64_t>(lease_until));
+    st.bind(2, owner);
+    st.exec();
+    return Status::Ok();
+  });
+}
+
+namespace {
+
+// Applies one failed or cancelled attempt inside the caller's transaction.
+CompletionResult apply_failure(Connection& c, const Completion& done, TimeMs now) {
+  CompletionResult r;
+  r.id = done.id;
+  auto& q = c.stmt(kRunningForUpdate);
+  q.bind(1, static_cast<std::int64_t>(now));
+  q.bind(2, static_cast<std::int64_t>(done.id));
+  q.bind(3, static_cast<std::int64_t>(done.token));
+  if (!q.executeStep()) return r;  // stale token: the lease was lost
+  r.applied = true;
+  r.type = q.getColumn(0).getString();
+  const int attempt = q.getColumn(1).getInt();
+  const auto policy = retry_policy_from_json(q.getColumn(3).getString(), q.getColumn(2).getInt());
+  const std::string history = append_error(q.getColumn(4).getString(), attempt, now, done.error);
+  r.duration_ms = now - q.getColumn(5).getInt64();
+  const std::string cls(to_string(done.error.cls));
+
+  if (done.outcome == Outcome::cancelled || done.error.cls == ErrorClass::cancelled) {
+    auto& st = c.stmt(kFinishFailed);
+    st.bind(1, "cancelled");
+    st.bind(2, static_cast<std::int64_t>(now));
+    st.bind(3, "cancelled");
+    st.bind(4, done.error.message);
+    st.bind(5, history);
+    st.bind(6, static_cast<std::int64_t>(done.id));
+    st.exec();
+    r.status = JobStatus::cancelled;
+    return r;
+  }
+  const auto decision = core::decide_failure(policy, attempt, done.error.cls, done.id);
+  if (decision.retry) {
+    r.status = JobStatus::retrying;
+    r.retry_at = now + decision.delay.count();
+    auto& st = c.stmt(kScheduleRetry);
+    st.bind(1, static_cast<std::int64_t>(*r.retry_at));
+    st.bind(2, cls);
+    st.bind(3, done.error.message);
+    st.bind(4, history);
+    st.bind(5, static_cast<std::int64_t>(done.id));
+    st.exec();
+    return r;
+  }
+  r.status = JobStatus::failed;
+  r.retries_exhausted = decision.retries_exhausted;
+  auto& st = c.stmt(kFinishFailed);
+  st.bind(1, "failed");
+  st.bind(2, static_cast<std::int64_t>(now));
+  st.bind(3, cls);
+  st.bind(4, done.error.message);
+  st.bind(5, history);
+  st.bind(6, static_cast<std::int64_t>(done.id));
+  st.exec();
+  auto& dl = c.stmt(kInsertDeadLetter);
+  dl.bind(1, static_cast<std::int64_t>(done.id));
+  dl.bind(2, decision.retries_exhausted ? "retries_exhausted" : "not_retryable");
+  dl.bind(3, cls);
+  dl.bind(4, done.error.message);
+  dl.bind(5, static_cast<std::int64_t>(now));
+  dl.exec();
+  return r;
+}
+
+}  // namespace
+
+Result<std::vector<CompletionResult>> SqliteStore::job_complete(
+    const std::vector<Completion>& batch, TimeMs now) {
+  std::vector<CompletionResult> results;
+  results.reserve(batch.size());
+  Status s = db_->write([&](Connection& c) {
+    results.clear();
+    for (const auto& done : batch) {
+      if (done.outcome != Outcome::succeeded) {
+        results.push_back(apply_failure(c, done, now));
+        continue;
+      }
+      CompletionResult r;
+      r.id = done.id;
+      auto& st = c.stmt(kSucceed);
+      st.bind(1, static_cast<std::int64_t>(now));
+      st.bind(2, done.result);
+      st.bind(3, static_cast<std::int64_t>(done.id));
+      st.bind(4, static_cast<std::int64_t>(done.token));
+      if (st.executeStep()) {
+        r.applied = true;
+        r.status = JobStatus::succeeded;
+        r.type = st.getColumn(0).getString();
+        r.duration_ms = now - st.getColumn(1).getInt64();
+      }
+      results.push_back(std::move(r));
+    }
+    return Status::Ok();
+  });
+  if (!s.ok()) return s.error();
+  return results;
+}
+
+}  // namespace hypersdk::store

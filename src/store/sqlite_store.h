@@ -1,0 +1,51 @@
+// The SQLite implementation of the store port (store.h) over one WAL database.
+// Thread safety: as Database: every method may be called from any thread.
+#pragma once
+
+#include <memory>
+
+#include "store/database.h"
+#include "store/store.h"
+
+namespace hypersdk::store {
+
+class SqliteStore final : public Store {
+ public:
+  explicit SqliteStore(std::shared_ptr<Database> db) : db_(std::move(db)) {}
+  Database& database() { return *db_; }
+
+  Result<Job> job_enqueue(const JobSpec& spec, TimeMs now) override;
+  Result<std::vector<Job>> job_claim(int max, TimeMs now, std::chrono::milliseconds ttl,
+                                     const std::string& owner) override;
+  Status job_heartbeat(const std::string& owner, TimeMs lease_until) override;
+  Result<std::vector<CompletionResult>> job_complete(const std::vector<Completion>& batch,
+                                                     TimeMs now) override;
+  Result<Job> job_get(JobId id) override;
+  Result<std::vector<Job>> job_list(const JobFilter& filter) override;
+  Result<std::map<std::string, std::int64_t>> job_count_by_status() override;
+  Result<Job> job_cancel(JobId id, TimeMs now) override;
+  Result<Job> job_retry(JobId id, TimeMs now) override;
+  Result<std::vector<JobId>> job_cancel_requests(const std::string& owner) override;
+  Result<RescueResult> job_rescue_expired(TimeMs now, int max_expiries) override;
+  Result<RescueResult> job_rescue_owners(const std::vector<std::string>& owners, TimeMs now,
+                                         int max_expiries) override;
+  Result<std::vector<std::string>> job_lease_owners() override;
+  Result<int> job_release(const std::string& owner, TimeMs now) override;
+  Result<std::optional<TimeMs>> job_next_due() override;
+  Result<int> job_prune(TimeMs before, int keep) override;
+
+  Status job_log_append(const std::vector<LogLine>& lines) override;
+  Result<std::vector<LogLine>> job_log_read(JobId id, std::int64_t after_seq, int limit) override;
+
+  Result<std::vector<DeadLetter>> dlq_list(int limit) override;
+  Result<DeadLetter> dlq_get(JobId id) override;
+  Result<Job> dlq_replay(JobId id, TimeMs now) override;
+  Result<int> dlq_purge(std::optional<JobId> id) override;
+
+  std::int64_t data_version() override { return db_->data_version(); }
+
+ private:
+  std::shared_ptr<Database> db_;
+};
+
+}  // namespace hypersdk::store

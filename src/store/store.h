@@ -1,0 +1,128 @@
+// The store port: every durable operation of hypersdk, in domain terms. The SQLite store is
+// the only implementation today; the signatures are shaped so that a PostgreSQL store
+// (SKIP LOCKED claims, NOTIFY wake-ups) can pass the same conformance tests later.
+// Each method is one transaction.
+//
+// Thread safety: implementations are safe to call from any thread.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/error.h"
+#include "core/job.h"
+
+namespace hypersdk::store {
+
+using core::Job;
+using core::JobId;
+using core::JobSpec;
+using core::JobStatus;
+using core::TimeMs;
+
+struct JobFilter {
+  std::optional<JobStatus> status;
+  std::string type;             // empty = any
+  int limit = 50;               // 1..1000
+  std::optional<JobId> before;  // cursor: only ids below this one (newest first)
+};
+
+enum class Outcome { succeeded, failed, cancelled };
+
+// A worker's report on one attempt. The lease token fences out stale workers.
+struct Completion {
+  JobId id = 0;
+  std::int64_t token = 0;
+  Outcome outcome = Outcome::succeeded;
+  Error error;         // when failed or cancelled
+  std::string result;  // JSON text, when succeeded
+};
+
+struct CompletionResult {
+  JobId id = 0;
+  bool applied = false;  // false: the token was stale (the lease was lost); nothing changed
+  JobStatus status = JobStatus::queued;
+  bool retries_exhausted = false;
+  std::optional<TimeMs> retry_at;
+  std::string type;
+  std::int64_t duration_ms = 0;
+};
+
+struct LogLine {
+  std::int64_t seq = 0;  // assigned by the store
+  JobId job_id = 0;
+  TimeMs ts = 0;
+  std::string stream;  // "stdout", "stderr", "system"
+  std::string line;
+};
+
+struct DeadLetter {
+  Job job;
+  std::string reason;  // "retries_exhausted", "not_retryable", "lease_expired"
+  TimeMs created_at = 0;
+};
+
+struct RescueResult {
+  std::vector<JobId> requeued;
+  std::vector<JobId> dead_lettered;
+};
+
+class Store {
+ public:
+  virtual ~Store() = default;
+
+  // Inserts a queued job. With an idempotency key already used, returns the existing job.
+  virtual Result<Job> job_enqueue(const JobSpec& spec, TimeMs now) = 0;
+  // Moves due retrying jobs to queued, then leases up to `max` queued jobs in priority order:
+  // status=running, lease_owner=owner, lease_until=now+ttl, a new lease token, attempt+1.
+  virtual Result<std::vector<Job>> job_claim(int max, TimeMs now, std::chrono::milliseconds ttl,
+                                             const std::string& owner) = 0;
+  // Extends the leases of all of owner's running jobs.
+  virtual Status job_heartbeat(const std::string& owner, TimeMs lease_until) = 0;
+  // Applies a batch of attempt outcomes; a failure is retried per the job's policy or
+  // dead-lettered in the same transaction.
+  virtual Result<std::vector<CompletionResult>> job_complete(const std::vector<Completion>& batch,
+                                                             TimeMs now) = 0;
+  virtual Result<Job> job_get(JobId id) = 0;
+  virtual Result<std::vector<Job>> job_list(const JobFilter& filter) = 0;
+  virtual Result<std::map<std::string, std::int64_t>> job_count_by_status() = 0;
+  // Not yet running: cancelled now. Running: cancel_requested is set for its worker.
+  virtual Result<Job> job_cancel(JobId id, TimeMs now) = 0;
+  // A failed or cancelled job is queued again with a fresh retry budget (its history kept).
+  virtual Result<Job> job_retry(JobId id, TimeMs now) = 0;
+  // Running jobs of `owner` whose cancellation was requested.
+  virtual Result<std::vector<JobId>> job_cancel_requests(const std::string& owner) = 0;
+  // Requeues running jobs whose lease expired (counting an attempt and an expiry); after
+  // `max_expiries` expiries the job is dead-lettered with reason lease_expired.
+  virtual Result<RescueResult> job_rescue_expired(TimeMs now, int max_expiries) = 0;
+  // The same for every running job held by one of `owners` (known dead), whatever its lease.
+  virtual Result<RescueResult> job_rescue_owners(const std::vector<std::string>& owners, TimeMs now,
+                                                 int max_expiries) = 0;
+  virtual Result<std::vector<std::string>> job_lease_owners() = 0;
+  // Hands `owner`'s running jobs back to the queue without counting the attempt (shutdown).
+  virtual Result<int> job_release(const std::string& owner, TimeMs now) = 0;
+  // Earliest run_at among jobs that are queued or retrying, if any.
+  virtual Result<std::optional<TimeMs>> job_next_due() = 0;
+  // Deletes finished jobs older than `before`, and beyond the newest `keep` finished ones.
+  virtual Result<int> job_prune(TimeMs before, int keep) = 0;
+
+  virtual Status job_log_append(const std::vector<LogLine>& lines) = 0;
+  virtual Result<std::vector<LogLine>> job_log_read(JobId id, std::int64_t after_seq,
+                                                    int limit) = 0;
+
+  virtual Result<std::vector<DeadLetter>> dlq_list(int limit) = 0;
+  virtual Result<DeadLetter> dlq_get(JobId id) = 0;
+  // Queues the dead-lettered job again with a fresh retry budget and removes its letter.
+  virtual Result<Job> dlq_replay(JobId id, TimeMs now) = 0;
+  // Removes one letter (id) or all; the jobs stay, failed.
+  virtual Result<int> dlq_purge(std::optional<JobId> id) = 0;
+
+  // Changes whenever any connection of any process commits; cheap to poll for wake-ups.
+  virtual std::int64_t data_version() = 0;
+};
+
+}  // namespace hypersdk::store

@@ -1,0 +1,238 @@
+// Conformance tests for the store port, run against the SQLite store.
+#include <doctest/doctest.h>
+
+#include <set>
+
+#include "test_support.h"
+
+using namespace hypersdk;
+using namespace hypersdk::store;
+using std::chrono::milliseconds;
+
+namespace {
+JobSpec spec(const std::string& type = "noop", int priority = 0) {
+  JobSpec s;
+  s.type = type;
+  s.priority = priority;
+  s.retry.base = milliseconds(1000);
+  return s;
+}
+}  // namespace
+
+TEST_CASE("enqueued job can be read back queued") {
+  test::StoreFixture f;
+  auto job = f.store->job_enqueue(spec(), 1000);
+  REQUIRE(job.ok());
+  CHECK(job->status == JobStatus::queued);
+  auto got = f.store->job_get(job->id);
+  REQUIRE(got.ok());
+  CHECK(got->spec.type == "noop");
+  CHECK(got->created_at == 1000);
+  CHECK(got->spec.retry.max_retries == 3);
+}
+
+TEST_CASE("invalid spec is rejected and nothing is written") {
+  test::StoreFixture f;
+  auto s = spec("Bad Type");
+  auto r = f.store->job_enqueue(s, 1);
+  REQUIRE_FALSE(r.ok());
+  CHECK(r.error().cls == ErrorClass::invalid);
+  CHECK(f.store->job_list({}).value().empty());
+}
+
+TEST_CASE("idempotency key returns the first job") {
+  test::StoreFixture f;
+  auto s = spec();
+  s.idempotency_key = "k1";
+  auto a = f.store->job_enqueue(s, 1);
+  auto b = f.store->job_enqueue(s, 2);
+  REQUIRE(a.ok());
+  REQUIRE(b.ok());
+  CHECK(a->id == b->id);
+}
+
+TEST_CASE("claim takes higher priority first, then older, and never twice") {
+  test::StoreFixture f;
+  auto low = f.store->job_enqueue(spec("noop", 0), 1).value();
+  auto high = f.store->job_enqueue(spec("noop", 5), 2).value();
+  auto low2 = f.store->job_enqueue(spec("noop", 0), 3).value();
+  auto claimed = f.store->job_claim(2, 10, milliseconds(1000), "w1");
+  REQUIRE(claimed.ok());
+  REQUIRE(claimed->size() == 2);
+  CHECK((*claimed)[0].id == high.id);
+  CHECK((*claimed)[1].id == low.id);
+  CHECK((*claimed)[0].status == JobStatus::running);
+  CHECK((*claimed)[0].attempt == 1);
+  auto rest = f.store->job_claim(10, 10, milliseconds(1000), "w2").value();
+  REQUIRE(rest.size() == 1);
+  CHECK(rest[0].id == low2.id);
+  CHECK(f.store->job_claim(10, 10, milliseconds(1000), "w3").value().empty());
+}
+
+TEST_CASE("a stale lease token cannot complete a job") {
+  test::StoreFixture f;
+  f.store->job_enqueue(spec(), 1).value();
+  auto c = f.store->job_claim(1, 10, milliseconds(100), "w1").value().at(0);
+  // Lease expires, the reaper requeues it and another worker claims it.
+  auto rescued = f.store->job_rescue_expired(200, 3).value();
+  CHECK(rescued.requeued.size() == 1);
+  auto c2 = f.store->job_claim(1, 300, milliseconds(100), "w2").value().at(0);
+  CHECK(c2.lease_token > c.lease_token);
+  auto stale = f.store->job_complete({{c.id, c.lease_token, Outcome::succeeded, {}, "{}"}}, 310);
+  CHECK_FALSE(stale.value().at(0).applied);
+  auto fresh = f.store->job_complete({{c2.id, c2.lease_token, Outcome::succeeded, {}, "{}"}}, 320);
+  CHECK(fresh.value().at(0).applied);
+  CHECK(f.store->job_get(c.id)->status == JobStatus::succeeded);
+}
+
+TEST_CASE("transient failure retries with backoff, then dead-letters with history") {
+  test::StoreFixture f;
+  auto job = f.store->job_enqueue(spec("exec"), 0).value();
+  TimeMs now = 0;
+  std::vector<TimeMs> delays;
+  for (int attempt = 1; attempt <= 4; ++attempt) {
+    auto due = f.store->job_next_due().value();
+    REQUIRE(due.has_value());
+    now = std::max(now, *due);
+    auto c = f.store->job_claim(1, now, milliseconds(1000), "w").value();
+    REQUIRE(c.size() == 1);
+    CHECK(c[0].attempt == attempt);
+    auto r = f.store
+                 ->job_complete({{job.id,
+                                  c[0].lease_token,
+                                  Outcome::failed,
+                                  {ErrorClass::transient, "exit status 75"},
+                                  ""}},
+                                now)
+                 .value()
+                 .at(0);
+    if (attempt < 4) {
+      CHECK(r.status == JobStatus::retrying);
+      delays.push_back(*r.retry_at - now);
+    } else {
+      CHECK(r.status == JobStatus::failed);
+      CHECK(r.retries_exhausted);
+    }
+  }
+  // Exponential with equal jitter: retry n waits within [d/2, d], d = 1s * 2^(n-1).
+  REQUIRE(delays.size() == 3);
+  for (int i = 0; i < 3; ++i) {
+    const TimeMs d = 1000 << i;
+    CHECK(delays[i] >= d / 2);
+    CHECK(delays[i] <= d);
+  }
+  auto letters = f.store->dlq_list(10).value();
+  REQUIRE(letters.size() == 1);
+  CHECK(letters[0].reason == "retries_exhausted");
+  CHECK(letters[0].job.errors.size() == 4);
+  CHECK(f.store->job_list({.status = JobStatus::failed}).value().size() == 1);
+
+  auto replayed = f.store->dlq_replay(job.id, now + 1).value();
+  CHECK(replayed.status == JobStatus::queued);
+  CHECK(replayed.attempt == 0);
+  CHECK(f.store->dlq_list(10).value().empty());
+}
+
+TEST_CASE("a non-retryable error dead-letters at once") {
+  test::StoreFixture f;
+  auto job = f.store->job_enqueue(spec(), 0).value();
+  auto c = f.store->job_claim(1, 0, milliseconds(1000), "w").value().at(0);
+  auto r =
+      f.store
+          ->job_complete(
+              {{job.id, c.lease_token, Outcome::failed, {ErrorClass::invalid, "bad payload"}, ""}},
+              1)
+          .value()
+          .at(0);
+  CHECK(r.status == JobStatus::failed);
+  CHECK_FALSE(r.retries_exhausted);
+  CHECK(f.store->dlq_get(job.id).value().reason == "not_retryable");
+}
+
+TEST_CASE("cancel: pending at once, running by request, finished is a conflict") {
+  test::StoreFixture f;
+  auto a = f.store->job_enqueue(spec(), 0).value();
+  auto b = f.store->job_enqueue(spec(), 0).value();
+  auto claimed = f.store->job_claim(1, 0, milliseconds(1000), "w").value().at(0);
+  auto other = claimed.id == a.id ? b : a;
+  CHECK(f.store->job_cancel(other.id, 1)->status == JobStatus::cancelled);
+  auto running = f.store->job_cancel(claimed.id, 1).value();
+  CHECK(running.status == JobStatus::running);
+  CHECK(running.cancel_requested);
+  CHECK(f.store->job_cancel_requests("w").value() == std::vector<JobId>{claimed.id});
+  auto again = f.store->job_cancel(other.id, 2);
+  REQUIRE_FALSE(again.ok());
+  CHECK(again.error().cls == ErrorClass::conflict);
+  CHECK(f.store->job_cancel(999, 1).error().cls == ErrorClass::not_found);
+}
+
+TEST_CASE("lease expiring too often dead-letters the job as a poison pill") {
+  test::StoreFixture f;
+  auto job = f.store->job_enqueue(spec(), 0).value();
+  TimeMs now = 0;
+  for (int i = 0; i < 3; ++i) {
+    REQUIRE(f.store->job_claim(1, now, milliseconds(10), "w").value().size() == 1);
+    now += 100;
+    f.store->job_rescue_expired(now, 3).value();
+  }
+  auto got = f.store->job_get(job.id).value();
+  CHECK(got.status == JobStatus::failed);
+  CHECK(f.store->dlq_get(job.id).value().reason == "lease_expired");
+}
+
+TEST_CASE("rescue of a dead owner and release on shutdown") {
+  test::StoreFixture f;
+  for (int i = 0; i < 3; ++i) f.store->job_enqueue(spec(), 0).value();
+  f.store->job_claim(2, 0, milliseconds(60000), "dead").value();
+  f.store->job_claim(1, 0, milliseconds(60000), "alive").value();
+  auto owners = f.store->job_lease_owners().value();
+  CHECK(std::set<std::string>(owners.begin(), owners.end()) ==
+        std::set<std::string>{"dead", "alive"});
+  CHECK(f.store->job_rescue_owners({"dead"}, 5, 3)->requeued.size() == 2);
+  CHECK(f.store->job_release("alive", 6).value() == 1);
+  auto counts = f.store->job_count_by_status().value();
+  CHECK(counts["queued"] == 3);
+  auto again = f.store->job_claim(3, 7, milliseconds(1000), "x").value();
+  // Released jobs keep their attempt count; rescued ones count the lost attempt.
+  int attempts = 0;
+  for (auto& j : again) attempts += j.attempt;
+  CHECK(attempts == 2 * 2 + 1);
+}
+
+TEST_CASE("logs append and read after a sequence number") {
+  test::StoreFixture f;
+  auto job = f.store->job_enqueue(spec(), 0).value();
+  REQUIRE(
+      f.store->job_log_append({{0, job.id, 1, "stdout", "one"}, {0, job.id, 2, "stderr", "two"}})
+          .ok());
+  auto all = f.store->job_log_read(job.id, 0, 100).value();
+  REQUIRE(all.size() == 2);
+  auto after = f.store->job_log_read(job.id, all[0].seq, 100).value();
+  REQUIRE(after.size() == 1);
+  CHECK(after[0].line == "two");
+  CHECK(f.store->job_log_read(12345, 0, 10).error().cls == ErrorClass::not_found);
+}
+
+TEST_CASE("list pages newest first with a cursor") {
+  test::StoreFixture f;
+  for (int i = 0; i < 5; ++i) f.store->job_enqueue(spec(i % 2 ? "exec" : "noop"), i).value();
+  auto page1 = f.store->job_list({.limit = 2}).value();
+  REQUIRE(page1.size() == 2);
+  CHECK(page1[0].id > page1[1].id);
+  auto page2 = f.store->job_list({.limit = 2, .before = page1[1].id}).value();
+  CHECK(page2[0].id < page1[1].id);
+  CHECK(f.store->job_list({.type = "exec"}).value().size() == 2);
+}
+
+TEST_CASE("prune removes old finished jobs but keeps dead letters") {
+  test::StoreFixture f;
+  auto ok = f.store->job_enqueue(spec(), 0).value();
+  auto bad = f.store->job_enqueue(spec(), 0).value();
+  for (auto& c : f.store->job_claim(2, 0, milliseconds(1000), "w").value()) {
+    Outcome o = c.id == ok.id ? Outcome::succeeded : Outcome::failed;
+    f.store->job_complete({{c.id, c.lease_token, o, {ErrorClass::invalid, "x"}, "{}"}}, 10).value();
+  }
+  CHECK(f.store->job_prune(100, 1000).value() == 1);
+  CHECK_FALSE(f.store->job_get(ok.id).ok());
+  CHECK(f.store->job_get(bad.id).ok());
+}
