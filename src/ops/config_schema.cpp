@@ -1,0 +1,571 @@
+// Most of this file is the key table, one designated-initializer row per key; the rest is
+// the conversion and checking of values that the table refers to.
+#include "ops/config_schema.h"
+
+#include <algorithm>
+#include <cctype>
+#include <charconv>
+#include <set>
+
+namespace hypersdk::ops {
+namespace {
+
+using namespace std::chrono_literals;
+
+std::string describe(const YAML::Node& n) {
+  switch (n.Type()) {
+    case YAML::NodeType::Scalar:
+      return "'" + n.Scalar() + "'";
+    case YAML::NodeType::Sequence:
+      return "a list";
+    case YAML::NodeType::Map:
+      return "a mapping";
+    default:
+      return "nothing";
+  }
+}
+
+std::string lower(std::string_view s) {
+  std::string out(s);
+  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return out;
+}
+
+std::string join(const std::vector<std::string_view>& items) {
+  std::string out;
+  for (const auto& item : items) out += (out.empty() ? "" : ", ") + std::string(item);
+  return out;
+}
+
+std::optional<std::int64_t> parse_int(std::string_view s) {
+  std::int64_t v = 0;
+  auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+  if (ec != std::errc() || end != s.data() + s.size() || s.empty()) return std::nullopt;
+  return v;
+}
+
+void problem(std::vector<ValueProblem>& out, const YAML::Node& at, std::string_view key,
+             const std::string& msg) {
+  out.push_back({at.Mark(), std::string(key) + ": " + msg});
+}
+
+// ---- Checks of individual keys (see the table below) --------------------------------------
+
+void check_listen(std::string_view key, const YAML::Node& v, std::vector<ValueProblem>& out) {
+  const std::string& s = v.Scalar();
+  auto colon = s.rfind(':');
+  auto port = colon == std::string::npos ? std::nullopt : parse_int(s.substr(colon + 1));
+  if (colon == 0 || !port || *port < 1 || *port > 65535)
+    problem(out, v, key, "expected HOST:PORT such as 127.0.0.1:8080, got '" + s + "'");
+}
+
+void check_error_classes(std::string_view key, const YAML::Node& v,
+                         std::vector<ValueProblem>& out) {
+  for (const auto& item : v)
+    if (!parse_error_class(item.Scalar()))
+      problem(out, item, key, "unknown error class '" + item.Scalar() + "'");
+}
+
+void check_tokens(std::string_view key, const YAML::Node& v, std::vector<ValueProblem>& out) {
+  if (v.IsNull()) return;
+  if (!v.IsSequence()) return problem(out, v, key, "expected a list of {name, token, role}");
+  std::set<std::string> names;
+  for (const auto& t : v) {
+    if (!t.IsMap()) {
+      problem(out, t, key, "expected {name, token, role}, got " + describe(t));
+      continue;
+    }
+    for (const auto& field : t) {
+      const std::string f = field.first.Scalar();
+      if (f != "name" && f != "token" && f != "role")
+        problem(out, field.first, key, "unknown field '" + f + "' (expected name, token, role)");
+    }
+    for (const char* f : {"name", "token", "role"})
+      if (!t[f] || !t[f].IsScalar() || t[f].Scalar().empty())
+        problem(out, t, key, std::string("each token needs a non-empty '") + f + "'");
+    if (t["name"] && t["name"].IsScalar() && !names.insert(t["name"].Scalar()).second)
+      problem(out, t["name"], key, "duplicate token name '" + t["name"].Scalar() + "'");
+    const YAML::Node role = t["role"];
+    if (role && role.IsScalar() && role.Scalar() != "read" && role.Scalar() != "operate" &&
+        role.Scalar() != "admin")
+      problem(out, role, key,
+              "role: expected one of read, operate, admin, got '" + role.Scalar() + "'");
+  }
+}
+
+void check_exit_codes(std::string_view key, const YAML::Node& v, std::vector<ValueProblem>& out) {
+  if (v.IsNull()) return;
+  if (!v.IsMap()) return problem(out, v, key, "expected a mapping of exit code to error class");
+  for (const auto& pair : v) {
+    auto code = parse_int(pair.first.Scalar());
+    if (!code || *code < 1 || *code > 255)
+      problem(out, pair.first, key,
+              "exit code must be 1..255 (0 is always success), got " + describe(pair.first));
+    if (!pair.second.IsScalar() || !parse_error_class(pair.second.Scalar()))
+      problem(out, pair.second, key, "unknown error class " + describe(pair.second));
+  }
+}
+
+bool valid_date(const std::string& s) {
+  if (s.size() != 10 || s[4] != '-' || s[7] != '-') return false;
+  auto y = parse_int(s.substr(0, 4)), m = parse_int(s.substr(5, 2)), d = parse_int(s.substr(8));
+  if (!y || !m || !d || *m < 1 || *m > 12 || *d < 1) return false;
+  std::chrono::year_month_day ymd{std::chrono::year(static_cast<int>(*y)),
+                                  std::chrono::month(static_cast<unsigned>(*m)),
+                                  std::chrono::day(static_cast<unsigned>(*d))};
+  return ymd.ok();
+}
+
+void check_holidays(std::string_view key, const YAML::Node& v, std::vector<ValueProblem>& out) {
+  if (v.IsNull()) return;
+  if (!v.IsMap())
+    return problem(out, v, key, "expected a mapping of calendar name to {dates, ics}");
+  for (const auto& cal : v) {
+    const std::string where = std::string(key) + "." + cal.first.Scalar();
+    const YAML::Node& body = cal.second;
+    if (!body.IsMap()) {
+      problem(out, body, where, "expected {dates: [YYYY-MM-DD, ...], ics: PATH}");
+      continue;
+    }
+    for (const auto& field : body) {
+      const std::string f = field.first.Scalar();
+      if (f == "dates" && field.second.IsSequence()) {
+        for (const auto& d : field.second)
+          if (!d.IsScalar() || !valid_date(d.Scalar()))
+            problem(out, d, where, "expected a date YYYY-MM-DD, got " + describe(d));
+      } else if (f == "dates") {
+        problem(out, field.second, where, "dates: expected a list of YYYY-MM-DD");
+      } else if (f == "ics") {
+        if (!field.second.IsScalar()) problem(out, field.second, where, "ics: expected a path");
+      } else {
+        problem(out, field.first, where, "unknown field '" + f + "' (expected dates, ics)");
+      }
+    }
+  }
+}
+
+// ---- The table -----------------------------------------------------------------------------
+
+constexpr std::int64_t kSecond = 1000;
+
+const std::vector<KeySpec>& schema_table() {
+  using T = KeyType;
+  static const std::vector<KeySpec> table = {
+      // Database
+      {.name = "db.path",
+       .type = T::string,
+       .default_value = "",
+       .help = "SQLite file; empty = /var/lib/hypersdk (root, service) or the XDG data dir"},
+      {.name = "db.synchronous",
+       .type = T::enumeration,
+       .default_value = "FULL",
+       .help = "FULL: an acknowledged enqueue survives power loss; NORMAL: faster",
+       .allowed = {"FULL", "NORMAL"}},
+      {.name = "db.busy_timeout",
+       .type = T::duration,
+       .default_value = "5s",
+       .help = "how long a connection waits for a lock"},
+      {.name = "db.backup_before_migrate",
+       .type = T::boolean,
+       .default_value = "true",
+       .help = "copy the database before applying schema migrations"},
+      {.name = "db.checkpoint_interval",
+       .type = T::duration,
+       .default_value = "30s",
+       .help = "WAL checkpoint period of the daemon (0 = SQLite's automatic checkpoints)"},
+      {.name = "db.journal_size_limit",
+       .type = T::integer,
+       .default_value = "67108864",
+       .help = "bytes the WAL file is truncated to after a checkpoint"},
+      // HTTP API
+      {.name = "api.listen",
+       .type = T::string,
+       .default_value = "127.0.0.1:8080",
+       .help = "HOST:PORT of the HTTP API",
+       .check = check_listen},
+      {.name = "api.tokens",
+       .type = T::map,
+       .default_value = "[]",
+       .help = "bearer tokens: list of {name, token, role: read|operate|admin}",
+       .secret = true,
+       .secret_field = "token",
+       .check = check_tokens},
+      {.name = "api.rate_limit.requests_per_second",
+       .type = T::integer,
+       .default_value = "50",
+       .help = "sustained requests per second per client",
+       .min = 1},
+      {.name = "api.rate_limit.burst",
+       .type = T::integer,
+       .default_value = "100",
+       .help = "requests a client may make at once before the rate applies",
+       .min = 1},
+      {.name = "api.tls.cert",
+       .type = T::string,
+       .default_value = "",
+       .help = "PEM certificate file; set with api.tls.key to serve HTTPS"},
+      {.name = "api.tls.key",
+       .type = T::string,
+       .default_value = "",
+       .help = "PEM private key file"},
+      {.name = "api.allow_remote_without_token",
+       .type = T::boolean,
+       .default_value = "false",
+       .help = "allow a non-loopback listen address with no api.tokens"},
+      // Workers
+      {.name = "workers.count",
+       .type = T::integer,
+       .default_value = "4",
+       .help = "worker threads of serve",
+       .min = 1,
+       .max = 1024},
+      {.name = "workers.lease_ttl",
+       .type = T::duration,
+       .default_value = "30s",
+       .help = "lease of a claimed job; renewed by heartbeats, reaped when it lapses",
+       .min = kSecond},
+      {.name = "workers.shutdown_grace",
+       .type = T::duration,
+       .default_value = "30s",
+       .help = "how long running jobs may finish on SIGTERM before leases are handed back"},
+      {.name = "workers.claim_batch",
+       .type = T::integer,
+       .default_value = "64",
+       .help = "most jobs claimed in one transaction",
+       .min = 1},
+      // Jobs
+      {.name = "jobs.exec.enabled",
+       .type = T::boolean,
+       .default_value = "false",
+       .help = "allow the exec job type (runs commands as the daemon's user)"},
+      {.name = "jobs.exec.allow_shell",
+       .type = T::boolean,
+       .default_value = "false",
+       .help = "allow exec jobs to ask for /bin/sh -c"},
+      {.name = "jobs.exec.kill_grace",
+       .type = T::duration,
+       .default_value = "10s",
+       .help = "time between SIGTERM and SIGKILL when an exec job is cancelled or times out"},
+      {.name = "jobs.exec.exit_codes",
+       .type = T::map,
+       .default_value = "{75: transient}",
+       .help = "exit code -> error class; unlisted non-zero codes are internal",
+       .check = check_exit_codes},
+      {.name = "jobs.default_timeout",
+       .type = T::duration,
+       .default_value = "0",
+       .help = "timeout of jobs that set none (0 = none)"},
+      // Retries
+      {.name = "retry.max_retries",
+       .type = T::integer,
+       .default_value = "3",
+       .help = "retries after the first attempt before a job is dead-lettered"},
+      {.name = "retry.backoff",
+       .type = T::enumeration,
+       .default_value = "exponential",
+       .help = "delay growth between retries (always with jitter)",
+       .allowed = {"exponential", "fixed", "linear"}},
+      {.name = "retry.base",
+       .type = T::duration,
+       .default_value = "10s",
+       .help = "first retry delay"},
+      {.name = "retry.cap",
+       .type = T::duration,
+       .default_value = "1h",
+       .help = "longest retry delay"},
+      {.name = "retry.retry_on",
+       .type = T::string_list,
+       .default_value = "[transient, timeout, network, rate_limited, unavailable, lease_expired]",
+       .help = "error classes that are retried; others fail at once",
+       .check = check_error_classes},
+      // Queue
+      {.name = "queue.max_lease_expiries",
+       .type = T::integer,
+       .default_value = "3",
+       .help = "lease expiries (crashed or stalled workers) before a job is dead-lettered",
+       .min = 1},
+      // Logging
+      {.name = "log.level",
+       .type = T::enumeration,
+       .default_value = "info",
+       .help = "lowest level logged",
+       .allowed = {"debug", "info", "warn", "error"}},
+      {.name = "log.format",
+       .type = T::enumeration,
+       .default_value = "auto",
+       .help = "auto = text on a TTY, JSON lines otherwise",
+       .allowed = {"auto", "json", "text"}},
+      {.name = "log.file",
+       .type = T::string,
+       .default_value = "",
+       .help = "log file (reopened on SIGUSR1); empty = stderr"},
+      // Retention
+      {.name = "retention.finished_jobs",
+       .type = T::duration,
+       .default_value = "30d",
+       .help = "finished jobs older than this are pruned (0 = keep)"},
+      {.name = "retention.max_finished_jobs",
+       .type = T::integer,
+       .default_value = "100000",
+       .help = "most finished jobs kept, oldest pruned first (0 = no limit)"},
+      // Scheduler
+      {.name = "scheduler.enabled",
+       .type = T::boolean,
+       .default_value = "true",
+       .help = "fire schedules in this daemon"},
+      {.name = "holidays",
+       .type = T::map,
+       .default_value = "{}",
+       .help = "named holiday calendars: NAME: {dates: [YYYY-MM-DD, ...], ics: PATH}",
+       .check = check_holidays},
+  };
+  return table;
+}
+
+}  // namespace
+
+std::string_view to_string(KeyType type) {
+  switch (type) {
+    case KeyType::string:
+      return "string";
+    case KeyType::integer:
+      return "integer";
+    case KeyType::boolean:
+      return "bool";
+    case KeyType::duration:
+      return "duration";
+    case KeyType::enumeration:
+      return "enum";
+    case KeyType::string_list:
+      return "list";
+    case KeyType::map:
+      return "map";
+  }
+  return "string";
+}
+
+const std::vector<KeySpec>& config_schema() {
+  return schema_table();
+}
+
+const std::vector<KeyAlias>& config_aliases() {
+  static const std::vector<KeyAlias> aliases = {
+      {"workers.pool_size", "workers.count", "renamed in 0.1"},
+  };
+  return aliases;
+}
+
+const KeySpec* find_key(std::string_view name) {
+  for (const auto& spec : config_schema())
+    if (spec.name == name) return &spec;
+  return nullptr;
+}
+
+const KeyAlias* find_alias(std::string_view name) {
+  for (const auto& alias : config_aliases())
+    if (alias.old_name == name) return &alias;
+  return nullptr;
+}
+
+bool is_section(std::string_view prefix) {
+  auto under = [&](std::string_view name) {
+    return name.size() > prefix.size() && name.starts_with(prefix) && name[prefix.size()] == '.';
+  };
+  for (const auto& spec : config_schema())
+    if (under(spec.name)) return true;
+  for (const auto& alias : config_aliases())
+    if (under(alias.old_name)) return true;
+  return false;
+}
+
+std::optional<std::chrono::milliseconds> parse_duration(std::string_view text) {
+  if (text == "0") return std::chrono::milliseconds(0);
+  if (text.empty()) return std::nullopt;
+  constexpr std::int64_t kLimit = 100LL * 365 * 24 * 3600 * 1000;  // a century
+  std::int64_t total = 0;
+  size_t i = 0;
+  while (i < text.size()) {
+    size_t start = i;
+    while (i < text.size() && std::isdigit(static_cast<unsigned char>(text[i]))) ++i;
+    auto n = parse_int(text.substr(start, i - start));
+    if (!n || *n > kLimit) return std::nullopt;
+    std::int64_t unit = 0;
+    if (text.substr(i, 2) == "ms") {
+      unit = 1, i += 2;
+    } else if (i < text.size()) {
+      switch (text[i++]) {
+        case 's':
+          unit = kSecond;
+          break;
+        case 'm':
+          unit = 60 * kSecond;
+          break;
+        case 'h':
+          unit = 3600 * kSecond;
+          break;
+        case 'd':
+          unit = 86400 * kSecond;
+          break;
+        default:
+          return std::nullopt;
+      }
+    } else {
+      return std::nullopt;  // a number without a unit
+    }
+    total += *n * unit;
+    if (total > kLimit) return std::nullopt;
+  }
+  return std::chrono::milliseconds(total);
+}
+
+std::string format_duration(std::chrono::milliseconds d) {
+  const std::int64_t ms = d.count();
+  if (ms == 0) return "0s";
+  for (auto [unit, suffix] : {std::pair<std::int64_t, const char*>{86400 * kSecond, "d"},
+                              {3600 * kSecond, "h"},
+                              {60 * kSecond, "m"},
+                              {kSecond, "s"}})
+    if (ms % unit == 0) return std::to_string(ms / unit) + suffix;
+  return std::to_string(ms) + "ms";
+}
+
+std::optional<ConfigValue> convert_value(const KeySpec& spec, const YAML::Node& node,
+                                         std::vector<ValueProblem>& problems) {
+  const size_t before = problems.size();
+  auto fail = [&](const std::string& msg) -> std::optional<ConfigValue> {
+    problem(problems, node, spec.name, msg);
+    return std::nullopt;
+  };
+  auto in_bounds = [&](std::int64_t v, const std::string& shown) {
+    if (v >= spec.min && v <= spec.max) return true;
+    auto bound = [&](std::int64_t b) {
+      return spec.type == KeyType::duration ? format_duration(std::chrono::milliseconds(b))
+                                            : std::to_string(b);
+    };
+    fail(v < spec.min ? "must be at least " + bound(spec.min) + ", got " + shown
+                      : "must be at most " + bound(spec.max) + ", got " + shown);
+    return false;
+  };
+  if (spec.type != KeyType::map && spec.type != KeyType::string_list && !node.IsScalar() &&
+      !(spec.type == KeyType::string && node.IsNull()))
+    return fail("expected " + std::string(spec.type == KeyType::integer ? "an " : "a ") +
+                std::string(to_string(spec.type)) + ", got " + describe(node));
+
+  std::optional<ConfigValue> value;
+  switch (spec.type) {
+    case KeyType::string:
+      value = node.IsNull() ? std::string() : node.Scalar();
+      break;
+    case KeyType::integer: {
+      auto v = parse_int(node.Scalar());
+      if (!v) return fail("expected an integer, got '" + node.Scalar() + "'");
+      if (!in_bounds(*v, std::to_string(*v))) return std::nullopt;
+      value = *v;
+      break;
+    }
+    case KeyType::boolean: {
+      const std::string s = lower(node.Scalar());
+      if (s == "true" || s == "yes" || s == "on") {
+        value = true;
+      } else if (s == "false" || s == "no" || s == "off") {
+        value = false;
+      } else {
+        return fail("expected true or false, got '" + node.Scalar() + "'");
+      }
+      break;
+    }
+    case KeyType::duration: {
+      auto d = parse_duration(node.Scalar());
+      if (!d)
+        return fail("expected a duration such as 250ms, 30s, 5m, 1h or 7d, got '" + node.Scalar() +
+                    "'");
+      if (!in_bounds(d->count(), "'" + node.Scalar() + "'")) return std::nullopt;
+      value = *d;
+      break;
+    }
+    case KeyType::enumeration: {
+      for (auto allowed : spec.allowed)
+        if (lower(allowed) == lower(node.Scalar())) value = std::string(allowed);
+      if (!value)
+        return fail("expected one of " + join(spec.allowed) + ", got '" + node.Scalar() + "'");
+      break;
+    }
+    case KeyType::string_list: {
+      if (!node.IsSequence() && !node.IsNull())
+        return fail("expected a list such as [a, b], got " + describe(node));
+      std::vector<std::string> items;
+      for (const auto& item : node) {
+        if (!item.IsScalar()) {
+          problem(problems, item, spec.name,
+                  "list items must be plain values, got " + describe(item));
+          return std::nullopt;
+        }
+        items.push_back(item.Scalar());
+      }
+      value = std::move(items);
+      break;
+    }
+    case KeyType::map: {
+      if (node.IsScalar()) return fail("expected a mapping or a list, got " + describe(node));
+      value = YamlText{node.IsNull() ? std::string() : YAML::Dump(node)};
+      break;
+    }
+  }
+  if (spec.check) spec.check(spec.name, node, problems);
+  if (problems.size() != before) return std::nullopt;
+  return value;
+}
+
+Result<YAML::Node> node_from_text(const KeySpec& spec, std::string_view text) {
+  const auto first = text.find_first_not_of(" \t");
+  const bool flow = first != std::string_view::npos && (text[first] == '[' || text[first] == '{');
+  if (spec.type == KeyType::string_list && !flow) {
+    YAML::Node seq(YAML::NodeType::Sequence);
+    size_t start = 0;
+    while (start <= text.size() && !text.empty()) {
+      size_t comma = std::min(text.find(',', start), text.size());
+      std::string item(text.substr(start, comma - start));
+      item.erase(0, item.find_first_not_of(" \t"));
+      item.erase(item.find_last_not_of(" \t") + 1);
+      if (!item.empty()) seq.push_back(item);
+      start = comma + 1;
+    }
+    return seq;
+  }
+  if (spec.type == KeyType::string_list || spec.type == KeyType::map) {
+    try {
+      return YAML::Load(std::string(text));
+    } catch (const YAML::Exception& e) {
+      return Error{ErrorClass::invalid, std::string(spec.name) + ": not valid YAML: " + e.msg};
+    }
+  }
+  return YAML::Node(std::string(text));
+}
+
+std::string flow_yaml(const YAML::Node& node) {
+  YAML::Emitter out;
+  out.SetMapFormat(YAML::Flow);
+  out.SetSeqFormat(YAML::Flow);
+  out << node;
+  return out.c_str();
+}
+
+std::string format_value(const ConfigValue& value) {
+  struct Visitor {
+    std::string operator()(const std::string& s) const { return s; }
+    std::string operator()(std::int64_t v) const { return std::to_string(v); }
+    std::string operator()(bool v) const { return v ? "true" : "false"; }
+    std::string operator()(std::chrono::milliseconds d) const { return format_duration(d); }
+    std::string operator()(const std::vector<std::string>& items) const {
+      std::string out = "[";
+      for (size_t i = 0; i < items.size(); ++i) out += (i ? ", " : "") + items[i];
+      return out + "]";
+    }
+    std::string operator()(const YamlText& y) const {
+      return y.text.empty() ? std::string() : flow_yaml(YAML::Load(y.text));
+    }
+  };
+  return std::visit(Visitor{}, value);
+}
+
+}  // namespace hypersdk::ops
