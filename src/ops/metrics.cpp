@@ -1,0 +1,263 @@
+#include "ops/metrics.h"
+
+#include <sys/resource.h>
+#include <sys/statvfs.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <string_view>
+
+#include <prometheus/metric_family.h>
+#include <prometheus/text_serializer.h>
+
+#include "ops/log.h"
+
+namespace hypersdk::ops {
+namespace {
+
+using prometheus::Histogram;
+
+// Exports and backups run from seconds to hours.
+const Histogram::BucketBoundaries kJobDurationBuckets = {1,   5,    15,   30,   60,    120,  300,
+                                                         600, 1800, 3600, 7200, 14400, 28800};
+// From a slow WAN upload (1 MB/s) to a local NVMe copy (2 GB/s).
+const Histogram::BucketBoundaries kThroughputBuckets = {1e6, 5e6,   1e7, 2.5e7, 5e7,
+                                                        1e8, 2.5e8, 5e8, 1e9,   2e9};
+const Histogram::BucketBoundaries kHttpBuckets = {0.005, 0.01, 0.025, 0.05, 0.1, 0.25,
+                                                  0.5,   1,    2.5,   5,    10};
+
+template <typename Builder>
+auto& family(Builder builder, const char* name, const char* help, prometheus::Registry& registry) {
+  return builder.Name(name).Help(help).Register(registry);
+}
+
+prometheus::MetricFamily single(const char* name, const char* help, prometheus::MetricType type,
+                                double value) {
+  prometheus::MetricFamily f;
+  f.name = name;
+  f.help = help;
+  f.type = type;
+  prometheus::ClientMetric m;
+  if (type == prometheus::MetricType::Counter) {
+    m.counter.value = value;
+  } else {
+    m.gauge.value = value;
+  }
+  f.metric.push_back(std::move(m));
+  return f;
+}
+
+// process_* as the official Go and Python clients export them, from /proc/self.
+std::vector<prometheus::MetricFamily> process_metrics() {
+  using prometheus::MetricType;
+  std::vector<prometheus::MetricFamily> out;
+  const double ticks = static_cast<double>(::sysconf(_SC_CLK_TCK));
+  const double page = static_cast<double>(::sysconf(_SC_PAGESIZE));
+
+  std::ifstream stat_file("/proc/self/stat");
+  std::string stat((std::istreambuf_iterator<char>(stat_file)), std::istreambuf_iterator<char>());
+  // The command name (field 2) may hold spaces and parentheses: parse after the last ')'.
+  const auto close = stat.rfind(')');
+  if (close != std::string::npos && ticks > 0) {
+    std::istringstream rest(stat.substr(close + 1));
+    std::vector<std::string> f;  // f[0] is field 3 (state) of proc(5)
+    for (std::string tok; rest >> tok;) f.push_back(tok);
+    if (f.size() > 21) {
+      const double utime = std::stod(f[11]), stime = std::stod(f[12]);
+      const double start_ticks = std::stod(f[19]);
+      out.push_back(single("process_cpu_seconds_total",
+                           "Total user and system CPU time spent in seconds.", MetricType::Counter,
+                           (utime + stime) / ticks));
+      out.push_back(single("process_virtual_memory_bytes", "Virtual memory size in bytes.",
+                           MetricType::Gauge, std::stod(f[20])));
+      out.push_back(single("process_resident_memory_bytes", "Resident memory size in bytes.",
+                           MetricType::Gauge, std::stod(f[21]) * page));
+      std::ifstream proc_stat("/proc/stat");
+      for (std::string line; std::getline(proc_stat, line);) {
+        if (line.rfind("btime ", 0) == 0) {
+          out.push_back(single("process_start_time_seconds",
+                               "Start time of the process since unix epoch in seconds.",
+                               MetricType::Gauge, std::stod(line.substr(6)) + start_ticks / ticks));
+          break;
+        }
+      }
+    }
+  }
+
+  std::error_code ec;
+  double fds = 0;
+  for (std::filesystem::directory_iterator it("/proc/self/fd", ec), end; !ec && it != end;
+       it.increment(ec))
+    ++fds;
+  if (!ec)
+    out.push_back(
+        single("process_open_fds", "Number of open file descriptors.", MetricType::Gauge, fds));
+  rlimit limit{};
+  if (::getrlimit(RLIMIT_NOFILE, &limit) == 0)
+    out.push_back(single("process_max_fds", "Maximum number of open file descriptors.",
+                         MetricType::Gauge, static_cast<double>(limit.rlim_cur)));
+  return out;
+}
+
+}  // namespace
+
+Metrics::Metrics() : Metrics(HYPERSDK_VERSION) {}
+
+Metrics::Metrics(const std::string& version)
+    : registry_(std::make_shared<prometheus::Registry>()),
+      jobs_total_(family(prometheus::BuildCounter(), "hypersdk_jobs_total",
+                         "Finished jobs by type, final status and provider.", *registry_)),
+      job_duration_(family(prometheus::BuildHistogram(), "hypersdk_job_duration_seconds",
+                           "Duration of finished job attempts in seconds.", *registry_)),
+      export_throughput_(family(prometheus::BuildHistogram(),
+                                "hypersdk_export_throughput_bytes_per_second",
+                                "Throughput of finished exports in bytes per second.", *registry_)),
+      exported_bytes_(family(prometheus::BuildCounter(), "hypersdk_exported_bytes_total",
+                             "Bytes written by exports and backups.", *registry_)),
+      queue_depth_(family(prometheus::BuildGauge(), "hypersdk_queue_depth",
+                          "Jobs in the queue by status.", *registry_)),
+      jobs_running_(family(prometheus::BuildGauge(), "hypersdk_jobs_running",
+                           "Jobs running in this process.", *registry_)),
+      dead_letters_(family(prometheus::BuildGauge(), "hypersdk_dead_letters",
+                           "Entries in the dead-letter table.", *registry_)),
+      job_retries_(family(prometheus::BuildCounter(), "hypersdk_job_retries_total",
+                          "Job attempts scheduled for retry after a failure.", *registry_)),
+      schedule_fires_(family(prometheus::BuildCounter(), "hypersdk_schedule_fires_total",
+                             "Schedule occurrences that enqueued a run.", *registry_)),
+      schedule_missed_(family(prometheus::BuildCounter(), "hypersdk_schedule_missed_total",
+                              "Schedule occurrences not run, by reason.", *registry_)),
+      fs_free_(family(prometheus::BuildGauge(), "hypersdk_filesystem_free_bytes",
+                      "Free bytes on the filesystem of the export directory or the database.",
+                      *registry_)),
+      db_wal_(family(prometheus::BuildGauge(), "hypersdk_db_wal_bytes",
+                     "Size of the SQLite write-ahead log in bytes.", *registry_)),
+      db_size_(family(prometheus::BuildGauge(), "hypersdk_db_size_bytes",
+                      "Size of the SQLite database file in bytes.", *registry_)),
+      reload_ok_(family(prometheus::BuildGauge(), "hypersdk_config_last_reload_successful",
+                        "Whether the last configuration load or reload succeeded (1) or not (0).",
+                        *registry_)),
+      reload_ts_(family(prometheus::BuildGauge(),
+                        "hypersdk_config_last_reload_success_timestamp_seconds",
+                        "Time of the last successful configuration load or reload.", *registry_)),
+      http_requests_(family(prometheus::BuildCounter(), "hypersdk_http_requests_total",
+                            "HTTP requests by route template, method and status code.",
+                            *registry_)),
+      http_duration_(family(prometheus::BuildHistogram(), "hypersdk_http_request_duration_seconds",
+                            "HTTP request latency in seconds by route template and method.",
+                            *registry_)),
+      build_info_(family(prometheus::BuildGauge(), "hypersdk_build_info",
+                         "Build information; the value is always 1.", *registry_)) {
+  build_info_.Add({{"version", version}}).Set(1);
+  // Series without labels exist from the start, so a dashboard shows 0 rather than nothing.
+  exported_bytes_.Add({});
+  jobs_running_.Add({});
+  dead_letters_.Add({});
+  db_wal_.Add({});
+  db_size_.Add({});
+  reload_ok_.Add({});
+  reload_ts_.Add({});
+  export_throughput_.Add({}, kThroughputBuckets);
+}
+
+prometheus::Counter& Metrics::jobs_total(const std::string& type, const std::string& status,
+                                         const std::string& provider) {
+  return jobs_total_.Add({{"type", type}, {"status", status}, {"provider", provider}});
+}
+
+prometheus::Histogram& Metrics::job_duration_seconds(const std::string& type) {
+  return job_duration_.Add({{"type", type}}, kJobDurationBuckets);
+}
+
+prometheus::Histogram& Metrics::export_throughput_bytes_per_second() {
+  return export_throughput_.Add({}, kThroughputBuckets);
+}
+
+prometheus::Counter& Metrics::exported_bytes_total() {
+  return exported_bytes_.Add({});
+}
+
+prometheus::Gauge& Metrics::queue_depth(const std::string& status) {
+  return queue_depth_.Add({{"status", status}});
+}
+
+prometheus::Gauge& Metrics::jobs_running() {
+  return jobs_running_.Add({});
+}
+prometheus::Gauge& Metrics::dead_letters() {
+  return dead_letters_.Add({});
+}
+
+prometheus::Counter& Metrics::job_retries_total(const std::string& type) {
+  return job_retries_.Add({{"type", type}});
+}
+
+prometheus::Counter& Metrics::schedule_fires_total(const std::string& schedule) {
+  return schedule_fires_.Add({{"schedule", schedule}});
+}
+
+prometheus::Counter& Metrics::schedule_missed_total(const std::string& schedule,
+                                                    const std::string& reason) {
+  return schedule_missed_.Add({{"schedule", schedule}, {"reason", reason}});
+}
+
+prometheus::Gauge& Metrics::filesystem_free_bytes(FsPathKind kind) {
+  return fs_free_.Add({{"path_kind", kind == FsPathKind::export_dir ? "export" : "database"}});
+}
+
+prometheus::Gauge& Metrics::db_wal_bytes() {
+  return db_wal_.Add({});
+}
+prometheus::Gauge& Metrics::db_size_bytes() {
+  return db_size_.Add({});
+}
+prometheus::Gauge& Metrics::config_last_reload_successful() {
+  return reload_ok_.Add({});
+}
+prometheus::Gauge& Metrics::config_last_reload_success_timestamp_seconds() {
+  return reload_ts_.Add({});
+}
+
+prometheus::Counter& Metrics::http_requests_total(const std::string& route,
+                                                  const std::string& method, int code) {
+  return http_requests_.Add({{"route", route}, {"method", method}, {"code", std::to_string(code)}});
+}
+
+prometheus::Histogram& Metrics::http_request_duration_seconds(const std::string& route,
+                                                              const std::string& method) {
+  return http_duration_.Add({{"route", route}, {"method", method}}, kHttpBuckets);
+}
+
+void Metrics::add_scrape_hook(std::function<void()> hook) {
+  std::lock_guard lock(hooks_mu_);
+  hooks_.push_back(std::move(hook));
+}
+
+std::string Metrics::serialize() {
+  {
+    std::lock_guard lock(hooks_mu_);
+    for (const auto& hook : hooks_) {
+      try {
+        hook();
+      } catch (const std::exception& e) {
+        log::warn("metrics scrape hook failed", {{"error", e.what()}});
+      }
+    }
+  }
+  std::vector<prometheus::MetricFamily> families = registry_->Collect();
+  try {
+    for (auto& f : process_metrics()) families.push_back(std::move(f));
+  } catch (const std::exception& e) {  // std::stod on an unexpected /proc format
+    log::warn("process metrics unavailable", {{"error", e.what()}});
+  }
+  return prometheus::TextSerializer().Serialize(families);
+}
+
+std::optional<std::uint64_t> available_bytes(const std::string& path) {
+  struct statvfs st {};
+  if (::statvfs(path.c_str(), &st) != 0) return std::nullopt;
+  return static_cast<std::uint64_t>(st.f_bavail) * st.f_frsize;
+}
+
+}  // namespace hypersdk::ops
