@@ -1,0 +1,47 @@
+// What CLI commands talk to: the database directly (default; works with or without a running
+// server) or a server's HTTP API (--server URL). Both speak the API's JSON shapes, so a
+// command renders the same output either way.
+// Thread safety: one Backend per command invocation, used from one thread.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "core/error.h"
+
+namespace hypersdk::cli {
+
+struct ListQuery {
+  std::string status;  // empty = any
+  std::string type;    // empty = any
+  int limit = 50;
+  std::string cursor;  // "j-42": only older jobs
+};
+
+class Backend {
+ public:
+  virtual ~Backend() = default;
+  virtual Result<nlohmann::json> submit(const nlohmann::json& request) = 0;
+  // {"jobs": [...], "next_cursor": "j-12" | null}
+  virtual Result<nlohmann::json> list(const ListQuery& q) = 0;
+  virtual Result<nlohmann::json> get(const std::string& id) = 0;
+  // {"lines": [...]}
+  virtual Result<nlohmann::json> logs(const std::string& id, std::int64_t after, int limit) = 0;
+  // Calls on_line for each log line until the job has finished; returns the final job.
+  virtual Result<nlohmann::json> follow(
+      const std::string& id, const std::function<void(const nlohmann::json&)>& on_line) = 0;
+  virtual Result<nlohmann::json> cancel(const std::string& id) = 0;
+  virtual Result<nlohmann::json> retry(const std::string& id) = 0;
+  // {"dead_letters": [...]}
+  virtual Result<nlohmann::json> dlq_list(int limit) = 0;
+  virtual Result<nlohmann::json> dlq_get(const std::string& id) = 0;
+  virtual Result<nlohmann::json> dlq_replay(const std::string& id) = 0;
+  // {"purged": N}
+  virtual Result<nlohmann::json> dlq_purge(const std::optional<std::string>& id) = 0;
+};
+
+}  // namespace hypersdk::cli

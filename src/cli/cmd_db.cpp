@@ -1,0 +1,80 @@
+// hypersdk db migrate | check | backup PATH: the database's schema and integrity.
+#include <iostream>
+
+#include "cli/commands.h"
+#include "cli/exit_codes.h"
+#include "cli/output.h"
+
+namespace hypersdk::cli {
+
+void add_db_command(CLI::App& app, Context& ctx) {
+  struct Flags {
+    std::string backup_path;
+    bool json_out = false;
+    bool no_backup = false;
+  };
+  auto f = std::make_shared<Flags>();
+  auto* db = app.add_subcommand("db", "Database: migrate, check, backup");
+  db->require_subcommand(1);
+
+  auto* migrate = db->add_subcommand("migrate", "Bring the schema up to date (backup first)");
+  migrate->add_flag("--no-backup", f->no_backup, "Skip the backup taken before migrating");
+  migrate->callback([&ctx, f] {
+    ctx.action = [&ctx, f]() -> int {
+      auto d = ctx.database(/*migrate=*/false);
+      if (!d) return ctx.fail(d.error());
+      auto r = (*d)->migrate(!f->no_backup && (*d)->schema_version() > 0);
+      if (!r) return ctx.fail(r.error());
+      if (r->from_version == r->to_version) {
+        std::cout << "schema is current (version " << r->to_version << ")\n";
+      } else {
+        std::cout << "migrated schema " << r->from_version << " -> " << r->to_version << "\n";
+        if (!r->backup_path.empty()) std::cout << "backup: " << r->backup_path << "\n";
+      }
+      return 0;
+    };
+  });
+
+  auto* check = db->add_subcommand("check", "Integrity and schema check");
+  check->add_flag("--json", f->json_out, "Print JSON");
+  check->callback([&ctx, f] {
+    ctx.action = [&ctx, f]() -> int {
+      auto d = ctx.database(/*migrate=*/false);
+      if (!d) return ctx.fail(d.error());
+      auto r = (*d)->check();
+      if (f->json_out) {
+        print_json(std::cout, {{"ok", r.ok},
+                               {"path", (*d)->path()},
+                               {"schema_version", r.schema_version},
+                               {"binary_schema_version", r.binary_version},
+                               {"jobs", r.jobs},
+                               {"size_bytes", r.size_bytes},
+                               {"wal_bytes", r.wal_bytes},
+                               {"problems", r.problems}});
+      } else {
+        std::cout << "database: " << (*d)->path() << "\n"
+                  << "schema:   " << r.schema_version << " (this binary: " << r.binary_version
+                  << ")\n"
+                  << "jobs:     " << r.jobs << "\n"
+                  << "size:     " << r.size_bytes << " bytes (WAL " << r.wal_bytes << ")\n";
+        for (const auto& p : r.problems) std::cout << "problem:  " << p << "\n";
+        std::cout << (r.ok ? "ok: the database is intact\n" : "NOT OK\n");
+      }
+      return r.ok ? kExitOk : kExitFailure;
+    };
+  });
+
+  auto* backup = db->add_subcommand("backup", "Consistent copy of the live database (VACUUM INTO)");
+  backup->add_option("path", f->backup_path, "Destination file (must not exist)")->required();
+  backup->callback([&ctx, f] {
+    ctx.action = [&ctx, f]() -> int {
+      auto d = ctx.database(/*migrate=*/false);
+      if (!d) return ctx.fail(d.error());
+      if (Status s = (*d)->backup_to(f->backup_path); !s.ok()) return ctx.fail(s.error());
+      std::cout << "backup written to " << f->backup_path << "\n";
+      return 0;
+    };
+  });
+}
+
+}  // namespace hypersdk::cli

@@ -1,0 +1,163 @@
+// hypersdk serve (also `hypervisord`): the API, the workers and maintenance in one process,
+// until SIGTERM/SIGINT. SIGHUP reloads the config, SIGUSR1 reopens the log file; systemd
+// hears READY/RELOADING/STOPPING/WATCHDOG over $NOTIFY_SOCKET.
+#include <unistd.h>
+
+#include <condition_variable>
+#include <deque>
+#include <iostream>
+#include <mutex>
+
+#include "api/server.h"
+#include "cli/commands.h"
+#include "cli/exit_codes.h"
+#include "cli/serve_reload.h"
+#include "engine/runtime.h"
+#include "ops/log.h"
+#include "ops/metrics.h"
+#include "ops/sd_notify.h"
+#include "ops/signals.h"
+
+namespace hypersdk::cli {
+namespace {
+
+using std::chrono::milliseconds;
+
+struct ServeFlags {
+  std::string listen;
+  int workers = 0;
+};
+
+// Signals arrive on the SignalWaiter's thread and are handled on the main thread.
+class SignalQueue {
+ public:
+  void push(int sig) {
+    {
+      std::lock_guard lock(mu_);
+      q_.push_back(sig);
+    }
+    cv_.notify_one();
+  }
+  int pop() {
+    std::unique_lock lock(mu_);
+    cv_.wait(lock, [&] { return !q_.empty(); });
+    int sig = q_.front();
+    q_.pop_front();
+    return sig;
+  }
+
+ private:
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<int> q_;
+};
+
+ops::LogOptions log_options(const ops::Config& c) {
+  ops::LogOptions o;
+  o.level = ops::parse_log_level(c.get_string("log.level")).value_or(ops::LogLevel::info);
+  o.format = ops::parse_log_format(c.get_string("log.format")).value_or(ops::LogFormat::automatic);
+  o.file = c.get_string("log.file");
+  return o;
+}
+
+int serve(Context& ctx) {
+  // Before any thread exists, so every thread inherits the mask and signals reach only the
+  // SignalWaiter.
+  if (Status s = ops::block_daemon_signals(); !s.ok()) return ctx.fail(s.error());
+  auto cfg = ctx.config();
+  if (!cfg) return ctx.fail(cfg.error());
+  if (Status s = ops::log_init(log_options(**cfg)); !s.ok()) return ctx.fail(s.error());
+  auto db_path = ctx.db_path();
+  if (!db_path) return ctx.fail(db_path.error());
+
+  ops::Metrics metrics;
+  engine::SystemClock clock;
+  auto runtime = engine::Runtime::open({*cfg, *db_path, &clock, &metrics});
+  if (!runtime) {
+    ops::log::error("cannot open the database",
+                    {{"db", *db_path}, {"error", runtime.error().message}});
+    return ctx.fail(runtime.error());
+  }
+  engine::Runtime& rt = **runtime;
+  auto api_cfg = api::api_config_from(**cfg, ops::environ_map());
+  if (!api_cfg) return ctx.fail(api_cfg.error());
+
+  ReloadState reload(ctx, *cfg, metrics);
+  api::ApiDeps deps{rt.jobs(), &metrics,
+                    [&rt] {
+                      std::vector<api::ReadyCheck> checks;
+                      checks.push_back({"database:reachable", rt.database_reachable(), ""});
+                      checks.push_back({"database:migrations", rt.migrations_current(), ""});
+                      checks.push_back({"workers:alive", rt.pool().healthy(), ""});
+                      return checks;
+                    },
+                    [&reload] { return reload.current()->to_json(true); }};
+  api::ApiServer server(*api_cfg, deps);
+
+  if (Status s = rt.start(); !s.ok()) return ctx.fail(s.error());
+  if (Status s = server.start(); !s.ok()) {
+    ops::log::error("cannot start the API",
+                    {{"listen", api_cfg->listen}, {"error", s.error().message}});
+    rt.stop(milliseconds(0));
+    return ctx.fail(s.error());
+  }
+  const auto grace = (*cfg)->get_duration("workers.shutdown_grace");
+  ops::log::info("hypersdk serve started", {{"version", HYPERSDK_VERSION},
+                                            {"listen", api_cfg->listen},
+                                            {"port", server.port()},
+                                            {"db", *db_path},
+                                            {"workers", (*cfg)->get_int("workers.count")}});
+  ops::sd_notify_send("READY=1\nSTATUS=serving on " + api_cfg->listen);
+
+  std::unique_ptr<ops::Watchdog> watchdog;
+  if (auto interval = ops::watchdog_interval()) {
+    watchdog = std::make_unique<ops::Watchdog>(ops::WatchdogConfig{
+        *interval, [&rt] { return rt.pool().healthy() && rt.database_reachable(); }, nullptr});
+    watchdog->start();
+  }
+
+  SignalQueue signals;
+  ops::SignalWaiter waiter([&signals](int sig) { signals.push(sig); });
+  if (Status s = waiter.start(); !s.ok()) return ctx.fail(s.error());
+  for (;;) {
+    const int sig = signals.pop();
+    if (sig == SIGHUP) {
+      reload.reload();
+    } else if (sig == SIGUSR1) {
+      if (Status s = ops::log_reopen(); !s.ok())
+        ops::log::error("reopening the log file failed", {{"error", s.error().message}});
+    } else {
+      ops::log::info("shutting down", {{"signal", sig == SIGTERM ? "SIGTERM" : "SIGINT"},
+                                       {"grace_seconds", grace.count() / 1000}});
+      break;
+    }
+  }
+  // Drain: readiness fails at once so traffic moves away; no new claims; running jobs get the
+  // grace period and are then handed back; in-flight HTTP requests finish.
+  server.set_draining(true);
+  ops::sd_notify_send("STOPPING=1\nSTATUS=draining");
+  rt.stop(grace);
+  server.stop(milliseconds(10'000));
+  if (watchdog) watchdog->stop();
+  waiter.stop();
+  ops::log::info("hypersdk serve stopped");
+  return kExitOk;
+}
+
+}  // namespace
+
+void add_serve_command(CLI::App& app, Context& ctx) {
+  auto f = std::make_shared<ServeFlags>();
+  auto* cmd = app.add_subcommand("serve", "Run the API, the scheduler and the workers");
+  cmd->add_option("--listen", f->listen, "HOST:PORT for the API (default 127.0.0.1:8080)");
+  cmd->add_option("--workers", f->workers, "Worker threads (overrides workers.count)")
+      ->check(CLI::Range(1, 1024));
+  cmd->callback([&ctx, f] {
+    if (!f->listen.empty()) ctx.overrides.emplace_back("api.listen", f->listen, "--listen");
+    if (f->workers > 0)
+      ctx.overrides.emplace_back("workers.count", std::to_string(f->workers), "--workers");
+    ctx.action = [&ctx] { return serve(ctx); };
+  });
+}
+
+}  // namespace hypersdk::cli

@@ -1,0 +1,102 @@
+// hypersdk submit: queue a job from flags or from a JSON/YAML file.
+#include <fstream>
+#include <iostream>
+
+#include "cli/commands.h"
+#include "cli/output.h"
+#include "cli/yaml_json.h"
+
+namespace hypersdk::cli {
+using nlohmann::json;
+
+namespace {
+struct SubmitFlags {
+  std::string type;
+  std::string file;
+  std::vector<std::string> command;
+  std::string shell;
+  std::vector<std::string> env;
+  std::string cwd;
+  int retry_max = -1;
+  std::string retry_backoff;
+  std::string timeout;
+  int priority = 0;
+  std::string idempotency_key;
+  std::string target;
+  std::string run_at;
+  bool json_out = false;
+};
+
+Result<json> build_request(const SubmitFlags& f) {
+  json req = json::object();
+  if (!f.file.empty()) {
+    auto doc = read_json_or_yaml_file(f.file);
+    if (!doc) return doc.error();
+    req = *doc;
+    if (!req.is_object())
+      return make_error(ErrorClass::invalid, f.file + ": a job file must hold one object");
+  }
+  if (!f.type.empty()) req["type"] = f.type;
+  if (!req.contains("type"))
+    return make_error(ErrorClass::invalid, "--type is required (e.g. --type exec), or --file");
+  if (!f.command.empty() || !f.shell.empty() || !f.env.empty() || !f.cwd.empty()) {
+    json& p = req["payload"];
+    if (!p.is_object()) p = json::object();
+    if (!f.command.empty()) p["argv"] = f.command;
+    if (!f.shell.empty()) p["shell"] = f.shell;
+    for (const auto& kv : f.env) {
+      auto eq = kv.find('=');
+      if (eq == std::string::npos || eq == 0)
+        return make_error(ErrorClass::invalid, "--env takes NAME=VALUE, got '" + kv + "'");
+      p["env"][kv.substr(0, eq)] = kv.substr(eq + 1);
+    }
+    if (!f.cwd.empty()) p["cwd"] = f.cwd;
+  }
+  if (f.retry_max >= 0) req["max_retries"] = f.retry_max;
+  if (!f.retry_backoff.empty()) req["retry"]["backoff"] = f.retry_backoff;
+  if (!f.timeout.empty()) req["timeout"] = f.timeout;
+  if (f.priority != 0) req["priority"] = f.priority;
+  if (!f.idempotency_key.empty()) req["idempotency_key"] = f.idempotency_key;
+  if (!f.target.empty()) req["target"] = f.target;
+  if (!f.run_at.empty()) req["run_at"] = f.run_at;
+  return req;
+}
+}  // namespace
+
+void add_submit_command(CLI::App& app, Context& ctx) {
+  auto f = std::make_shared<SubmitFlags>();
+  auto* cmd = app.add_subcommand("submit", "Queue a job; prints its id");
+  cmd->add_option("--type", f->type, "Job type: exec, noop, ...");
+  cmd->add_option("--file", f->file, "Job request as JSON or YAML");
+  cmd->add_option("--shell", f->shell, "exec: run this line with /bin/sh (if the config allows)");
+  cmd->add_option("--env", f->env, "exec: NAME=VALUE for the command's environment");
+  cmd->add_option("--cwd", f->cwd, "exec: working directory");
+  cmd->add_option("--retry-max", f->retry_max, "Retries after the first attempt")
+      ->check(CLI::Range(0, 100));
+  cmd->add_option("--retry-backoff", f->retry_backoff, "exponential, linear or fixed");
+  cmd->add_option("--timeout", f->timeout, "Per-attempt timeout, e.g. 30m");
+  cmd->add_option("--priority", f->priority, "Higher runs first (-1000..1000)");
+  cmd->add_option("--idempotency-key", f->idempotency_key,
+                  "Submitting the same key again returns the first job");
+  cmd->add_option("--target", f->target, "VM name the job acts on");
+  cmd->add_option("--run-at", f->run_at, "Not before this time (ISO 8601)");
+  cmd->add_flag("--json", f->json_out, "Print the job as JSON");
+  cmd->add_option("command", f->command, "exec: the command and its arguments, after --");
+  cmd->callback([&ctx, f] {
+    ctx.action = [&ctx, f]() -> int {
+      auto req = build_request(*f);
+      if (!req) return ctx.fail(req.error());
+      auto backend = ctx.backend();
+      if (!backend) return ctx.fail(backend.error());
+      auto job = (*backend)->submit(*req);
+      if (!job) return ctx.fail(job.error());
+      if (f->json_out)
+        print_json(std::cout, *job);
+      else
+        std::cout << (*job)["id"].get<std::string>() << "\n";
+      return 0;
+    };
+  });
+}
+
+}  // namespace hypersdk::cli

@@ -1,0 +1,24 @@
+// One function per subcommand: each adds its CLI11 subcommand to the app and, when chosen,
+// sets ctx.action to the code that runs it. Defined in cmd_<name>.cpp.
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+#include "cli/context.h"
+
+namespace hypersdk::cli {
+
+void add_serve_command(CLI::App& app, Context& ctx);
+void add_submit_command(CLI::App& app, Context& ctx);
+void add_list_command(CLI::App& app, Context& ctx);
+void add_query_command(CLI::App& app, Context& ctx);
+void add_logs_command(CLI::App& app, Context& ctx);
+void add_cancel_command(CLI::App& app, Context& ctx);
+void add_retry_command(CLI::App& app, Context& ctx);
+void add_dlq_command(CLI::App& app, Context& ctx);
+void add_health_command(CLI::App& app, Context& ctx);
+void add_version_command(CLI::App& app, Context& ctx);
+void add_db_command(CLI::App& app, Context& ctx);
+void add_config_command(CLI::App& app, Context& ctx);
+
+}  // namespace hypersdk::cli

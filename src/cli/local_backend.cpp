@@ -1,0 +1,139 @@
+#include "cli/local_backend.h"
+
+#include <thread>
+
+#include "engine/job_json.h"
+
+namespace hypersdk::cli {
+using nlohmann::json;
+
+namespace {
+template <typename T, typename F>
+Result<json> map(Result<T> r, F&& f) {
+  if (!r) return r.error();
+  return f(r.value());
+}
+}  // namespace
+
+Result<core::JobId> parse_id(const std::string& id) {
+  if (auto n = core::parse_job_id(id)) return *n;
+  return make_error(ErrorClass::invalid, "'" + id + "' is not a job id (expected j-<number>)");
+}
+
+LocalBackend::LocalBackend(std::shared_ptr<store::Database> db, engine::AdmissionPolicy policy)
+    : db_(std::move(db)), store_(db_), jobs_(store_, clock_, std::move(policy)) {}
+
+Result<json> LocalBackend::submit(const json& request) {
+  auto spec = engine::parse_job_request(request, jobs_.policy().default_retry);
+  if (!spec) return spec.error();
+  return map(jobs_.submit(*spec), engine::job_to_json);
+}
+
+Result<json> LocalBackend::list(const ListQuery& q) {
+  store::JobFilter f;
+  if (!q.status.empty()) {
+    f.status = core::parse_job_status(q.status);
+    if (!f.status)
+      return make_error(ErrorClass::invalid,
+                        "unknown status '" + q.status +
+                            "' (use waiting, queued, running, retrying, succeeded, failed, "
+                            "cancelled or upstream_failed)");
+  }
+  f.type = q.type;
+  f.limit = q.limit;
+  if (!q.cursor.empty()) {
+    auto c = parse_id(q.cursor);
+    if (!c) return c.error();
+    f.before = *c;
+  }
+  return map(jobs_.list(f), [&](const std::vector<core::Job>& jobs) {
+    json out{{"jobs", json::array()}, {"next_cursor", nullptr}};
+    for (const auto& j : jobs) out["jobs"].push_back(engine::job_to_json(j));
+    if (static_cast<int>(jobs.size()) == f.limit)
+      out["next_cursor"] = core::format_job_id(jobs.back().id);
+    return out;
+  });
+}
+
+Result<json> LocalBackend::get(const std::string& id) {
+  auto n = parse_id(id);
+  if (!n) return n.error();
+  return map(jobs_.get(*n), engine::job_to_json);
+}
+
+Result<json> LocalBackend::logs(const std::string& id, std::int64_t after, int limit) {
+  auto n = parse_id(id);
+  if (!n) return n.error();
+  return map(jobs_.logs(*n, after, limit), [](const std::vector<store::LogLine>& lines) {
+    json out{{"lines", json::array()}};
+    for (const auto& l : lines) out["lines"].push_back(engine::log_line_to_json(l));
+    return out;
+  });
+}
+
+Result<json> LocalBackend::follow(const std::string& id,
+                                  const std::function<void(const json&)>& on_line) {
+  auto n = parse_id(id);
+  if (!n) return n.error();
+  std::int64_t after = 0;
+  for (;;) {
+    // Read the status before the lines: once it is terminal, every line is already stored.
+    auto job = jobs_.get(*n);
+    if (!job) return job.error();
+    for (;;) {
+      auto lines = jobs_.logs(*n, after, 1000);
+      if (!lines) return lines.error();
+      for (const auto& l : *lines) {
+        on_line(engine::log_line_to_json(l));
+        after = l.seq;
+      }
+      if (lines->size() < 1000) break;
+    }
+    if (core::is_terminal(job->status)) return engine::job_to_json(*job);
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  }
+}
+
+Result<json> LocalBackend::cancel(const std::string& id) {
+  auto n = parse_id(id);
+  if (!n) return n.error();
+  return map(jobs_.cancel(*n), engine::job_to_json);
+}
+
+Result<json> LocalBackend::retry(const std::string& id) {
+  auto n = parse_id(id);
+  if (!n) return n.error();
+  return map(jobs_.retry(*n), engine::job_to_json);
+}
+
+Result<json> LocalBackend::dlq_list(int limit) {
+  return map(jobs_.dlq_list(limit), [](const std::vector<store::DeadLetter>& letters) {
+    json out{{"dead_letters", json::array()}};
+    for (const auto& d : letters) out["dead_letters"].push_back(engine::dead_letter_to_json(d));
+    return out;
+  });
+}
+
+Result<json> LocalBackend::dlq_get(const std::string& id) {
+  auto n = parse_id(id);
+  if (!n) return n.error();
+  return map(jobs_.dlq_get(*n), engine::dead_letter_to_json);
+}
+
+Result<json> LocalBackend::dlq_replay(const std::string& id) {
+  auto n = parse_id(id);
+  if (!n) return n.error();
+  return map(jobs_.dlq_replay(*n), engine::job_to_json);
+}
+
+Result<json> LocalBackend::dlq_purge(const std::optional<std::string>& id) {
+  std::optional<core::JobId> n;
+  if (id) {
+    auto p = parse_id(*id);
+    if (!p) return p.error();
+    n = *p;
+  }
+  return map(jobs_.dlq_purge(n), [](int purged) { return json{{"purged", purged}}; });
+}
+
+}  // namespace hypersdk::cli

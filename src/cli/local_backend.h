@@ -1,0 +1,40 @@
+// The Backend that works straight on the SQLite database, with or without a running server.
+#pragma once
+
+#include <memory>
+
+#include "cli/backend.h"
+#include "engine/clock.h"
+#include "engine/job_service.h"
+#include "store/sqlite_store.h"
+
+namespace hypersdk::cli {
+
+class LocalBackend final : public Backend {
+ public:
+  LocalBackend(std::shared_ptr<store::Database> db, engine::AdmissionPolicy policy);
+
+  Result<nlohmann::json> submit(const nlohmann::json& request) override;
+  Result<nlohmann::json> list(const ListQuery& q) override;
+  Result<nlohmann::json> get(const std::string& id) override;
+  Result<nlohmann::json> logs(const std::string& id, std::int64_t after, int limit) override;
+  Result<nlohmann::json> follow(const std::string& id,
+                                const std::function<void(const nlohmann::json&)>& on_line) override;
+  Result<nlohmann::json> cancel(const std::string& id) override;
+  Result<nlohmann::json> retry(const std::string& id) override;
+  Result<nlohmann::json> dlq_list(int limit) override;
+  Result<nlohmann::json> dlq_get(const std::string& id) override;
+  Result<nlohmann::json> dlq_replay(const std::string& id) override;
+  Result<nlohmann::json> dlq_purge(const std::optional<std::string>& id) override;
+
+ private:
+  std::shared_ptr<store::Database> db_;
+  store::SqliteStore store_;
+  engine::SystemClock clock_;
+  engine::JobService jobs_;
+};
+
+// Parses "j-42" or "42"; error class invalid otherwise.
+Result<core::JobId> parse_id(const std::string& id);
+
+}  // namespace hypersdk::cli

@@ -1,0 +1,98 @@
+#include "cli/output.h"
+
+#include <algorithm>
+#include <ostream>
+
+namespace hypersdk::cli {
+using nlohmann::json;
+
+namespace {
+std::string text(const json& v) {
+  if (v.is_null()) return "-";
+  if (v.is_string()) return v.get<std::string>();
+  return v.dump();
+}
+
+// Keeps table cells on one line.
+std::string one_line(std::string s, std::size_t max = 60) {
+  std::replace(s.begin(), s.end(), '\n', ' ');
+  if (s.size() > max) s = s.substr(0, max - 3) + "...";
+  return s;
+}
+}  // namespace
+
+void print_json(std::ostream& out, const json& j) {
+  out << j.dump(2) << "\n";
+}
+
+void print_table(std::ostream& out, const std::vector<std::string>& headers,
+                 const std::vector<std::vector<std::string>>& rows) {
+  std::vector<std::size_t> width(headers.size());
+  for (std::size_t i = 0; i < headers.size(); ++i) width[i] = headers[i].size();
+  for (const auto& r : rows)
+    for (std::size_t i = 0; i < r.size() && i < width.size(); ++i)
+      width[i] = std::max(width[i], r[i].size());
+  auto line = [&](const std::vector<std::string>& cells) {
+    std::string s;
+    for (std::size_t i = 0; i < cells.size(); ++i) {
+      s += cells[i];
+      if (i + 1 < cells.size()) s += std::string(width[i] - cells[i].size() + 2, ' ');
+    }
+    out << s << "\n";
+  };
+  line(headers);
+  for (const auto& r : rows) line(r);
+}
+
+std::string short_time(const json& t) {
+  if (!t.is_string()) return "-";
+  std::string s = t.get<std::string>();
+  if (s.size() >= 19) {
+    s[10] = ' ';
+    return s.substr(0, 19) + "Z";
+  }
+  return s;
+}
+
+void print_jobs(std::ostream& out, const json& jobs) {
+  std::vector<std::vector<std::string>> rows;
+  for (const auto& j : jobs) {
+    std::string err = "-";
+    if (j.contains("error") && j["error"].is_object())
+      err = text(j["error"]["class"]) + ": " + text(j["error"]["message"]);
+    rows.push_back({text(j["id"]), text(j["type"]), text(j["status"]),
+                    std::to_string(j.value("attempt", 0)) + "/" +
+                        std::to_string(j.value("max_retries", 0) + 1),
+                    short_time(j["created_at"]), one_line(err)});
+  }
+  print_table(out, {"ID", "TYPE", "STATUS", "ATTEMPT", "CREATED", "ERROR"}, rows);
+}
+
+void print_job(std::ostream& out, const json& job) {
+  std::vector<std::vector<std::string>> rows;
+  for (const char* key :
+       {"id", "type", "status", "priority", "attempt", "max_retries", "target", "created_at",
+        "run_at", "started_at", "finished_at", "duration_seconds", "timeout", "idempotency_key"}) {
+    if (!job.contains(key)) continue;
+    const json& v = job[key];
+    if (v.is_string() && v.get<std::string>().empty()) continue;
+    rows.push_back(
+        {std::string(key) + ":", std::string(key).ends_with("_at") ? short_time(v) : text(v)});
+  }
+  if (job.contains("payload")) rows.push_back({"payload:", one_line(job["payload"].dump(), 200)});
+  if (job.contains("dead_letter"))
+    rows.push_back({"dead letter:", text(job["dead_letter"]["reason"]) + " at " +
+                                        short_time(job["dead_letter"]["at"])});
+  if (job.contains("error") && job["error"].is_object())
+    rows.push_back({"error:", text(job["error"]["class"]) + ": " + text(job["error"]["message"])});
+  for (const auto& r : rows)
+    out << r[0] << std::string(std::max<std::size_t>(1, 18 - r[0].size()), ' ') << r[1] << "\n";
+  if (job.contains("errors") && !job["errors"].empty()) {
+    out << "error history:\n";
+    for (const auto& e : job["errors"])
+      out << "  attempt " << e.value("attempt", 0) << "  " << short_time(e["at"]) << "  "
+          << text(e["class"]) << ": " << text(e["message"]) << "\n";
+  }
+}
+
+}  // namespace hypersdk::cli

@@ -1,0 +1,73 @@
+#include "cli/remote_backend.h"
+
+#include <httplib.h>
+
+namespace hypersdk::cli {
+using nlohmann::json;
+
+namespace {
+std::string enc(const std::string& s) {
+  return httplib::detail::encode_query_param(s);
+}
+}  // namespace
+
+Result<json> RemoteBackend::submit(const json& request) {
+  return client_.post("/api/v1/jobs", request);
+}
+
+Result<json> RemoteBackend::list(const ListQuery& q) {
+  std::string path = "/api/v1/jobs?limit=" + std::to_string(q.limit);
+  if (!q.status.empty()) path += "&status=" + enc(q.status);
+  if (!q.type.empty()) path += "&type=" + enc(q.type);
+  if (!q.cursor.empty()) path += "&cursor=" + enc(q.cursor);
+  return client_.get(path);
+}
+
+Result<json> RemoteBackend::get(const std::string& id) {
+  return client_.get("/api/v1/jobs/" + enc(id));
+}
+
+Result<json> RemoteBackend::logs(const std::string& id, std::int64_t after, int limit) {
+  return client_.get("/api/v1/jobs/" + enc(id) + "/logs?after=" + std::to_string(after) +
+                     "&limit=" + std::to_string(limit));
+}
+
+Result<json> RemoteBackend::follow(const std::string& id,
+                                   const std::function<void(const json&)>& on_line) {
+  Status s = client_.stream_sse("/api/v1/jobs/" + enc(id) + "/logs?follow=1",
+                                [&](const std::string& event, const std::string& data) {
+                                  if (event == "log") {
+                                    auto line = json::parse(data, nullptr, false);
+                                    if (!line.is_discarded()) on_line(line);
+                                  }
+                                  return event != "end";
+                                });
+  if (!s.ok()) return s.error();
+  return get(id);
+}
+
+Result<json> RemoteBackend::cancel(const std::string& id) {
+  return client_.post("/api/v1/jobs/" + enc(id) + "/cancel", json::object());
+}
+
+Result<json> RemoteBackend::retry(const std::string& id) {
+  return client_.post("/api/v1/jobs/" + enc(id) + "/retry", json::object());
+}
+
+Result<json> RemoteBackend::dlq_list(int limit) {
+  return client_.get("/api/v1/dlq?limit=" + std::to_string(limit));
+}
+
+Result<json> RemoteBackend::dlq_get(const std::string& id) {
+  return client_.get("/api/v1/dlq/" + enc(id));
+}
+
+Result<json> RemoteBackend::dlq_replay(const std::string& id) {
+  return client_.post("/api/v1/dlq/" + enc(id) + "/replay", json::object());
+}
+
+Result<json> RemoteBackend::dlq_purge(const std::optional<std::string>& id) {
+  return client_.del(id ? "/api/v1/dlq/" + enc(*id) : "/api/v1/dlq");
+}
+
+}  // namespace hypersdk::cli

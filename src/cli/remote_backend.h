@@ -1,0 +1,31 @@
+// The Backend that talks to a running server's HTTP API (--server URL).
+#pragma once
+
+#include "cli/api_client.h"
+#include "cli/backend.h"
+
+namespace hypersdk::cli {
+
+class RemoteBackend final : public Backend {
+ public:
+  RemoteBackend(std::string base_url, std::string token)
+      : client_(std::move(base_url), std::move(token)) {}
+
+  Result<nlohmann::json> submit(const nlohmann::json& request) override;
+  Result<nlohmann::json> list(const ListQuery& q) override;
+  Result<nlohmann::json> get(const std::string& id) override;
+  Result<nlohmann::json> logs(const std::string& id, std::int64_t after, int limit) override;
+  Result<nlohmann::json> follow(const std::string& id,
+                                const std::function<void(const nlohmann::json&)>& on_line) override;
+  Result<nlohmann::json> cancel(const std::string& id) override;
+  Result<nlohmann::json> retry(const std::string& id) override;
+  Result<nlohmann::json> dlq_list(int limit) override;
+  Result<nlohmann::json> dlq_get(const std::string& id) override;
+  Result<nlohmann::json> dlq_replay(const std::string& id) override;
+  Result<nlohmann::json> dlq_purge(const std::optional<std::string>& id) override;
+
+ private:
+  ApiClient client_;
+};
+
+}  // namespace hypersdk::cli

@@ -1,0 +1,35 @@
+// The `exec` job type: runs a command (an argv; a shell only when the payload asks and the
+// config allows it), streaming stdout/stderr into the job's log. Exit status 0 succeeds;
+// other codes map to error classes (default 75 = transient, retried); a timeout or operator
+// cancel sends SIGTERM to the process group, then SIGKILL after `kill_grace`.
+//
+// Payload: {"argv": ["cmd", "arg"...]} or {"shell": "cmd | other"},
+//          optional "env": {"K": "V"}, "cwd": "/dir".
+#pragma once
+
+#include <chrono>
+#include <map>
+
+#include "engine/handler.h"
+
+namespace hypersdk::engine {
+
+struct ExecConfig {
+  bool allow_shell = false;
+  std::chrono::milliseconds kill_grace{10'000};
+  std::map<int, ErrorClass> exit_codes{{75, ErrorClass::transient}};
+};
+
+// Checks an exec payload at submit time, so a bad one is a 400, not a failed job.
+Status validate_exec_payload(const std::string& payload_json, const ExecConfig& config);
+
+class ExecHandler final : public Handler {
+ public:
+  explicit ExecHandler(ExecConfig config) : config_(std::move(config)) {}
+  Result<std::string> run(JobContext& ctx) override;
+
+ private:
+  ExecConfig config_;
+};
+
+}  // namespace hypersdk::engine

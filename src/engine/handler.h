@@ -1,0 +1,76 @@
+// The job handler port: one implementation per job type (noop, exec, export, ...).
+// A handler runs on a worker thread; it must return when its CancelToken fires or its
+// deadline passes, and reports the outcome as a Result (JSON text on success).
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+
+#include "core/error.h"
+#include "core/job.h"
+
+namespace hypersdk::engine {
+
+enum class CancelReason { none, operator_request, timeout, shutdown };
+
+// Cooperative cancellation, checked by handlers at convenient points. The first reason wins.
+class CancelToken {
+ public:
+  void cancel(CancelReason why) {
+    int expected = static_cast<int>(CancelReason::none);
+    reason_.compare_exchange_strong(expected, static_cast<int>(why));
+  }
+  bool cancelled() const { return reason() != CancelReason::none; }
+  CancelReason reason() const { return static_cast<CancelReason>(reason_.load()); }
+
+ private:
+  std::atomic<int> reason_{static_cast<int>(CancelReason::none)};
+};
+
+struct JobContext {
+  const core::Job& job;
+  CancelToken& cancel;
+  // Deadline on the monotonic clock; time_point::max() when the job has no timeout.
+  std::chrono::steady_clock::time_point deadline;
+  // Appends one line to the job's log; stream is "stdout", "stderr" or "system".
+  std::function<void(std::string_view stream, std::string_view line)> log;
+};
+
+class Handler {
+ public:
+  virtual ~Handler() = default;
+  // Returns the result as JSON object text, or an Error whose class decides retries.
+  virtual Result<std::string> run(JobContext& ctx) = 0;
+};
+
+// Job type name -> handler. Filled before the worker pool starts; read-only afterwards.
+class HandlerRegistry {
+ public:
+  void add(std::string type, std::shared_ptr<Handler> h) {
+    handlers_[std::move(type)] = std::move(h);
+  }
+  Handler* find(const std::string& type) const {
+    auto it = handlers_.find(type);
+    return it == handlers_.end() ? nullptr : it->second.get();
+  }
+  std::vector<std::string> types() const {
+    std::vector<std::string> out;
+    for (const auto& [name, h] : handlers_) out.push_back(name);
+    return out;
+  }
+
+ private:
+  std::map<std::string, std::shared_ptr<Handler>> handlers_;
+};
+
+// The built-in `noop` job type: succeeds at once. For benchmarks and smoke tests.
+class NoopHandler final : public Handler {
+ public:
+  Result<std::string> run(JobContext&) override { return std::string("{}"); }
+};
+
+}  // namespace hypersdk::engine

@@ -1,0 +1,205 @@
+#include "engine/job_json.h"
+
+#include <date/date.h>
+
+#include <charconv>
+#include <set>
+#include <sstream>
+
+#include "ops/config_schema.h"
+
+namespace hypersdk::engine {
+using nlohmann::json;
+using std::chrono::milliseconds;
+
+namespace {
+
+Error bad(const std::string& msg) {
+  return make_error(ErrorClass::invalid, msg);
+}
+
+Result<milliseconds> duration_field(const json& v, const std::string& name) {
+  if (v.is_number_integer() && v.get<std::int64_t>() >= 0)
+    return milliseconds(v.get<std::int64_t>() * 1000);
+  if (v.is_string()) {
+    if (auto d = ops::parse_duration(v.get<std::string>())) return *d;
+  }
+  return bad("\"" + name + "\" must be a duration such as \"30s\" or a number of seconds");
+}
+
+json opt_time(const std::optional<core::TimeMs>& t) {
+  return t ? json(format_time(*t)) : json(nullptr);
+}
+
+json error_json(const Error& e) {
+  return {{"class", std::string(to_string(e.cls))}, {"message", e.message}};
+}
+
+Status parse_retry(const json& r, core::RetryPolicy& p) {
+  static const std::set<std::string> kKeys{"max_retries", "backoff",  "base",
+                                           "cap",         "retry_on", "jitter"};
+  if (!r.is_object()) return bad("\"retry\" must be an object");
+  for (const auto& [k, v] : r.items())
+    if (!kKeys.count(k)) return bad("unknown key \"retry." + k + "\"");
+  if (r.contains("max_retries")) {
+    if (!r["max_retries"].is_number_integer())
+      return bad("\"retry.max_retries\" must be an integer");
+    p.max_retries = r["max_retries"].get<int>();
+  }
+  if (r.contains("backoff")) {
+    auto k = r["backoff"].is_string() ? core::parse_backoff_kind(r["backoff"].get<std::string>())
+                                      : std::nullopt;
+    if (!k) return bad("\"retry.backoff\" must be exponential, linear or fixed");
+    p.kind = *k;
+  }
+  for (const char* name : {"base", "cap"}) {
+    if (!r.contains(name)) continue;
+    auto d = duration_field(r[name], std::string("retry.") + name);
+    if (!d) return d.error();
+    (std::string(name) == "base" ? p.base : p.cap) = *d;
+  }
+  if (r.contains("jitter")) {
+    if (!r["jitter"].is_boolean()) return bad("\"retry.jitter\" must be true or false");
+    p.jitter = r["jitter"].get<bool>();
+  }
+  if (r.contains("retry_on")) {
+    if (!r["retry_on"].is_array()) return bad("\"retry.retry_on\" must be a list of error classes");
+    p.retry_on.clear();
+    for (const auto& c : r["retry_on"]) {
+      auto cls = c.is_string() ? parse_error_class(c.get<std::string>()) : std::nullopt;
+      if (!cls) return bad("\"retry.retry_on\": unknown error class " + c.dump());
+      p.retry_on.push_back(*cls);
+    }
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+std::string format_time(core::TimeMs t) {
+  return date::format("%FT%TZ", date::sys_time<milliseconds>(milliseconds(t)));
+}
+
+Result<core::TimeMs> parse_time(std::string_view text) {
+  const std::string s(text);
+  for (const char* fmt : {"%FT%T%Ez", "%FT%TZ", "%FT%T%z", "%F %T%Ez", "%FT%R%Ez", "%FT%RZ"}) {
+    std::istringstream in(s);
+    date::sys_time<milliseconds> tp;
+    in >> date::parse(fmt, tp);
+    if (!in.fail() && in.peek() == EOF) return tp.time_since_epoch().count();
+  }
+  return bad("'" + s +
+             "' is not a time: use ISO 8601 with an offset or Z, e.g. "
+             "2026-04-02T14:30:00Z or 2026-04-02T09:30:00-05:00");
+}
+
+Result<core::JobSpec> parse_job_request(const json& body, const core::RetryPolicy& defaults) {
+  static const std::set<std::string> kKeys{"type",    "payload",         "priority",   "run_at",
+                                           "timeout", "idempotency_key", "target",     "provider",
+                                           "labels",  "retry",           "max_retries"};
+  if (!body.is_object()) return bad("the request body must be a JSON object");
+  for (const auto& [k, v] : body.items())
+    if (!kKeys.count(k)) return bad("unknown key \"" + k + "\"");
+  core::JobSpec spec;
+  spec.retry = defaults;
+  if (!body.contains("type") || !body["type"].is_string())
+    return bad("\"type\" is required: a job type such as \"exec\" or \"noop\"");
+  spec.type = body["type"].get<std::string>();
+  if (body.contains("payload")) {
+    if (!body["payload"].is_object()) return bad("\"payload\" must be an object");
+    spec.payload = body["payload"].dump();
+  }
+  if (body.contains("labels")) {
+    if (!body["labels"].is_object()) return bad("\"labels\" must be an object");
+    for (const auto& [k, v] : body["labels"].items())
+      if (!v.is_string()) return bad("label \"" + k + "\" must be a string");
+    spec.labels = body["labels"].dump();
+  }
+  if (body.contains("priority")) {
+    if (!body["priority"].is_number_integer()) return bad("\"priority\" must be an integer");
+    spec.priority = body["priority"].get<int>();
+  }
+  if (body.contains("run_at")) {
+    const auto& v = body["run_at"];
+    if (v.is_number_integer()) {
+      spec.run_at = v.get<core::TimeMs>();
+    } else if (v.is_string()) {
+      auto t = parse_time(v.get<std::string>());
+      if (!t) return t.error();
+      spec.run_at = *t;
+    } else {
+      return bad("\"run_at\" must be an RFC 3339 time or milliseconds since the epoch");
+    }
+  }
+  if (body.contains("timeout")) {
+    auto d = duration_field(body["timeout"], "timeout");
+    if (!d) return d.error();
+    spec.timeout_ms = d->count();
+  }
+  for (auto [key, field] :
+       {std::pair{"idempotency_key", &spec.idempotency_key}, std::pair{"target", &spec.target},
+        std::pair{"provider", &spec.provider}}) {
+    if (!body.contains(key)) continue;
+    if (!body[key].is_string()) return bad(std::string("\"") + key + "\" must be a string");
+    *field = body[key].get<std::string>();
+  }
+  if (body.contains("retry"))
+    if (Status s = parse_retry(body["retry"], spec.retry); !s.ok()) return s.error();
+  if (body.contains("max_retries")) {
+    if (!body["max_retries"].is_number_integer()) return bad("\"max_retries\" must be an integer");
+    spec.retry.max_retries = body["max_retries"].get<int>();
+  }
+  if (Status s = core::validate_spec(spec); !s.ok()) return s.error();
+  return spec;
+}
+
+json job_to_json(const core::Job& job) {
+  json errors = json::array();
+  for (const auto& e : job.errors)
+    errors.push_back({{"attempt", e.attempt},
+                      {"at", format_time(e.at)},
+                      {"class", std::string(to_string(e.error.cls))},
+                      {"message", e.error.message}});
+  json j{
+      {"id", core::format_job_id(job.id)},
+      {"type", job.spec.type},
+      {"status", std::string(core::to_string(job.status))},
+      {"priority", job.spec.priority},
+      {"attempt", job.attempt},
+      {"max_retries", job.spec.retry.max_retries},
+      {"retry",
+       {{"backoff", std::string(core::to_string(job.spec.retry.kind))},
+        {"base", ops::format_duration(job.spec.retry.base)},
+        {"cap", ops::format_duration(job.spec.retry.cap)}}},
+      {"created_at", format_time(job.created_at)},
+      {"run_at", format_time(job.run_at)},
+      {"started_at", opt_time(job.started_at)},
+      {"finished_at", opt_time(job.finished_at)},
+      {"error", job.last_error ? error_json(*job.last_error) : json(nullptr)},
+      {"errors", errors},
+      {"payload", json::parse(job.spec.payload, nullptr, false)},
+      {"labels", json::parse(job.spec.labels, nullptr, false)},
+      {"target", job.spec.target},
+      {"provider", job.spec.provider},
+      {"cancel_requested", job.cancel_requested},
+  };
+  if (job.spec.timeout_ms > 0)
+    j["timeout"] = ops::format_duration(milliseconds(job.spec.timeout_ms));
+  if (!job.spec.idempotency_key.empty()) j["idempotency_key"] = job.spec.idempotency_key;
+  if (!job.result.empty()) j["result"] = json::parse(job.result, nullptr, false);
+  if (job.started_at && job.finished_at)
+    j["duration_seconds"] = static_cast<double>(*job.finished_at - *job.started_at) / 1000.0;
+  return j;
+}
+
+json dead_letter_to_json(const store::DeadLetter& d) {
+  json j = job_to_json(d.job);
+  j["dead_letter"] = {{"reason", d.reason}, {"at", format_time(d.created_at)}};
+  return j;
+}
+
+json log_line_to_json(const store::LogLine& l) {
+  return {{"seq", l.seq}, {"ts", format_time(l.ts)}, {"stream", l.stream}, {"line", l.line}};
+}
+
+}  // namespace hypersdk::engine

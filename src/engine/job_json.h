@@ -1,0 +1,27 @@
+// The JSON face of jobs, shared by the API and the CLI (--json, --file): parsing a submit
+// request into a JobSpec with defaults, and rendering jobs and dead letters.
+#pragma once
+
+#include <nlohmann/json.hpp>
+
+#include "core/job.h"
+#include "store/store.h"
+
+namespace hypersdk::engine {
+
+// Parses {"type", "payload", "priority", "run_at" (RFC 3339 or ms), "timeout" ("30m" or
+// seconds), "idempotency_key", "target", "provider", "labels",
+// "retry": {"max_retries", "backoff", "base", "cap", "retry_on"}} (also "max_retries" at the
+// top level). Unknown keys are an error (a typo must not be silently ignored).
+Result<core::JobSpec> parse_job_request(const nlohmann::json& body,
+                                        const core::RetryPolicy& defaults);
+
+// RFC 3339 UTC with milliseconds: "2026-04-02T14:30:00.000Z".
+std::string format_time(core::TimeMs t);
+Result<core::TimeMs> parse_time(std::string_view text);
+
+nlohmann::json job_to_json(const core::Job& job);
+nlohmann::json dead_letter_to_json(const store::DeadLetter& d);
+nlohmann::json log_line_to_json(const store::LogLine& l);
+
+}  // namespace hypersdk::engine

@@ -1,0 +1,53 @@
+#include "engine/job_metrics.h"
+
+#include <filesystem>
+
+namespace hypersdk::engine {
+
+void JobMetrics::on_job_event(const JobEvent& e) {
+  const char* status = nullptr;
+  switch (e.kind) {
+    case JobEventKind::succeeded:
+      status = "succeeded";
+      break;
+    case JobEventKind::failed:
+      status = "failed";
+      break;
+    case JobEventKind::cancelled:
+      status = "cancelled";
+      break;
+    case JobEventKind::retrying:
+      metrics_.job_retries_total(e.type).Increment();
+      return;
+    case JobEventKind::started:
+    case JobEventKind::rescued:
+      return;
+  }
+  metrics_.jobs_total(e.type, status, "").Increment();
+  metrics_.job_duration_seconds(e.type).Observe(static_cast<double>(e.duration_ms) / 1000.0);
+}
+
+void add_store_scrape_hook(ops::Metrics& metrics, store::Store& store, store::Database& db,
+                           std::function<int()> running) {
+  metrics.add_scrape_hook([&metrics, &store, &db, running = std::move(running)] {
+    static const char* kStatuses[] = {"waiting",   "queued", "running",   "retrying",
+                                      "succeeded", "failed", "cancelled", "upstream_failed"};
+    if (auto counts = store.job_count_by_status()) {
+      for (const char* s : kStatuses) {
+        auto it = counts->find(s);
+        metrics.queue_depth(s).Set(it == counts->end() ? 0.0 : static_cast<double>(it->second));
+      }
+    }
+    if (auto letters = store.dlq_count()) metrics.dead_letters().Set(static_cast<double>(*letters));
+    metrics.jobs_running().Set(running ? running() : 0);
+    metrics.db_wal_bytes().Set(static_cast<double>(db.wal_bytes()));
+    metrics.db_size_bytes().Set(static_cast<double>(db.size_bytes()));
+    std::error_code ec;
+    auto space = std::filesystem::space(std::filesystem::path(db.path()).parent_path(), ec);
+    if (!ec)
+      metrics.filesystem_free_bytes(ops::FsPathKind::database)
+          .Set(static_cast<double>(space.available));
+  });
+}
+
+}  // namespace hypersdk::engine

@@ -1,0 +1,29 @@
+// Feeds the Prometheus registry from job events and, at scrape time, from the database
+// (queue depth by status, dead letters, WAL and database size, free disk space).
+// Thread safety: on_job_event may be called from any engine thread.
+#pragma once
+
+#include <functional>
+
+#include "engine/events.h"
+#include "ops/metrics.h"
+#include "store/database.h"
+#include "store/store.h"
+
+namespace hypersdk::engine {
+
+class JobMetrics final : public JobListener {
+ public:
+  explicit JobMetrics(ops::Metrics& metrics) : metrics_(metrics) {}
+  void on_job_event(const JobEvent& e) override;
+
+ private:
+  ops::Metrics& metrics_;
+};
+
+// Registers a scrape hook that refreshes the gauges read from the store and the filesystem.
+// `running` reports this process's running jobs.
+void add_store_scrape_hook(ops::Metrics& metrics, store::Store& store, store::Database& db,
+                           std::function<int()> running);
+
+}  // namespace hypersdk::engine

@@ -1,0 +1,45 @@
+// The shape every maintenance service shares (lease reaper, checkpointer, pruner): a loop
+// that calls run_once() every `interval`, logs a failure and goes on. start()/stop() are
+// idempotent and stop() is safe before start().
+// Thread safety: start/stop from the owning thread; run_once runs on the service's thread.
+#pragma once
+
+#include <chrono>
+#include <condition_variable>
+#include <functional>
+#include <mutex>
+#include <string>
+#include <thread>
+
+#include "core/error.h"
+
+namespace hypersdk::engine {
+
+class PeriodicService {
+ public:
+  PeriodicService(std::string name, std::chrono::milliseconds interval,
+                  std::function<Status()> run_once);
+  ~PeriodicService();
+  PeriodicService(const PeriodicService&) = delete;
+  PeriodicService& operator=(const PeriodicService&) = delete;
+
+  void start();
+  void stop();
+  // Runs the next iteration now instead of at the end of the interval.
+  void poke();
+  const std::string& name() const { return name_; }
+
+ private:
+  void loop();
+
+  const std::string name_;
+  const std::chrono::milliseconds interval_;
+  const std::function<Status()> run_once_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool running_ = false;  // GUARDED_BY(mu_)
+  bool poked_ = false;    // GUARDED_BY(mu_)
+  std::thread thread_;
+};
+
+}  // namespace hypersdk::engine

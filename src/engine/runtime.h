@@ -1,0 +1,62 @@
+// The running system of `serve`: the database, the store, the job handlers, the worker pool
+// and the maintenance services (lease reaper, WAL checkpointer, retention pruner). It starts
+// them in dependency order and stops them in reverse. The HTTP API is wired on top of it by
+// the serve command.
+// Thread safety: open/start/stop from one thread; the accessors' objects are thread-safe.
+#pragma once
+
+#include <memory>
+
+#include "engine/clock.h"
+#include "engine/job_metrics.h"
+#include "engine/job_service.h"
+#include "engine/periodic.h"
+#include "engine/worker_pool.h"
+#include "ops/config.h"
+#include "ops/metrics.h"
+#include "store/sqlite_store.h"
+
+namespace hypersdk::engine {
+
+struct RuntimeOptions {
+  std::shared_ptr<const ops::Config> config;
+  std::string db_path;
+  const Clock* clock = nullptr;     // REQUIRES: outlives the Runtime
+  ops::Metrics* metrics = nullptr;  // may be null
+};
+
+class Runtime {
+ public:
+  static Result<std::unique_ptr<Runtime>> open(RuntimeOptions options);
+  ~Runtime();
+
+  // Requeues jobs left by a dead previous process, then starts workers and maintenance.
+  Status start();
+  // Stops maintenance and the pool (running jobs get `grace`, then are handed back).
+  void stop(std::chrono::milliseconds grace);
+
+  JobService& jobs() { return *jobs_; }
+  WorkerPool& pool() { return *pool_; }
+  store::Database& database() { return *db_; }
+  store::Store& store() { return *store_; }
+  const Clock& clock() const { return *options_.clock; }
+
+  // Readiness inputs.
+  bool database_reachable();
+  bool migrations_current();
+
+ private:
+  explicit Runtime(RuntimeOptions options) : options_(std::move(options)) {}
+
+  RuntimeOptions options_;
+  std::shared_ptr<store::Database> db_;
+  std::unique_ptr<store::SqliteStore> store_;
+  HandlerRegistry handlers_;
+  std::unique_ptr<JobMetrics> job_metrics_;
+  std::unique_ptr<WorkerPool> pool_;
+  std::unique_ptr<JobService> jobs_;
+  std::vector<std::unique_ptr<PeriodicService>> maintenance_;
+  bool started_ = false;
+};
+
+}  // namespace hypersdk::engine

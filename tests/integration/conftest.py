@@ -1,0 +1,150 @@
+"""Shared fixtures for integration tests: the real hypersdk binary as a subprocess, a fresh
+HOME and database per test, real HTTP on loopback."""
+import json
+import os
+import signal
+import socket
+import subprocess
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+BIN = os.environ.get("HYPERSDK_BIN") or str(Path(__file__).resolve().parents[2] / "build" / "hypersdk")
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Hypersdk:
+    """One isolated installation: its own HOME, config and database."""
+
+    def __init__(self, tmp: Path):
+        self.tmp = tmp
+        self.home = tmp / "home"
+        self.home.mkdir()
+        self.db = tmp / "hypersdk.db"
+        self.config = tmp / "hypersdk.yaml"
+        self.config.write_text("")
+        self.env = {
+            "HOME": str(self.home),
+            "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+            "LANG": "C.UTF-8",
+        }
+        self.servers = []
+
+    def write_config(self, text: str):
+        self.config.write_text(text)
+
+    def run(self, *args, env=None, timeout=60, check=False, input=None):
+        e = dict(self.env)
+        e.update(env or {})
+        cmd = [BIN, "--config", str(self.config), "--db", str(self.db), *args]
+        r = subprocess.run(cmd, env=e, capture_output=True, text=True, timeout=timeout, input=input)
+        if check and r.returncode != 0:
+            raise AssertionError(f"{cmd} exited {r.returncode}\nstdout: {r.stdout}\nstderr: {r.stderr}")
+        return r
+
+    def json(self, *args, **kw):
+        r = self.run(*args, "--json", check=True, **kw)
+        return json.loads(r.stdout)
+
+    def submit(self, *args, **kw):
+        r = self.run("submit", *args, check=True, **kw)
+        return r.stdout.strip()
+
+    def serve(self, *args, env=None, port=None):
+        srv = Server(self, port or free_port(), args, env)
+        self.servers.append(srv)
+        return srv
+
+    def close(self):
+        for s in self.servers:
+            s.kill()
+
+
+class Server:
+    def __init__(self, h: Hypersdk, port: int, args, env):
+        self.h = h
+        self.port = port
+        self.url = f"http://127.0.0.1:{port}"
+        e = dict(h.env)
+        e.update(env or {})
+        self.log_path = h.tmp / f"serve-{port}-{time.monotonic_ns()}.log"
+        self.log = open(self.log_path, "w")
+        cmd = [BIN, "--config", str(h.config), "--db", str(h.db), "serve",
+               "--listen", f"127.0.0.1:{port}", *args]
+        self.proc = subprocess.Popen(cmd, env=e, stdout=self.log, stderr=subprocess.STDOUT)
+        self.wait_ready()
+
+    def wait_ready(self, timeout=20):
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise AssertionError(f"serve exited {self.proc.returncode}: {self.output()}")
+            try:
+                status, _, _ = self.request("GET", "/api/v1/health")
+                if status == 200:
+                    return
+            except OSError:
+                pass
+            time.sleep(0.05)
+        raise AssertionError("serve did not become healthy: " + self.output())
+
+    def output(self):
+        self.log.flush()
+        return self.log_path.read_text()
+
+    def request(self, method, path, body=None, headers=None, timeout=10):
+        data = None
+        hdrs = dict(headers or {})
+        if body is not None:
+            data = body if isinstance(body, bytes) else json.dumps(body).encode()
+            hdrs.setdefault("Content-Type", "application/json")
+        req = urllib.request.Request(self.url + path, data=data, method=method, headers=hdrs)
+        try:
+            with urllib.request.urlopen(req, timeout=timeout) as r:
+                return r.status, dict(r.headers), r.read()
+        except urllib.error.HTTPError as e:
+            return e.code, dict(e.headers), e.read()
+
+    def api(self, method, path, body=None, headers=None):
+        status, hdrs, data = self.request(method, path, body, headers)
+        return status, hdrs, (json.loads(data) if data else None)
+
+    def signal(self, sig):
+        self.proc.send_signal(sig)
+
+    def stop(self, timeout=60):
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            self.proc.wait(timeout=timeout)
+        return self.proc.returncode
+
+    def kill(self):
+        if self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+
+
+@pytest.fixture
+def h(tmp_path):
+    inst = Hypersdk(tmp_path)
+    yield inst
+    inst.close()
+
+
+def wait_for(pred, timeout=30, interval=0.05, what="condition"):
+    deadline = time.monotonic() + timeout
+    last = None
+    while time.monotonic() < deadline:
+        last = pred()
+        if last:
+            return last
+        time.sleep(interval)
+    raise AssertionError(f"timed out waiting for {what}; last value: {last!r}")
