@@ -46,25 +46,35 @@ TEST_CASE("a file that is not a database is a clear error") {
 TEST_CASE("migrating an older database takes a backup first") {
   test::TempDir dir;
   const std::string path = dir.file("old.db");
+  const auto& migrations = embedded_migrations();
+  REQUIRE(migrations.size() >= 2);
   {
-    auto db = Database::open({.path = path});
+    // A database as the previous release left it: every migration but the last.
+    auto db = Database::open({.path = path, .migrate = false});
     REQUIRE(db.ok());
     REQUIRE((*db)
-                ->write([](Connection& c) {
-                  c.db().exec("PRAGMA user_version=0");
-                  c.db().exec("DROP TABLE dead_letters; DROP TABLE job_logs; DROP TABLE jobs;");
-                  c.db().exec("CREATE TABLE legacy(x)");
-                  c.db().exec("PRAGMA user_version=0");
+                ->write([&](Connection& c) {
+                  for (std::size_t i = 0; i + 1 < migrations.size(); ++i)
+                    c.db().exec(migrations[i].sql);
+                  c.db().exec("PRAGMA user_version=" +
+                              std::to_string(migrations[migrations.size() - 2].version));
+                  c.db().exec(
+                      "INSERT INTO jobs (type, status, max_retries, retry_policy, run_at,"
+                      " created_at) VALUES ('noop', 'queued', 3, '{}', 0, 0)");
                   return Status::Ok();
                 })
                 .ok());
   }
-  // A version-0 database with content is treated as new (nothing to back up); fake v1 instead.
-  auto db = Database::open({.path = path, .migrate = false});
+  auto db = Database::open({.path = path});
   REQUIRE(db.ok());
-  auto r = (*db)->migrate(true);
-  REQUIRE(r.ok());
-  CHECK_FALSE(r->backup_path.empty());
-  CHECK(std::filesystem::exists(r->backup_path));
-  CHECK(r->to_version == latest_schema_version());
+  const auto& report = (*db)->migration();
+  CHECK(report.from_version == migrations[migrations.size() - 2].version);
+  CHECK(report.to_version == latest_schema_version());
+  REQUIRE_FALSE(report.backup_path.empty());
+  // The backup is the old database, intact, at the old version.
+  auto backup = Database::open({.path = report.backup_path, .migrate = false});
+  REQUIRE(backup.ok());
+  CHECK((*backup)->schema_version() == report.from_version);
+  CHECK((*backup)->check().jobs == 1);
+  CHECK((*db)->check().ok);
 }
