@@ -1,0 +1,43 @@
+// api_config_from(): the API section of the config, with token secrets resolved.
+#include "api/server.h"
+#include "ops/config.h"
+
+namespace hypersdk::api {
+
+Result<ApiConfig> api_config_from(const ops::Config& config, const ops::EnvMap& env) {
+  ApiConfig out;
+  out.listen = config.get_string("api.listen");
+  out.rate_per_second = static_cast<int>(config.get_int("api.rate_limit.requests_per_second"));
+  out.burst = static_cast<int>(config.get_int("api.rate_limit.burst"));
+  out.tls_cert = config.get_string("api.tls.cert");
+  out.tls_key = config.get_string("api.tls.key");
+  out.allow_remote_without_token = config.get_bool("api.allow_remote_without_token");
+  const YAML::Node tokens = config.get_node("api.tokens");
+  if (!tokens.IsDefined() || tokens.IsNull()) return out;
+  if (!tokens.IsSequence())
+    return make_error(ErrorClass::invalid, "api.tokens: expected a list of {name, token, role}");
+  for (const auto& t : tokens) {
+    const std::string name = t["name"] ? t["name"].as<std::string>("") : "";
+    const std::string ref = t["token"] ? t["token"].as<std::string>("") : "";
+    const std::string role_text = t["role"] ? t["role"].as<std::string>("") : "";
+    if (name.empty() || ref.empty())
+      return make_error(ErrorClass::invalid, "api.tokens: each token needs a name and a token");
+    auto role = parse_role(role_text);
+    if (!role)
+      return make_error(ErrorClass::invalid, "api.tokens: token '" + name +
+                                                 "': role must be "
+                                                 "read, operate or admin, got '" +
+                                                 role_text + "'");
+    auto secret = ops::resolve_secret(ref, env);
+    if (!secret)
+      return make_error(ErrorClass::invalid,
+                        "api.tokens: token '" + name + "': " + secret.error().message);
+    if (secret->empty())
+      return make_error(ErrorClass::invalid,
+                        "api.tokens: token '" + name + "' resolves to an empty secret");
+    out.tokens.push_back({name, *secret, *role});
+  }
+  return out;
+}
+
+}  // namespace hypersdk::api

@@ -1,0 +1,95 @@
+#include "api/log_stream.h"
+
+#include <chrono>
+#include <memory>
+
+#include "api/errors.h"
+#include "api/server_state.h"
+#include "api/sse.h"
+#include "engine/job_json.h"
+#include "engine/job_service.h"
+
+namespace hypersdk::api {
+namespace {
+
+using namespace std::chrono_literals;
+constexpr auto kPoll = 200ms;
+constexpr auto kPing = 15s;
+constexpr int kBatch = 500;
+
+struct Follow {
+  ServerState& state;
+  core::JobId id;
+  std::int64_t after;
+  std::chrono::steady_clock::time_point last_write = std::chrono::steady_clock::now();
+  bool first = true;
+
+  bool send(httplib::DataSink& sink, const std::string& text) {
+    last_write = std::chrono::steady_clock::now();
+    return sink.write(text.data(), text.size());
+  }
+
+  // One step of the stream: returns false to abort (client gone), calls sink.done() at the end.
+  bool step(httplib::DataSink& sink) {
+    if (!first && state.wait_for_stop(kPoll)) {
+      sink.done();
+      return true;
+    }
+    first = false;
+    engine::JobService& jobs = state.deps().jobs;
+    // The status is read before the lines: when it is terminal already, every line the job
+    // will ever have is in the store, so an empty read afterwards means the end.
+    auto job = jobs.get(id);
+    if (!job) return end_with_error(sink, job.error());
+    const bool terminal = core::is_terminal(job->status);
+    while (true) {
+      auto lines = jobs.logs(id, after, kBatch);
+      if (!lines) return end_with_error(sink, lines.error());
+      for (const auto& l : *lines) {
+        if (!send(sink, format_sse_event("log", engine::log_line_to_json(l).dump(), l.seq)))
+          return false;
+        after = l.seq;
+      }
+      if (static_cast<int>(lines->size()) < kBatch) break;
+    }
+    if (terminal) {
+      if (!send(sink, format_sse_event("end", engine::job_to_json(*job).dump()))) return false;
+      sink.done();
+      return true;
+    }
+    if (std::chrono::steady_clock::now() - last_write >= kPing)
+      return send(sink, format_sse_comment("ping"));
+    return true;
+  }
+
+  bool end_with_error(httplib::DataSink& sink, const Error& e) {
+    const nlohmann::json body{{"code", std::string(to_string(e.cls))}, {"message", e.message}};
+    send(sink, format_sse_event("error", body.dump()));
+    sink.done();
+    return true;
+  }
+};
+
+}  // namespace
+
+void start_log_stream(ServerState& state, core::JobId id, std::int64_t after,
+                      httplib::Response& res) {
+  if (!state.try_open_stream())
+    return write_error(res, 503, "unavailable",
+                       "too many log streams are open (at most " +
+                           std::to_string(state.max_streams()) +
+                           "); retry later or read without follow");
+  auto follow = std::make_shared<Follow>(Follow{state, id, after});
+  // The stream outlives this handler; the release callback runs once it is over, whether it
+  // ended, failed or was never started.
+  ServerState* s = &state;
+  res.status = 200;
+  res.set_header("Cache-Control", "no-cache");
+  res.set_header("X-Accel-Buffering", "no");  // reverse proxies: do not buffer the stream
+  res.set_chunked_content_provider(
+      "text/event-stream",
+      [follow](std::size_t, httplib::DataSink& sink) { return follow->step(sink); },
+      [s](bool) { s->close_stream(); });
+}
+
+}  // namespace hypersdk::api

@@ -1,0 +1,63 @@
+// Internal to src/api: a route table entry and the helpers every handler shares (JSON
+// answers, body and query parsing). Handlers are thin: parse, call the JobService, render.
+//
+// A route's `path` is its template ("/api/v1/jobs/{id}"); it is what metrics and the access
+// log show, and {name} segments match one path segment, read back with path_param().
+//
+// Thread safety: handlers run on the HTTP server's threads, many at once; they keep no state
+// of their own beyond what ServerState guards.
+#pragma once
+
+#include <httplib.h>
+
+#include <functional>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "api/auth.h"
+#include "core/error.h"
+#include "core/job.h"
+
+namespace hypersdk::api {
+
+class ServerState;
+
+enum class Access {
+  open,  // no token needed and never throttled: probes and scrapes (health, ready, metrics)
+  read,
+  operate,
+  admin,
+};
+
+using RouteHandler = std::function<void(const httplib::Request&, httplib::Response&)>;
+
+struct Route {
+  std::string method;  // "GET", "POST", "DELETE"
+  std::string path;    // template, e.g. "/api/v1/jobs/{id}/cancel"
+  Access access = Access::read;
+  RouteHandler handler;
+};
+
+std::vector<Route> ops_routes(ServerState& state);  // health, ready, metrics, config
+std::vector<Route> job_routes(ServerState& state);
+std::vector<Route> dlq_routes(ServerState& state);
+
+// The regular expression httplib matches for a template: {name} -> ([^/]+).
+std::string route_pattern(const std::string& path_template);
+
+void write_json(httplib::Response& res, int status, const nlohmann::json& body,
+                const std::string& content_type = "application/json");
+
+// The body as JSON; error class invalid naming the line and column of a syntax error.
+Result<nlohmann::json> parse_json_body(const httplib::Request& req);
+
+// The n-th {param} of the path (1-based) as a job id ("j-42" or "42"); error class invalid.
+Result<core::JobId> path_job_id(const httplib::Request& req, std::size_t n = 1);
+
+// An integer query parameter in [min, max], or `fallback` when absent; error class invalid.
+Result<std::int64_t> int_param(const httplib::Request& req, const std::string& name,
+                               std::int64_t fallback, std::int64_t min, std::int64_t max);
+
+}  // namespace hypersdk::api

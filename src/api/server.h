@@ -1,0 +1,116 @@
+// The HTTP API of hypersdk serve (DESIGN §10): JSON under /api/v1, bearer tokens with roles,
+// per-client rate limits, request ids, Prometheus metrics and Server-Sent Events for live
+// job logs. Built on cpp-httplib; one ApiServer owns its listening socket, a bounded pool of
+// request threads and one accept thread.
+//
+// Routes (all under /api/v1):
+//   GET    /health                 liveness, application/health+json; no token, not throttled
+//   GET    /ready                  readiness: deps.readiness() checks + "draining"; 200 or 503
+//   GET    /metrics                Prometheus text 0.0.4 from deps.metrics
+//   POST   /jobs                   submit (Idempotency-Key header honoured)         operate
+//   GET    /jobs                   ?status=&type=&limit=&cursor=                    read
+//   GET    /jobs/{id}                                                               read
+//   GET    /jobs/{id}/logs         ?after=&limit=; ?follow=1 streams SSE            read
+//   POST   /jobs/{id}/cancel, /jobs/{id}/retry                                      operate
+//   GET    /dlq, /dlq/{id}                                                          read
+//   POST   /dlq/{id}/replay                                                         operate
+//   DELETE /dlq/{id}, /dlq          purge one or all                                admin
+//   GET    /config                 the effective config, redacted                   admin
+// Errors are {"error":{"code","message","request_id"}} (api/errors.h). Every response has
+// X-Request-ID; every log line written while handling a request has http.request.id.
+//
+// Auth: with no tokens, requests need none — allowed only on a loopback address unless
+// allow_remote_without_token. With tokens, every route but health, ready and metrics needs
+// "Authorization: Bearer <token>" of a sufficient role (401 without, 403 too weak).
+//
+// Thread safety: start(), stop() and the destructor must be called from one owning thread;
+// set_draining(), draining() and port() may be called from any thread.
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "api/auth.h"
+#include "core/error.h"
+#include "ops/paths.h"
+
+namespace hypersdk::engine {
+class JobService;
+}
+namespace hypersdk::ops {
+class Config;
+class Metrics;
+}  // namespace hypersdk::ops
+
+namespace hypersdk::api {
+
+// One readiness check; shown in /ready as checks[name] = [{"status","output"}].
+struct ReadyCheck {
+  std::string name;  // e.g. "database:reachable", "workers:alive"
+  bool ok = true;
+  std::string detail;  // why it failed, or an observation
+};
+
+struct ApiConfig {
+  std::string listen = "127.0.0.1:8080";  // HOST:PORT; port 0 picks a free port
+  std::vector<Token> tokens;              // secrets already resolved
+  int rate_per_second = 50;               // per client (token name, else remote address)
+  int burst = 100;
+  std::string tls_cert, tls_key;  // both set: HTTPS
+  bool allow_remote_without_token = false;
+  int threads = 8;                       // HTTP request threads; SSE streams may use all but two
+  std::size_t max_body_bytes = 1 << 20;  // larger bodies get 413
+  std::chrono::seconds read_timeout{10}, write_timeout{10};
+};
+
+struct ApiDeps {
+  engine::JobService& jobs;
+  ops::Metrics* metrics = nullptr;  // nullptr: /metrics answers 503, nothing is recorded
+  // Runs on each GET /ready (on an HTTP thread; keep it bounded in time). Empty: no checks
+  // beyond draining.
+  std::function<std::vector<ReadyCheck>()> readiness;
+  // GET /config; must return already-redacted values. Empty: /config answers 503.
+  std::function<nlohmann::json()> config_json;
+};
+
+class ApiServer {
+ public:
+  ApiServer(ApiConfig config, ApiDeps deps);
+  ~ApiServer();  // stop(5 s) when still running
+  ApiServer(const ApiServer&) = delete;
+  ApiServer& operator=(const ApiServer&) = delete;
+
+  // Binds and starts serving on a thread of its own. Errors: invalid for a malformed or
+  // unresolvable address, a non-loopback address without tokens (unless allowed), TLS files
+  // that do not load; unavailable when the port is taken or may not be bound.
+  // REQUIRES: not started before.
+  Status start();
+
+  // Stops accepting, ends SSE streams, lets in-flight requests finish (waiting past `grace`
+  // only with a warning: requests are bounded by the read/write timeouts), then joins.
+  // Idempotent; safe before start().
+  void stop(std::chrono::milliseconds grace);
+
+  // The bound port (useful with port 0); 0 before start().
+  int port() const;
+
+  // While draining, /ready answers 503 (SIGTERM: load balancers stop sending traffic);
+  // every other route keeps working until stop().
+  void set_draining(bool draining);
+  bool draining() const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+// The API settings of a config: api.listen, api.tokens (each token's secret resolved through
+// env:/file: references — a reference that does not resolve is an error, class invalid),
+// api.rate_limit.*, api.tls.*, api.allow_remote_without_token.
+Result<ApiConfig> api_config_from(const ops::Config& config, const ops::EnvMap& env);
+
+}  // namespace hypersdk::api
