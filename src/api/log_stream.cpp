@@ -31,10 +31,9 @@ struct Follow {
 
   // One step of the stream: returns false to abort (client gone), calls sink.done() at the end.
   bool step(httplib::DataSink& sink) {
-    if (!first && state.wait_for_stop(kPoll)) {
-      sink.done();
-      return true;
-    }
+    // When the server stops, one last pass still sends what the job wrote and, if it finished
+    // during the drain (serve stops the API after the workers), its "end" event.
+    const bool stopping = !first && state.wait_for_stop(kPoll);
     first = false;
     engine::JobService& jobs = state.deps().jobs;
     // The status is read before the lines: when it is terminal already, every line the job
@@ -54,6 +53,10 @@ struct Follow {
     }
     if (terminal) {
       if (!send(sink, format_sse_event("end", engine::job_to_json(*job).dump()))) return false;
+      sink.done();
+      return true;
+    }
+    if (stopping) {
       sink.done();
       return true;
     }

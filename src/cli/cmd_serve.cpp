@@ -5,6 +5,7 @@
 
 #include <condition_variable>
 #include <deque>
+#include <filesystem>
 #include <iostream>
 #include <mutex>
 
@@ -52,12 +53,11 @@ class SignalQueue {
   std::deque<int> q_;
 };
 
-ops::LogOptions log_options(const ops::Config& c) {
-  ops::LogOptions o;
-  o.level = ops::parse_log_level(c.get_string("log.level")).value_or(ops::LogLevel::info);
-  o.format = ops::parse_log_format(c.get_string("log.format")).value_or(ops::LogFormat::automatic);
-  o.file = c.get_string("log.file");
-  return o;
+// export.dir, else exports/ beside the database.
+std::string export_dir(const ops::Config& c, const std::string& db_path) {
+  const std::string& dir = c.get_string("export.dir");
+  if (!dir.empty()) return dir;
+  return (std::filesystem::path(db_path).parent_path() / "exports").string();
 }
 
 int serve(Context& ctx) {
@@ -83,6 +83,9 @@ int serve(Context& ctx) {
   if (!api_cfg) return ctx.fail(api_cfg.error());
 
   ReloadState reload(ctx, *cfg, metrics);
+  metrics.add_scrape_hook([&reload, path = *db_path, &metrics] {
+    metrics.observe_filesystem(ops::FsPathKind::export_dir, export_dir(*reload.current(), path));
+  });
   api::ApiDeps deps{rt.jobs(), &metrics,
                     [&rt] {
                       std::vector<api::ReadyCheck> checks;
@@ -124,8 +127,12 @@ int serve(Context& ctx) {
     if (sig == SIGHUP) {
       reload.reload();
     } else if (sig == SIGUSR1) {
-      if (Status s = ops::log_reopen(); !s.ok())
+      if (Status s = ops::log_reopen(); !s.ok()) {
         ops::log::error("reopening the log file failed", {{"error", s.error().message}});
+      } else if (const std::string file = reload.current()->get_string("log.file"); !file.empty()) {
+        // Marks the switch in the new file (logrotate checks, and people reading it).
+        ops::log::info("log file reopened", {{"file", file}});
+      }
     } else {
       ops::log::info("shutting down", {{"signal", sig == SIGTERM ? "SIGTERM" : "SIGINT"},
                                        {"grace_seconds", grace.count() / 1000}});
@@ -135,7 +142,8 @@ int serve(Context& ctx) {
   // Drain: readiness fails at once so traffic moves away; no new claims; running jobs get the
   // grace period and are then handed back; in-flight HTTP requests finish.
   server.set_draining(true);
-  ops::sd_notify_send("STOPPING=1\nSTATUS=draining");
+  ops::sd_notify_send("STOPPING=1\nSTATUS=draining: " + std::to_string(rt.pool().running()) +
+                      " running job(s) get " + std::to_string(grace.count() / 1000) + " s");
   rt.stop(grace);
   server.stop(milliseconds(10'000));
   if (watchdog) watchdog->stop();

@@ -1,16 +1,51 @@
 #include "cli/serve_reload.h"
 
+#include <time.h>
+
+#include <algorithm>
 #include <chrono>
 
-#include "ops/log.h"
 #include "ops/sd_notify.h"
 
 namespace hypersdk::cli {
 namespace {
+
+// What reload() applies to the running process; every other key needs a restart.
+constexpr std::string_view kLiveKeys[] = {"log.level", "log.format", "log.file"};
+
 double unix_seconds() {
   return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
 }
+
+// CLOCK_MONOTONIC in microseconds: systemd (Type=notify-reload, v253+) wants it beside
+// RELOADING=1 to tell this reload from an earlier one.
+std::string monotonic_usec() {
+  timespec ts{};
+  ::clock_gettime(CLOCK_MONOTONIC, &ts);
+  return std::to_string(static_cast<long long>(ts.tv_sec) * 1'000'000 + ts.tv_nsec / 1000);
+}
+
 }  // namespace
+
+ops::LogOptions log_options(const ops::Config& c) {
+  ops::LogOptions o;
+  o.level = ops::parse_log_level(c.get_string("log.level")).value_or(ops::LogLevel::info);
+  o.format = ops::parse_log_format(c.get_string("log.format")).value_or(ops::LogFormat::automatic);
+  o.file = c.get_string("log.file");
+  return o;
+}
+
+std::vector<std::string> keys_needing_restart(const ops::Config& before, const ops::Config& after) {
+  std::vector<std::string> out;
+  const auto a = before.entries(/*redact=*/false), b = after.entries(/*redact=*/false);
+  for (std::size_t i = 0; i < a.size() && i < b.size(); ++i) {
+    if (a[i].value == b[i].value) continue;
+    if (std::find(std::begin(kLiveKeys), std::end(kLiveKeys), a[i].key) != std::end(kLiveKeys))
+      continue;
+    out.push_back(a[i].key);
+  }
+  return out;
+}
 
 ReloadState::ReloadState(const Context& ctx, std::shared_ptr<const ops::Config> initial,
                          ops::Metrics& metrics)
@@ -24,8 +59,16 @@ std::shared_ptr<const ops::Config> ReloadState::current() const {
   return config_;
 }
 
+bool ReloadState::fail(const std::string& why) {
+  metrics_.config_last_reload_successful().Set(0);
+  ops::log::error("config reload failed; keeping the previous configuration", {{"error", why}});
+  ops::sd_notify_send("READY=1\nSTATUS=serving (config reload failed: previous config in use)");
+  return false;
+}
+
 bool ReloadState::reload() {
-  ops::sd_notify_send("RELOADING=1\nSTATUS=reloading configuration");
+  ops::sd_notify_send("RELOADING=1\nMONOTONIC_USEC=" + monotonic_usec() +
+                      "\nSTATUS=reloading configuration");
   ops::LoadOptions lo;
   if (!ctx_.global.config_path.empty()) lo.path = ctx_.global.config_path;
   lo.env = ops::environ_map();
@@ -40,25 +83,38 @@ bool ReloadState::reload() {
         loaded = s.error();
         break;
       }
-  if (!loaded) {
-    metrics_.config_last_reload_successful().Set(0);
-    ops::log::error("config reload failed; keeping the previous configuration",
-                    {{"error", loaded.error().message}});
-    ops::sd_notify_send("READY=1\nSTATUS=serving (config reload failed)");
-    return false;
-  }
+  if (!loaded) return fail(loaded.error().message);
   for (const auto& w : loaded->warnings) ops::log::warn("config", {{"warning", w.to_string()}});
   auto next = std::make_shared<const ops::Config>(std::move(loaded->config));
-  if (auto level = ops::parse_log_level(next->get_string("log.level"))) ops::log_set_level(*level);
+  const auto previous = current();
+
+  // Logging is the one thing that can fail to apply (a log file that cannot be opened): do
+  // it first, so that a failure leaves everything as it was.
+  const ops::LogOptions old_log = log_options(*previous), new_log = log_options(*next);
+  if (new_log.file != old_log.file || new_log.format != old_log.format) {
+    if (Status s = ops::log_init(new_log); !s.ok()) return fail(s.error().message);
+  } else {
+    ops::log_set_level(new_log.level);
+  }
   {
     std::lock_guard lock(mu_);
     config_ = next;
   }
   metrics_.config_last_reload_successful().Set(1);
   metrics_.config_last_reload_success_timestamp_seconds().Set(unix_seconds());
-  ops::log::info("configuration reloaded",
-                 {{"file", next->file() ? next->file()->string() : std::string("(none)")},
-                  {"log.level", next->get_string("log.level")}});
+  const ops::LogFields fields{
+      {"file", next->file() ? next->file()->string() : std::string("(none)")},
+      {"config.log.level", next->get_string("log.level")}};
+  if (const auto pending = keys_needing_restart(*previous, *next); pending.empty()) {
+    ops::log::info("configuration reloaded", fields);
+  } else {
+    std::string keys;
+    for (const auto& k : pending) keys += (keys.empty() ? "" : ", ") + k;
+    ops::LogFields f = fields;
+    f.push_back({"restart_needed", keys});
+    ops::log::info("configuration reloaded", fields);
+    ops::log::warn("configuration reloaded; some changes need a restart", f);
+  }
   ops::sd_notify_send("READY=1\nSTATUS=serving");
   return true;
 }

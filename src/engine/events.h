@@ -20,6 +20,7 @@ struct JobEvent {
   std::int64_t duration_ms = 0;
   std::optional<Error> error;
   bool retries_exhausted = false;
+  std::string provider;  // empty for jobs that use none (exec, noop)
 };
 
 class JobListener {

@@ -4,6 +4,16 @@
 
 namespace hypersdk::engine {
 
+JobMetrics::JobMetrics(ops::Metrics& metrics, const std::vector<std::string>& types)
+    : metrics_(metrics) {
+  for (const auto& type : types) {
+    for (const char* status : {"succeeded", "failed", "cancelled"})
+      metrics_.jobs_total(type, status, "");
+    metrics_.job_retries_total(type);
+    metrics_.job_duration_seconds(type);
+  }
+}
+
 void JobMetrics::on_job_event(const JobEvent& e) {
   const char* status = nullptr;
   switch (e.kind) {
@@ -23,7 +33,7 @@ void JobMetrics::on_job_event(const JobEvent& e) {
     case JobEventKind::rescued:
       return;
   }
-  metrics_.jobs_total(e.type, status, "").Increment();
+  metrics_.jobs_total(e.type, status, e.provider).Increment();
   metrics_.job_duration_seconds(e.type).Observe(static_cast<double>(e.duration_ms) / 1000.0);
 }
 
@@ -42,11 +52,8 @@ void add_store_scrape_hook(ops::Metrics& metrics, store::Store& store, store::Da
     metrics.jobs_running().Set(running ? running() : 0);
     metrics.db_wal_bytes().Set(static_cast<double>(db.wal_bytes()));
     metrics.db_size_bytes().Set(static_cast<double>(db.size_bytes()));
-    std::error_code ec;
-    auto space = std::filesystem::space(std::filesystem::path(db.path()).parent_path(), ec);
-    if (!ec)
-      metrics.filesystem_free_bytes(ops::FsPathKind::database)
-          .Set(static_cast<double>(space.available));
+    metrics.observe_filesystem(ops::FsPathKind::database,
+                               std::filesystem::path(db.path()).parent_path().string());
   });
 }
 

@@ -14,7 +14,9 @@ namespace hypersdk::engine {
 
 class JobMetrics final : public JobListener {
  public:
-  explicit JobMetrics(ops::Metrics& metrics) : metrics_(metrics) {}
+  // Creates the job series of `types` at zero: a counter that first appears at 2 hides those
+  // 2 from increase()/rate(), so the failed-jobs alert would miss the first failures.
+  JobMetrics(ops::Metrics& metrics, const std::vector<std::string>& types);
   void on_job_event(const JobEvent& e) override;
 
  private:

@@ -27,7 +27,7 @@ Result<std::unique_ptr<Runtime>> Runtime::open(RuntimeOptions options) {
 
   JobListener* listener = nullptr;
   if (rt->options_.metrics) {
-    rt->job_metrics_ = std::make_unique<JobMetrics>(*rt->options_.metrics);
+    rt->job_metrics_ = std::make_unique<JobMetrics>(*rt->options_.metrics, rt->handlers_.types());
     listener = rt->job_metrics_.get();
   }
   rt->pool_ = std::make_unique<WorkerPool>(worker_pool_config(cfg, make_owner_id()), *rt->store_,

@@ -286,7 +286,7 @@ void WorkerPool::run_one(Running& r) {
   {
     std::lock_guard lock(mu_);
     running_.erase(job.id);
-    finished_.push_back({std::move(c), job.attempt});
+    finished_.push_back({std::move(c), job.attempt, job.spec.provider});
   }
   done_cv_.notify_one();
 }
@@ -371,6 +371,7 @@ void WorkerPool::flush(std::vector<Finished>& done, std::vector<store::LogLine>&
     }
     if (c.outcome != store::Outcome::succeeded) e.error = c.error;
     e.retries_exhausted = r.retries_exhausted;
+    e.provider = done[i].provider;
     if (listener_) listener_->on_job_event(e);
   }
 }

@@ -64,6 +64,7 @@ class WorkerPool {
   struct Finished {
     store::Completion completion;
     int attempt;
+    std::string provider;  // for the job metrics' provider label
   };
 
   void dispatch_loop();

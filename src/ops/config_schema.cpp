@@ -177,6 +177,11 @@ const std::vector<KeySpec>& schema_table() {
        .type = T::integer,
        .default_value = "67108864",
        .help = "bytes the WAL file is truncated to after a checkpoint"},
+      // Exports
+      {.name = "export.dir",
+       .type = T::string,
+       .default_value = "",
+       .help = "where exports and backups are written; empty = exports/ beside the database"},
       // HTTP API
       {.name = "api.listen",
        .type = T::string,

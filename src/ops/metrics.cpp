@@ -4,10 +4,13 @@
 #include <sys/statvfs.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <cerrno>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <string_view>
+#include <type_traits>
 
 #include <prometheus/metric_family.h>
 #include <prometheus/text_serializer.h>
@@ -28,9 +31,25 @@ const Histogram::BucketBoundaries kThroughputBuckets = {1e6, 5e6,   1e7, 2.5e7, 
 const Histogram::BucketBoundaries kHttpBuckets = {0.005, 0.01, 0.025, 0.05, 0.1, 0.25,
                                                   0.5,   1,    2.5,   5,    10};
 
+// Registers a family and describes it in `described`, so that serialize() can show a family
+// before its first series exists (its HELP and TYPE: what can be queried and alerted on).
 template <typename Builder>
-auto& family(Builder builder, const char* name, const char* help, prometheus::Registry& registry) {
-  return builder.Name(name).Help(help).Register(registry);
+auto& family(Builder builder, const char* name, const char* help, prometheus::Registry& registry,
+             std::vector<prometheus::MetricFamily>& described) {
+  auto& f = builder.Name(name).Help(help).Register(registry);
+  using F = std::remove_reference_t<decltype(f)>;
+  prometheus::MetricFamily d;
+  d.name = name;
+  d.help = help;
+  if constexpr (std::is_same_v<F, prometheus::Family<prometheus::Counter>>) {
+    d.type = prometheus::MetricType::Counter;
+  } else if constexpr (std::is_same_v<F, prometheus::Family<prometheus::Gauge>>) {
+    d.type = prometheus::MetricType::Gauge;
+  } else {
+    d.type = prometheus::MetricType::Histogram;
+  }
+  described.push_back(std::move(d));
+  return f;
 }
 
 prometheus::MetricFamily single(const char* name, const char* help, prometheus::MetricType type,
@@ -108,47 +127,53 @@ Metrics::Metrics() : Metrics(HYPERSDK_VERSION) {}
 Metrics::Metrics(const std::string& version)
     : registry_(std::make_shared<prometheus::Registry>()),
       jobs_total_(family(prometheus::BuildCounter(), "hypersdk_jobs_total",
-                         "Finished jobs by type, final status and provider.", *registry_)),
+                         "Finished jobs by type, final status and provider.", *registry_,
+                         described_)),
       job_duration_(family(prometheus::BuildHistogram(), "hypersdk_job_duration_seconds",
-                           "Duration of finished job attempts in seconds.", *registry_)),
-      export_throughput_(family(prometheus::BuildHistogram(),
-                                "hypersdk_export_throughput_bytes_per_second",
-                                "Throughput of finished exports in bytes per second.", *registry_)),
+                           "Duration of finished job attempts in seconds.", *registry_,
+                           described_)),
+      export_throughput_(
+          family(prometheus::BuildHistogram(), "hypersdk_export_throughput_bytes_per_second",
+                 "Throughput of finished exports in bytes per second.", *registry_, described_)),
       exported_bytes_(family(prometheus::BuildCounter(), "hypersdk_exported_bytes_total",
-                             "Bytes written by exports and backups.", *registry_)),
+                             "Bytes written by exports and backups.", *registry_, described_)),
       queue_depth_(family(prometheus::BuildGauge(), "hypersdk_queue_depth",
-                          "Jobs in the queue by status.", *registry_)),
+                          "Jobs in the queue by status.", *registry_, described_)),
       jobs_running_(family(prometheus::BuildGauge(), "hypersdk_jobs_running",
-                           "Jobs running in this process.", *registry_)),
+                           "Jobs running in this process.", *registry_, described_)),
       dead_letters_(family(prometheus::BuildGauge(), "hypersdk_dead_letters",
-                           "Entries in the dead-letter table.", *registry_)),
+                           "Entries in the dead-letter table.", *registry_, described_)),
       job_retries_(family(prometheus::BuildCounter(), "hypersdk_job_retries_total",
-                          "Job attempts scheduled for retry after a failure.", *registry_)),
+                          "Job attempts scheduled for retry after a failure.", *registry_,
+                          described_)),
       schedule_fires_(family(prometheus::BuildCounter(), "hypersdk_schedule_fires_total",
-                             "Schedule occurrences that enqueued a run.", *registry_)),
+                             "Schedule occurrences that enqueued a run.", *registry_, described_)),
       schedule_missed_(family(prometheus::BuildCounter(), "hypersdk_schedule_missed_total",
-                              "Schedule occurrences not run, by reason.", *registry_)),
+                              "Schedule occurrences not run, by reason.", *registry_, described_)),
       fs_free_(family(prometheus::BuildGauge(), "hypersdk_filesystem_free_bytes",
                       "Free bytes on the filesystem of the export directory or the database.",
-                      *registry_)),
+                      *registry_, described_)),
+      fs_size_(family(prometheus::BuildGauge(), "hypersdk_filesystem_size_bytes",
+                      "Size of the filesystem of the export directory or the database in bytes.",
+                      *registry_, described_)),
       db_wal_(family(prometheus::BuildGauge(), "hypersdk_db_wal_bytes",
-                     "Size of the SQLite write-ahead log in bytes.", *registry_)),
+                     "Size of the SQLite write-ahead log in bytes.", *registry_, described_)),
       db_size_(family(prometheus::BuildGauge(), "hypersdk_db_size_bytes",
-                      "Size of the SQLite database file in bytes.", *registry_)),
+                      "Size of the SQLite database file in bytes.", *registry_, described_)),
       reload_ok_(family(prometheus::BuildGauge(), "hypersdk_config_last_reload_successful",
                         "Whether the last configuration load or reload succeeded (1) or not (0).",
-                        *registry_)),
-      reload_ts_(family(prometheus::BuildGauge(),
-                        "hypersdk_config_last_reload_success_timestamp_seconds",
-                        "Time of the last successful configuration load or reload.", *registry_)),
+                        *registry_, described_)),
+      reload_ts_(family(
+          prometheus::BuildGauge(), "hypersdk_config_last_reload_success_timestamp_seconds",
+          "Time of the last successful configuration load or reload.", *registry_, described_)),
       http_requests_(family(prometheus::BuildCounter(), "hypersdk_http_requests_total",
-                            "HTTP requests by route template, method and status code.",
-                            *registry_)),
+                            "HTTP requests by route template, method and status code.", *registry_,
+                            described_)),
       http_duration_(family(prometheus::BuildHistogram(), "hypersdk_http_request_duration_seconds",
                             "HTTP request latency in seconds by route template and method.",
-                            *registry_)),
+                            *registry_, described_)),
       build_info_(family(prometheus::BuildGauge(), "hypersdk_build_info",
-                         "Build information; the value is always 1.", *registry_)) {
+                         "Build information; the value is always 1.", *registry_, described_)) {
   build_info_.Add({{"version", version}}).Set(1);
   // Series without labels exist from the start, so a dashboard shows 0 rather than nothing.
   exported_bytes_.Add({});
@@ -206,6 +231,23 @@ prometheus::Gauge& Metrics::filesystem_free_bytes(FsPathKind kind) {
   return fs_free_.Add({{"path_kind", kind == FsPathKind::export_dir ? "export" : "database"}});
 }
 
+prometheus::Gauge& Metrics::filesystem_size_bytes(FsPathKind kind) {
+  return fs_size_.Add({{"path_kind", kind == FsPathKind::export_dir ? "export" : "database"}});
+}
+
+bool Metrics::observe_filesystem(FsPathKind kind, const std::string& path) {
+  std::filesystem::path p = path.empty() ? std::filesystem::path(".") : std::filesystem::path(path);
+  struct statvfs st {};
+  for (;;) {
+    if (::statvfs(p.c_str(), &st) == 0) break;
+    if (errno != ENOENT || !p.has_relative_path()) return false;
+    p = p.parent_path();
+  }
+  filesystem_free_bytes(kind).Set(static_cast<double>(st.f_bavail) * st.f_frsize);
+  filesystem_size_bytes(kind).Set(static_cast<double>(st.f_blocks) * st.f_frsize);
+  return true;
+}
+
 prometheus::Gauge& Metrics::db_wal_bytes() {
   return db_wal_.Add({});
 }
@@ -246,6 +288,11 @@ std::string Metrics::serialize() {
     }
   }
   std::vector<prometheus::MetricFamily> families = registry_->Collect();
+  for (const auto& d : described_) {
+    const bool present = std::any_of(families.begin(), families.end(),
+                                     [&](const auto& f) { return f.name == d.name; });
+    if (!present) families.push_back(d);
+  }
   try {
     for (auto& f : process_metrics()) families.push_back(std::move(f));
   } catch (const std::exception& e) {  // std::stod on an unexpected /proc format

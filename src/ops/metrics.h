@@ -19,6 +19,7 @@
 //   hypersdk_schedule_fires_total{schedule}             counter
 //   hypersdk_schedule_missed_total{schedule,reason}     counter
 //   hypersdk_filesystem_free_bytes{path_kind}           gauge     path_kind = export|database
+//   hypersdk_filesystem_size_bytes{path_kind}           gauge     (free / size: the disk alert)
 //   hypersdk_db_wal_bytes, hypersdk_db_size_bytes       gauge
 //   hypersdk_config_last_reload_successful              gauge     0|1
 //   hypersdk_config_last_reload_success_timestamp_seconds gauge
@@ -44,6 +45,7 @@
 #include <prometheus/family.h>
 #include <prometheus/gauge.h>
 #include <prometheus/histogram.h>
+#include <prometheus/metric_family.h>
 #include <prometheus/registry.h>
 
 namespace hypersdk::ops {
@@ -75,6 +77,10 @@ class Metrics {
 
   // Storage and configuration.
   prometheus::Gauge& filesystem_free_bytes(FsPathKind kind);
+  prometheus::Gauge& filesystem_size_bytes(FsPathKind kind);
+  // Sets both from statvfs of `path`, or of its nearest existing parent (a directory that
+  // is not created yet fills the filesystem it will be created on). False when unreadable.
+  bool observe_filesystem(FsPathKind kind, const std::string& path);
   prometheus::Gauge& db_wal_bytes();
   prometheus::Gauge& db_size_bytes();
   prometheus::Gauge& config_last_reload_successful();
@@ -98,6 +104,8 @@ class Metrics {
   prometheus::Registry& registry() { return *registry_; }
 
  private:
+  // Every family below, without series: declared first, filled as they are registered.
+  std::vector<prometheus::MetricFamily> described_;
   std::shared_ptr<prometheus::Registry> registry_;
   prometheus::Family<prometheus::Counter>& jobs_total_;
   prometheus::Family<prometheus::Histogram>& job_duration_;
@@ -110,6 +118,7 @@ class Metrics {
   prometheus::Family<prometheus::Counter>& schedule_fires_;
   prometheus::Family<prometheus::Counter>& schedule_missed_;
   prometheus::Family<prometheus::Gauge>& fs_free_;
+  prometheus::Family<prometheus::Gauge>& fs_size_;
   prometheus::Family<prometheus::Gauge>& db_wal_;
   prometheus::Family<prometheus::Gauge>& db_size_;
   prometheus::Family<prometheus::Gauge>& reload_ok_;

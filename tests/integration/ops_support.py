@@ -1,0 +1,128 @@
+"""Helpers of the operations tests: a stand-in for systemd's $NOTIFY_SOCKET, the JSON log lines
+of a server, and a client for a job's Server-Sent Events log stream."""
+import json
+import os
+import shutil
+import socket
+import tempfile
+import threading
+import time
+import urllib.request
+
+
+class NotifySocket:
+    """An AF_UNIX datagram socket that records what serve sends, as systemd would receive it.
+
+    messages: [(monotonic time, {"READY": "1", ...})]. `on_message` runs on the reader
+    thread as each message arrives (e.g. to probe the port at the instant of READY=1)."""
+
+    def __init__(self, on_message=None):
+        # sun_path holds 108 bytes: a short directory, not pytest's long tmp_path.
+        self.dir = tempfile.mkdtemp(prefix="hsdk-notify-", dir="/tmp")
+        self.path = os.path.join(self.dir, "notify.sock")
+        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+        self.sock.bind(self.path)
+        self.sock.settimeout(0.1)
+        self.on_message = on_message
+        self.messages = []
+        self.lock = threading.Lock()
+        self.closed = False
+        self.thread = threading.Thread(target=self._read, daemon=True)
+        self.thread.start()
+
+    def _read(self):
+        while not self.closed:
+            try:
+                data = self.sock.recv(65536)
+            except socket.timeout:
+                continue
+            except OSError:
+                return
+            now = time.monotonic()
+            fields = dict(line.split("=", 1) for line in data.decode().split("\n") if "=" in line)
+            if self.on_message:
+                self.on_message(now, fields)
+            with self.lock:
+                self.messages.append((now, fields))
+
+    def snapshot(self):
+        with self.lock:
+            return list(self.messages)
+
+    def with_key(self, key, value=None):
+        return [(t, m) for t, m in self.snapshot() if key in m and (value is None or m[key] == value)]
+
+    def wait_for(self, key, value=None, after=0.0, timeout=20):
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            for t, m in self.with_key(key, value):
+                if t >= after:
+                    return t, m
+            time.sleep(0.02)
+        raise AssertionError(f"no {key}={value} on the notify socket; got {self.snapshot()}")
+
+    def close(self):
+        self.closed = True
+        self.thread.join(timeout=2)
+        self.sock.close()
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
+def log_lines(srv):
+    """The server's JSON log lines (stderr is not a TTY, so `log.format: auto` is JSON)."""
+    out = []
+    for line in srv.output().splitlines():
+        if line.startswith("{"):
+            try:
+                out.append(json.loads(line))
+            except ValueError:
+                pass
+    return out
+
+
+def find_log(srv, message, after_count=0):
+    return [l for l in log_lines(srv)[after_count:] if l.get("message") == message]
+
+
+class LogFollower:
+    """GET /api/v1/jobs/{id}/logs?follow=1 on a thread: the events it received and when the
+    response ended."""
+
+    def __init__(self, srv, job_id):
+        self.events = []  # (event, data as JSON)
+        self.ended_at = None
+        self.error = None
+        self.got_line = threading.Event()
+        self.thread = threading.Thread(target=self._run, args=(srv, job_id), daemon=True)
+        self.thread.start()
+
+    def _run(self, srv, job_id):
+        try:
+            req = urllib.request.Request(f"{srv.url}/api/v1/jobs/{job_id}/logs?follow=1")
+            with urllib.request.urlopen(req, timeout=60) as r:
+                event = None
+                for raw in r:
+                    line = raw.decode().rstrip("\n")
+                    if line.startswith("event: "):
+                        event = line[len("event: "):]
+                    elif line.startswith("data: ") and event:
+                        self.events.append((event, json.loads(line[len("data: "):])))
+                        if event == "log":
+                            self.got_line.set()
+                    elif line == "":
+                        event = None
+            self.ended_at = time.monotonic()
+        except Exception as e:  # reported by the test
+            self.error = e
+
+    def join(self, timeout):
+        self.thread.join(timeout)
+        assert not self.thread.is_alive(), "the log stream did not end"
+        assert self.error is None, f"the log stream failed: {self.error!r}"
+
+    def lines(self, stream="stdout"):
+        return [d.get("line") for e, d in self.events if e == "log" and d.get("stream") == stream]
+
+    def end(self):
+        ends = [d for e, d in self.events if e == "end"]
+        return ends[0] if ends else None
