@@ -39,6 +39,7 @@ class SqliteStore final : public Store {
 
   Result<std::vector<DeadLetter>> dlq_list(int limit) override;
   Result<DeadLetter> dlq_get(JobId id) override;
+  Result<std::int64_t> dlq_count() override;
   Result<Job> dlq_replay(JobId id, TimeMs now) override;
   Result<int> dlq_purge(std::optional<JobId> id) override;
 

@@ -116,6 +116,7 @@ class Store {
 
   virtual Result<std::vector<DeadLetter>> dlq_list(int limit) = 0;
   virtual Result<DeadLetter> dlq_get(JobId id) = 0;
+  virtual Result<std::int64_t> dlq_count() = 0;
   // Queues the dead-lettered job again with a fresh retry budget and removes its letter.
   virtual Result<Job> dlq_replay(JobId id, TimeMs now) = 0;
   // Removes one letter (id) or all; the jobs stay, failed.
