@@ -271,6 +271,7 @@ void ApiServer::Impl::install_handlers() {
   s.set_read_timeout(c.read_timeout);
   s.set_write_timeout(c.write_timeout);
   s.set_keep_alive_timeout(2);  // an idle keep-alive connection delays stop() by at most this
+  s.set_keep_alive_max_count(100);
   s.set_payload_max_length(c.max_body_bytes);
 
   s.set_pre_routing_handler([](const httplib::Request& req, httplib::Response& res) {
@@ -283,6 +284,15 @@ void ApiServer::Impl::install_handlers() {
     ctx.id = accept_request_id(req.get_header_value("X-Request-ID"));
     res.set_header("X-Request-ID", ctx.id);
     ctx.scope.emplace(ops::LogFields{{"http.request.id", ctx.id}});
+    // httplib 0.11 applies the body size limit only to bodies with a Content-Length; a
+    // chunked body would be read into memory whatever its size.
+    if (req.has_header("Transfer-Encoding")) {
+      res.set_header("Connection", "close");
+      write_error(res, 411, "invalid",
+                  "request bodies must be sent with a Content-Length (chunked uploads are "
+                  "not accepted)");
+      return httplib::Server::HandlerResponse::Handled;
+    }
     return httplib::Server::HandlerResponse::Unhandled;
   });
   s.set_error_handler(httplib::Server::HandlerWithResponse(
@@ -308,6 +318,8 @@ void ApiServer::Impl::install_handlers() {
   s.set_logger(
       [this](const httplib::Request& req, const httplib::Response& res) { on_finished(req, res); });
 
+  routes.clear();  // a start() that failed to bind may be retried
+  matchers.clear();
   for (auto list : {ops_routes(state), job_routes(state), dlq_routes(state)})
     for (auto& r : list) routes.push_back(std::move(r));
   for (const Route& r : routes) {

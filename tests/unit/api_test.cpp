@@ -1,6 +1,10 @@
 // The HTTP API against a real server on loopback, a real SQLite store and a JobService.
 #include <doctest/doctest.h>
 
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include <cstdlib>
 #include <fstream>
 #include <sstream>
@@ -32,6 +36,31 @@ std::string submit_noop(httplib::Client& c) {
   REQUIRE(r);
   REQUIRE(r->status == 201);
   return body_of(r)["id"].get<std::string>();
+}
+
+// Sends `request` on a fresh connection and returns what the server answers until it closes
+// the connection or goes quiet.
+std::string raw_request(int port, const std::string& request) {
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_port = htons(static_cast<std::uint16_t>(port));
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  REQUIRE(::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0);
+  timeval tv{2, 0};
+  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  REQUIRE(::send(fd, request.data(), request.size(), MSG_NOSIGNAL) ==
+          static_cast<ssize_t>(request.size()));
+  std::string out;
+  char buf[4096];
+  while (true) {
+    const ssize_t n = ::recv(fd, buf, sizeof buf, 0);
+    if (n <= 0) break;
+    out.append(buf, static_cast<std::size_t>(n));
+    if (out.find("\r\n\r\n") != std::string::npos && out.find("}") != std::string::npos) break;
+  }
+  ::close(fd);
+  return out;
 }
 
 void check_error_shape(const httplib::Result& r, int status, const std::string& code) {
@@ -159,6 +188,18 @@ TEST_CASE("api: unknown job is 404, unknown route 404, wrong method 405, big bod
 
   std::string big = R"({"type":"noop","target":")" + std::string(1 << 20, 'x') + R"("})";
   check_error_shape(submit(*c, big), 413, "payload_too_large");
+  // A chunked body would escape the size limit: refused as soon as the headers arrive.
+  const std::string answer = raw_request(f.port(),
+                                         "POST /api/v1/jobs HTTP/1.1\r\nHost: x\r\n"
+                                         "Content-Type: application/json\r\n"
+                                         "Transfer-Encoding: chunked\r\n\r\n");
+  CHECK(answer.rfind("HTTP/1.1 411", 0) == 0);
+  CHECK(answer.find("X-Request-ID: req-") != std::string::npos);
+  // Even a request httplib cannot parse gets the JSON error and a request id.
+  const std::string garbage = raw_request(f.port(), "NOT-HTTP\r\n\r\n");
+  CHECK(garbage.rfind("HTTP/1.1 400", 0) == 0);
+  CHECK(garbage.find("X-Request-ID: req-") != std::string::npos);
+  CHECK(garbage.find(R"("code":"invalid")") != std::string::npos);
 }
 
 TEST_CASE("api: cancel, retry, and job logs") {
