@@ -4,15 +4,20 @@ BUILD      ?= build
 ASAN_BUILD ?= build-asan
 JOBS       ?= $(shell nproc)
 PREFIX     ?= /usr/local
+DESTDIR    ?=
+SKIP_TESTS ?=
+DEB_BUILD  ?= build-release
+DEB_DIR    ?= $(DEB_BUILD)/deb
 CMAKE_FLAGS ?=
 
 DEB_PACKAGES := build-essential cmake ninja-build pkg-config ccache git \
   libsqlitecpp-dev libsqlite3-dev sqlite3 libcli11-dev libcpp-httplib-dev nlohmann-json3-dev \
   libyaml-cpp-dev libspdlog-dev libcurl4-openssl-dev libssl-dev doctest-dev \
   libhowardhinnant-date-dev prometheus-cpp-dev tzdata \
-  python3 python3-pytest python3-aiosmtpd prometheus logrotate systemd clang-format
+  python3 python3-pytest python3-aiosmtpd prometheus logrotate systemd clang-format \
+  dpkg-dev file
 
-.PHONY: all deps build test test-unit test-asan serve clean format deploy bench
+.PHONY: all deps build test test-unit test-asan serve clean format deploy deb bench
 
 all: build
 
@@ -48,5 +53,31 @@ serve: build
 format:
 	clang-format -i $$(git ls-files '*.cpp' '*.h')
 
+# Build, run the tests (SKIP_TESTS=1 skips them), install under $(DESTDIR)$(PREFIX): the binary,
+# its hyperctl/hypervisord links, the systemd units, sysusers/tmpfiles, logrotate, the alert
+# rules and /etc/hypersdk/config.yaml when there is none (packaging/install.cmake). The binary
+# it replaces is kept as hypersdk.previous: the rollback (README, "Upgrade and rollback").
+deploy: build
+ifeq ($(SKIP_TESTS),)
+	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
+endif
+	@bin="$(DESTDIR)$(PREFIX)/bin"; \
+	if [ -f "$$bin/hypersdk" ] && [ ! -L "$$bin/hypersdk" ] && ! cmp -s "$$bin/hypersdk" "$(BUILD)/hypersdk"; then \
+	  cp -p "$$bin/hypersdk" "$$bin/hypersdk.previous" && echo "kept the previous binary as $$bin/hypersdk.previous"; \
+	fi
+	DESTDIR="$(DESTDIR)" cmake --install $(BUILD) --prefix $(PREFIX)
+	@if [ -z "$(DESTDIR)" ] && [ "$$(id -u)" = 0 ] && [ -d /run/systemd/system ]; then \
+	  systemd-sysusers hypersdk.conf && systemd-tmpfiles --create hypersdk.conf && systemctl daemon-reload && \
+	  echo "installed; now: systemctl restart hypervisord (or enable --now on a first install)"; \
+	fi
+
+# A .deb of a build without test hooks: $(DEB_DIR)/hypersdk_<version>_<arch>.deb.
+deb: deps
+	@[ -f $(DEB_BUILD)/build.ninja ] || cmake -S . -B $(DEB_BUILD) -G Ninja \
+	  -DCMAKE_BUILD_TYPE=RelWithDebInfo -DHYPERSDK_TEST_HOOKS=OFF $(CMAKE_FLAGS)
+	cmake --build $(DEB_BUILD) -j $(JOBS) --target hypersdk
+	cd $(DEB_BUILD) && cpack -G DEB -B "$(abspath $(DEB_DIR))"
+	@ls -1 $(DEB_DIR)/*.deb
+
 clean:
-	rm -rf $(BUILD) $(ASAN_BUILD)
+	rm -rf $(BUILD) $(ASAN_BUILD) $(DEB_BUILD)
