@@ -2,6 +2,7 @@
 
 #include <sys/resource.h>
 #include <sys/statvfs.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -93,14 +94,16 @@ std::vector<prometheus::MetricFamily> process_metrics() {
                            MetricType::Gauge, std::stod(f[20])));
       out.push_back(single("process_resident_memory_bytes", "Resident memory size in bytes.",
                            MetricType::Gauge, std::stod(f[21]) * page));
-      std::ifstream proc_stat("/proc/stat");
-      for (std::string line; std::getline(proc_stat, line);) {
-        if (line.rfind("btime ", 0) == 0) {
-          out.push_back(single("process_start_time_seconds",
-                               "Start time of the process since unix epoch in seconds.",
-                               MetricType::Gauge, std::stod(line.substr(6)) + start_ticks / ticks));
-          break;
-        }
+      // Boot time from the clocks, not /proc/stat's btime: the hardened unit (ProcSubset=pid)
+      // shows only /proc/<pid>.
+      timespec real{}, boot{};
+      if (::clock_gettime(CLOCK_REALTIME, &real) == 0 &&
+          ::clock_gettime(CLOCK_BOOTTIME, &boot) == 0) {
+        const double booted = static_cast<double>(real.tv_sec - boot.tv_sec) +
+                              static_cast<double>(real.tv_nsec - boot.tv_nsec) / 1e9;
+        out.push_back(single("process_start_time_seconds",
+                             "Start time of the process since unix epoch in seconds.",
+                             MetricType::Gauge, booted + start_ticks / ticks));
       }
     }
   }
