@@ -189,3 +189,25 @@ def test_sigterm_hands_back_a_job_that_outlives_the_grace_period(h, tmp_path):
              what="the handed-back job to run again")
     assert "second run" in h.run("logs", "--id", job, check=True).stdout
     assert srv2.stop() == 0
+
+
+def test_sighup_moves_logging_to_a_file_and_refuses_one_it_cannot_open(h, tmp_path):
+    srv = h.serve()
+    bad = tmp_path / "no-such-dir" / "hypersdk.log"
+    h.write_config(f"log:\n  file: {bad}\n")
+    srv.signal(signal.SIGHUP)
+    failed = wait_for(lambda: find_log(srv, "config reload failed; keeping the previous configuration"),
+                      what="the refused log file")[0]
+    assert str(bad) in failed["error"]
+    assert metric(srv, "hypersdk_config_last_reload_successful") == 0
+
+    good = tmp_path / "hypersdk.log"
+    h.write_config(f"log:\n  file: {good}\n  format: json\n")
+    srv.signal(signal.SIGHUP)
+    wait_for(lambda: good.exists() and "configuration reloaded" in good.read_text(),
+             what="the reload logged in the new file")
+    assert metric(srv, "hypersdk_config_last_reload_successful") == 1
+    srv.request("GET", "/api/v1/jobs", headers={"X-Request-ID": "after-move"})
+    wait_for(lambda: "after-move" in good.read_text(), what="a request line in the new file")
+    assert "after-move" not in srv.output()
+    assert srv.stop() == 0
