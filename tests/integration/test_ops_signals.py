@@ -43,7 +43,7 @@ def test_notify_socket_gets_ready_watchdog_reloading_and_stopping(h):
         gaps = [b - a for a, b in zip(pings, pings[1:])]
         assert 6 <= len(pings) <= 9, pings
         assert 0.4 <= statistics.median(gaps) <= 0.6, gaps
-        assert max(gaps) < 0.9, gaps
+        assert max(gaps) < 1.0, gaps  # never a gap systemd would act on
 
         # SIGHUP: RELOADING=1 (with MONOTONIC_USEC, as Type=notify-reload wants), then READY=1.
         t0 = time.monotonic()
@@ -132,7 +132,7 @@ def test_sigterm_drains_a_live_stream_and_lets_the_running_job_finish(h):
     ns = NotifySocket()
     try:
         srv = h.serve(env={"NOTIFY_SOCKET": ns.path})
-        job = h.submit("--type", "exec", "--", "/bin/sh", "-c", "echo started; sleep 3; echo finished")
+        job = h.submit("--type", "exec", "--", "/bin/sh", "-c", "echo started; sleep 5; echo finished")
         wait_for(lambda: h.json("query", "--id", job)["status"] == "running", what="running")
         stream = LogFollower(srv, job)
         assert stream.got_line.wait(10), "no log line on the stream"
@@ -145,13 +145,13 @@ def test_sigterm_drains_a_live_stream_and_lets_the_running_job_finish(h):
         assert status == 503, ready
         assert ready["checks"]["draining"][0]["status"] == "fail"
         assert srv.api("GET", "/api/v1/health")[0] == 200
-        assert srv.proc.poll() is None and time.monotonic() - t0 < 2.5, "exited before the job finished"
+        assert srv.proc.poll() is None and time.monotonic() - t0 < 4.0, "exited before the job finished"
 
         stream.join(timeout=30)
         assert stream.lines() == ["started", "finished"]
         assert stream.end() and stream.end()["status"] == "succeeded", stream.events
         assert srv.proc.wait(timeout=30) == 0
-        assert time.monotonic() - t0 >= 2.0  # it waited for the job
+        assert time.monotonic() - t0 >= 3.0  # it waited for the job
         j = h.json("query", "--id", job)
         assert j["status"] == "succeeded" and j["attempt"] == 1
         assert find_log(srv, "hypersdk serve stopped")
