@@ -15,6 +15,7 @@
 
 #include "core/backoff.h"
 #include "core/error.h"
+#include "core/schedule_window.h"
 
 namespace hypersdk::core {
 
@@ -53,6 +54,10 @@ struct JobSpec {
   std::string target;    // VM name or glob the job acts on (may be empty)
   std::string provider;  // provider name (may be empty)
   std::string labels = "{}";  // JSON object of string labels
+  // Start only inside this window (schedule_window.h): outside it the job is `waiting` until
+  // the next opening, and so are its retries. Holidays must be resolved before enqueue.
+  std::optional<JobWindow> window;
+  std::optional<std::int64_t> schedule_id;  // the schedule whose occurrence or run this is
 };
 
 // One entry of a job's error history.

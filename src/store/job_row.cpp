@@ -1,5 +1,6 @@
 #include "store/job_row.h"
 
+#include <date/date.h>
 #include <nlohmann/json.hpp>
 
 namespace hypersdk::store::detail {
@@ -68,6 +69,45 @@ std::string append_error(const std::string& history, int attempt, core::TimeMs a
   return j.dump();
 }
 
+std::string window_to_json(const core::JobWindow& w) {
+  json holidays = json::object();
+  for (const auto& cal : w.holidays) {
+    json dates = json::array();
+    for (const auto& d : cal.dates) dates.push_back(date::format("%F", date::sys_days(d)));
+    holidays[cal.name] = dates;
+  }
+  for (const auto& name : w.holiday_names)
+    if (!holidays.contains(name)) holidays[name] = json::array();
+  return json{{"timezone", w.timezone},
+              {"window", w.window ? json(w.window->to_string()) : json(nullptr)},
+              {"days", w.days.to_string()},
+              {"holidays", holidays},
+              {"close", std::string(core::to_string(w.close))}}
+      .dump();
+}
+
+std::optional<core::JobWindow> window_from_json(const std::string& text) {
+  auto j = json::parse(text, nullptr, false);
+  if (!j.is_object()) return std::nullopt;
+  std::vector<std::string> names;
+  if (j.contains("holidays") && j["holidays"].is_object())
+    for (const auto& [name, dates] : j["holidays"].items()) names.push_back(name);
+  const json& win = j.contains("window") ? j["window"] : json(nullptr);
+  auto w = core::make_job_window(j.value("timezone", "UTC"),
+                                 win.is_string() ? win.get<std::string>() : std::string(),
+                                 j.value("days", "*"), names, j.value("close", "let_finish"));
+  if (!w) return std::nullopt;
+  for (const auto& name : names) {
+    core::HolidayCalendar cal;
+    cal.name = name;
+    for (const auto& d : j["holidays"][name])
+      if (d.is_string())
+        if (auto ymd = core::parse_iso_date(d.get<std::string>())) cal.dates.insert(*ymd);
+    w->holidays.push_back(std::move(cal));
+  }
+  return std::move(*w);
+}
+
 core::Job read_job(SQLite::Statement& st) {
   core::Job j;
   j.id = st.getColumn(0).getInt64();
@@ -97,6 +137,8 @@ core::Job read_job(SQLite::Statement& st) {
   j.errors = parse_errors(st.getColumn(21).getString());
   j.result = st.getColumn(22).getString();
   j.spec.idempotency_key = st.getColumn(23).isNull() ? "" : st.getColumn(23).getString();
+  if (!st.getColumn(24).isNull()) j.spec.schedule_id = st.getColumn(24).getInt64();
+  if (!st.getColumn(25).isNull()) j.spec.window = window_from_json(st.getColumn(25).getString());
   return j;
 }
 

@@ -1,11 +1,13 @@
 // Mapping between the jobs table and core::Job. Internal to the SQLite store.
 #pragma once
 
+#include <optional>
 #include <string>
 
 #include <SQLiteCpp/SQLiteCpp.h>
 
 #include "core/job.h"
+#include "store/database.h"
 
 namespace hypersdk::store::detail {
 
@@ -14,12 +16,24 @@ namespace hypersdk::store::detail {
   "id, type, status, priority, payload, labels, target, provider, attempt, max_retries, " \
   "retry_policy, timeout_ms, run_at, created_at, started_at, finished_at, lease_owner, "  \
   "lease_token, cancel_requested, error_class, error_message, errors, result, "           \
-  "idempotency_key"
+  "idempotency_key, schedule_id, window_policy"
 
 core::Job read_job(SQLite::Statement& st);
 
 std::string retry_policy_to_json(const core::RetryPolicy& p);
 core::RetryPolicy retry_policy_from_json(const std::string& text, int max_retries);
+
+// A job's time window as stored in jobs.window_policy: {"timezone", "window" ("HH:MM-HH:MM" or
+// null), "days", "holidays": {name: [YYYY-MM-DD, ...]}, "close"}.
+std::string window_to_json(const core::JobWindow& w);
+std::optional<core::JobWindow> window_from_json(const std::string& text);
+
+// Inserts a job for `spec` inside the caller's write transaction. A job whose window is closed
+// at its start time is `waiting` (waiting_for 'window') with run_at at the next opening;
+// `buffered` makes it wait for its schedule's previous run (waiting_for 'overlap').
+// Errors: invalid when the window never opens within two years.
+Result<core::Job> insert_job(Connection& c, const core::JobSpec& spec, core::TimeMs now,
+                             bool buffered = false);
 
 // Appends one record to the JSON error history text.
 std::string append_error(const std::string& history, int attempt, core::TimeMs at,

@@ -49,7 +49,9 @@ constexpr const char* kLeaseOwners =
 constexpr const char* kRelease =
     "UPDATE jobs SET status = 'queued', attempt = max(attempt - 1, 0), run_at = ?1,"
     " lease_owner = NULL, lease_until = NULL WHERE status = 'running' AND lease_owner = ?2";
-constexpr const char* kNextRetry = "SELECT min(run_at) FROM jobs WHERE status = 'retrying'";
+constexpr const char* kNextRetry =
+    "SELECT min(run_at) FROM jobs WHERE status = 'retrying'"
+    " OR (status = 'waiting' AND waiting_for = 'window')";
 constexpr const char* kNextQueued = "SELECT min(run_at) FROM jobs WHERE status = 'queued'";
 constexpr const char* kPruneOld =
     "DELETE FROM jobs WHERE id IN (SELECT id FROM jobs WHERE finished_at < ?1"

@@ -11,13 +11,24 @@ namespace {
 
 constexpr const char* kInsertJob =
     "INSERT INTO jobs (type, status, priority, payload, labels, target, provider, max_retries,"
-    " retry_policy, timeout_ms, run_at, created_at, idempotency_key)"
-    " VALUES (?, 'queued', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+    " retry_policy, timeout_ms, run_at, created_at, idempotency_key, schedule_id, window_policy,"
+    " waiting_for)"
+    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
     " RETURNING " HYPERSDK_JOB_COLUMNS;
 constexpr const char* kJobByIdempotencyKey =
     "SELECT " HYPERSDK_JOB_COLUMNS " FROM jobs WHERE idempotency_key = ?";
 constexpr const char* kPromoteDue =
-    "UPDATE jobs SET status = 'queued' WHERE status = 'retrying' AND run_at <= ?";
+    "UPDATE jobs SET status = 'queued'"
+    " WHERE status = 'retrying' AND run_at <= ? AND window_policy IS NULL";
+// Due jobs with a time window: the window is judged again before they may be claimed (the
+// opening computed earlier may have passed while serve was down, or the window closed again).
+constexpr const char* kDueWindowed =
+    "SELECT id, window_policy FROM jobs WHERE window_policy IS NOT NULL AND run_at <= ?1"
+    " AND (status = 'retrying' OR (status = 'waiting' AND waiting_for = 'window'))";
+constexpr const char* kWindowOpen =
+    "UPDATE jobs SET status = 'queued', waiting_for = NULL WHERE id = ?";
+constexpr const char* kWindowWait =
+    "UPDATE jobs SET status = 'waiting', waiting_for = 'window', run_at = ?1 WHERE id = ?2";
 constexpr const char* kClaim =
     "UPDATE jobs SET status = 'running', lease_owner = ?1, lease_until = ?2,"
     " lease_token = lease_token + 1, attempt = attempt + 1, started_at = ?3, cancel_requested = 0"
@@ -32,7 +43,8 @@ constexpr const char* kSucceed =
     " WHERE id = ?3 AND lease_token = ?4 AND status = 'running'"
     " RETURNING type, coalesce(started_at, ?1)";
 constexpr const char* kRunningForUpdate =
-    "SELECT type, attempt, max_retries, retry_policy, errors, coalesce(started_at, ?1)"
+    "SELECT type, attempt, max_retries, retry_policy, errors, coalesce(started_at, ?1),"
+    " window_policy"
     " FROM jobs WHERE id = ?2 AND lease_token = ?3 AND status = 'running'";
 constexpr const char* kFinishFailed =
     "UPDATE jobs SET status = ?1, finished_at = ?2, lease_owner = NULL, lease_until = NULL,"
@@ -40,6 +52,11 @@ constexpr const char* kFinishFailed =
 constexpr const char* kScheduleRetry =
     "UPDATE jobs SET status = 'retrying', run_at = ?1, lease_owner = NULL, lease_until = NULL,"
     " error_class = ?2, error_message = ?3, errors = ?4 WHERE id = ?5";
+constexpr const char* kScheduleRetryInWindow =
+    "UPDATE jobs SET status = 'waiting', waiting_for = 'window', run_at = ?1, lease_owner = NULL,"
+    " lease_until = NULL, error_class = ?2, error_message = ?3, errors = ?4 WHERE id = ?5";
+// A job whose window never opens again within the search horizon is looked at again daily.
+constexpr TimeMs kWindowRecheckMs = 24 * 3600 * 1000;
 constexpr const char* kInsertDeadLetter =
     "INSERT OR REPLACE INTO dead_letters (job_id, reason, error_class, error_message, created_at)"
     " VALUES (?, ?, ?, ?, ?)";
@@ -51,7 +68,89 @@ void bind_text_or_null(SQLite::Statement& st, int i, const std::string& s) {
     st.bind(i, s);
 }
 
+// Moves due retrying jobs to queued; due jobs with a window to queued when it is open, else
+// to waiting until its next opening. REQUIRES: inside a write transaction.
+void promote_due(Connection& c, TimeMs now) {
+  auto& promote = c.stmt(kPromoteDue);
+  promote.bind(1, static_cast<std::int64_t>(now));
+  promote.exec();
+  std::vector<std::pair<JobId, std::string>> windowed;
+  auto& due = c.stmt(kDueWindowed);
+  due.bind(1, static_cast<std::int64_t>(now));
+  while (due.executeStep())
+    windowed.emplace_back(due.getColumn(0).getInt64(), due.getColumn(1).getString());
+  for (const auto& [id, text] : windowed) {
+    auto w = window_from_json(text);
+    auto start = w ? core::window_start_at(*w, now) : std::optional<TimeMs>(now);
+    if (start && *start <= now) {
+      auto& st = c.stmt(kWindowOpen);
+      st.bind(1, static_cast<std::int64_t>(id));
+      st.exec();
+    } else {
+      auto& st = c.stmt(kWindowWait);
+      st.bind(1, static_cast<std::int64_t>(start.value_or(now + kWindowRecheckMs)));
+      st.bind(2, static_cast<std::int64_t>(id));
+      st.exec();
+    }
+  }
+}
+
 }  // namespace
+
+namespace detail {
+
+Result<Job> insert_job(Connection& c, const JobSpec& spec, TimeMs now, bool buffered) {
+  const TimeMs wanted = std::max(now, spec.run_at.value_or(now));
+  TimeMs run_at = spec.run_at.value_or(now);
+  const char* status = "queued";
+  const char* waiting_for = nullptr;
+  const bool windowed = spec.window && spec.window->restricts();
+  if (buffered) {
+    status = "waiting";
+    waiting_for = "overlap";
+  } else if (windowed) {
+    auto start = core::window_start_at(*spec.window, wanted);
+    if (!start)
+      return make_error(ErrorClass::invalid,
+                        "the job's time window never opens in the next two years (check "
+                        "--window, --days and --holidays)");
+    if (*start > wanted) {
+      status = "waiting";
+      waiting_for = "window";
+      run_at = *start;
+    }
+  }
+  auto& st = c.stmt(kInsertJob);
+  st.bind(1, spec.type);
+  st.bind(2, status);
+  st.bind(3, spec.priority);
+  st.bind(4, spec.payload);
+  st.bind(5, spec.labels);
+  st.bind(6, spec.target);
+  st.bind(7, spec.provider);
+  st.bind(8, spec.retry.max_retries);
+  st.bind(9, retry_policy_to_json(spec.retry));
+  st.bind(10, static_cast<std::int64_t>(spec.timeout_ms));
+  st.bind(11, static_cast<std::int64_t>(run_at));
+  st.bind(12, static_cast<std::int64_t>(now));
+  bind_text_or_null(st, 13, spec.idempotency_key);
+  if (spec.schedule_id)
+    st.bind(14, static_cast<std::int64_t>(*spec.schedule_id));
+  else
+    st.bind(14);
+  if (windowed)
+    st.bind(15, window_to_json(*spec.window));
+  else
+    st.bind(15);
+  if (waiting_for)
+    st.bind(16, waiting_for);
+  else
+    st.bind(16);
+  st.executeStep();
+  return read_job(st);
+}
+
+}  // namespace detail
 
 Result<Job> SqliteStore::job_enqueue(const JobSpec& spec, TimeMs now) {
   if (Status s = core::validate_spec(spec); !s.ok()) return s.error();
@@ -65,21 +164,9 @@ Result<Job> SqliteStore::job_enqueue(const JobSpec& spec, TimeMs now) {
         return Status::Ok();
       }
     }
-    auto& st = c.stmt(kInsertJob);
-    st.bind(1, spec.type);
-    st.bind(2, spec.priority);
-    st.bind(3, spec.payload);
-    st.bind(4, spec.labels);
-    st.bind(5, spec.target);
-    st.bind(6, spec.provider);
-    st.bind(7, spec.retry.max_retries);
-    st.bind(8, retry_policy_to_json(spec.retry));
-    st.bind(9, static_cast<std::int64_t>(spec.timeout_ms));
-    st.bind(10, static_cast<std::int64_t>(spec.run_at.value_or(now)));
-    st.bind(11, static_cast<std::int64_t>(now));
-    bind_text_or_null(st, 12, spec.idempotency_key);
-    st.executeStep();
-    out = read_job(st);
+    auto job = insert_job(c, spec, now);
+    if (!job) return Status(job.error());
+    out = std::move(*job);
     return Status::Ok();
   });
   if (!s.ok()) return s.error();
@@ -91,9 +178,7 @@ Result<std::vector<Job>> SqliteStore::job_claim(int max, TimeMs now, std::chrono
   std::vector<Job> jobs;
   if (max <= 0) return jobs;
   Status s = db_->write([&](Connection& c) {
-    auto& promote = c.stmt(kPromoteDue);
-    promote.bind(1, static_cast<std::int64_t>(now));
-    promote.exec();
+    promote_due(c, now);
     auto& st = c.stmt(kClaim);
     st.bind(1, owner);
     st.bind(2, static_cast<std::int64_t>(now + ttl.count()));
@@ -140,6 +225,8 @@ CompletionResult apply_failure(Connection& c, const Completion& done, TimeMs now
   const std::string history = append_error(q.getColumn(4).getString(), attempt, now, done.error);
   r.duration_ms = now - q.getColumn(5).getInt64();
   const std::string cls(to_string(done.error.cls));
+  const auto window =
+      q.getColumn(6).isNull() ? std::nullopt : window_from_json(q.getColumn(6).getString());
 
   if (done.outcome == Outcome::cancelled || done.error.cls == ErrorClass::cancelled) {
     auto& st = c.stmt(kFinishFailed);
@@ -157,7 +244,14 @@ CompletionResult apply_failure(Connection& c, const Completion& done, TimeMs now
   if (decision.retry) {
     r.status = JobStatus::retrying;
     r.retry_at = now + decision.delay.count();
-    auto& st = c.stmt(kScheduleRetry);
+    // A retry that falls outside the job's window waits for the next opening (DESIGN §6).
+    bool waits = false;
+    if (window && window->restricts()) {
+      auto start = core::window_start_at(*window, *r.retry_at);
+      waits = !start || *start > *r.retry_at;
+      r.retry_at = start.value_or(*r.retry_at + kWindowRecheckMs);
+    }
+    auto& st = c.stmt(waits ? kScheduleRetryInWindow : kScheduleRetry);
     st.bind(1, static_cast<std::int64_t>(*r.retry_at));
     st.bind(2, cls);
     st.bind(3, done.error.message);

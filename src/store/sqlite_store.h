@@ -39,11 +39,27 @@ class SqliteStore final : public Store {
 
   Result<std::vector<DeadLetter>> dlq_list(int limit) override;
   Result<DeadLetter> dlq_get(JobId id) override;
-  Result<std::int64_t> dlq_count() override;
   Result<Job> dlq_replay(JobId id, TimeMs now) override;
   Result<int> dlq_purge(std::optional<JobId> id) override;
 
   std::int64_t data_version() override { return db_->data_version(); }
+  Result<Schedule> schedule_create(const ScheduleSpec& spec, TimeMs now) override;
+  Result<Schedule> schedule_update(const std::string& name, const ScheduleSpec& spec,
+                                   bool reset_cursor, TimeMs now) override;
+  Result<Schedule> schedule_get(const std::string& name) override;
+  Result<Schedule> schedule_get_by_id(ScheduleId id) override;
+  Result<std::vector<Schedule>> schedule_list() override;
+  Status schedule_delete(const std::string& name) override;
+  Result<Schedule> schedule_set_paused(const std::string& name, bool paused, TimeMs now) override;
+  Result<std::int64_t> schedule_generation() override;
+  Result<FireResult> schedule_fire(const FireRequest& req, TimeMs now) override;
+  Result<Job> schedule_run(const RunRequest& req, TimeMs now) override;
+  Result<std::vector<Occurrence>> schedule_occurrences(ScheduleId id, int limit) override;
+  Result<WindowSweep> job_window_sweep(TimeMs now) override;
+  Result<int> schedule_prune(TimeMs before) override;
+  Result<std::vector<AuditEntry>> audit_list(int limit) override;
+  Result<std::vector<Event>> event_list(std::int64_t after_id, int limit) override;
+
 
  private:
   std::shared_ptr<Database> db_;

@@ -15,6 +15,7 @@
 
 #include "core/error.h"
 #include "core/job.h"
+#include "store/schedule_types.h"
 
 namespace hypersdk::store {
 
@@ -116,13 +117,62 @@ class Store {
 
   virtual Result<std::vector<DeadLetter>> dlq_list(int limit) = 0;
   virtual Result<DeadLetter> dlq_get(JobId id) = 0;
-  virtual Result<std::int64_t> dlq_count() = 0;
   // Queues the dead-lettered job again with a fresh retry budget and removes its letter.
   virtual Result<Job> dlq_replay(JobId id, TimeMs now) = 0;
   // Removes one letter (id) or all; the jobs stay, failed.
   virtual Result<int> dlq_purge(std::optional<JobId> id) = 0;
 
   // Changes whenever any connection of any process commits; cheap to poll for wake-ups.
+  // ---- Schedules (DESIGN §5; types in schedule_types.h) ----
+  // REQUIRES for create/update: core::validate_schedule(spec) succeeded. A new schedule's
+  // cursor is `now`: its first occurrence is the first after its creation.
+  // Errors: conflict when the name is taken.
+  virtual Result<Schedule> schedule_create(const ScheduleSpec& spec, TimeMs now) = 0;
+  // Replaces the definition of schedule `name` (spec.name may rename it). With
+  // reset_cursor (the timing changed), the cursor moves up to `now` so the new timing does not
+  // catch up on the past. Errors: not_found, conflict (new name taken).
+  virtual Result<Schedule> schedule_update(const std::string& name, const ScheduleSpec& spec,
+                                           bool reset_cursor, TimeMs now) = 0;
+  virtual Result<Schedule> schedule_get(const std::string& name) = 0;
+  virtual Result<Schedule> schedule_get_by_id(ScheduleId id) = 0;
+  // Every schedule, by name.
+  virtual Result<std::vector<Schedule>> schedule_list() = 0;
+  // Deletes the schedule and its occurrences; its jobs stay. Errors: not_found.
+  virtual Status schedule_delete(const std::string& name) = 0;
+  // Pause or resume. Resuming moves the cursor up to `now`: occurrences while paused are not
+  // run and not reported as missed (the operator chose it).
+  virtual Result<Schedule> schedule_set_paused(const std::string& name, bool paused,
+                                               TimeMs now) = 0;
+  // Changes with every create, update, delete, pause and resume, in any process.
+  virtual Result<std::int64_t> schedule_generation() = 0;
+  // In one transaction: records each planned occurrence (INSERT OR IGNORE on
+  // (schedule, nominal time): one an other scheduler recorded is left alone), applies the
+  // schedule's overlap policy to the runs and enqueues their jobs, records every occurrence not
+  // run with its reason and raises one schedule.missed event per reason, and advances the
+  // cursor. Nothing is written when the cursor or version no longer match (stale).
+  virtual Result<FireResult> schedule_fire(const FireRequest& req, TimeMs now) = 0;
+  // A run outside the cron (`schedule run`). Without emergency the overlap policy applies
+  // (skip or buffer_one with a run active: conflict) and so does the window; with emergency
+  // neither, and an audit entry is written in the same transaction.
+  // Errors: not_found, conflict.
+  virtual Result<Job> schedule_run(const RunRequest& req, TimeMs now) = 0;
+  // The schedule's most recent occurrences, newest first.
+  virtual Result<std::vector<Occurrence>> schedule_occurrences(ScheduleId id, int limit) = 0;
+  // Time windows and buffered runs, once per scheduler tick: requests cancellation of running
+  // jobs whose window (close=cancel) has closed, sends queued jobs whose window closed before
+  // a worker took them back to waiting, and releases buffered runs whose schedule has no other
+  // active run.
+  virtual Result<WindowSweep> job_window_sweep(TimeMs now) = 0;
+
+  // Deletes occurrences whose nominal time is before `before`, and events older than it that
+  // the notifier has dispatched. Returns how many rows went.
+  virtual Result<int> schedule_prune(TimeMs before) = 0;
+
+  // Newest first.
+  virtual Result<std::vector<AuditEntry>> audit_list(int limit) = 0;
+  // Events with id > after_id, oldest first.
+  virtual Result<std::vector<Event>> event_list(std::int64_t after_id, int limit) = 0;
+
   virtual std::int64_t data_version() = 0;
 };
 
