@@ -22,14 +22,16 @@ constexpr const char* kDeadLetter =
     "SELECT " HYPERSDK_JOB_COLUMNS ", reason, dead_at FROM jobs JOIN " DEAD_LETTER_ROWS
     " WHERE id = ?";
 constexpr const char* kPurgeOne = "DELETE FROM dead_letters WHERE job_id = ?";
+constexpr const char* kCountDeadLetters = "SELECT count(*) FROM dead_letters";
 constexpr const char* kPurgeAll = "DELETE FROM dead_letters";
-constexpr int kJobColumnCount = 24;
 
 DeadLetter read_letter(SQLite::Statement& st) {
   DeadLetter d;
   d.job = read_job(st);
-  d.reason = st.getColumn(kJobColumnCount).getString();
-  d.created_at = st.getColumn(kJobColumnCount + 1).getInt64();
+  // The letter's two columns follow the job's, however many those are.
+  const int n = st.getColumnCount();
+  d.reason = st.getColumn(n - 2).getString();
+  d.created_at = st.getColumn(n - 1).getInt64();
   return d;
 }
 }  // namespace
@@ -94,6 +96,17 @@ Result<DeadLetter> SqliteStore::dlq_get(JobId id) {
   });
   if (!s.ok()) return s.error();
   return out;
+}
+
+Result<std::int64_t> SqliteStore::dlq_count() {
+  std::int64_t n = 0;
+  Status s = db_->read([&](Connection& c) {
+    auto& st = c.stmt(kCountDeadLetters);
+    if (st.executeStep()) n = st.getColumn(0).getInt64();
+    return Status::Ok();
+  });
+  if (!s.ok()) return s.error();
+  return n;
 }
 
 Result<int> SqliteStore::dlq_purge(std::optional<JobId> id) {

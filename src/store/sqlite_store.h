@@ -39,10 +39,10 @@ class SqliteStore final : public Store {
 
   Result<std::vector<DeadLetter>> dlq_list(int limit) override;
   Result<DeadLetter> dlq_get(JobId id) override;
+  Result<std::int64_t> dlq_count() override;
   Result<Job> dlq_replay(JobId id, TimeMs now) override;
   Result<int> dlq_purge(std::optional<JobId> id) override;
 
-  std::int64_t data_version() override { return db_->data_version(); }
   Result<Schedule> schedule_create(const ScheduleSpec& spec, TimeMs now) override;
   Result<Schedule> schedule_update(const std::string& name, const ScheduleSpec& spec,
                                    bool reset_cursor, TimeMs now) override;
@@ -60,6 +60,7 @@ class SqliteStore final : public Store {
   Result<std::vector<AuditEntry>> audit_list(int limit) override;
   Result<std::vector<Event>> event_list(std::int64_t after_id, int limit) override;
 
+  std::int64_t data_version() override { return db_->data_version(); }
 
  private:
   std::shared_ptr<Database> db_;

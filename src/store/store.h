@@ -117,12 +117,12 @@ class Store {
 
   virtual Result<std::vector<DeadLetter>> dlq_list(int limit) = 0;
   virtual Result<DeadLetter> dlq_get(JobId id) = 0;
+  virtual Result<std::int64_t> dlq_count() = 0;
   // Queues the dead-lettered job again with a fresh retry budget and removes its letter.
   virtual Result<Job> dlq_replay(JobId id, TimeMs now) = 0;
   // Removes one letter (id) or all; the jobs stay, failed.
   virtual Result<int> dlq_purge(std::optional<JobId> id) = 0;
 
-  // Changes whenever any connection of any process commits; cheap to poll for wake-ups.
   // ---- Schedules (DESIGN §5; types in schedule_types.h) ----
   // REQUIRES for create/update: core::validate_schedule(spec) succeeded. A new schedule's
   // cursor is `now`: its first occurrence is the first after its creation.
@@ -173,6 +173,7 @@ class Store {
   // Events with id > after_id, oldest first.
   virtual Result<std::vector<Event>> event_list(std::int64_t after_id, int limit) = 0;
 
+  // Changes whenever any connection of any process commits; cheap to poll for wake-ups.
   virtual std::int64_t data_version() = 0;
 };
 
