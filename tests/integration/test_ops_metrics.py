@@ -2,6 +2,7 @@
 scrape of serve, a real Prometheus server scraping serve and answering queries (with the
 shipped alert rules loaded), and `promtool check/test rules` on packaging/prometheus."""
 import json
+import os
 import re
 import shutil
 import subprocess
@@ -12,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import free_port, wait_for
+from conftest import BIN, free_port, wait_for
 
 REPO = Path(__file__).resolve().parents[2]
 ALERTS = REPO / "packaging" / "prometheus" / "alerts.yml"
@@ -213,6 +214,48 @@ scrape_configs:
         prom.wait(timeout=30)
         log.close()
     assert srv.stop() == 0
+
+
+def test_process_metrics_under_the_units_proc_restrictions(h, tmp_path):
+    """hypervisord.service sets ProtectProc=invisible and ProcSubset=pid: its /proc holds only
+    process directories (no /proc/stat). serve runs here under such a /proc, in a mount and
+    PID namespace of its own, and its scrape must still be complete and promtool-clean."""
+    private_proc = "mount -t proc -o subset=pid,hidepid=invisible proc /proc && "
+    if os.geteuid() != 0 or not shutil.which("unshare"):
+        pytest.skip("a private /proc needs root and unshare")
+    probe = subprocess.run(["unshare", "-m", "-p", "-f", "sh", "-c", private_proc + "! test -e /proc/stat"],
+                           capture_output=True)
+    if probe.returncode != 0:
+        pytest.skip("cannot mount a restricted /proc here: " + probe.stderr.decode())
+    port = free_port()
+    log = open(tmp_path / "serve.log", "w")
+    cmd = [BIN, "--config", str(h.config), "--db", str(h.db), "serve", "--listen", f"127.0.0.1:{port}"]
+    proc = subprocess.Popen(["unshare", "-m", "-p", "-f", "--kill-child", "sh", "-c",
+                             private_proc + 'exec "$@"', "sh", *cmd],
+                            env=h.env, stdout=log, stderr=subprocess.STDOUT)
+    try:
+        url = f"http://127.0.0.1:{port}/api/v1/metrics"
+
+        def scrape_once():
+            try:
+                with urllib.request.urlopen(url, timeout=5) as r:
+                    return r.read().decode()
+            except OSError:
+                assert proc.poll() is None, (tmp_path / "serve.log").read_text()
+                return None
+
+        text = wait_for(scrape_once, timeout=30, interval=0.1, what="serve in the restricted /proc")
+        check = subprocess.run(["promtool", "check", "metrics"], input=text, capture_output=True, text=True)
+        assert check.returncode == 0 and not check.stdout.strip(), check.stdout + check.stderr
+        families, samples = parse(text)
+        for name in [n for n in REQUIRED if n.startswith("process_")]:
+            assert name in families, f"{name} missing under ProcSubset=pid"
+        assert abs(value(samples, "process_start_time_seconds") - time.time()) < 300
+        assert value(samples, "process_open_fds") > 0
+    finally:
+        proc.kill()  # unshare ignores SIGTERM while it waits; --kill-child takes serve along
+        proc.wait(timeout=30)
+        log.close()
 
 
 def test_alert_rules_pass_promtool_check_and_unit_tests():
