@@ -74,6 +74,39 @@ Status parse_retry(const json& r, core::RetryPolicy& p) {
   return Status::Ok();
 }
 
+// "window", "days", "holidays" (list or comma-separated), "timezone", "window_close". An
+// absent timezone stays empty: the JobService fills in scheduler.default_timezone.
+Result<core::JobWindow> parse_window_request(const json& body) {
+  std::string fields[4];
+  const char* keys[4] = {"window", "days", "timezone", "window_close"};
+  for (int i = 0; i < 4; ++i) {
+    if (!body.contains(keys[i])) continue;
+    if (!body[keys[i]].is_string()) return bad(std::string("\"") + keys[i] + "\" must be a string");
+    fields[i] = body[keys[i]].get<std::string>();
+  }
+  std::vector<std::string> holidays;
+  if (body.contains("holidays")) {
+    const json& h = body["holidays"];
+    if (h.is_string()) {
+      std::stringstream in(h.get<std::string>());
+      for (std::string item; std::getline(in, item, ',');)
+        if (!item.empty()) holidays.push_back(item);
+    } else if (h.is_array()) {
+      for (const auto& item : h) {
+        if (!item.is_string()) return bad("\"holidays\" must be a list of calendar names");
+        holidays.push_back(item.get<std::string>());
+      }
+    } else {
+      return bad("\"holidays\" must be a list of calendar names");
+    }
+  }
+  auto w = core::make_job_window(fields[2].empty() ? "UTC" : fields[2], fields[0], fields[1],
+                                 holidays, fields[3]);
+  if (!w) return w.error();
+  if (fields[2].empty()) w->timezone.clear();
+  return w;
+}
+
 }  // namespace
 
 std::string format_time(core::TimeMs t) {
@@ -96,7 +129,9 @@ Result<core::TimeMs> parse_time(std::string_view text) {
 Result<core::JobSpec> parse_job_request(const json& body, const core::RetryPolicy& defaults) {
   static const std::set<std::string> kKeys{"type",    "payload",         "priority",   "run_at",
                                            "timeout", "idempotency_key", "target",     "provider",
-                                           "labels",  "retry",           "max_retries"};
+                                           "labels",  "retry",           "max_retries",
+                                           "window",  "days",            "holidays",
+                                           "timezone", "window_close"};
   if (!body.is_object()) return bad("the request body must be a JSON object");
   for (const auto& [k, v] : body.items())
     if (!kKeys.count(k)) return bad("unknown key \"" + k + "\"");
@@ -149,6 +184,12 @@ Result<core::JobSpec> parse_job_request(const json& body, const core::RetryPolic
     if (!body["max_retries"].is_number_integer()) return bad("\"max_retries\" must be an integer");
     spec.retry.max_retries = body["max_retries"].get<int>();
   }
+  if (body.contains("window") || body.contains("days") || body.contains("holidays") ||
+      body.contains("timezone") || body.contains("window_close")) {
+    auto w = parse_window_request(body);
+    if (!w) return w.error();
+    if (w->restricts()) spec.window = std::move(*w);
+  }
   if (Status s = core::validate_spec(spec); !s.ok()) return s.error();
   return spec;
 }
@@ -187,6 +228,15 @@ json job_to_json(const core::Job& job) {
     j["timeout"] = ops::format_duration(milliseconds(job.spec.timeout_ms));
   if (!job.spec.idempotency_key.empty()) j["idempotency_key"] = job.spec.idempotency_key;
   if (!job.result.empty()) j["result"] = json::parse(job.result, nullptr, false);
+  if (job.spec.schedule_id) j["schedule_id"] = *job.spec.schedule_id;
+  if (job.spec.window) {
+    const core::JobWindow& w = *job.spec.window;
+    j["window"] = {{"window", w.window ? json(w.window->to_string()) : json(nullptr)},
+                   {"days", w.days.to_string()},
+                   {"holidays", w.holiday_names},
+                   {"timezone", w.timezone},
+                   {"close", std::string(core::to_string(w.close))}};
+  }
   if (job.started_at && job.finished_at)
     j["duration_seconds"] = static_cast<double>(*job.finished_at - *job.started_at) / 1000.0;
   return j;

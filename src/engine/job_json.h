@@ -12,7 +12,9 @@ namespace hypersdk::engine {
 // Parses {"type", "payload", "priority", "run_at" (RFC 3339 or ms), "timeout" ("30m" or
 // seconds), "idempotency_key", "target", "provider", "labels",
 // "retry": {"max_retries", "backoff", "base", "cap", "retry_on"}} (also "max_retries" at the
-// top level). Unknown keys are an error (a typo must not be silently ignored).
+// top level), and a time window: "window" ("22:00-06:00"), "days" ("mon-fri"), "holidays"
+// (calendar names), "timezone", "window_close" (let_finish | cancel). Unknown keys are an
+// error (a typo must not be silently ignored).
 Result<core::JobSpec> parse_job_request(const nlohmann::json& body,
                                         const core::RetryPolicy& defaults);
 

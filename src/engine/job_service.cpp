@@ -17,7 +17,23 @@ Result<core::Job> JobService::submit(const core::JobSpec& spec) {
                         "(or HYPERSDK_JOBS__EXEC__ENABLED=true)");
     if (Status s = validate_exec_payload(spec.payload, policy_.exec); !s.ok()) return s.error();
   }
-  return changed(store_.job_enqueue(spec, clock_.now_ms()));
+  const core::TimeMs now = clock_.now_ms();
+  if (spec.window) {
+    // The window's zone defaults from config, and holiday names become dates here, so the
+    // store can judge the window on its own.
+    core::JobSpec resolved = spec;
+    if (resolved.window->timezone.empty()) resolved.window->timezone = policy_.default_timezone;
+    if (!resolved.window->holiday_names.empty() && policy_.holidays_error)
+      return *policy_.holidays_error;
+    if (Status s = core::resolve_holidays(*resolved.window, policy_.holidays,
+                                          date::floor<std::chrono::seconds>(
+                                              date::sys_time<std::chrono::milliseconds>(
+                                                  std::chrono::milliseconds(now))));
+        !s.ok())
+      return s.error();
+    return changed(store_.job_enqueue(resolved, now));
+  }
+  return changed(store_.job_enqueue(spec, now));
 }
 
 Result<core::Job> JobService::cancel(core::JobId id) {

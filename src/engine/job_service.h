@@ -5,6 +5,7 @@
 #pragma once
 
 #include <functional>
+#include <optional>
 #include <set>
 #include <string>
 
@@ -20,6 +21,12 @@ struct AdmissionPolicy {
   ExecConfig exec;
   // Job types this installation can run; empty = accept any well-formed type.
   std::set<std::string> known_types{"noop", "exec"};
+  // The configured holiday calendars, for job and schedule windows; when the config's
+  // calendars could not be loaded, the error is reported to whoever names a calendar.
+  core::HolidayCalendars holidays;
+  std::optional<Error> holidays_error;
+  // Zone of schedules and job windows that name none.
+  std::string default_timezone = "UTC";
 };
 
 class JobService {

@@ -32,8 +32,19 @@ Result<std::unique_ptr<Runtime>> Runtime::open(RuntimeOptions options) {
   }
   rt->pool_ = std::make_unique<WorkerPool>(worker_pool_config(cfg, make_owner_id()), *rt->store_,
                                            rt->handlers_, *rt->options_.clock, listener);
+  if (admission.holidays_error) return *admission.holidays_error;
   rt->jobs_ = std::make_unique<JobService>(*rt->store_, *rt->options_.clock, admission,
                                            [pool = rt->pool_.get()] { pool->notify(); });
+  if (cfg.get_bool("scheduler.enabled"))
+    rt->scheduler_ = std::make_unique<Scheduler>(
+        scheduler_config(cfg), *rt->store_, *rt->options_.clock, admission.holidays,
+        rt->options_.metrics, [pool = rt->pool_.get()] { pool->notify(); });
+  rt->schedules_ = std::make_unique<ScheduleService>(
+      *rt->store_, *rt->options_.clock, admission,
+      [pool = rt->pool_.get(), sched = rt->scheduler_.get()] {
+        pool->notify();
+        if (sched) sched->poke();
+      });
   if (rt->options_.metrics)
     add_store_scrape_hook(*rt->options_.metrics, *rt->store_, *rt->db_,
                           [pool = rt->pool_.get()] { return pool->running(); });
@@ -78,9 +89,15 @@ Status Runtime::start() {
         auto n = store_->job_prune(clock.now_ms() - keep_for.count(), keep_max);
         if (!n) return Status(n.error());
         if (*n > 0) ops::log::info("pruned finished jobs", {{"jobs", *n}});
+        if (keep_for.count() > 0) {
+          auto occ = store_->schedule_prune(clock.now_ms() - keep_for.count());
+          if (!occ) return Status(occ.error());
+          if (*occ > 0) ops::log::info("pruned schedule occurrences and events", {{"rows", *occ}});
+        }
         return Status::Ok();
       }));
   for (auto& m : maintenance_) m->start();
+  if (scheduler_) scheduler_->start();
   started_ = true;
   return Status::Ok();
 }
@@ -88,6 +105,7 @@ Status Runtime::start() {
 void Runtime::stop(milliseconds grace) {
   if (!started_) return;
   started_ = false;
+  if (scheduler_) scheduler_->stop();
   for (auto it = maintenance_.rbegin(); it != maintenance_.rend(); ++it) (*it)->stop();
   maintenance_.clear();
   pool_->stop(grace);

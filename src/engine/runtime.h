@@ -1,5 +1,6 @@
-// The running system of `serve`: the database, the store, the job handlers, the worker pool
-// and the maintenance services (lease reaper, WAL checkpointer, retention pruner). It starts
+// The running system of `serve`: the database, the store, the job handlers, the worker pool,
+// the scheduler (when scheduler.enabled) and the maintenance services (lease reaper, WAL
+// checkpointer, retention pruner). It starts
 // them in dependency order and stops them in reverse. The HTTP API is wired on top of it by
 // the serve command.
 // Thread safety: open/start/stop from one thread; the accessors' objects are thread-safe.
@@ -11,6 +12,8 @@
 #include "engine/job_metrics.h"
 #include "engine/job_service.h"
 #include "engine/periodic.h"
+#include "engine/schedule_service.h"
+#include "engine/scheduler.h"
 #include "engine/worker_pool.h"
 #include "ops/config.h"
 #include "ops/metrics.h"
@@ -36,6 +39,7 @@ class Runtime {
   void stop(std::chrono::milliseconds grace);
 
   JobService& jobs() { return *jobs_; }
+  ScheduleService& schedules() { return *schedules_; }
   WorkerPool& pool() { return *pool_; }
   store::Database& database() { return *db_; }
   store::Store& store() { return *store_; }
@@ -55,6 +59,8 @@ class Runtime {
   std::unique_ptr<JobMetrics> job_metrics_;
   std::unique_ptr<WorkerPool> pool_;
   std::unique_ptr<JobService> jobs_;
+  std::unique_ptr<ScheduleService> schedules_;
+  std::unique_ptr<Scheduler> scheduler_;  // when scheduler.enabled
   std::vector<std::unique_ptr<PeriodicService>> maintenance_;
   bool started_ = false;
 };

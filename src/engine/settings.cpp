@@ -2,6 +2,8 @@
 
 #include <charconv>
 
+#include "engine/schedule_calendars.h"
+
 namespace hypersdk::engine {
 
 store::DatabaseOptions database_options(const ops::Config& c, const std::string& db_path) {
@@ -50,7 +52,20 @@ AdmissionPolicy admission_policy(const ops::Config& c) {
   a.default_retry = default_retry_policy(c);
   a.exec_enabled = c.get_bool("jobs.exec.enabled");
   a.exec = exec_config(c);
+  a.default_timezone = c.get_string("scheduler.default_timezone");
+  auto holidays = load_holiday_calendars(c);
+  if (holidays)
+    a.holidays = std::move(*holidays);
+  else
+    a.holidays_error = holidays.error();
   return a;
+}
+
+SchedulerConfig scheduler_config(const ops::Config& c) {
+  SchedulerConfig s;
+  s.tick = c.get_duration("scheduler.tick");
+  s.misfire_grace = c.get_duration("scheduler.misfire_grace");
+  return s;
 }
 
 WorkerPoolConfig worker_pool_config(const ops::Config& c, std::string owner) {

@@ -5,6 +5,7 @@
 #include <string>
 
 #include "engine/job_service.h"
+#include "engine/scheduler.h"
 #include "engine/worker_pool.h"
 #include "ops/config.h"
 #include "store/database.h"
@@ -17,5 +18,6 @@ core::RetryPolicy default_retry_policy(const ops::Config& c);
 ExecConfig exec_config(const ops::Config& c);
 AdmissionPolicy admission_policy(const ops::Config& c);
 WorkerPoolConfig worker_pool_config(const ops::Config& c, std::string owner);
+SchedulerConfig scheduler_config(const ops::Config& c);
 
 }  // namespace hypersdk::engine

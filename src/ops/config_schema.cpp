@@ -7,6 +7,8 @@
 #include <charconv>
 #include <set>
 
+#include <date/tz.h>
+
 namespace hypersdk::ops {
 namespace {
 
@@ -141,6 +143,15 @@ void check_holidays(std::string_view key, const YAML::Node& v, std::vector<Value
         problem(out, field.first, where, "unknown field '" + f + "' (expected dates, ics)");
       }
     }
+  }
+}
+
+void check_timezone(std::string_view key, const YAML::Node& v, std::vector<ValueProblem>& out) {
+  try {
+    date::locate_zone(v.Scalar());
+  } catch (const std::exception&) {
+    problem(out, v, key,
+            "unknown time zone '" + v.Scalar() + "' (want an IANA name such as America/Chicago)");
   }
 }
 
@@ -318,6 +329,22 @@ const std::vector<KeySpec>& schema_table() {
        .type = T::boolean,
        .default_value = "true",
        .help = "fire schedules in this daemon"},
+      {.name = "scheduler.tick",
+       .type = T::duration,
+       .default_value = "1s",
+       .help = "how often the scheduler looks for due occurrences and schedule changes",
+       .min = 10,
+       .max = kSecond},
+      {.name = "scheduler.misfire_grace",
+       .type = T::duration,
+       .default_value = "1m",
+       .help = "an occurrence seen later than this after its time is late: catch-up applies",
+       .min = kSecond},
+      {.name = "scheduler.default_timezone",
+       .type = T::string,
+       .default_value = "UTC",
+       .help = "time zone of schedules and windows created without --timezone (IANA name)",
+       .check = check_timezone},
       {.name = "holidays",
        .type = T::map,
        .default_value = "{}",

@@ -1,0 +1,334 @@
+#include "engine/schedule_json.h"
+
+#include <set>
+
+#include "engine/job_json.h"
+#include "ops/config_schema.h"
+
+namespace hypersdk::engine {
+using nlohmann::json;
+using std::chrono::milliseconds;
+
+namespace {
+
+Error bad(const std::string& msg) {
+  return make_error(ErrorClass::invalid, msg);
+}
+
+Result<std::string> string_field(const json& body, const char* key) {
+  if (!body[key].is_string()) return bad(std::string("\"") + key + "\" must be a string");
+  return body[key].get<std::string>();
+}
+
+Result<std::vector<std::string>> holiday_list(const json& v) {
+  std::vector<std::string> out;
+  if (v.is_string()) {
+    std::string item;
+    for (char ch : v.get<std::string>() + ",") {
+      if (ch == ',') {
+        if (!item.empty()) out.push_back(item);
+        item.clear();
+      } else if (!std::isspace(static_cast<unsigned char>(ch))) {
+        item += ch;
+      }
+    }
+    return out;
+  }
+  if (!v.is_array()) return bad("\"holidays\" must be a list of calendar names");
+  for (const auto& h : v) {
+    if (!h.is_string()) return bad("\"holidays\" must be a list of calendar names");
+    out.push_back(h.get<std::string>());
+  }
+  return out;
+}
+
+std::string time_ms(core::TimeMs t) {
+  return format_time(t);
+}
+
+}  // namespace
+
+Result<std::vector<std::string>> split_command_line(std::string_view line) {
+  std::vector<std::string> words;
+  std::string word;
+  bool in_word = false;
+  char quote = 0;
+  for (std::size_t i = 0; i < line.size(); ++i) {
+    const char ch = line[i];
+    if (quote == '\'') {
+      if (ch == '\'')
+        quote = 0;
+      else
+        word += ch;
+    } else if (quote == '"') {
+      if (ch == '"') {
+        quote = 0;
+      } else if (ch == '\\' && i + 1 < line.size() &&
+                 (line[i + 1] == '"' || line[i + 1] == '\\' || line[i + 1] == '$' ||
+                  line[i + 1] == '`')) {
+        word += line[++i];
+      } else {
+        word += ch;
+      }
+    } else if (std::isspace(static_cast<unsigned char>(ch))) {
+      if (in_word) words.push_back(std::move(word));
+      word.clear();
+      in_word = false;
+    } else {
+      in_word = true;
+      if (ch == '\'' || ch == '"')
+        quote = ch;
+      else if (ch == '\\' && i + 1 < line.size())
+        word += line[++i];
+      else
+        word += ch;
+    }
+  }
+  if (quote) return bad("command \"" + std::string(line) + "\": unterminated " + quote + " quote");
+  if (in_word) words.push_back(std::move(word));
+  return words;
+}
+
+Result<core::ScheduleSpec> parse_schedule_request(const json& body, const core::ScheduleSpec& base,
+                                                  bool create) {
+  static const std::set<std::string> kKeys{
+      "name",         "cron",        "timezone", "type",           "payload",
+      "command",      "target",      "provider", "priority",       "timeout",
+      "retry",        "max_retries", "window",   "days",           "holidays",
+      "window_close", "overlap",     "catchup",  "catchup_window", "max_catchup_runs",
+      "dst_gap",      "dst_fold",    "enabled"};
+  if (!body.is_object()) return bad("the request body must be a JSON object");
+  for (const auto& [k, v] : body.items())
+    if (!kKeys.count(k)) return bad("unknown key \"" + k + "\"");
+  core::ScheduleSpec spec = base;
+  if (create) {
+    if (!body.contains("name")) return bad("\"name\" is required (--name)");
+    if (!body.contains("cron")) return bad("\"cron\" is required (--cron), e.g. \"0 2 * * *\"");
+    if (!body.contains("type") && !body.contains("command"))
+      return bad("\"type\" is required (--type), e.g. exec, backup, full or incremental");
+  }
+  for (auto [key, field] : {std::pair{"name", &spec.name}, std::pair{"cron", &spec.cron},
+                            std::pair{"timezone", &spec.timezone},
+                            std::pair{"window", &spec.window}, std::pair{"days", &spec.days}}) {
+    if (!body.contains(key)) continue;
+    auto v = string_field(body, key);
+    if (!v) return v.error();
+    *field = *v;
+  }
+
+  // The job part: type, payload, command.
+  json payload = json::parse(spec.payload, nullptr, false);
+  if (!payload.is_object()) payload = json::object();
+  if (body.contains("payload")) {
+    if (!body["payload"].is_object()) return bad("\"payload\" must be an object");
+    payload = body["payload"];
+  }
+  if (body.contains("type")) {
+    auto t = string_field(body, "type");
+    if (!t) return t.error();
+    if (core::is_backup_kind(*t)) {
+      spec.job_type = "backup";
+      payload["kind"] = *t;
+    } else {
+      spec.job_type = *t;
+    }
+  } else if (create) {
+    spec.job_type = "exec";
+  }
+  if (body.contains("command")) {
+    const json& c = body["command"];
+    std::vector<std::string> argv;
+    if (c.is_string()) {
+      auto words = split_command_line(c.get<std::string>());
+      if (!words) return words.error();
+      argv = *words;
+    } else if (c.is_array()) {
+      for (const auto& w : c) {
+        if (!w.is_string()) return bad("\"command\" must be a list of strings");
+        argv.push_back(w.get<std::string>());
+      }
+      // One element holding spaces is a command line (`--command "echo hi"`).
+      if (argv.size() == 1 && argv[0].find_first_of(" \t") != std::string::npos) {
+        auto words = split_command_line(argv[0]);
+        if (!words) return words.error();
+        argv = *words;
+      }
+    } else {
+      return bad("\"command\" must be a list of strings or a command line");
+    }
+    if (argv.empty()) return bad("\"command\" is empty");
+    if (spec.job_type != "exec")
+      return bad("\"command\" is for exec schedules; this one's type is " + spec.job_type);
+    payload["argv"] = argv;
+  }
+  spec.payload = payload.dump();
+
+  // Retry, timeout, priority, target and provider parse exactly as for a job.
+  json job{{"type", spec.job_type}};
+  for (const char* key : {"retry", "max_retries", "timeout", "priority", "target", "provider"})
+    if (body.contains(key)) job[key] = body[key];
+  auto parsed = parse_job_request(job, spec.retry);
+  if (!parsed) return parsed.error();
+  spec.retry = parsed->retry;
+  if (body.contains("timeout")) spec.timeout_ms = parsed->timeout_ms;
+  if (body.contains("priority")) spec.priority = parsed->priority;
+  if (body.contains("target")) spec.target = parsed->target;
+  if (body.contains("provider")) spec.provider = parsed->provider;
+
+  if (body.contains("holidays")) {
+    auto h = holiday_list(body["holidays"]);
+    if (!h) return h.error();
+    spec.holidays = *h;
+  }
+  if (body.contains("window_close")) {
+    auto v = string_field(body, "window_close");
+    if (!v) return v.error();
+    auto c = core::parse_window_close(*v);
+    if (!c) return c.error();
+    spec.window_close = *c;
+  }
+  if (body.contains("overlap")) {
+    auto v = string_field(body, "overlap");
+    if (!v) return v.error();
+    auto p = core::parse_overlap_policy(*v);
+    if (!p) return p.error();
+    spec.overlap = *p;
+  }
+  if (body.contains("catchup")) {
+    auto v = string_field(body, "catchup");
+    if (!v) return v.error();
+    auto p = core::parse_catchup_policy(*v);
+    if (!p) return p.error();
+    spec.catchup = *p;
+  }
+  if (body.contains("catchup_window")) {
+    const json& v = body["catchup_window"];
+    std::optional<milliseconds> d;
+    if (v.is_number_integer() && v.get<std::int64_t>() >= 0)
+      d = milliseconds(v.get<std::int64_t>() * 1000);
+    else if (v.is_string())
+      d = ops::parse_duration(v.get<std::string>());
+    if (!d) return bad("\"catchup_window\" must be a duration such as \"1h\" or seconds");
+    spec.catchup_window = *d;
+  }
+  if (body.contains("max_catchup_runs")) {
+    if (!body["max_catchup_runs"].is_number_integer())
+      return bad("\"max_catchup_runs\" must be an integer");
+    spec.max_catchup_runs = body["max_catchup_runs"].get<int>();
+  }
+  if (body.contains("dst_gap")) {
+    auto v = string_field(body, "dst_gap");
+    if (!v) return v.error();
+    auto g = core::parse_dst_gap(*v);
+    if (!g) return g.error();
+    spec.dst_gap = *g;
+  }
+  if (body.contains("dst_fold")) {
+    auto v = string_field(body, "dst_fold");
+    if (!v) return v.error();
+    auto f = core::parse_dst_fold(*v);
+    if (!f) return f.error();
+    spec.dst_fold = *f;
+  }
+  if (body.contains("enabled")) {
+    if (!body["enabled"].is_boolean()) return bad("\"enabled\" must be true or false");
+    spec.enabled = body["enabled"].get<bool>();
+  }
+  return spec;
+}
+
+json schedule_to_json(const core::Schedule& s) {
+  const core::ScheduleSpec& p = s.spec;
+  json j{
+      {"id", s.id},
+      {"name", p.name},
+      {"cron", p.cron},
+      {"timezone", p.timezone},
+      {"type", p.job_type},
+      {"payload", json::parse(p.payload, nullptr, false)},
+      {"target", p.target},
+      {"provider", p.provider},
+      {"priority", p.priority},
+      {"max_retries", p.retry.max_retries},
+      {"retry",
+       {{"backoff", std::string(core::to_string(p.retry.kind))},
+        {"base", ops::format_duration(p.retry.base)},
+        {"cap", ops::format_duration(p.retry.cap)}}},
+      {"window", p.window.empty() ? json(nullptr) : json(p.window)},
+      {"days", p.days},
+      {"holidays", p.holidays},
+      {"window_close", std::string(core::to_string(p.window_close))},
+      {"overlap", std::string(core::to_string(p.overlap))},
+      {"catchup", std::string(core::to_string(p.catchup))},
+      {"catchup_window", ops::format_duration(p.catchup_window)},
+      {"max_catchup_runs", p.max_catchup_runs},
+      {"dst_gap", std::string(core::to_string(p.dst_gap))},
+      {"dst_fold", std::string(core::to_string(p.dst_fold))},
+      {"enabled", p.enabled},
+      {"paused", s.paused},
+      {"cursor", time_ms(s.cursor_ms)},
+      {"created_at", time_ms(s.created_at)},
+      {"updated_at", time_ms(s.updated_at)},
+  };
+  if (p.timeout_ms > 0) j["timeout"] = ops::format_duration(milliseconds(p.timeout_ms));
+  json next = nullptr;
+  if (s.active()) {
+    auto fires = schedule_next_fires(
+        s,
+        date::floor<std::chrono::seconds>(date::sys_time<milliseconds>(milliseconds(s.cursor_ms))),
+        1);
+    auto zone = core::find_zone(p.timezone);
+    if (!fires.empty() && zone) next = fire_to_json(fires.front(), *zone);
+  }
+  j["next_fire"] = next;
+  return j;
+}
+
+json occurrence_to_json(const store::Occurrence& o) {
+  json j{{"nominal_utc", time_ms(o.nominal_utc)},
+         {"nominal_local", o.nominal_local},
+         {"dst_shifted", o.dst_shifted},
+         {"fold_second", o.fold_second},
+         {"outcome", std::string(store::to_string(o.outcome))},
+         {"reason", o.reason},
+         {"job_id", o.job_id ? json(core::format_job_id(*o.job_id)) : json(nullptr)},
+         {"recorded_at", time_ms(o.recorded_at)}};
+  return j;
+}
+
+json audit_to_json(const store::AuditEntry& a) {
+  return {{"id", a.id},
+          {"at", time_ms(a.at)},
+          {"actor", a.actor},
+          {"action", a.action},
+          {"subject", a.subject},
+          {"reason", a.reason},
+          {"job_id", a.job_id ? json(core::format_job_id(*a.job_id)) : json(nullptr)},
+          {"details", json::parse(a.details, nullptr, false)}};
+}
+
+json fire_to_json(const core::Fire& f, const date::time_zone* zone) {
+  const auto info = zone ? zone->get_info(f.utc) : date::sys_info{};
+  const auto local = date::local_seconds{f.utc.time_since_epoch() + info.offset};
+  const auto off = std::chrono::duration_cast<std::chrono::minutes>(info.offset).count();
+  char offset[8];
+  std::snprintf(offset, sizeof offset, "%c%02d:%02d", off < 0 ? '-' : '+',
+                static_cast<int>(std::abs(off) / 60), static_cast<int>(std::abs(off) % 60));
+  return {{"utc", date::format("%FT%TZ", f.utc)},
+          {"local", date::format("%FT%T", local) + offset},
+          {"zone_abbrev", zone ? info.abbrev : std::string("UTC")},
+          {"nominal_local", date::format("%FT%T", f.nominal_local)},
+          {"dst_shifted", f.dst_shifted},
+          {"fold_second", f.fold_second},
+          {"repeated_hour",
+           zone && zone->get_info(f.nominal_local).result == date::local_info::ambiguous}};
+}
+
+std::vector<core::Fire> schedule_next_fires(const core::Schedule& s, std::chrono::sys_seconds after,
+                                            std::size_t count) {
+  auto c = core::compile_schedule(s.spec);
+  if (!c) return {};
+  return core::next_fires(c->cron, c->zone, after, count, s.spec.dst_gap, s.spec.dst_fold);
+}
+
+}  // namespace hypersdk::engine

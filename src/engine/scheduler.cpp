@@ -1,0 +1,257 @@
+#include "engine/scheduler.h"
+
+#include <cstdlib>
+#include <tuple>
+
+#include "core/schedule_rules.h"
+#include "engine/job_json.h"
+#include "engine/schedule_jobs.h"
+#include "ops/log.h"
+
+namespace hypersdk::engine {
+
+using std::chrono::milliseconds;
+using std::chrono::sys_seconds;
+
+namespace {
+
+core::TimeMs to_ms(sys_seconds t) {
+  return std::chrono::duration_cast<milliseconds>(t.time_since_epoch()).count();
+}
+
+sys_seconds to_seconds(core::TimeMs ms) {
+  return date::floor<std::chrono::seconds>(date::sys_time<milliseconds>(milliseconds(ms)));
+}
+
+}  // namespace
+
+Scheduler::Scheduler(SchedulerConfig config, store::Store& store, const Clock& clock,
+                     core::HolidayCalendars calendars, ops::Metrics* metrics,
+                     std::function<void()> on_enqueue)
+    : config_(config),
+      store_(store),
+      clock_(clock),
+      calendars_(std::move(calendars)),
+      metrics_(metrics),
+      on_enqueue_(std::move(on_enqueue)) {}
+
+Scheduler::~Scheduler() {
+  stop();
+}
+
+void Scheduler::start() {
+  if (loop_) return;
+  loop_ = std::make_unique<PeriodicService>("scheduler", config_.tick, [this] {
+    auto r = run_once();
+    return r ? Status::Ok() : Status(r.error());
+  });
+  loop_->start();
+}
+
+void Scheduler::stop() {
+  if (!loop_) return;
+  loop_->stop();
+  loop_.reset();
+}
+
+void Scheduler::poke() {
+  if (loop_) loop_->poke();
+}
+
+void Scheduler::plan_next(Entry& e) {
+  e.next.reset();
+  if (!e.compiled || !e.schedule.active()) return;
+  const auto& s = e.schedule.spec;
+  e.next = core::next_fire(e.compiled->cron, e.compiled->zone, to_seconds(e.schedule.cursor_ms),
+                           s.dst_gap, s.dst_fold);
+}
+
+Status Scheduler::reload() {
+  auto gen = store_.schedule_generation();
+  if (!gen) return gen.error();
+  auto list = store_.schedule_list();
+  if (!list) return list.error();
+  std::map<core::ScheduleId, Entry> fresh;
+  for (auto& s : *list) {
+    Entry e;
+    auto compiled = core::compile_schedule(s.spec);
+    if (compiled) {
+      e.compiled = std::move(*compiled);
+    } else {
+      ops::log::error("schedule does not compile; it will not fire",
+                      {{"schedule", s.spec.name}, {"error", compiled.error().message}});
+    }
+    e.schedule = std::move(s);
+    plan_next(e);
+    fresh.emplace(e.schedule.id, std::move(e));
+  }
+  entries_ = std::move(fresh);
+  generation_ = *gen;
+  return Status::Ok();
+}
+
+void Scheduler::refresh(core::ScheduleId id) {
+  auto s = store_.schedule_get_by_id(id);
+  if (!s) {
+    entries_.erase(id);
+    return;
+  }
+  Entry& e = entries_[id];
+  auto compiled = core::compile_schedule(s->spec);
+  if (compiled)
+    e.compiled = std::move(*compiled);
+  else
+    e.compiled.reset();
+  e.schedule = std::move(*s);
+  plan_next(e);
+}
+
+Result<TickReport> Scheduler::run_once() {
+  TickReport report;
+  const core::TimeMs now = clock_.now_ms();
+  const auto steady = std::chrono::steady_clock::now();
+  if (last_tick_) {
+    const auto wall_delta = now - last_tick_->first;
+    const auto steady_delta =
+        std::chrono::duration_cast<milliseconds>(steady - last_tick_->second).count();
+    if (std::llabs(wall_delta - steady_delta) > config_.jump_threshold.count()) {
+      report.clock_jumped = true;
+      ops::log::warn("wall clock jumped; re-planning schedules from their cursors",
+                     {{"jump_ms", wall_delta - steady_delta}, {"now", format_time(now)}});
+    }
+  }
+  last_tick_ = {now, steady};
+
+  auto gen = store_.schedule_generation();
+  if (!gen) return gen.error();
+  if (!generation_ || *gen != *generation_ || report.clock_jumped)
+    if (Status s = reload(); !s.ok()) return s.error();
+
+  std::vector<core::ScheduleId> due;
+  for (const auto& [id, e] : entries_)
+    if (e.next && to_ms(e.next->utc) <= now) due.push_back(id);
+  for (core::ScheduleId id : due) {
+    auto it = entries_.find(id);
+    if (it == entries_.end()) continue;
+    if (Status s = fire_due(it->second, now, report); !s.ok()) {
+      ops::log::error(
+          "firing a schedule failed; retrying next tick",
+          {{"schedule", it->second.schedule.spec.name}, {"error", s.error().to_string()}});
+    }
+  }
+
+  auto sweep = store_.job_window_sweep(now);
+  if (!sweep) return sweep.error();
+  for (core::JobId id : sweep->cancel_requested)
+    ops::log::info("window closed; cancelling job (window_close: cancel)",
+                   {{"job.id", core::format_job_id(id)}});
+  report.cancel_requested = static_cast<int>(sweep->cancel_requested.size());
+  report.released = static_cast<int>(sweep->released.size());
+  if ((report.fired > 0 || report.released > 0 || !sweep->cancel_requested.empty() ||
+       !sweep->rewaited.empty()) &&
+      on_enqueue_)
+    on_enqueue_();
+  return report;
+}
+
+Status Scheduler::fire_due(Entry& e, core::TimeMs now, TickReport& report) {
+  const core::ScheduleSpec& spec = e.schedule.spec;
+  const core::CompiledSchedule& c = *e.compiled;
+  std::vector<core::Fire> due;
+  std::optional<core::Fire> f = e.next;
+  while (f && to_ms(f->utc) <= now && static_cast<int>(due.size()) < config_.max_due_per_tick) {
+    due.push_back(*f);
+    f = core::next_fire(c.cron, c.zone, f->utc, spec.dst_gap, spec.dst_fold);
+  }
+  if (due.empty()) return Status::Ok();
+  const bool more_due = f && to_ms(f->utc) <= now;
+  const auto plan = core::plan_catchup(due, date::sys_time<milliseconds>(milliseconds(now)),
+                                       core::catchup_params(spec, config_.misfire_grace), more_due);
+
+  store::FireRequest req;
+  req.schedule_id = e.schedule.id;
+  req.expected_cursor = e.schedule.cursor_ms;
+  req.expected_version = e.schedule.version;
+  req.new_cursor = to_ms(due.back().utc);
+  std::vector<std::string> unknown_calendars;
+  for (const auto& p : plan.occurrences) {
+    store::PlannedFire pf;
+    pf.nominal_utc = to_ms(p.fire.utc);
+    pf.nominal_local = format_local(p.fire.nominal_local);
+    pf.dst_shifted = p.fire.dst_shifted;
+    pf.fold_second = p.fire.fold_second;
+    pf.run = p.run;
+    pf.reason = std::string(p.reason);
+    if (p.run) {
+      auto job = job_for_schedule(e.schedule, calendars_, now, "cron", p.fire);
+      pf.job = std::move(job.spec);
+      unknown_calendars = std::move(job.unknown_calendars);
+    }
+    req.occurrences.push_back(std::move(pf));
+  }
+  for (const auto& name : unknown_calendars)
+    ops::log::warn("schedule names a holiday calendar the config does not define; ignoring it",
+                   {{"schedule", spec.name}, {"calendar", name}});
+  if (plan.coalesced)
+    ops::log::warn("catch-up coalesced: more missed occurrences than max_catchup_runs",
+                   {{"schedule", spec.name},
+                    {"max_catchup_runs", spec.max_catchup_runs},
+                    {"due", static_cast<std::int64_t>(due.size())}});
+
+  auto r = store_.schedule_fire(req, now);
+  if (!r) return r.error();
+  if (r->stale) {
+    ++report.stale;
+    refresh(e.schedule.id);
+    return Status::Ok();
+  }
+  e.schedule.cursor_ms = std::max(req.new_cursor, e.schedule.cursor_ms);
+  if (more_due)
+    plan_next(e);
+  else
+    e.next = f;
+
+  std::map<std::string, std::tuple<std::int64_t, core::TimeMs, core::TimeMs>> not_run;
+  for (const auto& o : r->recorded) {
+    switch (o.outcome) {
+      case store::OccurrenceOutcome::fired:
+        ++report.fired;
+        if (metrics_) metrics_->schedule_fires_total(spec.name).Increment();
+        ops::log::info("schedule fired", {{"schedule", spec.name},
+                                          {"job.id", core::format_job_id(o.job_id.value_or(0))},
+                                          {"nominal_local", o.nominal_local},
+                                          {"nominal_utc", format_time(o.nominal_utc)},
+                                          {"dst_shifted", o.dst_shifted}});
+        break;
+      case store::OccurrenceOutcome::buffered:
+        ++report.buffered;
+        ops::log::info("schedule occurrence buffered behind an active run",
+                       {{"schedule", spec.name}, {"nominal_utc", format_time(o.nominal_utc)}});
+        break;
+      case store::OccurrenceOutcome::skipped:
+      case store::OccurrenceOutcome::missed: {
+        ++(o.outcome == store::OccurrenceOutcome::skipped ? report.skipped : report.missed);
+        if (metrics_) metrics_->schedule_missed_total(spec.name, o.reason).Increment();
+        auto& [count, first, last] = not_run[o.reason];
+        if (count++ == 0) first = o.nominal_utc;
+        last = o.nominal_utc;
+        break;
+      }
+    }
+  }
+  // One line per reason: a long downtime must not flood the log.
+  for (const auto& [reason, summary] : not_run) {
+    const auto& [count, first, last] = summary;
+    ops::log::warn("schedule occurrences not run", {{"schedule", spec.name},
+                                                    {"reason", reason},
+                                                    {"count", count},
+                                                    {"first_utc", format_time(first)},
+                                                    {"last_utc", format_time(last)}});
+  }
+  for (core::JobId id : r->cancelled)
+    ops::log::info("cancelled a previous run (overlap: cancel_other)",
+                   {{"schedule", spec.name}, {"job.id", core::format_job_id(id)}});
+  return Status::Ok();
+}
+
+}  // namespace hypersdk::engine

@@ -1,0 +1,102 @@
+// The scheduler service of serve (DESIGN §5): fires schedules' occurrences from their durable
+// cursors, applying catch-up after downtime and overlap with active runs, records every
+// occurrence not run (with its reason, a schedule.missed event and hypersdk_schedule_missed_total)
+// and sweeps time windows (cancel at close, release buffered runs).
+//
+// Each tick (run_once, every `tick` <= 1 s):
+//   1. Wall-clock jump check: wall time moved by more than `jump_threshold` more or less than the
+//      monotonic clock since the last tick -> warn and re-plan from the stored cursors. A forward
+//      jump makes the skipped occurrences due (they follow catch-up like downtime); a backward one
+//      fires nothing until the wall clock passes the cursor again.
+//   2. Reload when the store's schedule generation changed (a create/update/pause/delete by this
+//      or any other process): so CLI changes take effect within a tick.
+//   3. For each active schedule whose next fire is due: list the due occurrences (at most
+//      max_due_per_tick), plan them (core::plan_catchup), build their jobs and hand the lot to
+//      Store::schedule_fire, which decides overlap, enqueues and advances the cursor in one
+//      transaction. A stale answer (another scheduler advanced the cursor, or the schedule
+//      changed) re-reads that schedule; nothing fires twice (UNIQUE occurrence + cursor check).
+//   4. Store::job_window_sweep.
+// A failing tick logs and is retried at the next one.
+//
+// Thread safety: start/stop from the owning thread; run_once on one thread at a time (the
+// service's own, or a test's when the service is not started).
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+
+#include "core/schedule.h"
+#include "engine/clock.h"
+#include "engine/periodic.h"
+#include "ops/metrics.h"
+#include "store/store.h"
+
+namespace hypersdk::engine {
+
+struct SchedulerConfig {
+  std::chrono::milliseconds tick{1000};
+  // An occurrence seen later than this after its time is late (catch-up policy applies).
+  std::chrono::milliseconds misfire_grace{60'000};
+  int max_due_per_tick = 5000;  // per schedule; more than kMaxCatchupRunsLimit
+  std::chrono::milliseconds jump_threshold{2000};
+};
+
+struct TickReport {
+  int fired = 0;
+  int buffered = 0;
+  int missed = 0;   // not run: catch-up
+  int skipped = 0;  // not run: overlap
+  int stale = 0;    // schedules another scheduler (or a change) got to first
+  int cancel_requested = 0;
+  int released = 0;
+  bool clock_jumped = false;
+};
+
+class Scheduler {
+ public:
+  // `on_enqueue` runs after jobs were enqueued or released (wakes the worker pool).
+  Scheduler(SchedulerConfig config, store::Store& store, const Clock& clock,
+            core::HolidayCalendars calendars, ops::Metrics* metrics,
+            std::function<void()> on_enqueue = {});
+  ~Scheduler();
+  Scheduler(const Scheduler&) = delete;
+  Scheduler& operator=(const Scheduler&) = delete;
+
+  void start();
+  void stop();  // idempotent; safe before start()
+  // Tick now (a schedule changed in this process).
+  void poke();
+
+  Result<TickReport> run_once();
+
+ private:
+  struct Entry {
+    core::Schedule schedule;
+    std::optional<core::CompiledSchedule> compiled;  // nullopt: the stored row does not compile
+    std::optional<core::Fire> next;                  // first fire after the cursor
+  };
+
+  Status reload();
+  void plan_next(Entry& e);
+  Status fire_due(Entry& e, core::TimeMs now, TickReport& report);
+  void refresh(core::ScheduleId id);
+
+  const SchedulerConfig config_;
+  store::Store& store_;
+  const Clock& clock_;
+  const core::HolidayCalendars calendars_;
+  ops::Metrics* metrics_;
+  const std::function<void()> on_enqueue_;
+
+  // Owned by the thread running run_once.
+  std::map<core::ScheduleId, Entry> entries_;
+  std::optional<std::int64_t> generation_;
+  std::optional<std::pair<core::TimeMs, std::chrono::steady_clock::time_point>> last_tick_;
+
+  std::unique_ptr<PeriodicService> loop_;
+};
+
+}  // namespace hypersdk::engine
