@@ -16,6 +16,7 @@
 //   POST   /dlq/{id}/replay                                                         operate
 //   DELETE /dlq/{id}, /dlq          purge one or all                                admin
 //   GET    /config                 the effective config, redacted                   admin
+//   /schedules, /schedules/{name}[/pause|/resume|/run|/next], /audit: see schedule_routes.cpp
 // Errors are {"error":{"code","message","request_id"}} (api/errors.h). Every response has
 // X-Request-ID; every log line written while handling a request has http.request.id.
 //
@@ -40,7 +41,8 @@
 
 namespace hypersdk::engine {
 class JobService;
-}
+class ScheduleService;
+}  // namespace hypersdk::engine
 namespace hypersdk::ops {
 class Config;
 class Metrics;
@@ -75,6 +77,8 @@ struct ApiDeps {
   std::function<std::vector<ReadyCheck>()> readiness;
   // GET /config; must return already-redacted values. Empty: /config answers 503.
   std::function<nlohmann::json()> config_json;
+  // /schedules and /audit (schedule_routes.cpp); nullptr: they answer 503.
+  engine::ScheduleService* schedules = nullptr;
 };
 
 class ApiServer {

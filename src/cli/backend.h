@@ -42,6 +42,23 @@ class Backend {
   virtual Result<nlohmann::json> dlq_replay(const std::string& id) = 0;
   // {"purged": N}
   virtual Result<nlohmann::json> dlq_purge(const std::optional<std::string>& id) = 0;
+
+  // Schedules, in the shapes of /api/v1/schedules (engine/schedule_json.h).
+  virtual Result<nlohmann::json> schedule_create(const nlohmann::json& request) = 0;
+  // Changes only the keys present in `patch`.
+  virtual Result<nlohmann::json> schedule_update(const std::string& name,
+                                                 const nlohmann::json& patch) = 0;
+  // {"schedules": [...]}
+  virtual Result<nlohmann::json> schedule_list() = 0;
+  // The schedule with its `occurrences` most recent occurrences ("occurrences": [...]).
+  virtual Result<nlohmann::json> schedule_get(const std::string& name, int occurrences) = 0;
+  virtual Result<nlohmann::json> schedule_delete(const std::string& name) = 0;
+  virtual Result<nlohmann::json> schedule_pause(const std::string& name, bool paused) = 0;
+  // {"emergency": bool, "reason": "..."}; returns the job.
+  virtual Result<nlohmann::json> schedule_run(const std::string& name,
+                                              const nlohmann::json& request) = 0;
+  // {"entries": [...]}, newest first.
+  virtual Result<nlohmann::json> audit_list(int limit) = 0;
 };
 
 }  // namespace hypersdk::cli

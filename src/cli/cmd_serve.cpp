@@ -13,6 +13,7 @@
 #include "cli/commands.h"
 #include "cli/exit_codes.h"
 #include "cli/serve_reload.h"
+#include "engine/file_clock.h"
 #include "engine/runtime.h"
 #include "ops/log.h"
 #include "ops/metrics.h"
@@ -27,6 +28,7 @@ using std::chrono::milliseconds;
 struct ServeFlags {
   std::string listen;
   int workers = 0;
+  std::string test_clock_file;  // HYPERSDK_TEST_HOOKS builds only (engine/file_clock.h)
 };
 
 // Signals arrive on the SignalWaiter's thread and are handled on the main thread.
@@ -60,7 +62,7 @@ std::string export_dir(const ops::Config& c, const std::string& db_path) {
   return (std::filesystem::path(db_path).parent_path() / "exports").string();
 }
 
-int serve(Context& ctx) {
+int serve(Context& ctx, const ServeFlags& flags) {
   // Before any thread exists, so every thread inherits the mask and signals reach only the
   // SignalWaiter.
   if (Status s = ops::block_daemon_signals(); !s.ok()) return ctx.fail(s.error());
@@ -71,8 +73,15 @@ int serve(Context& ctx) {
   if (!db_path) return ctx.fail(db_path.error());
 
   ops::Metrics metrics;
-  engine::SystemClock clock;
-  auto runtime = engine::Runtime::open({*cfg, *db_path, &clock, &metrics});
+  engine::SystemClock system_clock;
+  const engine::Clock* clock = &system_clock;
+  std::unique_ptr<engine::FileClock> test_clock;
+  if (!flags.test_clock_file.empty()) {
+    test_clock = std::make_unique<engine::FileClock>(flags.test_clock_file);
+    clock = test_clock.get();
+    ops::log::warn("using a test clock: time comes from a file", {{"path", flags.test_clock_file}});
+  }
+  auto runtime = engine::Runtime::open({*cfg, *db_path, clock, &metrics});
   if (!runtime) {
     ops::log::error("cannot open the database",
                     {{"db", *db_path}, {"error", runtime.error().message}});
@@ -95,6 +104,7 @@ int serve(Context& ctx) {
                       return checks;
                     },
                     [&reload] { return reload.current()->to_json(true); }};
+  deps.schedules = &rt.schedules();
   api::ApiServer server(*api_cfg, deps);
 
   if (Status s = rt.start(); !s.ok()) return ctx.fail(s.error());
@@ -160,11 +170,16 @@ void add_serve_command(CLI::App& app, Context& ctx) {
   cmd->add_option("--listen", f->listen, "HOST:PORT for the API (default 127.0.0.1:8080)");
   cmd->add_option("--workers", f->workers, "Worker threads (overrides workers.count)")
       ->check(CLI::Range(1, 1024));
+#ifdef HYPERSDK_TEST_HOOKS
+  // Test builds only (HYPERSDK_TEST_HOOKS, ON by default; release packaging turns it off): the
+  // engine's clock jumps to the ISO time in this file whenever it changes.
+  cmd->add_option("--test-clock-file", f->test_clock_file)->group("");
+#endif
   cmd->callback([&ctx, f] {
     if (!f->listen.empty()) ctx.overrides.emplace_back("api.listen", f->listen, "--listen");
     if (f->workers > 0)
       ctx.overrides.emplace_back("workers.count", std::to_string(f->workers), "--workers");
-    ctx.action = [&ctx] { return serve(ctx); };
+    ctx.action = [&ctx, f] { return serve(ctx, *f); };
   });
 }
 

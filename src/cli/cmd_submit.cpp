@@ -24,6 +24,8 @@ struct SubmitFlags {
   std::string idempotency_key;
   std::string target;
   std::string run_at;
+  std::string window, days, timezone, window_close;
+  std::vector<std::string> holidays;
   bool json_out = false;
 };
 
@@ -59,6 +61,11 @@ Result<json> build_request(const SubmitFlags& f) {
   if (!f.idempotency_key.empty()) req["idempotency_key"] = f.idempotency_key;
   if (!f.target.empty()) req["target"] = f.target;
   if (!f.run_at.empty()) req["run_at"] = f.run_at;
+  if (!f.window.empty()) req["window"] = f.window;
+  if (!f.days.empty()) req["days"] = f.days;
+  if (!f.holidays.empty()) req["holidays"] = f.holidays;
+  if (!f.timezone.empty()) req["timezone"] = f.timezone;
+  if (!f.window_close.empty()) req["window_close"] = f.window_close;
   return req;
 }
 }  // namespace
@@ -80,6 +87,16 @@ void add_submit_command(CLI::App& app, Context& ctx) {
                   "Submitting the same key again returns the first job");
   cmd->add_option("--target", f->target, "VM name the job acts on");
   cmd->add_option("--run-at", f->run_at, "Not before this time (ISO 8601)");
+  cmd->add_option("--window", f->window,
+                  "Start only in this window, HH:MM-HH:MM (\"22:00-06:00\"); outside it the job "
+                  "waits");
+  cmd->add_option("--days", f->days, "Days the window opens: mon-fri, sat,sun, ...");
+  cmd->add_option("--holidays", f->holidays, "Holiday calendars (from config) that keep it closed")
+      ->delimiter(',');
+  cmd->add_option("--timezone", f->timezone,
+                  "IANA zone of the window (default scheduler.default_timezone)");
+  cmd->add_option("--window-close", f->window_close,
+                  "Still running at window close: let_finish (default) or cancel");
   cmd->add_flag("--json", f->json_out, "Print the job as JSON");
   cmd->add_option("command", f->command, "exec: the command and its arguments, after --");
   cmd->callback([&ctx, f] {

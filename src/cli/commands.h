@@ -21,5 +21,6 @@ void add_version_command(CLI::App& app, Context& ctx);
 void add_db_command(CLI::App& app, Context& ctx);
 void add_config_command(CLI::App& app, Context& ctx);
 void add_upgrade_command(CLI::App& app, Context& ctx);
+void add_schedule_command(CLI::App& app, Context& ctx);
 
 }  // namespace hypersdk::cli

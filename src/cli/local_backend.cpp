@@ -2,6 +2,7 @@
 
 #include <thread>
 
+#include "engine/file_clock.h"
 #include "engine/job_json.h"
 
 namespace hypersdk::cli {
@@ -21,7 +22,11 @@ Result<core::JobId> parse_id(const std::string& id) {
 }
 
 LocalBackend::LocalBackend(std::shared_ptr<store::Database> db, engine::AdmissionPolicy policy)
-    : db_(std::move(db)), store_(db_), jobs_(store_, clock_, std::move(policy)) {}
+    : db_(std::move(db)),
+      store_(db_),
+      clock_(engine::cli_clock()),
+      jobs_(store_, *clock_, policy),
+      schedules_(store_, *clock_, std::move(policy)) {}
 
 Result<json> LocalBackend::submit(const json& request) {
   auto spec = engine::parse_job_request(request, jobs_.policy().default_retry);

@@ -6,6 +6,7 @@
 #include "cli/backend.h"
 #include "engine/clock.h"
 #include "engine/job_service.h"
+#include "engine/schedule_service.h"
 #include "store/sqlite_store.h"
 
 namespace hypersdk::cli {
@@ -27,11 +28,23 @@ class LocalBackend final : public Backend {
   Result<nlohmann::json> dlq_replay(const std::string& id) override;
   Result<nlohmann::json> dlq_purge(const std::optional<std::string>& id) override;
 
+  Result<nlohmann::json> schedule_create(const nlohmann::json& request) override;
+  Result<nlohmann::json> schedule_update(const std::string& name,
+                                         const nlohmann::json& patch) override;
+  Result<nlohmann::json> schedule_list() override;
+  Result<nlohmann::json> schedule_get(const std::string& name, int occurrences) override;
+  Result<nlohmann::json> schedule_delete(const std::string& name) override;
+  Result<nlohmann::json> schedule_pause(const std::string& name, bool paused) override;
+  Result<nlohmann::json> schedule_run(const std::string& name,
+                                      const nlohmann::json& request) override;
+  Result<nlohmann::json> audit_list(int limit) override;
+
  private:
   std::shared_ptr<store::Database> db_;
   store::SqliteStore store_;
-  engine::SystemClock clock_;
+  std::unique_ptr<engine::Clock> clock_;  // engine::cli_clock(): real time, or a test clock
   engine::JobService jobs_;
+  engine::ScheduleService schedules_;
 };
 
 // Parses "j-42" or "42"; error class invalid otherwise.

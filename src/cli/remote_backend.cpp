@@ -70,4 +70,36 @@ Result<json> RemoteBackend::dlq_purge(const std::optional<std::string>& id) {
   return client_.del(id ? "/api/v1/dlq/" + enc(*id) : "/api/v1/dlq");
 }
 
+Result<json> RemoteBackend::schedule_create(const json& request) {
+  return client_.post("/api/v1/schedules", request);
+}
+
+Result<json> RemoteBackend::schedule_update(const std::string& name, const json& patch) {
+  return client_.post("/api/v1/schedules/" + enc(name), patch);
+}
+
+Result<json> RemoteBackend::schedule_list() { return client_.get("/api/v1/schedules"); }
+
+Result<json> RemoteBackend::schedule_get(const std::string& name, int occurrences) {
+  return client_.get("/api/v1/schedules/" + enc(name) +
+                     "?occurrences=" + std::to_string(occurrences));
+}
+
+Result<json> RemoteBackend::schedule_delete(const std::string& name) {
+  return client_.del("/api/v1/schedules/" + enc(name));
+}
+
+Result<json> RemoteBackend::schedule_pause(const std::string& name, bool paused) {
+  return client_.post("/api/v1/schedules/" + enc(name) + (paused ? "/pause" : "/resume"),
+                      json::object());
+}
+
+Result<json> RemoteBackend::schedule_run(const std::string& name, const json& request) {
+  return client_.post("/api/v1/schedules/" + enc(name) + "/run", request);
+}
+
+Result<json> RemoteBackend::audit_list(int limit) {
+  return client_.get("/api/v1/audit?limit=" + std::to_string(limit));
+}
+
 }  // namespace hypersdk::cli

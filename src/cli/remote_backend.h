@@ -24,6 +24,17 @@ class RemoteBackend final : public Backend {
   Result<nlohmann::json> dlq_replay(const std::string& id) override;
   Result<nlohmann::json> dlq_purge(const std::optional<std::string>& id) override;
 
+  Result<nlohmann::json> schedule_create(const nlohmann::json& request) override;
+  Result<nlohmann::json> schedule_update(const std::string& name,
+                                         const nlohmann::json& patch) override;
+  Result<nlohmann::json> schedule_list() override;
+  Result<nlohmann::json> schedule_get(const std::string& name, int occurrences) override;
+  Result<nlohmann::json> schedule_delete(const std::string& name) override;
+  Result<nlohmann::json> schedule_pause(const std::string& name, bool paused) override;
+  Result<nlohmann::json> schedule_run(const std::string& name,
+                                      const nlohmann::json& request) override;
+  Result<nlohmann::json> audit_list(int limit) override;
+
  private:
   ApiClient client_;
 };

@@ -1,0 +1,102 @@
+"""Time windows through the real binary (DESIGN §5): a job outside its window is `waiting`
+until the next opening (22:00 local for 22:00-06:00), one inside starts at once, days and
+holiday calendars keep it closed, and a scheduled job waits the same way. Time comes from a
+test clock file shared by serve and the CLI."""
+import time
+from pathlib import Path
+
+from conftest import wait_for
+
+HOLIDAYS = "holidays:\n  company:\n    dates: [2025-06-09]\n"
+
+
+class FakeClock:
+    """The clock file that serve and the CLI read their time from."""
+
+    def __init__(self, h, start):
+        self.path = Path(h.tmp) / "clock"
+        self.set(start)
+        h.env["HYPERSDK_TEST_CLOCK_FILE"] = str(self.path)
+
+    def set(self, iso):
+        tmp = self.path.with_suffix(".tmp")
+        tmp.write_text(iso + "\n")
+        tmp.replace(self.path)
+        time.sleep(0.1)  # the engine polls the file every 20 ms
+
+    def args(self):
+        return ("--test-clock-file", str(self.path))
+
+
+def submit_windowed(h, *extra):
+    return h.json("submit", "--type", "noop", "--window", "22:00-06:00",
+                  "--timezone", "America/Chicago", *extra)
+
+
+def status(h, job_id):
+    return h.json("query", "--id", job_id)
+
+
+def test_submitted_at_1400_waits_and_starts_at_2200_local(h):
+    clock = FakeClock(h, "2025-06-02T14:00:00-05:00")  # a Monday
+    srv = h.serve(*clock.args())
+    job = submit_windowed(h)
+    assert job["status"] == "waiting"
+    assert job["run_at"] == "2025-06-03T03:00:00.000Z"  # 22:00 CDT
+    assert job["window"]["window"] == "22:00-06:00"
+    clock.set("2025-06-02T21:59:58-05:00")
+    time.sleep(1.0)
+    assert status(h, job["id"])["status"] == "waiting"
+    clock.set("2025-06-02T22:00:00-05:00")
+    done = wait_for(lambda: (lambda j: j if j["status"] == "succeeded" else None)(
+        status(h, job["id"])), timeout=10, what="the job to run at the opening")
+    assert done["started_at"] >= "2025-06-03T03:00:00"
+    assert done["started_at"] < "2025-06-03T03:00:05"
+    assert srv.stop() == 0
+
+
+def test_submitted_at_0200_inside_the_window_starts_at_once(h):
+    clock = FakeClock(h, "2025-06-03T02:00:00-05:00")
+    srv = h.serve(*clock.args())
+    job = submit_windowed(h)
+    assert job["status"] == "queued"
+    wait_for(lambda: status(h, job["id"])["status"] == "succeeded", timeout=10,
+             what="the job to run at once")
+    assert srv.stop() == 0
+
+
+def test_days_and_holidays_keep_the_window_closed(h):
+    h.write_config(HOLIDAYS)
+    FakeClock(h, "2025-06-07T14:00:00-05:00")  # Saturday
+    # Not Saturday or Sunday night: Monday 22:00.
+    weekdays = submit_windowed(h, "--days", "mon-fri")
+    assert weekdays["status"] == "waiting"
+    assert weekdays["run_at"] == "2025-06-10T03:00:00.000Z"
+    # Monday 2025-06-09 is a company holiday: Tuesday 22:00.
+    holiday = submit_windowed(h, "--days", "mon-fri", "--holidays", "company")
+    assert holiday["run_at"] == "2025-06-11T03:00:00.000Z"
+    assert holiday["window"]["holidays"] == ["company"]
+    r = h.run("submit", "--type", "noop", "--window", "22:00-06:00", "--holidays", "nope")
+    assert r.returncode == 2 and "unknown holiday calendar" in r.stderr
+    r = h.run("submit", "--type", "noop", "--window", "22-06")
+    assert r.returncode == 2 and "time window" in r.stderr
+
+
+def test_a_scheduled_job_outside_its_window_waits_for_the_opening(h):
+    clock = FakeClock(h, "2025-06-02T13:59:00-05:00")
+    h.run("schedule", "create", "--name", "afternoon", "--cron", "0 14 * * *", "--timezone",
+          "America/Chicago", "--type", "noop", "--window", "22:00-06:00", check=True)
+    srv = h.serve(*clock.args())
+    clock.set("2025-06-02T14:00:00-05:00")
+
+    def fired():
+        jobs = [j for j in h.json("list") if j["labels"].get("schedule") == "afternoon"]
+        return jobs[0] if jobs else None
+
+    job = wait_for(fired, timeout=10, what="the 14:00 occurrence to fire")
+    assert job["status"] == "waiting"
+    assert job["run_at"] == "2025-06-03T03:00:00.000Z"
+    clock.set("2025-06-02T22:00:00-05:00")
+    wait_for(lambda: status(h, job["id"])["status"] == "succeeded", timeout=10,
+             what="the scheduled job to run at 22:00")
+    assert srv.stop() == 0
