@@ -305,3 +305,25 @@ def test_api_schedules_and_the_cli_through_server(h):
     status, _, _ = srv.api("GET", "/api/v1/schedules/remote", headers=op)
     assert status == 404
     assert srv.stop() == 0
+
+
+def test_schedules_created_and_paused_by_the_cli_take_effect_in_a_running_serve(h):
+    clock = FakeClock(h, "2025-06-01T10:00:30Z")
+    srv = h.serve(*clock.args())
+    h.run("schedule", "create", "--name", "live", "--cron", "* * * * *", "--timezone", "UTC",
+          "--type", "noop", check=True)
+    nxt = h.json("schedule", "next", "--name", "live", "--count", "2")
+    assert [f["utc"] for f in nxt] == ["2025-06-01T10:01:00Z", "2025-06-01T10:02:00Z"]
+    clock.set("2025-06-01T10:01:00.100Z")
+    wait_for(lambda: len(jobs_of(h, "live")) == 1, timeout=5, what="the new schedule to fire")
+    h.run("schedule", "pause", "--name", "live", check=True)
+    time.sleep(1.2)  # within a tick the scheduler has seen the pause
+    clock.set("2025-06-01T10:02:00.100Z")
+    time.sleep(1.5)
+    assert len(jobs_of(h, "live")) == 1
+    h.run("schedule", "resume", "--name", "live", check=True)
+    clock.set("2025-06-01T10:03:00.100Z")
+    wait_for(lambda: len(jobs_of(h, "live")) == 2, timeout=5, what="the resumed schedule to fire")
+    # The paused minute is neither run nor reported missed.
+    assert [o["outcome"] for o in occurrences(h, "live")] == ["fired", "fired"]
+    assert srv.stop() == 0

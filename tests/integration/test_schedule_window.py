@@ -100,3 +100,23 @@ def test_a_scheduled_job_outside_its_window_waits_for_the_opening(h):
     wait_for(lambda: status(h, job["id"])["status"] == "succeeded", timeout=10,
              what="the scheduled job to run at 22:00")
     assert srv.stop() == 0
+
+
+def test_a_running_job_is_cancelled_at_window_close_with_close_cancel(h):
+    h.env["HYPERSDK_JOBS__EXEC__ENABLED"] = "true"
+    clock = FakeClock(h, "2025-06-03T05:59:50-05:00")
+    srv = h.serve(*clock.args())
+    cancel = {"id": h.submit("--type", "exec", "--window", "22:00-06:00", "--timezone",
+                             "America/Chicago", "--window-close", "cancel", "--", "sleep", "60")}
+    finish = {"id": h.submit("--type", "exec", "--window", "22:00-06:00", "--timezone",
+                             "America/Chicago", "--", "sleep", "3")}
+    wait_for(lambda: all(status(h, j["id"])["status"] == "running" for j in (cancel, finish)),
+             timeout=10, what="both jobs to run")
+    clock.set("2025-06-03T06:00:00.200-05:00")
+    done = wait_for(lambda: (lambda j: j if j["status"] == "cancelled" else None)(
+        status(h, cancel["id"])), timeout=15, what="the close=cancel job to be cancelled")
+    assert done["finished_at"] >= "2025-06-03T11:00:00"
+    # let_finish (the default) runs on past the close.
+    wait_for(lambda: status(h, finish["id"])["status"] == "succeeded", timeout=15,
+             what="the let_finish job to finish")
+    srv.kill()
