@@ -127,11 +127,10 @@ Result<core::TimeMs> parse_time(std::string_view text) {
 }
 
 Result<core::JobSpec> parse_job_request(const json& body, const core::RetryPolicy& defaults) {
-  static const std::set<std::string> kKeys{"type",    "payload",         "priority",   "run_at",
-                                           "timeout", "idempotency_key", "target",     "provider",
-                                           "labels",  "retry",           "max_retries",
-                                           "window",  "days",            "holidays",
-                                           "timezone", "window_close"};
+  static const std::set<std::string> kKeys{
+      "type",   "payload",  "priority", "run_at",      "timeout",     "idempotency_key",
+      "target", "provider", "labels",   "retry",       "max_retries", "window",
+      "days",   "holidays", "timezone", "window_close"};
   if (!body.is_object()) return bad("the request body must be a JSON object");
   for (const auto& [k, v] : body.items())
     if (!kKeys.count(k)) return bad("unknown key \"" + k + "\"");

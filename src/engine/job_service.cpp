@@ -25,10 +25,10 @@ Result<core::Job> JobService::submit(const core::JobSpec& spec) {
     if (resolved.window->timezone.empty()) resolved.window->timezone = policy_.default_timezone;
     if (!resolved.window->holiday_names.empty() && policy_.holidays_error)
       return *policy_.holidays_error;
-    if (Status s = core::resolve_holidays(*resolved.window, policy_.holidays,
-                                          date::floor<std::chrono::seconds>(
-                                              date::sys_time<std::chrono::milliseconds>(
-                                                  std::chrono::milliseconds(now))));
+    if (Status s = core::resolve_holidays(
+            *resolved.window, policy_.holidays,
+            date::floor<std::chrono::seconds>(
+                date::sys_time<std::chrono::milliseconds>(std::chrono::milliseconds(now))));
         !s.ok())
       return s.error();
     return changed(store_.job_enqueue(resolved, now));

@@ -39,12 +39,12 @@ Result<std::unique_ptr<Runtime>> Runtime::open(RuntimeOptions options) {
     rt->scheduler_ = std::make_unique<Scheduler>(
         scheduler_config(cfg), *rt->store_, *rt->options_.clock, admission.holidays,
         rt->options_.metrics, [pool = rt->pool_.get()] { pool->notify(); });
-  rt->schedules_ = std::make_unique<ScheduleService>(
-      *rt->store_, *rt->options_.clock, admission,
-      [pool = rt->pool_.get(), sched = rt->scheduler_.get()] {
-        pool->notify();
-        if (sched) sched->poke();
-      });
+  rt->schedules_ =
+      std::make_unique<ScheduleService>(*rt->store_, *rt->options_.clock, admission,
+                                        [pool = rt->pool_.get(), sched = rt->scheduler_.get()] {
+                                          pool->notify();
+                                          if (sched) sched->poke();
+                                        });
   if (rt->options_.metrics)
     add_store_scrape_hook(*rt->options_.metrics, *rt->store_, *rt->db_,
                           [pool = rt->pool_.get()] { return pool->running(); });
