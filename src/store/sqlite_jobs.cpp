@@ -1,5 +1,6 @@
 // Job lifecycle operations of the SQLite store: enqueue, claim, heartbeat, complete.
 #include <algorithm>
+#include <tuple>
 
 #include "store/job_row.h"
 #include "store/sqlite_store.h"
@@ -21,10 +22,13 @@ constexpr const char* kPromoteDue =
     "UPDATE jobs SET status = 'queued'"
     " WHERE status = 'retrying' AND run_at <= ? AND window_policy IS NULL";
 // Due jobs with a time window: the window is judged again before they may be claimed (the
-// opening computed earlier may have passed while serve was down, or the window closed again).
+// opening computed earlier may have passed while serve was down, the window closed again
+// while they queued behind others, or an operator's retry queued them), so a windowed job
+// never starts outside its window.
 constexpr const char* kDueWindowed =
-    "SELECT id, window_policy FROM jobs WHERE window_policy IS NOT NULL AND run_at <= ?1"
-    " AND (status = 'retrying' OR (status = 'waiting' AND waiting_for = 'window'))";
+    "SELECT id, window_policy, status = 'queued' FROM jobs"
+    " WHERE window_policy IS NOT NULL AND run_at <= ?1 AND (status IN ('queued', 'retrying')"
+    " OR (status = 'waiting' AND waiting_for = 'window'))";
 constexpr const char* kWindowOpen =
     "UPDATE jobs SET status = 'queued', waiting_for = NULL WHERE id = ?";
 constexpr const char* kWindowWait =
@@ -74,15 +78,17 @@ void promote_due(Connection& c, TimeMs now) {
   auto& promote = c.stmt(kPromoteDue);
   promote.bind(1, static_cast<std::int64_t>(now));
   promote.exec();
-  std::vector<std::pair<JobId, std::string>> windowed;
+  std::vector<std::tuple<JobId, std::string, bool>> windowed;
   auto& due = c.stmt(kDueWindowed);
   due.bind(1, static_cast<std::int64_t>(now));
   while (due.executeStep())
-    windowed.emplace_back(due.getColumn(0).getInt64(), due.getColumn(1).getString());
-  for (const auto& [id, text] : windowed) {
+    windowed.emplace_back(due.getColumn(0).getInt64(), due.getColumn(1).getString(),
+                          due.getColumn(2).getInt() != 0);
+  for (const auto& [id, text, queued] : windowed) {
     auto w = window_from_json(text);
     auto start = w ? core::window_start_at(*w, now) : std::optional<TimeMs>(now);
     if (start && *start <= now) {
+      if (queued) continue;
       auto& st = c.stmt(kWindowOpen);
       st.bind(1, static_cast<std::int64_t>(id));
       st.exec();

@@ -348,3 +348,24 @@ TEST_CASE("old occurrences are pruned, recent ones kept") {
   REQUIRE(occ.size() == 1);
   CHECK(occ[0].nominal_utc == ms("2025-06-02T07:00:00Z"));
 }
+
+TEST_CASE("a windowed job queued by an operator outside its window is not claimed until it opens") {
+  test::StoreFixture f;
+  JobSpec js;
+  js.type = "noop";
+  js.window = night_window();
+  js.retry.max_retries = 0;
+  auto job = f.store->job_enqueue(js, ms("2025-06-03T05:00:00Z")).value();  // 00:00 CDT
+  auto claimed = f.store->job_claim(1, ms("2025-06-03T05:00:00Z"), milliseconds(100000), "w");
+  REQUIRE(claimed->size() == 1);
+  Completion fail{job.id, (*claimed)[0].lease_token, Outcome::failed,
+                  Error{ErrorClass::internal, "boom"}, ""};
+  REQUIRE(f.store->job_complete({fail}, ms("2025-06-03T05:00:01Z")).ok());
+  // `hypersdk retry` at 14:00 CDT queues it again; the claim sends it back to wait.
+  REQUIRE(f.store->job_retry(job.id, ms("2025-06-03T19:00:00Z")).ok());
+  CHECK(f.store->job_claim(1, ms("2025-06-03T19:00:00Z"), milliseconds(1000), "w")->empty());
+  auto waiting = f.store->job_get(job.id).value();
+  CHECK(waiting.status == JobStatus::waiting);
+  CHECK(waiting.run_at == ms("2025-06-04T03:00:00Z"));
+  CHECK(f.store->job_claim(1, ms("2025-06-04T03:00:00Z"), milliseconds(1000), "w")->size() == 1);
+}
