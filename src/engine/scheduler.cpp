@@ -33,29 +33,27 @@ Scheduler::Scheduler(SchedulerConfig config, store::Store& store, const Clock& c
       clock_(clock),
       calendars_(std::move(calendars)),
       metrics_(metrics),
-      on_enqueue_(std::move(on_enqueue)) {}
+      on_enqueue_(std::move(on_enqueue)),
+      loop_(std::make_unique<PeriodicService>("scheduler", config_.tick, [this] {
+        auto r = run_once();
+        return r ? Status::Ok() : Status(r.error());
+      })) {}
 
 Scheduler::~Scheduler() {
   stop();
 }
 
 void Scheduler::start() {
-  if (loop_) return;
-  loop_ = std::make_unique<PeriodicService>("scheduler", config_.tick, [this] {
-    auto r = run_once();
-    return r ? Status::Ok() : Status(r.error());
-  });
   loop_->start();
 }
 
 void Scheduler::stop() {
-  if (!loop_) return;
   loop_->stop();
-  loop_.reset();
 }
 
+// Safe from any thread at any time (API threads call it while serve drains).
 void Scheduler::poke() {
-  if (loop_) loop_->poke();
+  loop_->poke();
 }
 
 void Scheduler::plan_next(Entry& e) {

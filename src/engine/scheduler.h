@@ -18,8 +18,8 @@
 //   4. Store::job_window_sweep.
 // A failing tick logs and is retried at the next one.
 //
-// Thread safety: start/stop from the owning thread; run_once on one thread at a time (the
-// service's own, or a test's when the service is not started).
+// Thread safety: start/stop from the owning thread; poke from any thread; run_once on one
+// thread at a time (the service's own, or a test's when the service is not started).
 #pragma once
 
 #include <chrono>
@@ -96,7 +96,7 @@ class Scheduler {
   std::optional<std::int64_t> generation_;
   std::optional<std::pair<core::TimeMs, std::chrono::steady_clock::time_point>> last_tick_;
 
-  std::unique_ptr<PeriodicService> loop_;
+  const std::unique_ptr<PeriodicService> loop_;  // runs run_once every tick once started
 };
 
 }  // namespace hypersdk::engine
