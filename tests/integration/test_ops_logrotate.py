@@ -62,8 +62,8 @@ def test_logrotate_while_serving_loses_nothing_and_old_file_stays_closed(h, tmp_
     conf.chmod(0o644)
     state = tmp_path / "logrotate.state"
 
-    # Clients make sequential requests with ids "rot-<client>-<n>"; next_seq[c] is the n of
-    # the next request client c will start.
+    # Clients make sequential requests with ids "rot-<client>-<n>"; next_seq[c] is set when
+    # request n-1 has been answered, so request next_seq[c] may already be on its way.
     next_seq = [0] * CLIENTS
     made = [[] for _ in range(CLIENTS)]
     stop = threading.Event()
@@ -84,8 +84,8 @@ def test_logrotate_while_serving_loses_nothing_and_old_file_stays_closed(h, tmp_
     threads = [threading.Thread(target=client, args=(c,)) for c in range(CLIENTS)]
     for t in threads:
         t.start()
-    # After rotation r, requests a client starts from reopened_seq[r][c] on must be in a
-    # newer file than the one rotated away.
+    # Requests a client starts after rotation r was seen to reopen (n > reopened_seq[r][c]:
+    # the one numbered reopened_seq[r][c] may have been in flight) must be in a newer file.
     reopened_seq = []
     try:
         for r in range(1, ROTATIONS + 1):
@@ -130,7 +130,7 @@ def test_logrotate_while_serving_loses_nothing_and_old_file_stays_closed(h, tmp_
         rotated = r  # files[r] was current until rotation r+1
         for rid, index in seen.items():
             _, c, n = rid.split("-")
-            if int(n) >= seqs[int(c)]:
+            if int(n) > seqs[int(c)]:
                 assert index > rotated, f"{rid} started after reopen {r + 1} but is in {files[index].name}"
     # Each file after the first begins after a reopen and holds the marker.
     for path in files[1:]:
