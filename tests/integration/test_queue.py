@@ -89,7 +89,14 @@ def test_kill_9_during_twenty_sleeps_loses_nothing(h):
     h.write_config("workers:\n  count: 20\n  lease_ttl: 5s\n")
     h.env.update(EXEC_ON)
     srv = h.serve()
-    ids = [h.submit("--type", "exec", "--", "sleep", "4") for _ in range(20)]
+    # Submitted over the API so all twenty are queued well inside one sleep, even when the
+    # binary runs under ASan (one CLI process per submit would take longer than the sleep).
+    body = {"type": "exec", "payload": {"argv": ["sleep", "8"]}}
+    ids = []
+    for _ in range(20):
+        status, _, job = srv.api("POST", "/api/v1/jobs", body)
+        assert status == 201, job
+        ids.append(job["id"])
     wait_for(lambda: sum(j["status"] == "running" for j in statuses(h).values()) == 20,
              timeout=30, what="20 running jobs")
     srv.proc.send_signal(signal.SIGKILL)
