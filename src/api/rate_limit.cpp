@@ -6,9 +6,16 @@
 namespace hypersdk::api {
 
 RateLimiter::RateLimiter(int rate_per_second, int burst, std::size_t max_clients)
-    : rate_(std::max(1, rate_per_second)),
-      burst_(std::max(1, burst)),
-      max_clients_(std::max<std::size_t>(1, max_clients)) {}
+    : max_clients_(std::max<std::size_t>(1, max_clients)),
+      rate_(std::max(1, rate_per_second)),
+      burst_(std::max(1, burst)) {}
+
+void RateLimiter::set_limits(int rate_per_second, int burst) {
+  std::lock_guard lock(mu_);
+  rate_ = std::max(1, rate_per_second);
+  burst_ = std::max(1, burst);
+  for (auto& [key, bucket] : buckets_) bucket.tokens = std::min(bucket.tokens, burst_);
+}
 
 void RateLimiter::refill(Bucket& b, TimePoint now) const {
   if (now <= b.updated) return;

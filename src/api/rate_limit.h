@@ -31,18 +31,22 @@ class RateLimiter {
 
   RateDecision acquire(const std::string& key, TimePoint now);
 
+  // New limits for every client from now on (a config reload); a bucket fuller than the new
+  // burst is cut down to it. REQUIRES: rate_per_second >= 1, burst >= 1
+  void set_limits(int rate_per_second, int burst);
+
  private:
   struct Bucket {
     double tokens = 0;
     TimePoint updated;
   };
-  void refill(Bucket& b, TimePoint now) const;
-  void evict(TimePoint now);  // REQUIRES: mu_ held
+  void refill(Bucket& b, TimePoint now) const;  // REQUIRES: mu_ held
+  void evict(TimePoint now);                    // REQUIRES: mu_ held
 
-  const double rate_;
-  const double burst_;
   const std::size_t max_clients_;
   std::mutex mu_;
+  double rate_;                                      // GUARDED_BY(mu_)
+  double burst_;                                     // GUARDED_BY(mu_)
   std::unordered_map<std::string, Bucket> buckets_;  // GUARDED_BY(mu_)
 };
 

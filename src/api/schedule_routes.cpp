@@ -38,7 +38,8 @@ engine::ScheduleService* service(ServerState& state, Res& res) {
 
 // Who is calling, for the audit log: the route layer has already authenticated the request.
 Result<Principal> caller(ServerState& state, const Req& req) {
-  Authenticator auth(state.config().tokens);
+  const auto access = state.access();
+  const Authenticator& auth = access->auth;
   if (!auth.enabled()) return Principal{"anonymous@" + req.remote_addr, Role::admin};
   return auth.authenticate(req.get_header_value("Authorization"));
 }

@@ -83,11 +83,9 @@ std::string status_code_name(int status) {
 struct ApiServer::Impl {
   Impl(ApiConfig config, ApiDeps deps)
       : state(std::move(config), std::move(deps)),
-        auth(state.config().tokens),
-        limiter(state.config().rate_per_second, state.config().burst) {}
+        limiter(state.access()->rate_per_second, state.access()->burst) {}
 
   ServerState state;
-  Authenticator auth;
   RateLimiter limiter;
   std::unique_ptr<httplib::Server> http;
   std::vector<Route> routes;                                 // immutable once serving
@@ -95,13 +93,14 @@ struct ApiServer::Impl {
   std::thread thread;
   std::atomic<int> port{0};
   std::string address;
+  std::string host;  // as bound; set by start()
 
   // Serving has ended (listen returned, every request thread joined).
   std::mutex done_mu;
   std::condition_variable done_cv;
   bool done = false;  // GUARDED_BY(done_mu)
 
-  Status check_exposure(const ListenAddress& addr);
+  Status check_exposure(const std::string& host, const AccessPolicy& access) const;
   Status create_server();
   void install_handlers();
   bool admit(const httplib::Request& req, httplib::Response& res, Access access);
@@ -111,18 +110,17 @@ struct ApiServer::Impl {
   std::vector<std::string> allowed_methods(const std::string& path) const;
 };
 
-Status ApiServer::Impl::check_exposure(const ListenAddress& addr) {
-  auto loopback = is_loopback_host(addr.host);
+Status ApiServer::Impl::check_exposure(const std::string& host, const AccessPolicy& access) const {
+  auto loopback = is_loopback_host(host);
   if (!loopback) return loopback.error();
-  if (*loopback || auth.enabled()) return Status::Ok();
-  if (!state.config().allow_remote_without_token)
+  if (*loopback || access.auth.enabled()) return Status::Ok();
+  if (!access.allow_remote_without_token)
     return make_error(ErrorClass::invalid,
-                      "refusing to serve the API on non-loopback address " + addr.to_string() +
+                      "refusing to serve the API on non-loopback address " + host +
                           " without tokens: anyone who can reach it could run and cancel "
                           "jobs. Add api.tokens (list of {name, token, role}), listen on "
                           "127.0.0.1, or set api.allow_remote_without_token: true");
-  ops::log::warn("API listening on a non-loopback address without tokens",
-                 {{"address", addr.to_string()}});
+  ops::log::warn("API listening on a non-loopback address without tokens", {{"address", host}});
   return Status::Ok();
 }
 
@@ -149,6 +147,9 @@ bool ApiServer::Impl::admit(const httplib::Request& req, httplib::Response& res,
   std::optional<Principal> who;
   std::optional<Error> auth_error;
   std::string client = "ip:" + req.remote_addr;
+  // One policy for the whole request, even if a reload swaps it meanwhile.
+  const auto policy = state.access();
+  const Authenticator& auth = policy->auth;
   if (auth.enabled()) {
     auto p = auth.authenticate(req.get_header_value("Authorization"));
     if (p) {
@@ -164,8 +165,8 @@ bool ApiServer::Impl::admit(const httplib::Request& req, httplib::Response& res,
     res.set_header("Retry-After", std::to_string(d.retry_after.count()));
     write_error(res, 429, "rate_limited",
                 "too many requests: this client may make " +
-                    std::to_string(state.config().rate_per_second) + " per second (bursts of " +
-                    std::to_string(state.config().burst) + "); retry after " +
+                    std::to_string(policy->rate_per_second) + " per second (bursts of " +
+                    std::to_string(policy->burst) + "); retry after " +
                     std::to_string(d.retry_after.count()) + " s");
     return false;
   }
@@ -348,7 +349,7 @@ Status ApiServer::start() {
   if (m.http) return make_error(ErrorClass::conflict, "the API server was already started");
   auto addr = parse_listen_address(m.state.config().listen);
   if (!addr) return addr.error();
-  if (Status s = m.check_exposure(*addr); !s.ok()) return s;
+  if (Status s = m.check_exposure(addr->host, *m.state.access()); !s.ok()) return s;
   if (Status s = m.create_server(); !s.ok()) {
     m.http.reset();
     return s;
@@ -386,6 +387,7 @@ Status ApiServer::start() {
   }
   m.port = port;
   m.address = ListenAddress{addr->host, port}.to_string();
+  m.host = addr->host;
   m.thread = std::thread([&m] {
     m.http->listen_after_bind();
     {
@@ -402,7 +404,7 @@ Status ApiServer::start() {
   }
   ops::log::info("API listening", {{"address", m.address},
                                    {"tls", !m.state.config().tls_cert.empty()},
-                                   {"auth", m.auth.enabled() ? "tokens" : "none"}});
+                                   {"auth", m.state.access()->auth.enabled() ? "tokens" : "none"}});
   return Status::Ok();
 }
 
@@ -419,6 +421,25 @@ void ApiServer::stop(std::chrono::milliseconds grace) {
   }
   m.thread.join();
   ops::log::info("API stopped", {{"address", m.address}});
+}
+
+Status ApiServer::check_access(const ApiConfig& config) const {
+  // Before start() there is no listener to expose; start() checks then.
+  if (impl_->host.empty()) return Status::Ok();
+  return impl_->check_exposure(impl_->host, AccessPolicy(config));
+}
+
+Status ApiServer::update_access(const ApiConfig& config) {
+  Impl& m = *impl_;
+  auto next = std::make_shared<const AccessPolicy>(config);
+  if (!m.host.empty())
+    if (Status s = m.check_exposure(m.host, *next); !s.ok()) return s;
+  m.limiter.set_limits(next->rate_per_second, next->burst);
+  m.state.set_access(next);
+  ops::log::info("API access settings applied", {{"tokens", config.tokens.size()},
+                                                 {"rate_per_second", next->rate_per_second},
+                                                 {"burst", next->burst}});
+  return Status::Ok();
 }
 
 int ApiServer::port() const {

@@ -102,6 +102,13 @@ class ApiServer {
   // The bound port (useful with port 0); 0 before start().
   int port() const;
 
+  // Replaces tokens, rate limits and api.allow_remote_without_token for the requests that
+  // follow (a config reload); the listen address, TLS and thread count stay as started.
+  // Error invalid, and nothing changes, when the server listens beyond loopback and the new
+  // settings would leave it open without tokens. check_access() is that test alone.
+  Status check_access(const ApiConfig& config) const;
+  Status update_access(const ApiConfig& config);
+
   // While draining, /ready answers 503 (SIGTERM: load balancers stop sending traffic);
   // every other route keeps working until stop().
   void set_draining(bool draining);

@@ -1,6 +1,6 @@
 // Internal to src/api: the state an ApiServer shares with its route handlers — the
-// configuration, the dependencies, the draining flag, and the stop signal that ends
-// long-lived responses (SSE streams) when the server stops.
+// configuration, the access policy, the dependencies, the draining flag, and the stop signal
+// that ends long-lived responses (SSE streams) when the server stops.
 //
 // Thread safety: every member function may be called from any thread.
 #pragma once
@@ -8,20 +8,49 @@
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <memory>
 #include <mutex>
 
+#include "api/auth.h"
 #include "api/server.h"
 
 namespace hypersdk::api {
 
+// Who may call and how often: the part of the API settings a config reload changes while
+// serving (ApiServer::update_access). Immutable; replaced whole.
+struct AccessPolicy {
+  explicit AccessPolicy(const ApiConfig& c)
+      : auth(c.tokens),
+        rate_per_second(c.rate_per_second),
+        burst(c.burst),
+        allow_remote_without_token(c.allow_remote_without_token) {}
+
+  Authenticator auth;
+  int rate_per_second;
+  int burst;
+  bool allow_remote_without_token;
+};
+
 class ServerState {
  public:
   ServerState(ApiConfig config, ApiDeps deps)
-      : config_(std::move(config)),
+      : access_(std::make_shared<const AccessPolicy>(config)),
+        config_(without_secrets(std::move(config))),
         deps_(std::move(deps)),
         max_streams_(std::max(1, config_.threads - 2)) {}
 
+  // The settings fixed at start. Tokens, rate limits and remote access live in access().
   const ApiConfig& config() const { return config_; }
+
+  std::shared_ptr<const AccessPolicy> access() const {
+    std::lock_guard lock(access_mu_);
+    return access_;
+  }
+  void set_access(std::shared_ptr<const AccessPolicy> access) {
+    std::lock_guard lock(access_mu_);
+    access_ = std::move(access);
+  }
+
   ApiDeps& deps() { return deps_; }
   std::chrono::steady_clock::time_point started() const { return started_; }
 
@@ -57,6 +86,13 @@ class ServerState {
   int max_streams() const { return max_streams_; }
 
  private:
+  static ApiConfig without_secrets(ApiConfig c) {
+    c.tokens.clear();
+    return c;
+  }
+
+  mutable std::mutex access_mu_;
+  std::shared_ptr<const AccessPolicy> access_;  // GUARDED_BY(access_mu_)
   const ApiConfig config_;
   ApiDeps deps_;
   const int max_streams_;

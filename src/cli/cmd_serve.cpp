@@ -1,6 +1,7 @@
 // hypersdk serve (also `hypervisord`): the API, the workers and maintenance in one process,
-// until SIGTERM/SIGINT. SIGHUP reloads the config, SIGUSR1 reopens the log file; systemd
-// hears READY/RELOADING/STOPPING/WATCHDOG over $NOTIFY_SOCKET.
+// until SIGTERM/SIGINT. SIGHUP reloads the config (logging and API access apply live),
+// SIGUSR1 reopens the log file; systemd hears READY/RELOADING/STOPPING/WATCHDOG over
+// $NOTIFY_SOCKET.
 #include <unistd.h>
 
 #include <condition_variable>
@@ -106,6 +107,20 @@ int serve(Context& ctx, const ServeFlags& flags) {
                     [&reload] { return reload.current()->to_json(true); }};
   deps.schedules = &rt.schedules();
   api::ApiServer server(*api_cfg, deps);
+
+  // Token rotation and new rate limits need no restart.
+  reload.add_live_part({{"api.tokens", "api.rate_limit.requests_per_second", "api.rate_limit.burst",
+                         "api.allow_remote_without_token"},
+                        [&server](const ops::Config& next) -> Result<std::function<void()>> {
+                          auto c = api::api_config_from(next, ops::environ_map());
+                          if (!c) return c.error();
+                          if (Status s = server.check_access(*c); !s.ok()) return s.error();
+                          return std::function<void()>([&server, c = std::move(*c)] {
+                            if (Status s = server.update_access(c); !s.ok())
+                              ops::log::error("applying the API access settings failed",
+                                              {{"error", s.error().message}});
+                          });
+                        }});
 
   if (Status s = rt.start(); !s.ok()) return ctx.fail(s.error());
   if (Status s = server.start(); !s.ok()) {

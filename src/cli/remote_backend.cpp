@@ -78,7 +78,9 @@ Result<json> RemoteBackend::schedule_update(const std::string& name, const json&
   return client_.post("/api/v1/schedules/" + enc(name), patch);
 }
 
-Result<json> RemoteBackend::schedule_list() { return client_.get("/api/v1/schedules"); }
+Result<json> RemoteBackend::schedule_list() {
+  return client_.get("/api/v1/schedules");
+}
 
 Result<json> RemoteBackend::schedule_get(const std::string& name, int occurrences) {
   return client_.get("/api/v1/schedules/" + enc(name) +

@@ -10,8 +10,8 @@
 namespace hypersdk::cli {
 namespace {
 
-// What reload() applies to the running process; every other key needs a restart.
-constexpr std::string_view kLiveKeys[] = {"log.level", "log.format", "log.file"};
+// What reload() itself applies; the live parts add theirs.
+const std::vector<std::string> kLogKeys = {"log.level", "log.format", "log.file"};
 
 double unix_seconds() {
   return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
@@ -35,16 +35,20 @@ ops::LogOptions log_options(const ops::Config& c) {
   return o;
 }
 
-std::vector<std::string> keys_needing_restart(const ops::Config& before, const ops::Config& after) {
+std::vector<std::string> keys_needing_restart(const ops::Config& before, const ops::Config& after,
+                                              const std::vector<std::string>& live) {
   std::vector<std::string> out;
   const auto a = before.entries(/*redact=*/false), b = after.entries(/*redact=*/false);
   for (std::size_t i = 0; i < a.size() && i < b.size(); ++i) {
     if (a[i].value == b[i].value) continue;
-    if (std::find(std::begin(kLiveKeys), std::end(kLiveKeys), a[i].key) != std::end(kLiveKeys))
-      continue;
+    if (std::find(live.begin(), live.end(), a[i].key) != live.end()) continue;
     out.push_back(a[i].key);
   }
   return out;
+}
+
+void ReloadState::add_live_part(LivePart part) {
+  parts_.push_back(std::move(part));
 }
 
 ReloadState::ReloadState(const Context& ctx, std::shared_ptr<const ops::Config> initial,
@@ -88,14 +92,23 @@ bool ReloadState::reload() {
   auto next = std::make_shared<const ops::Config>(std::move(loaded->config));
   const auto previous = current();
 
-  // Logging is the one thing that can fail to apply (a log file that cannot be opened): do
-  // it first, so that a failure leaves everything as it was.
+  std::vector<std::function<void()>> apply;
+  std::vector<std::string> live = kLogKeys;
+  for (const auto& part : parts_) {
+    auto prepared = part.prepare(*next);
+    if (!prepared) return fail(prepared.error().message);
+    apply.push_back(std::move(*prepared));
+    live.insert(live.end(), part.keys.begin(), part.keys.end());
+  }
+  // Logging is the one thing that can fail while being applied (a log file that cannot be
+  // opened): do it first, so that a failure leaves everything as it was.
   const ops::LogOptions old_log = log_options(*previous), new_log = log_options(*next);
   if (new_log.file != old_log.file || new_log.format != old_log.format) {
     if (Status s = ops::log_init(new_log); !s.ok()) return fail(s.error().message);
   } else {
     ops::log_set_level(new_log.level);
   }
+  for (const auto& f : apply) f();
   {
     std::lock_guard lock(mu_);
     config_ = next;
@@ -105,7 +118,7 @@ bool ReloadState::reload() {
   const ops::LogFields fields{
       {"file", next->file() ? next->file()->string() : std::string("(none)")},
       {"config.log.level", next->get_string("log.level")}};
-  if (const auto pending = keys_needing_restart(*previous, *next); pending.empty()) {
+  if (const auto pending = keys_needing_restart(*previous, *next, live); pending.empty()) {
     ops::log::info("configuration reloaded", fields);
   } else {
     std::string keys;

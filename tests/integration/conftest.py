@@ -58,8 +58,8 @@ class Hypersdk:
         r = self.run("submit", *args, check=True, **kw)
         return r.stdout.strip()
 
-    def serve(self, *args, env=None, port=None):
-        srv = Server(self, port or free_port(), args, env)
+    def serve(self, *args, env=None, port=None, host="127.0.0.1"):
+        srv = Server(self, port or free_port(), args, env, host)
         self.servers.append(srv)
         return srv
 
@@ -69,7 +69,7 @@ class Hypersdk:
 
 
 class Server:
-    def __init__(self, h: Hypersdk, port: int, args, env):
+    def __init__(self, h: Hypersdk, port: int, args, env, host="127.0.0.1"):
         self.h = h
         self.port = port
         self.url = f"http://127.0.0.1:{port}"
@@ -78,7 +78,7 @@ class Server:
         self.log_path = h.tmp / f"serve-{port}-{time.monotonic_ns()}.log"
         self.log = open(self.log_path, "w")
         cmd = [BIN, "--config", str(h.config), "--db", str(h.db), "serve",
-               "--listen", f"127.0.0.1:{port}", *args]
+               "--listen", f"{host}:{port}", *args]
         self.proc = subprocess.Popen(cmd, env=e, stdout=self.log, stderr=subprocess.STDOUT)
         self.wait_ready()
 

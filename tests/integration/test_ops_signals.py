@@ -126,6 +126,51 @@ def test_sighup_reports_keys_that_need_a_restart(h):
     assert srv.stop() == 0
 
 
+def tokens_config(*pairs, rate=100):
+    lines = [f"api:\n  rate_limit:\n    requests_per_second: {rate}\n    burst: {rate}\n  tokens:"]
+    for name, secret in pairs:
+        lines.append(f"    - name: {name}\n      token: {secret}\n      role: admin")
+    return "\n".join(lines) + "\n"
+
+
+def test_sighup_rotates_tokens_and_rate_limits_without_a_restart(h):
+    h.write_config(tokens_config(("ops", "old-secret-1234")))
+    srv = h.serve()
+    bearer = lambda t: {"Authorization": f"Bearer {t}"}
+    assert srv.api("GET", "/api/v1/jobs", headers=bearer("old-secret-1234"))[0] == 200
+    assert srv.api("GET", "/api/v1/jobs", headers=bearer("new-secret-5678"))[0] == 401
+
+    # Rotate: the new token works at once, the old one no longer does; nothing needs a restart.
+    h.write_config(tokens_config(("ops", "new-secret-5678"), rate=2))
+    mark = len(log_lines(srv))
+    srv.signal(signal.SIGHUP)
+    done = wait_for(lambda: find_log(srv, "configuration reloaded", mark), what="reload")[0]
+    assert "restart_needed" not in done
+    assert not find_log(srv, "configuration reloaded; some changes need a restart", mark)
+    assert srv.api("GET", "/api/v1/jobs", headers=bearer("new-secret-5678"))[0] == 200
+    assert srv.api("GET", "/api/v1/jobs", headers=bearer("old-secret-1234"))[0] == 401
+    # The new limit (2 per second, bursts of 2) holds for the next requests.
+    codes = [srv.api("GET", "/api/v1/jobs", headers=bearer("new-secret-5678"))[0] for _ in range(6)]
+    assert 429 in codes, codes
+    assert not [l for l in log_lines(srv) if "new-secret-5678" in str(l) or "old-secret" in str(l)]
+    assert srv.stop() == 0
+
+
+def test_sighup_refuses_to_leave_a_remote_listener_without_tokens(h):
+    h.write_config(tokens_config(("ops", "remote-secret-1")))
+    srv = h.serve(host="0.0.0.0")
+    h.write_config("api:\n  tokens: []\n")
+    srv.signal(signal.SIGHUP)
+    failed = wait_for(lambda: find_log(srv, "config reload failed; keeping the previous configuration"),
+                      what="the refused reload")[0]
+    assert "without tokens" in failed["error"], failed
+    assert metric(srv, "hypersdk_config_last_reload_successful") == 0
+    # Still closed to callers without the token.
+    assert srv.api("GET", "/api/v1/jobs")[0] == 401
+    assert srv.api("GET", "/api/v1/jobs", headers={"Authorization": "Bearer remote-secret-1"})[0] == 200
+    assert srv.stop() == 0
+
+
 def test_sigterm_drains_a_live_stream_and_lets_the_running_job_finish(h):
     h.write_config("workers:\n  shutdown_grace: 20s\n")
     h.env.update(EXEC_ON)

@@ -552,6 +552,19 @@ TEST_CASE("api: rate limiter refills over time and bounds Retry-After") {
   CHECK_FALSE(rl.acquire("a", t0 + std::chrono::milliseconds(500)).allowed);
 }
 
+TEST_CASE("api: rate limiter takes new limits live and cuts full buckets to the new burst") {
+  api::RateLimiter rl(100, 100);
+  const auto t0 = std::chrono::steady_clock::time_point{} + std::chrono::hours(1);
+  CHECK(rl.acquire("a", t0).allowed);  // 99 left
+  rl.set_limits(1, 3);
+  for (int i = 0; i < 3; ++i) CHECK(rl.acquire("a", t0).allowed);
+  auto d = rl.acquire("a", t0);
+  CHECK_FALSE(d.allowed);
+  CHECK(d.retry_after == std::chrono::seconds(1));
+  CHECK(rl.acquire("a", t0 + std::chrono::seconds(1)).allowed);  // refills at the new rate
+  CHECK_FALSE(rl.acquire("a", t0 + std::chrono::seconds(1)).allowed);
+}
+
 TEST_CASE("api: request ids and roles parse strictly") {
   CHECK(api::is_valid_request_id("a"));
   CHECK(api::is_valid_request_id(std::string(128, 'z')));
