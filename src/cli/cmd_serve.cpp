@@ -1,6 +1,6 @@
 // hypersdk serve (also `hypervisord`): the API, the workers and maintenance in one process,
-// until SIGTERM/SIGINT. SIGHUP reloads the config (logging and API access apply live),
-// SIGUSR1 reopens the log file; systemd hears READY/RELOADING/STOPPING/WATCHDOG over
+// until SIGTERM/SIGINT. SIGHUP reloads the config (logging, API access and holidays apply
+// live), SIGUSR1 reopens the log file; systemd hears READY/RELOADING/STOPPING/WATCHDOG over
 // $NOTIFY_SOCKET.
 #include <unistd.h>
 
@@ -16,6 +16,7 @@
 #include "cli/serve_reload.h"
 #include "engine/file_clock.h"
 #include "engine/runtime.h"
+#include "engine/schedule_calendars.h"
 #include "ops/log.h"
 #include "ops/metrics.h"
 #include "ops/sd_notify.h"
@@ -121,6 +122,15 @@ int serve(Context& ctx, const ServeFlags& flags) {
                                               {{"error", s.error().message}});
                           });
                         }});
+
+  // New holiday dates (config or .ics) count for the jobs and fires that follow.
+  reload.add_live_part(
+      {{"holidays"}, [&rt](const ops::Config& next) -> Result<std::function<void()>> {
+         auto calendars = engine::load_holiday_calendars(next);
+         if (!calendars) return calendars.error();
+         return std::function<void()>(
+             [&rt, c = std::move(*calendars)]() mutable { rt.holidays().replace(std::move(c)); });
+       }});
 
   if (Status s = rt.start(); !s.ok()) return ctx.fail(s.error());
   if (Status s = server.start(); !s.ok()) {

@@ -26,7 +26,7 @@ Result<core::Job> JobService::submit(const core::JobSpec& spec) {
     if (!resolved.window->holiday_names.empty() && policy_.holidays_error)
       return *policy_.holidays_error;
     if (Status s = core::resolve_holidays(
-            *resolved.window, policy_.holidays,
+            *resolved.window, *policy_.holidays->snapshot(),
             date::floor<std::chrono::seconds>(
                 date::sys_time<std::chrono::milliseconds>(std::chrono::milliseconds(now))));
         !s.ok())

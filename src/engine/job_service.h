@@ -5,12 +5,14 @@
 #pragma once
 
 #include <functional>
+#include <memory>
 #include <optional>
 #include <set>
 #include <string>
 
 #include "engine/clock.h"
 #include "engine/exec_job.h"
+#include "engine/holiday_book.h"
 #include "store/store.h"
 
 namespace hypersdk::engine {
@@ -23,7 +25,8 @@ struct AdmissionPolicy {
   std::set<std::string> known_types{"noop", "exec"};
   // The configured holiday calendars, for job and schedule windows; when the config's
   // calendars could not be loaded, the error is reported to whoever names a calendar.
-  core::HolidayCalendars holidays;
+  // The book is shared: a reload that replaces the calendars reaches every holder.
+  std::shared_ptr<HolidayBook> holidays = std::make_shared<HolidayBook>();
   std::optional<Error> holidays_error;
   // Zone of schedules and job windows that name none.
   std::string default_timezone = "UTC";

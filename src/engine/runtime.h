@@ -40,6 +40,9 @@ class Runtime {
 
   JobService& jobs() { return *jobs_; }
   ScheduleService& schedules() { return *schedules_; }
+  // The holiday calendars job admission, schedules and the scheduler use (a reload replaces
+  // them).
+  HolidayBook& holidays() { return *jobs_->policy().holidays; }
   WorkerPool& pool() { return *pool_; }
   store::Database& database() { return *db_; }
   store::Store& store() { return *store_; }

@@ -26,14 +26,15 @@ core::ScheduleSpec ScheduleService::defaults() const {
 Status ScheduleService::validate(core::ScheduleSpec& spec) const {
   if (Status s = core::validate_schedule(spec); !s.ok()) return s;
   if (!spec.holidays.empty() && admission_.holidays_error) return *admission_.holidays_error;
+  const auto book = calendars();
   for (const auto& name : spec.holidays) {
     core::JobWindow probe;
     probe.holiday_names = {name};
-    if (Status s = core::resolve_holidays(probe, calendars(), {}); !s.ok()) return s;
+    if (Status s = core::resolve_holidays(probe, *book, {}); !s.ok()) return s;
   }
   core::Schedule probe;
   probe.spec = spec;
-  const core::JobSpec job = job_for_schedule(probe, calendars(), 0, "cron").spec;
+  const core::JobSpec job = job_for_schedule(probe, *book, 0, "cron").spec;
   if (Status s = core::validate_spec(job); !s.ok()) return s;
   if (spec.job_type == "exec") {
     if (!admission_.exec_enabled)
@@ -92,7 +93,7 @@ Result<core::Job> ScheduleService::run(const std::string& name, bool emergency,
   const core::TimeMs now = clock_.now_ms();
   store::RunRequest req;
   req.name = name;
-  req.job = job_for_schedule(*s, calendars(), now, emergency ? "emergency" : "manual").spec;
+  req.job = job_for_schedule(*s, *calendars(), now, emergency ? "emergency" : "manual").spec;
   req.emergency = emergency;
   req.actor = actor.empty() ? local_actor() : actor;
   req.reason = reason;

@@ -22,7 +22,9 @@ class ScheduleService {
   ScheduleService(store::Store& store, const Clock& clock, AdmissionPolicy admission,
                   std::function<void()> on_change = {});
 
-  const core::HolidayCalendars& calendars() const { return admission_.holidays; }
+  std::shared_ptr<const core::HolidayCalendars> calendars() const {
+    return admission_.holidays->snapshot();
+  }
   const AdmissionPolicy& admission() const { return admission_; }
   // What a create starts from: the default zone and retry policy of the config.
   core::ScheduleSpec defaults() const;

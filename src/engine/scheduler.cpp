@@ -26,12 +26,12 @@ sys_seconds to_seconds(core::TimeMs ms) {
 }  // namespace
 
 Scheduler::Scheduler(SchedulerConfig config, store::Store& store, const Clock& clock,
-                     core::HolidayCalendars calendars, ops::Metrics* metrics,
+                     std::shared_ptr<const HolidayBook> holidays, ops::Metrics* metrics,
                      std::function<void()> on_enqueue)
     : config_(config),
       store_(store),
       clock_(clock),
-      calendars_(std::move(calendars)),
+      holidays_(holidays ? std::move(holidays) : std::make_shared<const HolidayBook>()),
       metrics_(metrics),
       on_enqueue_(std::move(on_enqueue)),
       loop_(std::make_unique<PeriodicService>("scheduler", config_.tick, [this] {
@@ -172,6 +172,7 @@ Status Scheduler::fire_due(Entry& e, core::TimeMs now, TickReport& report) {
   req.expected_version = e.schedule.version;
   req.new_cursor = to_ms(due.back().utc);
   std::vector<std::string> unknown_calendars;
+  const auto calendars = holidays_->snapshot();
   for (const auto& p : plan.occurrences) {
     store::PlannedFire pf;
     pf.nominal_utc = to_ms(p.fire.utc);
@@ -181,7 +182,7 @@ Status Scheduler::fire_due(Entry& e, core::TimeMs now, TickReport& report) {
     pf.run = p.run;
     pf.reason = std::string(p.reason);
     if (p.run) {
-      auto job = job_for_schedule(e.schedule, calendars_, now, "cron", p.fire);
+      auto job = job_for_schedule(e.schedule, *calendars, now, "cron", p.fire);
       pf.job = std::move(job.spec);
       unknown_calendars = std::move(job.unknown_calendars);
     }

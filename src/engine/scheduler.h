@@ -30,6 +30,7 @@
 
 #include "core/schedule.h"
 #include "engine/clock.h"
+#include "engine/holiday_book.h"
 #include "engine/periodic.h"
 #include "ops/metrics.h"
 #include "store/store.h"
@@ -58,8 +59,9 @@ struct TickReport {
 class Scheduler {
  public:
   // `on_enqueue` runs after jobs were enqueued or released (wakes the worker pool).
+  // `holidays` may be null: no calendars.
   Scheduler(SchedulerConfig config, store::Store& store, const Clock& clock,
-            core::HolidayCalendars calendars, ops::Metrics* metrics,
+            std::shared_ptr<const HolidayBook> holidays, ops::Metrics* metrics,
             std::function<void()> on_enqueue = {});
   ~Scheduler();
   Scheduler(const Scheduler&) = delete;
@@ -87,7 +89,7 @@ class Scheduler {
   const SchedulerConfig config_;
   store::Store& store_;
   const Clock& clock_;
-  const core::HolidayCalendars calendars_;
+  const std::shared_ptr<const HolidayBook> holidays_;
   ops::Metrics* metrics_;
   const std::function<void()> on_enqueue_;
 

@@ -55,7 +55,7 @@ AdmissionPolicy admission_policy(const ops::Config& c) {
   a.default_timezone = c.get_string("scheduler.default_timezone");
   auto holidays = load_holiday_calendars(c);
   if (holidays)
-    a.holidays = std::move(*holidays);
+    a.holidays = std::make_shared<HolidayBook>(std::move(*holidays));
   else
     a.holidays_error = holidays.error();
   return a;

@@ -2,10 +2,12 @@
 until the next opening (22:00 local for 22:00-06:00), one inside starts at once, days and
 holiday calendars keep it closed, and a scheduled job waits the same way. Time comes from a
 test clock file shared by serve and the CLI."""
+import signal
 import time
 from pathlib import Path
 
 from conftest import wait_for
+from ops_support import find_log, log_lines
 
 HOLIDAYS = "holidays:\n  company:\n    dates: [2025-06-09]\n"
 
@@ -120,3 +122,37 @@ def test_a_running_job_is_cancelled_at_window_close_with_close_cancel(h):
     wait_for(lambda: status(h, finish["id"])["status"] == "succeeded", timeout=15,
              what="the let_finish job to finish")
     srv.kill()
+
+
+def test_sighup_brings_new_holiday_dates_to_the_next_jobs_and_refuses_a_broken_ics(h, tmp_path):
+    h.write_config(HOLIDAYS)
+    clock = FakeClock(h, "2025-06-07T14:00:00-05:00")  # Saturday
+    srv = h.serve(*clock.args())
+    body = {"type": "noop", "window": "22:00-06:00", "days": "mon-fri",
+            "timezone": "America/Chicago", "holidays": ["company"]}
+    status_code, _, before = srv.api("POST", "/api/v1/jobs", body)
+    assert status_code == 201 and before["run_at"] == "2025-06-11T03:00:00.000Z", before
+
+    # Tuesday becomes a holiday too, and a new calendar appears: no restart needed.
+    h.write_config("holidays:\n  company:\n    dates: [2025-06-09, 2025-06-10]\n"
+                   "  plant:\n    dates: [2025-06-09]\n")
+    mark = len(log_lines(srv))
+    srv.signal(signal.SIGHUP)
+    done = wait_for(lambda: find_log(srv, "configuration reloaded", mark), what="reload")[0]
+    assert "restart_needed" not in done, done
+    status_code, _, after = srv.api("POST", "/api/v1/jobs", body)
+    assert status_code == 201 and after["run_at"] == "2025-06-12T03:00:00.000Z", after
+    status_code, _, plant = srv.api("POST", "/api/v1/jobs", dict(body, holidays=["plant"]))
+    assert status_code == 201 and plant["run_at"] == "2025-06-11T03:00:00.000Z", plant
+    # A job queued before the reload keeps the dates it was admitted with.
+    assert srv.api("GET", f"/api/v1/jobs/{before['id']}")[2]["run_at"] == "2025-06-11T03:00:00.000Z"
+
+    # A calendar whose .ics is not there: the reload is refused and the old book stays.
+    h.write_config(f"holidays:\n  company:\n    ics: {tmp_path / 'missing.ics'}\n")
+    srv.signal(signal.SIGHUP)
+    failed = wait_for(lambda: find_log(srv, "config reload failed; keeping the previous configuration"),
+                      what="the refused reload")[0]
+    assert "missing.ics" in failed["error"] and "company" in failed["error"], failed
+    status_code, _, again = srv.api("POST", "/api/v1/jobs", body)
+    assert status_code == 201 and again["run_at"] == "2025-06-12T03:00:00.000Z", again
+    assert srv.stop() == 0
