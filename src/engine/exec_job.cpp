@@ -17,6 +17,9 @@ using nlohmann::json;
 using std::chrono::milliseconds;
 using std::chrono::steady_clock;
 
+// How long output is still read after the command exited (see run()).
+constexpr auto kOutputDrainAfterExit = milliseconds(1000);
+
 // Variables a command inherits from the server; everything else must be given in "env", so
 // the server's secrets never leak into jobs.
 constexpr const char* kInherited[] = {"PATH", "HOME",   "USER", "LOGNAME",
@@ -101,7 +104,7 @@ Result<std::string> ExecHandler::run(JobContext& ctx) {
   ops::LineSplitter out_lines, err_lines;
   auto emit_out = [&](std::string_view l) { ctx.log("stdout", l); };
   auto emit_err = [&](std::string_view l) { ctx.log("stderr", l); };
-  std::optional<steady_clock::time_point> term_sent;
+  std::optional<steady_clock::time_point> term_sent, exited_at;
   bool kill_sent = false;
   char buf[8192];
   for (;;) {
@@ -141,6 +144,18 @@ Result<std::string> ExecHandler::run(JobContext& ctx) {
       kill_sent = true;
     }
     if (n == 0 && child.try_wait()) break;
+    // The command is done but something it started in the background still holds its
+    // output (`daemon &`). As under cron, that process is left to run; the job ends with the
+    // command, after its last output had a moment to arrive.
+    if (!exited_at && child.try_wait()) exited_at = steady_clock::now();
+    if (exited_at && steady_clock::now() - *exited_at >= kOutputDrainAfterExit) {
+      ctx.log("system",
+              "the command exited; a process it left running still holds its output, which is "
+              "no longer read");
+      child.close_stdout();
+      child.close_stderr();
+      break;
+    }
   }
   out_lines.finish(emit_out);
   err_lines.finish(emit_err);

@@ -176,6 +176,21 @@ def test_timeout_kills_the_command(h):
     srv.stop()
 
 
+def test_a_background_process_left_by_the_command_does_not_hold_the_job(h):
+    h.env.update(EXEC_ON)
+    srv = h.serve()
+    # `sleep 20 &` inherits the command's stdout: the job still ends when the shell does.
+    job_id = h.submit("--type", "exec", "--timeout", "15s", "--retry-max", "0", "--",
+                      "/bin/sh", "-c", "echo before; sleep 20 & echo after")
+    job = wait_for(lambda: (lambda j: j if j["status"] in ("succeeded", "failed") else None)(
+        h.json("query", "--id", job_id)), timeout=10, what="the job to end with its command")
+    assert job["status"] == "succeeded", job
+    logs = h.run("logs", "--id", job_id, check=True).stdout
+    assert "before" in logs and "after" in logs
+    assert "still holds its output" in logs
+    srv.stop()
+
+
 def test_exec_is_refused_unless_enabled(h):
     r = h.run("submit", "--type", "exec", "--", "true")
     assert r.returncode == 2
