@@ -139,6 +139,24 @@ def h(tmp_path):
     inst.close()
 
 
+class FakeClock:
+    """The clock file that serve and the CLI read their time from."""
+
+    def __init__(self, h, start):
+        self.path = Path(h.tmp) / "clock"
+        self.set(start)
+        h.env["HYPERSDK_TEST_CLOCK_FILE"] = str(self.path)
+
+    def set(self, iso):
+        tmp = self.path.with_suffix(".tmp")
+        tmp.write_text(iso + "\n")
+        tmp.replace(self.path)
+        time.sleep(0.1)  # the engine polls the file every 20 ms
+
+    def args(self):
+        return ("--test-clock-file", str(self.path))
+
+
 def wait_for(pred, timeout=30, interval=0.05, what="condition"):
     deadline = time.monotonic() + timeout
     last = None

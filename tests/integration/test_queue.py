@@ -1,6 +1,5 @@
 """The durable queue end to end through the real binary: exec jobs, retries with backoff,
 the dead-letter queue, crash recovery and the CLI working straight on the database."""
-import json
 import signal
 import time
 

@@ -3,29 +3,10 @@ bad input, catch-up after serve was down, overlap skip, two serve processes on o
 and emergency runs with their audit entries. Time comes from a test clock file (serve
 --test-clock-file, $HYPERSDK_TEST_CLOCK_FILE for the CLI), so no test waits for real minutes."""
 import time
-from pathlib import Path
 
-from conftest import wait_for
+from conftest import FakeClock, wait_for
 
 EXEC_ON = {"HYPERSDK_JOBS__EXEC__ENABLED": "true"}
-
-
-class FakeClock:
-    """The clock file that serve and the CLI read their time from."""
-
-    def __init__(self, h, start):
-        self.path = Path(h.tmp) / "clock"
-        self.set(start)
-        h.env["HYPERSDK_TEST_CLOCK_FILE"] = str(self.path)
-
-    def set(self, iso):
-        tmp = self.path.with_suffix(".tmp")
-        tmp.write_text(iso + "\n")
-        tmp.replace(self.path)
-        time.sleep(0.1)  # the engine polls the file every 20 ms
-
-    def args(self):
-        return ("--test-clock-file", str(self.path))
 
 
 def occurrences(h, name):

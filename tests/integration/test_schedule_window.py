@@ -4,30 +4,11 @@ holiday calendars keep it closed, and a scheduled job waits the same way. Time c
 test clock file shared by serve and the CLI."""
 import signal
 import time
-from pathlib import Path
 
-from conftest import wait_for
+from conftest import FakeClock, wait_for
 from ops_support import find_log, log_lines
 
 HOLIDAYS = "holidays:\n  company:\n    dates: [2025-06-09]\n"
-
-
-class FakeClock:
-    """The clock file that serve and the CLI read their time from."""
-
-    def __init__(self, h, start):
-        self.path = Path(h.tmp) / "clock"
-        self.set(start)
-        h.env["HYPERSDK_TEST_CLOCK_FILE"] = str(self.path)
-
-    def set(self, iso):
-        tmp = self.path.with_suffix(".tmp")
-        tmp.write_text(iso + "\n")
-        tmp.replace(self.path)
-        time.sleep(0.1)  # the engine polls the file every 20 ms
-
-    def args(self):
-        return ("--test-clock-file", str(self.path))
 
 
 def submit_windowed(h, *extra):

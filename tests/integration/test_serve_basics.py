@@ -3,7 +3,6 @@ ids reaching the logs."""
 import json
 import os
 import subprocess
-import time
 import urllib.request
 
 from conftest import BIN, free_port, wait_for
