@@ -1,6 +1,8 @@
 // Queue throughput: N no-op jobs enqueued into a fresh WAL database (synchronous=NORMAL),
 // then drained by the real WorkerPool (claim batches, worker threads, batched completions).
 // Reports enqueue rate and end-to-end drain rate. Usage: queue_bench [jobs] [workers] [batch]
+// With a fourth argument, only fills that database with the jobs and keeps it (serve_bench.py
+// then measures the drain through `hypersdk serve`).
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
@@ -18,10 +20,11 @@ int main(int argc, char** argv) {
   const int jobs = argc > 1 ? std::atoi(argv[1]) : 20000;
   const int workers = argc > 2 ? std::atoi(argv[2]) : 8;
   const int batch = argc > 3 ? std::atoi(argv[3]) : 64;
+  const bool fill_only = argc > 4;
   const auto dir = std::filesystem::temp_directory_path() / "hypersdk-queue-bench";
   std::filesystem::remove_all(dir);
   store::DatabaseOptions opts;
-  opts.path = (dir / "bench.db").string();
+  opts.path = fill_only ? std::string(argv[4]) : (dir / "bench.db").string();
   opts.synchronous_full = false;
   auto db = store::Database::open(opts);
   if (!db) {
@@ -38,6 +41,11 @@ int main(int argc, char** argv) {
   for (int i = 0; i < jobs; ++i)
     if (!st.job_enqueue(spec, clock.now_ms()).ok()) return 1;
   const double enqueue_s = std::chrono::duration<double>(Clock::now() - t0).count();
+  if (fill_only) {
+    std::printf("jobs=%d enqueue=%.0f/s (one tx each) into %s\n", jobs, jobs / enqueue_s,
+                opts.path.c_str());
+    return 0;
+  }
 
   engine::HandlerRegistry handlers;
   handlers.add("noop", std::make_shared<engine::NoopHandler>());

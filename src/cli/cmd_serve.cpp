@@ -1,7 +1,7 @@
 // hypersdk serve (also `hypervisord`): the API, the workers and maintenance in one process,
-// until SIGTERM/SIGINT. SIGHUP reloads the config (logging, API access and holidays apply
-// live), SIGUSR1 reopens the log file; systemd hears READY/RELOADING/STOPPING/WATCHDOG over
-// $NOTIFY_SOCKET.
+// until SIGTERM/SIGINT. SIGHUP reloads the config (logging, API access, worker count and
+// holidays apply live), SIGUSR1 reopens the log file; systemd hears
+// READY/RELOADING/STOPPING/WATCHDOG over $NOTIFY_SOCKET.
 #include <unistd.h>
 
 #include <condition_variable>
@@ -123,6 +123,12 @@ int serve(Context& ctx, const ServeFlags& flags) {
                           });
                         }});
 
+  // More or fewer workers (fewer: the extra ones leave when idle; no job is interrupted).
+  reload.add_live_part(
+      {{"workers.count"}, [&rt](const ops::Config& next) -> Result<std::function<void()>> {
+         const int n = static_cast<int>(next.get_int("workers.count"));
+         return std::function<void()>([&rt, n] { rt.pool().resize(n); });
+       }});
   // New holiday dates (config or .ics) count for the jobs and fires that follow.
   reload.add_live_part(
       {{"holidays"}, [&rt](const ops::Config& next) -> Result<std::function<void()>> {

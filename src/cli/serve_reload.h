@@ -1,8 +1,8 @@
 // SIGHUP handling of serve: load and validate the config again, swap it in atomically, apply
-// what can change live (logging, and the live parts serve registers: API access and holiday
-// calendars), name the changed keys that only take effect after a restart, and keep the old
-// config when the new one is broken or cannot be applied.
-// Thread safety: reload() from the main thread; current() from any thread.
+// what can change live (logging, and the live parts serve registers: API access, worker count
+// and holiday calendars), name the changed keys that only take effect after a restart, and keep the
+// old config when the new one is broken or cannot be applied. Thread safety: reload() from the main
+// thread; current() from any thread.
 #pragma once
 
 #include <functional>

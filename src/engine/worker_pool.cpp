@@ -92,8 +92,25 @@ void WorkerPool::start() {
   dispatcher_tick_ = steady_ms();
   dispatcher_ = std::thread([this] { dispatch_loop(); });
   completer_ = std::thread([this] { complete_loop(); });
-  for (int i = 0; i < std::max(1, config_.workers); ++i)
+  target_workers_ = std::max(1, config_.workers);
+  add_workers_locked();
+}
+
+void WorkerPool::add_workers_locked() {
+  for (; live_workers_ < target_workers_; ++live_workers_)
     workers_.emplace_back([this] { worker_loop(); });
+}
+
+void WorkerPool::resize(int workers) {
+  {
+    std::lock_guard lock(mu_);
+    target_workers_ = std::max(1, workers);
+    if (!started_ || !claiming_) return;
+    add_workers_locked();
+    notified_ = true;  // more slots: claim for them now
+  }
+  work_cv_.notify_all();  // fewer: idle extra workers leave
+  dispatch_cv_.notify_one();
 }
 
 void WorkerPool::notify() {
@@ -142,7 +159,7 @@ void WorkerPool::dispatch_loop() {
         // Short jobs: lease a batch ahead so workers never wait for a claim round trip.
         // Long jobs: lease only what can start now, so "running" means running.
         const bool prefetch = avg_run_us_.load() < kPrefetchBelowUs;
-        free_slots = config_.workers + (prefetch ? config_.claim_batch : 0) - inflight_;
+        free_slots = target_workers_ + (prefetch ? config_.claim_batch : 0) - inflight_;
       }
       if (free_slots <= 0) break;  // a completion will notify us
       const int asked = std::min(free_slots, config_.claim_batch);
@@ -218,8 +235,14 @@ void WorkerPool::worker_loop() {
     Running r;
     {
       std::unique_lock lock(mu_);
-      work_cv_.wait(lock, [&] { return stopping_workers_ || !queue_.empty(); });
+      work_cv_.wait(lock, [&] {
+        return stopping_workers_ || live_workers_ > target_workers_ || !queue_.empty();
+      });
       if (stopping_workers_) return;
+      if (live_workers_ > target_workers_) {
+        --live_workers_;
+        return;
+      }
       r = std::move(queue_.front());
       queue_.pop_front();
       running_.emplace(r.job.id, r);
@@ -396,6 +419,7 @@ void WorkerPool::stop(milliseconds grace) {
     std::this_thread::sleep_for(milliseconds(20));
   }
   std::size_t interrupted = 0;
+  std::vector<std::thread> workers;
   {
     std::lock_guard lock(mu_);
     interrupted = running_.size() + queue_.size();
@@ -403,9 +427,10 @@ void WorkerPool::stop(milliseconds grace) {
     inflight_ -= static_cast<int>(queue_.size());
     queue_.clear();
     stopping_workers_ = true;
+    workers.swap(workers_);
   }
   work_cv_.notify_all();
-  for (auto& t : workers_)
+  for (auto& t : workers)
     if (t.joinable()) t.join();
   {
     std::lock_guard lock(mu_);

@@ -49,6 +49,9 @@ class WorkerPool {
   void stop(std::chrono::milliseconds grace);
   // New work may be available (in-process submit, cancel, retry).
   void notify();
+  // Runs `workers` (>= 1) worker threads from now on (a config reload): more start at once;
+  // when fewer, the extra ones leave as they become idle, so no running job is interrupted.
+  void resize(int workers);
 
   int running() const;
   // False once a loop has stopped making progress (it has not ticked for a while).
@@ -73,6 +76,7 @@ class WorkerPool {
   void claim_some();
   void check_cancels_and_deadlines();
   void run_one(Running& r);
+  void add_workers_locked();  // REQUIRES: mu_ held
   void append_log(core::JobId id, std::string_view stream, std::string_view line);
   void flush(std::vector<Finished>& done, std::vector<store::LogLine>& logs);
 
@@ -91,6 +95,8 @@ class WorkerPool {
   bool stopping_workers_ = false;           // GUARDED_BY(mu_)
   bool stopping_completer_ = false;         // GUARDED_BY(mu_)
   bool notified_ = false;                   // GUARDED_BY(mu_)
+  int target_workers_ = 0;                  // GUARDED_BY(mu_)
+  int live_workers_ = 0;                    // threads in worker_loop; GUARDED_BY(mu_)
   int inflight_ = 0;                        // claimed, not yet completed; GUARDED_BY(mu_)
   std::deque<Running> queue_;               // GUARDED_BY(mu_)
   std::map<core::JobId, Running> running_;  // GUARDED_BY(mu_)
@@ -102,7 +108,7 @@ class WorkerPool {
 
   std::thread dispatcher_;
   std::thread completer_;
-  std::vector<std::thread> workers_;
+  std::vector<std::thread> workers_;  // GUARDED_BY(mu_); joined by stop(), those that left too
 };
 
 // "host:pid:starttime": unique per process; lets a restarted server tell that the previous

@@ -116,13 +116,48 @@ def test_sighup_with_a_broken_config_keeps_the_old_one_and_says_why(h):
 
 
 def test_sighup_reports_keys_that_need_a_restart(h):
-    h.write_config("workers:\n  count: 2\n")
+    h.write_config("workers:\n  lease_ttl: 30s\n")
     srv = h.serve()
-    h.write_config("workers:\n  count: 3\nlog:\n  level: warn\n")
+    h.write_config("workers:\n  lease_ttl: 40s\n  count: 3\nlog:\n  level: warn\n")
     srv.signal(signal.SIGHUP)
     warn = wait_for(lambda: find_log(srv, "configuration reloaded; some changes need a restart"),
                     what="the restart-needed warning")[0]
-    assert warn["restart_needed"] == "workers.count"
+    assert warn["restart_needed"] == "workers.lease_ttl"
+    assert srv.stop() == 0
+
+
+def test_sighup_grows_and_shrinks_the_worker_pool_without_interrupting_jobs(h):
+    h.write_config("workers:\n  count: 1\n")
+    h.env.update(EXEC_ON)
+    srv = h.serve()
+    running = lambda: [j for j in h.json("list", "--limit", "100") if j["status"] == "running"]
+    ids = [srv.api("POST", "/api/v1/jobs", {"type": "exec", "payload": {"argv": ["sleep", "4"]}})[2]["id"]
+           for _ in range(4)]
+    wait_for(lambda: len(running()) == 1, what="one running job")
+    time.sleep(0.5)
+    assert len(running()) == 1
+
+    # Grow: three more workers start and take the queued jobs at once.
+    h.write_config("workers:\n  count: 4\n")
+    srv.signal(signal.SIGHUP)
+    wait_for(lambda: len(running()) == 4, timeout=3, what="four running jobs after growing")
+
+    # Shrink while all four run: none is interrupted, and afterwards one job runs at a time.
+    h.write_config("workers:\n  count: 1\n")
+    mark = len(log_lines(srv))
+    srv.signal(signal.SIGHUP)
+    done = wait_for(lambda: find_log(srv, "configuration reloaded", mark), what="reload")[0]
+    assert "restart_needed" not in done
+    later = [srv.api("POST", "/api/v1/jobs", {"type": "exec", "payload": {"argv": ["sleep", "1"]}})[2]["id"]
+             for _ in range(3)]
+    wait_for(lambda: all(h.json("query", "--id", i)["status"] == "succeeded" for i in ids),
+             timeout=20, what="the four jobs to finish")
+    most = 0
+    while not all(h.json("query", "--id", i)["status"] == "succeeded" for i in later):
+        most = max(most, len(running()))
+        time.sleep(0.1)
+    assert most == 1, most
+    assert all(h.json("query", "--id", i)["attempt"] == 1 for i in ids)
     assert srv.stop() == 0
 
 

@@ -1,0 +1,142 @@
+#!/usr/bin/python3
+"""Throughput of `hypersdk serve` itself, through the real binary (bench/README.md).
+
+drain:  queue_bench fills a fresh database with N noop jobs; `hypersdk serve` is started on it
+        (db.synchronous: NORMAL) and timed from exec until every job is `succeeded`, read
+        straight from the database. Startup is included.
+submit: M noop jobs POSTed to /api/v1/jobs by C clients over keep-alive connections while
+        serve's workers run them; timed until the last one has succeeded.
+
+Usage: bench/serve_bench.py [BUILD_DIR] [--jobs N] [--submits M] [--clients C] [--workers W]
+"""
+import argparse
+import http.client
+import json
+import os
+import socket
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def succeeded(db):
+    con = sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=10)
+    try:
+        return con.execute("SELECT count(*) FROM jobs WHERE status = 'succeeded'").fetchone()[0]
+    finally:
+        con.close()
+
+
+def wait_until(pred, timeout):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if pred():
+            return True
+        time.sleep(0.005)
+    raise SystemExit("timed out")
+
+
+def start_serve(binary, tmp, db, workers):
+    config = Path(tmp) / "config.yaml"
+    config.write_text("db:\n  synchronous: NORMAL\n"
+                      "api:\n  rate_limit:\n    requests_per_second: 1000000\n    burst: 1000000\n"
+                      f"workers:\n  count: {workers}\nlog:\n  level: warn\n")
+    port = free_port()
+    proc = subprocess.Popen([binary, "--config", str(config), "--db", str(db), "serve",
+                             "--listen", f"127.0.0.1:{port}"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return proc, port
+
+
+def wait_http(port):
+    def up():
+        try:
+            c = http.client.HTTPConnection("127.0.0.1", port, timeout=1)
+            c.request("GET", "/api/v1/health")
+            return c.getresponse().status == 200
+        except OSError:
+            return False
+    wait_until(up, 20)
+
+
+def bench_drain(build, jobs, workers):
+    with tempfile.TemporaryDirectory() as tmp:
+        db = Path(tmp) / "drain.db"
+        subprocess.run([str(build / "queue_bench"), str(jobs), "1", "1", str(db)], check=True,
+                       stdout=subprocess.DEVNULL)
+        t0 = time.monotonic()
+        proc, _ = start_serve(str(build / "hypersdk"), tmp, db, workers)
+        try:
+            wait_until(lambda: succeeded(db) == jobs, 300)
+            elapsed = time.monotonic() - t0
+        finally:
+            proc.terminate()
+            proc.wait()
+    print(f"drain through serve: {jobs} noop jobs, {workers} workers: {elapsed:.2f} s, "
+          f"{jobs / elapsed:,.0f} jobs/s (startup included)")
+
+
+def bench_submit(build, submits, clients, workers):
+    with tempfile.TemporaryDirectory() as tmp:
+        db = Path(tmp) / "submit.db"
+        proc, port = start_serve(str(build / "hypersdk"), tmp, db, workers)
+        try:
+            wait_http(port)
+            per_client = submits // clients
+            errors = []
+
+            def client():
+                c = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+                body = json.dumps({"type": "noop"})
+                for _ in range(per_client):
+                    c.request("POST", "/api/v1/jobs", body, {"Content-Type": "application/json"})
+                    r = c.getresponse()
+                    r.read()
+                    if r.status != 201:
+                        errors.append(r.status)
+
+            threads = [threading.Thread(target=client) for _ in range(clients)]
+            t0 = time.monotonic()
+            for t in threads:
+                t.start()
+            for t in threads:
+                t.join()
+            accepted = time.monotonic() - t0
+            total = per_client * clients
+            wait_until(lambda: succeeded(db) == total, 300)
+            done = time.monotonic() - t0
+        finally:
+            proc.terminate()
+            proc.wait()
+    if errors:
+        raise SystemExit(f"{len(errors)} submits failed: {sorted(set(errors))}")
+    print(f"HTTP submit through serve: {total} noop jobs, {clients} keep-alive clients: "
+          f"{total / accepted:,.0f} submits/s accepted; all succeeded after {done:.2f} s "
+          f"({total / done:,.0f} jobs/s end to end)")
+
+
+def main():
+    p = argparse.ArgumentParser()
+    p.add_argument("build", nargs="?", default="build")
+    p.add_argument("--jobs", type=int, default=20000)
+    p.add_argument("--submits", type=int, default=5000)
+    p.add_argument("--clients", type=int, default=4)
+    p.add_argument("--workers", type=int, default=8)
+    a = p.parse_args()
+    build = Path(a.build).resolve()
+    bench_drain(build, a.jobs, a.workers)
+    bench_submit(build, a.submits, a.clients, a.workers)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
