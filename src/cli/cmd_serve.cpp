@@ -123,6 +123,10 @@ int serve(Context& ctx, const ServeFlags& flags) {
                           });
                         }});
 
+  // Nothing to apply: read from the current config when serve stops.
+  reload.add_live_part({{"workers.shutdown_grace"}, [](const ops::Config&) {
+                          return Result<std::function<void()>>(std::function<void()>([] {}));
+                        }});
   // More or fewer workers (fewer: the extra ones leave when idle; no job is interrupted).
   reload.add_live_part(
       {{"workers.count"}, [&rt](const ops::Config& next) -> Result<std::function<void()>> {
@@ -145,7 +149,6 @@ int serve(Context& ctx, const ServeFlags& flags) {
     rt.stop(milliseconds(0));
     return ctx.fail(s.error());
   }
-  const auto grace = (*cfg)->get_duration("workers.shutdown_grace");
   ops::log::info("hypersdk serve started", {{"version", HYPERSDK_VERSION},
                                             {"listen", api_cfg->listen},
                                             {"port", server.port()},
@@ -160,6 +163,8 @@ int serve(Context& ctx, const ServeFlags& flags) {
     watchdog->start();
   }
 
+  // Read at shutdown from the config then in effect, so a reload can change it.
+  std::chrono::milliseconds grace{0};
   SignalQueue signals;
   ops::SignalWaiter waiter([&signals](int sig) { signals.push(sig); });
   if (Status s = waiter.start(); !s.ok()) return ctx.fail(s.error());
@@ -175,6 +180,7 @@ int serve(Context& ctx, const ServeFlags& flags) {
         ops::log::info("log file reopened", {{"file", file}});
       }
     } else {
+      grace = reload.current()->get_duration("workers.shutdown_grace");
       ops::log::info("shutting down", {{"signal", sig == SIGTERM ? "SIGTERM" : "SIGINT"},
                                        {"grace_seconds", grace.count() / 1000}});
       break;

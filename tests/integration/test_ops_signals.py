@@ -240,7 +240,8 @@ def test_sigterm_drains_a_live_stream_and_lets_the_running_job_finish(h):
 
 
 def test_sigterm_hands_back_a_job_that_outlives_the_grace_period(h, tmp_path):
-    h.write_config("workers:\n  shutdown_grace: 1s\njobs:\n  exec:\n    kill_grace: 1s\n")
+    # Started with a long grace; a reload shortens it (workers.shutdown_grace applies live).
+    h.write_config("workers:\n  shutdown_grace: 5m\njobs:\n  exec:\n    kill_grace: 1s\n")
     h.env.update(EXEC_ON)
     pid_file, marker = tmp_path / "pid", tmp_path / "second-run"
     script = (f"if [ -e {marker} ]; then echo second run; exit 0; fi; "
@@ -251,6 +252,11 @@ def test_sigterm_hands_back_a_job_that_outlives_the_grace_period(h, tmp_path):
     pid = int(pid_file.read_text())
     stream = LogFollower(srv, job)
     assert stream.got_line.wait(10)
+    h.write_config("workers:\n  shutdown_grace: 1s\njobs:\n  exec:\n    kill_grace: 1s\n")
+    mark = len(log_lines(srv))
+    srv.signal(signal.SIGHUP)
+    done = wait_for(lambda: find_log(srv, "configuration reloaded", mark), what="reload")[0]
+    assert "restart_needed" not in done
 
     t0 = time.monotonic()
     srv.signal(signal.SIGTERM)
