@@ -64,6 +64,39 @@ std::string export_dir(const ops::Config& c, const std::string& db_path) {
   return (std::filesystem::path(db_path).parent_path() / "exports").string();
 }
 
+// What a SIGHUP changes in the running serve beyond logging (serve_reload.h).
+void add_live_parts(ReloadState& reload, api::ApiServer& server, engine::Runtime& rt) {
+  // Token rotation and new rate limits need no restart.
+  reload.add_live_part({{"api.tokens", "api.rate_limit.requests_per_second", "api.rate_limit.burst",
+                         "api.allow_remote_without_token"},
+                        [&server](const ops::Config& next) -> Result<std::function<void()>> {
+                          auto c = api::api_config_from(next, ops::environ_map());
+                          if (!c) return c.error();
+                          if (Status s = server.check_access(*c); !s.ok()) return s.error();
+                          return std::function<void()>([&server, c = std::move(*c)] {
+                            if (Status s = server.update_access(c); !s.ok())
+                              ops::log::error("applying the API access settings failed",
+                                              {{"error", s.error().message}});
+                          });
+                        }});
+  // Read from the current config when serve stops.
+  reload.add_live_part({{"workers.shutdown_grace"}, nullptr});
+  // More or fewer workers (fewer: the extra ones leave when idle; no job is interrupted).
+  reload.add_live_part(
+      {{"workers.count"}, [&rt](const ops::Config& next) -> Result<std::function<void()>> {
+         const int n = static_cast<int>(next.get_int("workers.count"));
+         return std::function<void()>([&rt, n] { rt.pool().resize(n); });
+       }});
+  // New holiday dates (config or .ics) count for the jobs and fires that follow.
+  reload.add_live_part(
+      {{"holidays"}, [&rt](const ops::Config& next) -> Result<std::function<void()>> {
+         auto calendars = engine::load_holiday_calendars(next);
+         if (!calendars) return calendars.error();
+         return std::function<void()>(
+             [&rt, c = std::move(*calendars)]() mutable { rt.holidays().replace(std::move(c)); });
+       }});
+}
+
 int serve(Context& ctx, const ServeFlags& flags) {
   // Before any thread exists, so every thread inherits the mask and signals reach only the
   // SignalWaiter.
@@ -109,38 +142,7 @@ int serve(Context& ctx, const ServeFlags& flags) {
   deps.schedules = &rt.schedules();
   api::ApiServer server(*api_cfg, deps);
 
-  // Token rotation and new rate limits need no restart.
-  reload.add_live_part({{"api.tokens", "api.rate_limit.requests_per_second", "api.rate_limit.burst",
-                         "api.allow_remote_without_token"},
-                        [&server](const ops::Config& next) -> Result<std::function<void()>> {
-                          auto c = api::api_config_from(next, ops::environ_map());
-                          if (!c) return c.error();
-                          if (Status s = server.check_access(*c); !s.ok()) return s.error();
-                          return std::function<void()>([&server, c = std::move(*c)] {
-                            if (Status s = server.update_access(c); !s.ok())
-                              ops::log::error("applying the API access settings failed",
-                                              {{"error", s.error().message}});
-                          });
-                        }});
-
-  // Nothing to apply: read from the current config when serve stops.
-  reload.add_live_part({{"workers.shutdown_grace"}, [](const ops::Config&) {
-                          return Result<std::function<void()>>(std::function<void()>([] {}));
-                        }});
-  // More or fewer workers (fewer: the extra ones leave when idle; no job is interrupted).
-  reload.add_live_part(
-      {{"workers.count"}, [&rt](const ops::Config& next) -> Result<std::function<void()>> {
-         const int n = static_cast<int>(next.get_int("workers.count"));
-         return std::function<void()>([&rt, n] { rt.pool().resize(n); });
-       }});
-  // New holiday dates (config or .ics) count for the jobs and fires that follow.
-  reload.add_live_part(
-      {{"holidays"}, [&rt](const ops::Config& next) -> Result<std::function<void()>> {
-         auto calendars = engine::load_holiday_calendars(next);
-         if (!calendars) return calendars.error();
-         return std::function<void()>(
-             [&rt, c = std::move(*calendars)]() mutable { rt.holidays().replace(std::move(c)); });
-       }});
+  add_live_parts(reload, server, rt);
 
   if (Status s = rt.start(); !s.ok()) return ctx.fail(s.error());
   if (Status s = server.start(); !s.ok()) {

@@ -95,10 +95,11 @@ bool ReloadState::reload() {
   std::vector<std::function<void()>> apply;
   std::vector<std::string> live = kLogKeys;
   for (const auto& part : parts_) {
+    live.insert(live.end(), part.keys.begin(), part.keys.end());
+    if (!part.prepare) continue;
     auto prepared = part.prepare(*next);
     if (!prepared) return fail(prepared.error().message);
     apply.push_back(std::move(*prepared));
-    live.insert(live.end(), part.keys.begin(), part.keys.end());
   }
   // Logging is the one thing that can fail while being applied (a log file that cannot be
   // opened): do it first, so that a failure leaves everything as it was.

@@ -24,7 +24,7 @@ ops::LogOptions log_options(const ops::Config& config);
 // A part of the running process that a reload reconfigures, and the config keys it covers.
 // prepare() checks the new config against the running process and returns how to apply it,
 // or why it cannot. A reload applies nothing until every part has prepared; applying cannot
-// fail.
+// fail. No prepare: the keys are read from current() where they are used.
 struct LivePart {
   std::vector<std::string> keys;
   std::function<Result<std::function<void()>>(const ops::Config& next)> prepare;
