@@ -177,7 +177,7 @@ def test_sighup_rotates_tokens_and_rate_limits_without_a_restart(h):
     assert srv.api("GET", "/api/v1/jobs", headers=bearer("new-secret-5678"))[0] == 401
 
     # Rotate: the new token works at once, the old one no longer does; nothing needs a restart.
-    h.write_config(tokens_config(("ops", "new-secret-5678"), rate=2))
+    h.write_config(tokens_config(("ops", "new-secret-5678"), rate=1))
     mark = len(log_lines(srv))
     srv.signal(signal.SIGHUP)
     done = wait_for(lambda: find_log(srv, "configuration reloaded", mark), what="reload")[0]
@@ -185,8 +185,8 @@ def test_sighup_rotates_tokens_and_rate_limits_without_a_restart(h):
     assert not find_log(srv, "configuration reloaded; some changes need a restart", mark)
     assert srv.api("GET", "/api/v1/jobs", headers=bearer("new-secret-5678"))[0] == 200
     assert srv.api("GET", "/api/v1/jobs", headers=bearer("old-secret-1234"))[0] == 401
-    # The new limit (2 per second, bursts of 2) holds for the next requests.
-    codes = [srv.api("GET", "/api/v1/jobs", headers=bearer("new-secret-5678"))[0] for _ in range(6)]
+    # The new limit (1 per second, bursts of 1) holds for the next requests.
+    codes = [srv.api("GET", "/api/v1/jobs", headers=bearer("new-secret-5678"))[0] for _ in range(8)]
     assert 429 in codes, codes
     assert not [l for l in log_lines(srv) if "new-secret-5678" in str(l) or "old-secret" in str(l)]
     assert srv.stop() == 0
