@@ -41,6 +41,11 @@ inline Error make_error(ErrorClass cls, std::string message) {
   return Error{cls, std::move(message)};
 }
 
+// Input that is wrong (400, exit code 2): the commonest error of parsers and validators.
+inline Error invalid_error(std::string message) {
+  return make_error(ErrorClass::invalid, std::move(message));
+}
+
 // Result<T>: a T or an Error. A small stand-in for std::expected (C++23).
 template <typename T>
 class [[nodiscard]] Result {

@@ -18,10 +18,6 @@ constexpr std::array<std::pair<CatchupPolicy, std::string_view>, 3> kCatchup{{
     {CatchupPolicy::all, "all"},
 }};
 
-Error bad(std::string msg) {
-  return make_error(ErrorClass::invalid, std::move(msg));
-}
-
 bool valid_name(std::string_view n) {
   if (n.empty() || n.size() > 100) return false;
   for (char c : n)
@@ -47,14 +43,14 @@ std::string_view to_string(CatchupPolicy p) {
 Result<OverlapPolicy> parse_overlap_policy(std::string_view s) {
   for (const auto& [v, name] : kOverlap)
     if (name == s) return v;
-  return bad("overlap policy \"" + std::string(s) +
-             "\": expected skip, buffer_one, allow or cancel_other");
+  return invalid_error("overlap policy \"" + std::string(s) +
+                       "\": expected skip, buffer_one, allow or cancel_other");
 }
 
 Result<CatchupPolicy> parse_catchup_policy(std::string_view s) {
   for (const auto& [v, name] : kCatchup)
     if (name == s) return v;
-  return bad("catch-up policy \"" + std::string(s) + "\": expected none, latest or all");
+  return invalid_error("catch-up policy \"" + std::string(s) + "\": expected none, latest or all");
 }
 
 bool is_backup_kind(std::string_view type) {
@@ -63,16 +59,17 @@ bool is_backup_kind(std::string_view type) {
 
 Status validate_schedule(ScheduleSpec& spec) {
   if (!valid_name(spec.name))
-    return bad("schedule name \"" + spec.name +
-               "\" is not valid: 1-100 letters, digits, '.', '_' or '-', starting with a letter "
-               "or digit");
+    return invalid_error(
+        "schedule name \"" + spec.name +
+        "\" is not valid: 1-100 letters, digits, '.', '_' or '-', starting with a letter "
+        "or digit");
   auto cron = parse_cron(spec.cron);
   if (!cron) return cron.error();
   spec.cron = cron->to_string();
   if (spec.timezone.empty()) spec.timezone = "UTC";
   if (auto z = find_zone(spec.timezone); !z) return z.error();
   if (spec.job_type.empty())
-    return bad("a schedule needs a job type (exec, backup, full, incremental, ...)");
+    return invalid_error("a schedule needs a job type (exec, backup, full, incremental, ...)");
   if (!spec.window.empty()) {
     auto w = parse_window(spec.window);
     if (!w) return w.error();
@@ -83,15 +80,16 @@ Status validate_schedule(ScheduleSpec& spec) {
   if (!days) return days.error();
   spec.days = days->to_string();
   for (const auto& h : spec.holidays)
-    if (h.empty()) return bad("empty holiday calendar name");
-  if (spec.catchup_window.count() < 0) return bad("catch-up window must not be negative");
+    if (h.empty()) return invalid_error("empty holiday calendar name");
+  if (spec.catchup_window.count() < 0) return invalid_error("catch-up window must not be negative");
   if (spec.max_catchup_runs < 1 || spec.max_catchup_runs > kMaxCatchupRunsLimit)
-    return bad("max catch-up runs must be between 1 and " + std::to_string(kMaxCatchupRunsLimit));
+    return invalid_error("max catch-up runs must be between 1 and " +
+                         std::to_string(kMaxCatchupRunsLimit));
   if (spec.priority < -1000 || spec.priority > 1000)
-    return bad("priority must be between -1000 and 1000");
+    return invalid_error("priority must be between -1000 and 1000");
   if (spec.retry.max_retries < 0 || spec.retry.max_retries > 100)
-    return bad("max retries must be between 0 and 100");
-  if (spec.timeout_ms < 0) return bad("timeout must not be negative");
+    return invalid_error("max retries must be between 0 and 100");
+  if (spec.timeout_ms < 0) return invalid_error("timeout must not be negative");
   return Status::Ok();
 }
 

@@ -14,17 +14,14 @@ using std::chrono::milliseconds;
 
 namespace {
 
-Error bad(const std::string& msg) {
-  return make_error(ErrorClass::invalid, msg);
-}
-
 Result<milliseconds> duration_field(const json& v, const std::string& name) {
   if (v.is_number_integer() && v.get<std::int64_t>() >= 0)
     return milliseconds(v.get<std::int64_t>() * 1000);
   if (v.is_string()) {
     if (auto d = ops::parse_duration(v.get<std::string>())) return *d;
   }
-  return bad("\"" + name + "\" must be a duration such as \"30s\" or a number of seconds");
+  return invalid_error("\"" + name +
+                       "\" must be a duration such as \"30s\" or a number of seconds");
 }
 
 json opt_time(const std::optional<core::TimeMs>& t) {
@@ -38,18 +35,18 @@ json error_json(const Error& e) {
 Status parse_retry(const json& r, core::RetryPolicy& p) {
   static const std::set<std::string> kKeys{"max_retries", "backoff",  "base",
                                            "cap",         "retry_on", "jitter"};
-  if (!r.is_object()) return bad("\"retry\" must be an object");
+  if (!r.is_object()) return invalid_error("\"retry\" must be an object");
   for (const auto& [k, v] : r.items())
-    if (!kKeys.count(k)) return bad("unknown key \"retry." + k + "\"");
+    if (!kKeys.count(k)) return invalid_error("unknown key \"retry." + k + "\"");
   if (r.contains("max_retries")) {
     if (!r["max_retries"].is_number_integer())
-      return bad("\"retry.max_retries\" must be an integer");
+      return invalid_error("\"retry.max_retries\" must be an integer");
     p.max_retries = r["max_retries"].get<int>();
   }
   if (r.contains("backoff")) {
     auto k = r["backoff"].is_string() ? core::parse_backoff_kind(r["backoff"].get<std::string>())
                                       : std::nullopt;
-    if (!k) return bad("\"retry.backoff\" must be exponential, linear or fixed");
+    if (!k) return invalid_error("\"retry.backoff\" must be exponential, linear or fixed");
     p.kind = *k;
   }
   for (const char* name : {"base", "cap"}) {
@@ -59,15 +56,16 @@ Status parse_retry(const json& r, core::RetryPolicy& p) {
     (std::string(name) == "base" ? p.base : p.cap) = *d;
   }
   if (r.contains("jitter")) {
-    if (!r["jitter"].is_boolean()) return bad("\"retry.jitter\" must be true or false");
+    if (!r["jitter"].is_boolean()) return invalid_error("\"retry.jitter\" must be true or false");
     p.jitter = r["jitter"].get<bool>();
   }
   if (r.contains("retry_on")) {
-    if (!r["retry_on"].is_array()) return bad("\"retry.retry_on\" must be a list of error classes");
+    if (!r["retry_on"].is_array())
+      return invalid_error("\"retry.retry_on\" must be a list of error classes");
     p.retry_on.clear();
     for (const auto& c : r["retry_on"]) {
       auto cls = c.is_string() ? parse_error_class(c.get<std::string>()) : std::nullopt;
-      if (!cls) return bad("\"retry.retry_on\": unknown error class " + c.dump());
+      if (!cls) return invalid_error("\"retry.retry_on\": unknown error class " + c.dump());
       p.retry_on.push_back(*cls);
     }
   }
@@ -81,7 +79,8 @@ Result<core::JobWindow> parse_window_request(const json& body) {
   const char* keys[4] = {"window", "days", "timezone", "window_close"};
   for (int i = 0; i < 4; ++i) {
     if (!body.contains(keys[i])) continue;
-    if (!body[keys[i]].is_string()) return bad(std::string("\"") + keys[i] + "\" must be a string");
+    if (!body[keys[i]].is_string())
+      return invalid_error(std::string("\"") + keys[i] + "\" must be a string");
     fields[i] = body[keys[i]].get<std::string>();
   }
   std::vector<std::string> holidays;
@@ -93,11 +92,12 @@ Result<core::JobWindow> parse_window_request(const json& body) {
         if (!item.empty()) holidays.push_back(item);
     } else if (h.is_array()) {
       for (const auto& item : h) {
-        if (!item.is_string()) return bad("\"holidays\" must be a list of calendar names");
+        if (!item.is_string())
+          return invalid_error("\"holidays\" must be a list of calendar names");
         holidays.push_back(item.get<std::string>());
       }
     } else {
-      return bad("\"holidays\" must be a list of calendar names");
+      return invalid_error("\"holidays\" must be a list of calendar names");
     }
   }
   auto w = core::make_job_window(fields[2].empty() ? "UTC" : fields[2], fields[0], fields[1],
@@ -121,9 +121,9 @@ Result<core::TimeMs> parse_time(std::string_view text) {
     in >> date::parse(fmt, tp);
     if (!in.fail() && in.peek() == EOF) return tp.time_since_epoch().count();
   }
-  return bad("'" + s +
-             "' is not a time: use ISO 8601 with an offset or Z, e.g. "
-             "2026-04-02T14:30:00Z or 2026-04-02T09:30:00-05:00");
+  return invalid_error("'" + s +
+                       "' is not a time: use ISO 8601 with an offset or Z, e.g. "
+                       "2026-04-02T14:30:00Z or 2026-04-02T09:30:00-05:00");
 }
 
 Result<core::JobSpec> parse_job_request(const json& body, const core::RetryPolicy& defaults) {
@@ -131,26 +131,27 @@ Result<core::JobSpec> parse_job_request(const json& body, const core::RetryPolic
       "type",   "payload",  "priority", "run_at",      "timeout",     "idempotency_key",
       "target", "provider", "labels",   "retry",       "max_retries", "window",
       "days",   "holidays", "timezone", "window_close"};
-  if (!body.is_object()) return bad("the request body must be a JSON object");
+  if (!body.is_object()) return invalid_error("the request body must be a JSON object");
   for (const auto& [k, v] : body.items())
-    if (!kKeys.count(k)) return bad("unknown key \"" + k + "\"");
+    if (!kKeys.count(k)) return invalid_error("unknown key \"" + k + "\"");
   core::JobSpec spec;
   spec.retry = defaults;
   if (!body.contains("type") || !body["type"].is_string())
-    return bad("\"type\" is required: a job type such as \"exec\" or \"noop\"");
+    return invalid_error("\"type\" is required: a job type such as \"exec\" or \"noop\"");
   spec.type = body["type"].get<std::string>();
   if (body.contains("payload")) {
-    if (!body["payload"].is_object()) return bad("\"payload\" must be an object");
+    if (!body["payload"].is_object()) return invalid_error("\"payload\" must be an object");
     spec.payload = body["payload"].dump();
   }
   if (body.contains("labels")) {
-    if (!body["labels"].is_object()) return bad("\"labels\" must be an object");
+    if (!body["labels"].is_object()) return invalid_error("\"labels\" must be an object");
     for (const auto& [k, v] : body["labels"].items())
-      if (!v.is_string()) return bad("label \"" + k + "\" must be a string");
+      if (!v.is_string()) return invalid_error("label \"" + k + "\" must be a string");
     spec.labels = body["labels"].dump();
   }
   if (body.contains("priority")) {
-    if (!body["priority"].is_number_integer()) return bad("\"priority\" must be an integer");
+    if (!body["priority"].is_number_integer())
+      return invalid_error("\"priority\" must be an integer");
     spec.priority = body["priority"].get<int>();
   }
   if (body.contains("run_at")) {
@@ -162,7 +163,7 @@ Result<core::JobSpec> parse_job_request(const json& body, const core::RetryPolic
       if (!t) return t.error();
       spec.run_at = *t;
     } else {
-      return bad("\"run_at\" must be an RFC 3339 time or milliseconds since the epoch");
+      return invalid_error("\"run_at\" must be an RFC 3339 time or milliseconds since the epoch");
     }
   }
   if (body.contains("timeout")) {
@@ -174,13 +175,15 @@ Result<core::JobSpec> parse_job_request(const json& body, const core::RetryPolic
        {std::pair{"idempotency_key", &spec.idempotency_key}, std::pair{"target", &spec.target},
         std::pair{"provider", &spec.provider}}) {
     if (!body.contains(key)) continue;
-    if (!body[key].is_string()) return bad(std::string("\"") + key + "\" must be a string");
+    if (!body[key].is_string())
+      return invalid_error(std::string("\"") + key + "\" must be a string");
     *field = body[key].get<std::string>();
   }
   if (body.contains("retry"))
     if (Status s = parse_retry(body["retry"], spec.retry); !s.ok()) return s.error();
   if (body.contains("max_retries")) {
-    if (!body["max_retries"].is_number_integer()) return bad("\"max_retries\" must be an integer");
+    if (!body["max_retries"].is_number_integer())
+      return invalid_error("\"max_retries\" must be an integer");
     spec.retry.max_retries = body["max_retries"].get<int>();
   }
   if (body.contains("window") || body.contains("days") || body.contains("holidays") ||

@@ -11,12 +11,8 @@ using std::chrono::milliseconds;
 
 namespace {
 
-Error bad(const std::string& msg) {
-  return make_error(ErrorClass::invalid, msg);
-}
-
 Result<std::string> string_field(const json& body, const char* key) {
-  if (!body[key].is_string()) return bad(std::string("\"") + key + "\" must be a string");
+  if (!body[key].is_string()) return invalid_error(std::string("\"") + key + "\" must be a string");
   return body[key].get<std::string>();
 }
 
@@ -34,9 +30,9 @@ Result<std::vector<std::string>> holiday_list(const json& v) {
     }
     return out;
   }
-  if (!v.is_array()) return bad("\"holidays\" must be a list of calendar names");
+  if (!v.is_array()) return invalid_error("\"holidays\" must be a list of calendar names");
   for (const auto& h : v) {
-    if (!h.is_string()) return bad("\"holidays\" must be a list of calendar names");
+    if (!h.is_string()) return invalid_error("\"holidays\" must be a list of calendar names");
     out.push_back(h.get<std::string>());
   }
   return out;
@@ -84,7 +80,8 @@ Result<std::vector<std::string>> split_command_line(std::string_view line) {
         word += ch;
     }
   }
-  if (quote) return bad("command \"" + std::string(line) + "\": unterminated " + quote + " quote");
+  if (quote)
+    return invalid_error("command \"" + std::string(line) + "\": unterminated " + quote + " quote");
   if (in_word) words.push_back(std::move(word));
   return words;
 }
@@ -97,15 +94,16 @@ Result<core::ScheduleSpec> parse_schedule_request(const json& body, const core::
       "retry",        "max_retries", "window",   "days",           "holidays",
       "window_close", "overlap",     "catchup",  "catchup_window", "max_catchup_runs",
       "dst_gap",      "dst_fold",    "enabled"};
-  if (!body.is_object()) return bad("the request body must be a JSON object");
+  if (!body.is_object()) return invalid_error("the request body must be a JSON object");
   for (const auto& [k, v] : body.items())
-    if (!kKeys.count(k)) return bad("unknown key \"" + k + "\"");
+    if (!kKeys.count(k)) return invalid_error("unknown key \"" + k + "\"");
   core::ScheduleSpec spec = base;
   if (create) {
-    if (!body.contains("name")) return bad("\"name\" is required (--name)");
-    if (!body.contains("cron")) return bad("\"cron\" is required (--cron), e.g. \"0 2 * * *\"");
+    if (!body.contains("name")) return invalid_error("\"name\" is required (--name)");
+    if (!body.contains("cron"))
+      return invalid_error("\"cron\" is required (--cron), e.g. \"0 2 * * *\"");
     if (!body.contains("type") && !body.contains("command"))
-      return bad("\"type\" is required (--type), e.g. exec, backup, full or incremental");
+      return invalid_error("\"type\" is required (--type), e.g. exec, backup, full or incremental");
   }
   for (auto [key, field] : {std::pair{"name", &spec.name}, std::pair{"cron", &spec.cron},
                             std::pair{"timezone", &spec.timezone},
@@ -120,7 +118,7 @@ Result<core::ScheduleSpec> parse_schedule_request(const json& body, const core::
   json payload = json::parse(spec.payload, nullptr, false);
   if (!payload.is_object()) payload = json::object();
   if (body.contains("payload")) {
-    if (!body["payload"].is_object()) return bad("\"payload\" must be an object");
+    if (!body["payload"].is_object()) return invalid_error("\"payload\" must be an object");
     payload = body["payload"];
   }
   if (body.contains("type")) {
@@ -144,7 +142,7 @@ Result<core::ScheduleSpec> parse_schedule_request(const json& body, const core::
       argv = *words;
     } else if (c.is_array()) {
       for (const auto& w : c) {
-        if (!w.is_string()) return bad("\"command\" must be a list of strings");
+        if (!w.is_string()) return invalid_error("\"command\" must be a list of strings");
         argv.push_back(w.get<std::string>());
       }
       // One element holding spaces is a command line (`--command "echo hi"`).
@@ -154,11 +152,12 @@ Result<core::ScheduleSpec> parse_schedule_request(const json& body, const core::
         argv = *words;
       }
     } else {
-      return bad("\"command\" must be a list of strings or a command line");
+      return invalid_error("\"command\" must be a list of strings or a command line");
     }
-    if (argv.empty()) return bad("\"command\" is empty");
+    if (argv.empty()) return invalid_error("\"command\" is empty");
     if (spec.job_type != "exec")
-      return bad("\"command\" is for exec schedules; this one's type is " + spec.job_type);
+      return invalid_error("\"command\" is for exec schedules; this one's type is " +
+                           spec.job_type);
     payload["argv"] = argv;
   }
   spec.payload = payload.dump();
@@ -208,12 +207,12 @@ Result<core::ScheduleSpec> parse_schedule_request(const json& body, const core::
       d = milliseconds(v.get<std::int64_t>() * 1000);
     else if (v.is_string())
       d = ops::parse_duration(v.get<std::string>());
-    if (!d) return bad("\"catchup_window\" must be a duration such as \"1h\" or seconds");
+    if (!d) return invalid_error("\"catchup_window\" must be a duration such as \"1h\" or seconds");
     spec.catchup_window = *d;
   }
   if (body.contains("max_catchup_runs")) {
     if (!body["max_catchup_runs"].is_number_integer())
-      return bad("\"max_catchup_runs\" must be an integer");
+      return invalid_error("\"max_catchup_runs\" must be an integer");
     spec.max_catchup_runs = body["max_catchup_runs"].get<int>();
   }
   if (body.contains("dst_gap")) {
@@ -231,7 +230,7 @@ Result<core::ScheduleSpec> parse_schedule_request(const json& body, const core::
     spec.dst_fold = *f;
   }
   if (body.contains("enabled")) {
-    if (!body["enabled"].is_boolean()) return bad("\"enabled\" must be true or false");
+    if (!body["enabled"].is_boolean()) return invalid_error("\"enabled\" must be true or false");
     spec.enabled = body["enabled"].get<bool>();
   }
   return spec;
