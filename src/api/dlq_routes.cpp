@@ -2,8 +2,8 @@
 #include "api/errors.h"
 #include "api/route.h"
 #include "api/server_state.h"
-#include "engine/job_json.h"
 #include "engine/job_service.h"
+#include "wire/job_json.h"
 
 namespace hypersdk::api {
 namespace {
@@ -18,7 +18,7 @@ void list(ServerState& state, const Req& req, Res& res) {
   auto letters = state.deps().jobs.dlq_list(static_cast<int>(*limit));
   if (!letters) return write_error(res, letters.error());
   json out = json::array();
-  for (const auto& d : *letters) out.push_back(engine::dead_letter_to_json(d));
+  for (const auto& d : *letters) out.push_back(wire::dead_letter_to_json(d));
   write_json(res, 200, {{"dead_letters", out}});
 }
 
@@ -27,7 +27,7 @@ void get(ServerState& state, const Req& req, Res& res) {
   if (!id) return write_error(res, id.error());
   auto letter = state.deps().jobs.dlq_get(*id);
   if (!letter) return write_error(res, letter.error());
-  write_json(res, 200, engine::dead_letter_to_json(*letter));
+  write_json(res, 200, wire::dead_letter_to_json(*letter));
 }
 
 void replay(ServerState& state, const Req& req, Res& res) {
@@ -35,7 +35,7 @@ void replay(ServerState& state, const Req& req, Res& res) {
   if (!id) return write_error(res, id.error());
   auto job = state.deps().jobs.dlq_replay(*id);
   if (!job) return write_error(res, job.error());
-  write_json(res, 200, engine::job_to_json(*job));
+  write_json(res, 200, wire::job_to_json(*job));
 }
 
 void purge(ServerState& state, const Req& req, Res& res, bool one) {

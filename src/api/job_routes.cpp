@@ -3,8 +3,8 @@
 #include "api/log_stream.h"
 #include "api/route.h"
 #include "api/server_state.h"
-#include "engine/job_json.h"
 #include "engine/job_service.h"
+#include "wire/job_json.h"
 
 namespace hypersdk::api {
 namespace {
@@ -19,7 +19,7 @@ void submit(ServerState& state, const Req& req, Res& res) {
   auto body = parse_json_body(req);
   if (!body) return write_error(res, body.error());
   engine::JobService& jobs = state.deps().jobs;
-  auto spec = engine::parse_job_request(*body, jobs.policy().default_retry);
+  auto spec = wire::parse_job_request(*body, jobs.policy().default_retry);
   if (!spec) return write_error(res, spec.error());
   if (req.has_header("Idempotency-Key")) {
     const std::string key = req.get_header_value("Idempotency-Key");
@@ -35,7 +35,7 @@ void submit(ServerState& state, const Req& req, Res& res) {
   auto job = jobs.submit(*spec);
   if (!job) return write_error(res, job.error());
   res.set_header("Location", "/api/v1/jobs/" + core::format_job_id(job->id));
-  write_json(res, 201, engine::job_to_json(*job));
+  write_json(res, 201, wire::job_to_json(*job));
 }
 
 void list(ServerState& state, const Req& req, Res& res) {
@@ -69,7 +69,7 @@ void list(ServerState& state, const Req& req, Res& res) {
   json next = nullptr;
   for (std::size_t i = 0; i < found->size(); ++i) {
     if (static_cast<std::int64_t>(i) == *limit) break;
-    out.push_back(engine::job_to_json((*found)[i]));
+    out.push_back(wire::job_to_json((*found)[i]));
   }
   if (static_cast<std::int64_t>(found->size()) > *limit ||
       (*limit == 1000 && found->size() == 1000))
@@ -82,7 +82,7 @@ void get(ServerState& state, const Req& req, Res& res) {
   if (!id) return write_error(res, id.error());
   auto job = state.deps().jobs.get(*id);
   if (!job) return write_error(res, job.error());
-  write_json(res, 200, engine::job_to_json(*job));
+  write_json(res, 200, wire::job_to_json(*job));
 }
 
 void logs(ServerState& state, const Req& req, Res& res) {
@@ -111,7 +111,7 @@ void logs(ServerState& state, const Req& req, Res& res) {
   json out = json::array();
   std::int64_t last = *after;
   for (const auto& l : *lines) {
-    out.push_back(engine::log_line_to_json(l));
+    out.push_back(wire::log_line_to_json(l));
     last = l.seq;
   }
   write_json(res, 200, {{"lines", out}, {"next_after", last}});
@@ -123,7 +123,7 @@ void act(const Req& req, Res& res, Op op) {
   if (!id) return write_error(res, id.error());
   auto job = op(*id);
   if (!job) return write_error(res, job.error());
-  write_json(res, 200, engine::job_to_json(*job));
+  write_json(res, 200, wire::job_to_json(*job));
 }
 
 }  // namespace

@@ -6,8 +6,8 @@
 #include "api/errors.h"
 #include "api/server_state.h"
 #include "api/sse.h"
-#include "engine/job_json.h"
 #include "engine/job_service.h"
+#include "wire/job_json.h"
 
 namespace hypersdk::api {
 namespace {
@@ -45,14 +45,14 @@ struct Follow {
       auto lines = jobs.logs(id, after, kBatch);
       if (!lines) return end_with_error(sink, lines.error());
       for (const auto& l : *lines) {
-        if (!send(sink, format_sse_event("log", engine::log_line_to_json(l).dump(), l.seq)))
+        if (!send(sink, format_sse_event("log", wire::log_line_to_json(l).dump(), l.seq)))
           return false;
         after = l.seq;
       }
       if (static_cast<int>(lines->size()) < kBatch) break;
     }
     if (terminal) {
-      if (!send(sink, format_sse_event("end", engine::job_to_json(*job).dump()))) return false;
+      if (!send(sink, format_sse_event("end", wire::job_to_json(*job).dump()))) return false;
       sink.done();
       return true;
     }

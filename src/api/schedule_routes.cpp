@@ -14,9 +14,9 @@
 #include "api/errors.h"
 #include "api/route.h"
 #include "api/server_state.h"
-#include "engine/job_json.h"
-#include "engine/schedule_json.h"
 #include "engine/schedule_service.h"
+#include "wire/job_json.h"
+#include "wire/schedule_json.h"
 
 namespace hypersdk::api {
 namespace {
@@ -49,12 +49,12 @@ void create(ServerState& state, const Req& req, Res& res) {
   if (!svc) return;
   auto body = parse_json_body(req);
   if (!body) return write_error(res, body.error());
-  auto spec = engine::parse_schedule_request(*body, svc->defaults(), true);
+  auto spec = wire::parse_schedule_request(*body, svc->defaults(), true);
   if (!spec) return write_error(res, spec.error());
   auto s = svc->create(*spec);
   if (!s) return write_error(res, s.error());
   res.set_header("Location", "/api/v1/schedules/" + s->spec.name);
-  write_json(res, 201, engine::schedule_to_json(*s));
+  write_json(res, 201, wire::schedule_to_json(*s));
 }
 
 void list(ServerState& state, const Req&, Res& res) {
@@ -63,7 +63,7 @@ void list(ServerState& state, const Req&, Res& res) {
   auto all = svc->list();
   if (!all) return write_error(res, all.error());
   json out = json::array();
-  for (const auto& s : *all) out.push_back(engine::schedule_to_json(s));
+  for (const auto& s : *all) out.push_back(wire::schedule_to_json(s));
   write_json(res, 200, {{"schedules", out}});
 }
 
@@ -74,12 +74,12 @@ void get(ServerState& state, const Req& req, Res& res) {
   if (!n) return write_error(res, n.error());
   auto s = svc->get(path_name(req));
   if (!s) return write_error(res, s.error());
-  json out = engine::schedule_to_json(*s);
+  json out = wire::schedule_to_json(*s);
   out["occurrences"] = json::array();
   if (*n > 0) {
     auto occ = svc->occurrences(s->spec.name, static_cast<int>(*n));
     if (!occ) return write_error(res, occ.error());
-    for (const auto& o : *occ) out["occurrences"].push_back(engine::occurrence_to_json(o));
+    for (const auto& o : *occ) out["occurrences"].push_back(wire::occurrence_to_json(o));
   }
   write_json(res, 200, out);
 }
@@ -91,11 +91,11 @@ void update(ServerState& state, const Req& req, Res& res) {
   if (!body) return write_error(res, body.error());
   auto current = svc->get(path_name(req));
   if (!current) return write_error(res, current.error());
-  auto spec = engine::parse_schedule_request(*body, current->spec, false);
+  auto spec = wire::parse_schedule_request(*body, current->spec, false);
   if (!spec) return write_error(res, spec.error());
   auto s = svc->update(current->spec.name, *spec);
   if (!s) return write_error(res, s.error());
-  write_json(res, 200, engine::schedule_to_json(*s));
+  write_json(res, 200, wire::schedule_to_json(*s));
 }
 
 void remove_schedule(ServerState& state, const Req& req, Res& res) {
@@ -111,7 +111,7 @@ void set_paused(ServerState& state, const Req& req, Res& res, bool paused) {
   if (!svc) return;
   auto s = paused ? svc->pause(path_name(req)) : svc->resume(path_name(req));
   if (!s) return write_error(res, s.error());
-  write_json(res, 200, engine::schedule_to_json(*s));
+  write_json(res, 200, wire::schedule_to_json(*s));
 }
 
 void run(ServerState& state, const Req& req, Res& res) {
@@ -145,7 +145,7 @@ void run(ServerState& state, const Req& req, Res& res) {
   auto job = svc->run(path_name(req), emergency, actor, body.value("reason", ""));
   if (!job) return write_error(res, job.error());
   res.set_header("Location", "/api/v1/jobs/" + core::format_job_id(job->id));
-  write_json(res, 201, engine::job_to_json(*job));
+  write_json(res, 201, wire::job_to_json(*job));
 }
 
 void next(ServerState& state, const Req& req, Res& res) {
@@ -157,7 +157,7 @@ void next(ServerState& state, const Req& req, Res& res) {
   if (!s) return write_error(res, s.error());
   core::TimeMs from = svc->clock().now_ms();
   if (req.has_param("from")) {
-    auto t = engine::parse_time(req.get_param_value("from"));
+    auto t = core::parse_time(req.get_param_value("from"));
     if (!t) return write_error(res, t.error());
     from = *t;
   }
@@ -166,8 +166,8 @@ void next(ServerState& state, const Req& req, Res& res) {
   json out = json::array();
   const auto after = date::floor<std::chrono::seconds>(
       date::sys_time<std::chrono::milliseconds>(std::chrono::milliseconds(from)));
-  for (const auto& f : engine::schedule_next_fires(*s, after, static_cast<std::size_t>(*count)))
-    out.push_back(engine::fire_to_json(f, *zone));
+  for (const auto& f : wire::schedule_next_fires(*s, after, static_cast<std::size_t>(*count)))
+    out.push_back(wire::fire_to_json(f, *zone));
   write_json(res, 200, {{"schedule", s->spec.name}, {"fires", out}});
 }
 
@@ -179,7 +179,7 @@ void audit(ServerState& state, const Req& req, Res& res) {
   auto entries = svc->audit(static_cast<int>(*limit));
   if (!entries) return write_error(res, entries.error());
   json out = json::array();
-  for (const auto& a : *entries) out.push_back(engine::audit_to_json(a));
+  for (const auto& a : *entries) out.push_back(wire::audit_to_json(a));
   write_json(res, 200, {{"entries", out}});
 }
 

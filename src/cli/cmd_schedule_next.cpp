@@ -8,8 +8,8 @@
 #include "cli/output.h"
 #include "core/cron_next.h"
 #include "engine/file_clock.h"
-#include "engine/job_json.h"
-#include "engine/schedule_json.h"
+#include "wire/job_json.h"
+#include "wire/schedule_json.h"
 
 namespace hypersdk::cli {
 using nlohmann::json;
@@ -86,7 +86,7 @@ void add_schedule_next_command(CLI::App& schedule, Context& ctx) {
       if (f->from.empty()) {
         from_ms = engine::cli_clock()->now_ms();
       } else {
-        auto t = engine::parse_time(f->from);
+        auto t = core::parse_time(f->from);
         if (!t) return ctx.fail(t.error());
         from_ms = *t;
       }
@@ -95,14 +95,14 @@ void add_schedule_next_command(CLI::App& schedule, Context& ctx) {
       json fires = json::array();
       for (const auto& fire :
            core::next_fires(*expr, *zone, after, static_cast<std::size_t>(f->count), *gap, *fold))
-        fires.push_back(engine::fire_to_json(fire, *zone));
+        fires.push_back(wire::fire_to_json(fire, *zone));
       if (f->json_out) {
         print_json(std::cout, fires);
         return 0;
       }
       std::cout << "\"" << expr->to_string() << "\" in " << timezone << " (dst_gap "
                 << core::to_string(*gap) << ", dst_fold " << core::to_string(*fold) << "), after "
-                << engine::format_time(from_ms) << ":\n";
+                << core::format_time(from_ms) << ":\n";
       if (fires.empty()) {
         std::cout << "(no fire within ten years)\n";
         return 0;

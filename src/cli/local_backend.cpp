@@ -3,7 +3,7 @@
 #include <thread>
 
 #include "engine/file_clock.h"
-#include "engine/job_json.h"
+#include "wire/job_json.h"
 
 namespace hypersdk::cli {
 using nlohmann::json;
@@ -29,9 +29,9 @@ LocalBackend::LocalBackend(std::shared_ptr<store::Database> db, engine::Admissio
       schedules_(store_, *clock_, std::move(policy)) {}
 
 Result<json> LocalBackend::submit(const json& request) {
-  auto spec = engine::parse_job_request(request, jobs_.policy().default_retry);
+  auto spec = wire::parse_job_request(request, jobs_.policy().default_retry);
   if (!spec) return spec.error();
-  return map(jobs_.submit(*spec), engine::job_to_json);
+  return map(jobs_.submit(*spec), wire::job_to_json);
 }
 
 Result<json> LocalBackend::list(const ListQuery& q) {
@@ -53,7 +53,7 @@ Result<json> LocalBackend::list(const ListQuery& q) {
   }
   return map(jobs_.list(f), [&](const std::vector<core::Job>& jobs) {
     json out{{"jobs", json::array()}, {"next_cursor", nullptr}};
-    for (const auto& j : jobs) out["jobs"].push_back(engine::job_to_json(j));
+    for (const auto& j : jobs) out["jobs"].push_back(wire::job_to_json(j));
     if (static_cast<int>(jobs.size()) == f.limit)
       out["next_cursor"] = core::format_job_id(jobs.back().id);
     return out;
@@ -63,7 +63,7 @@ Result<json> LocalBackend::list(const ListQuery& q) {
 Result<json> LocalBackend::get(const std::string& id) {
   auto n = parse_id(id);
   if (!n) return n.error();
-  return map(jobs_.get(*n), engine::job_to_json);
+  return map(jobs_.get(*n), wire::job_to_json);
 }
 
 Result<json> LocalBackend::logs(const std::string& id, std::int64_t after, int limit) {
@@ -71,7 +71,7 @@ Result<json> LocalBackend::logs(const std::string& id, std::int64_t after, int l
   if (!n) return n.error();
   return map(jobs_.logs(*n, after, limit), [](const std::vector<store::LogLine>& lines) {
     json out{{"lines", json::array()}};
-    for (const auto& l : lines) out["lines"].push_back(engine::log_line_to_json(l));
+    for (const auto& l : lines) out["lines"].push_back(wire::log_line_to_json(l));
     return out;
   });
 }
@@ -89,12 +89,12 @@ Result<json> LocalBackend::follow(const std::string& id,
       auto lines = jobs_.logs(*n, after, 1000);
       if (!lines) return lines.error();
       for (const auto& l : *lines) {
-        on_line(engine::log_line_to_json(l));
+        on_line(wire::log_line_to_json(l));
         after = l.seq;
       }
       if (lines->size() < 1000) break;
     }
-    if (core::is_terminal(job->status)) return engine::job_to_json(*job);
+    if (core::is_terminal(job->status)) return wire::job_to_json(*job);
     std::this_thread::sleep_for(std::chrono::milliseconds(200));
   }
 }
@@ -102,19 +102,19 @@ Result<json> LocalBackend::follow(const std::string& id,
 Result<json> LocalBackend::cancel(const std::string& id) {
   auto n = parse_id(id);
   if (!n) return n.error();
-  return map(jobs_.cancel(*n), engine::job_to_json);
+  return map(jobs_.cancel(*n), wire::job_to_json);
 }
 
 Result<json> LocalBackend::retry(const std::string& id) {
   auto n = parse_id(id);
   if (!n) return n.error();
-  return map(jobs_.retry(*n), engine::job_to_json);
+  return map(jobs_.retry(*n), wire::job_to_json);
 }
 
 Result<json> LocalBackend::dlq_list(int limit) {
   return map(jobs_.dlq_list(limit), [](const std::vector<store::DeadLetter>& letters) {
     json out{{"dead_letters", json::array()}};
-    for (const auto& d : letters) out["dead_letters"].push_back(engine::dead_letter_to_json(d));
+    for (const auto& d : letters) out["dead_letters"].push_back(wire::dead_letter_to_json(d));
     return out;
   });
 }
@@ -122,13 +122,13 @@ Result<json> LocalBackend::dlq_list(int limit) {
 Result<json> LocalBackend::dlq_get(const std::string& id) {
   auto n = parse_id(id);
   if (!n) return n.error();
-  return map(jobs_.dlq_get(*n), engine::dead_letter_to_json);
+  return map(jobs_.dlq_get(*n), wire::dead_letter_to_json);
 }
 
 Result<json> LocalBackend::dlq_replay(const std::string& id) {
   auto n = parse_id(id);
   if (!n) return n.error();
-  return map(jobs_.dlq_replay(*n), engine::job_to_json);
+  return map(jobs_.dlq_replay(*n), wire::job_to_json);
 }
 
 Result<json> LocalBackend::dlq_purge(const std::optional<std::string>& id) {

@@ -1,47 +1,47 @@
 // The schedule operations of the LocalBackend: the ScheduleService over the database, with
 // the API's JSON shapes.
 #include "cli/local_backend.h"
-#include "engine/job_json.h"
-#include "engine/schedule_json.h"
+#include "wire/job_json.h"
+#include "wire/schedule_json.h"
 
 namespace hypersdk::cli {
 using nlohmann::json;
 
 Result<json> LocalBackend::schedule_create(const json& request) {
-  auto spec = engine::parse_schedule_request(request, schedules_.defaults(), true);
+  auto spec = wire::parse_schedule_request(request, schedules_.defaults(), true);
   if (!spec) return spec.error();
   auto s = schedules_.create(*spec);
   if (!s) return s.error();
-  return engine::schedule_to_json(*s);
+  return wire::schedule_to_json(*s);
 }
 
 Result<json> LocalBackend::schedule_update(const std::string& name, const json& patch) {
   auto current = schedules_.get(name);
   if (!current) return current.error();
-  auto spec = engine::parse_schedule_request(patch, current->spec, false);
+  auto spec = wire::parse_schedule_request(patch, current->spec, false);
   if (!spec) return spec.error();
   auto s = schedules_.update(name, *spec);
   if (!s) return s.error();
-  return engine::schedule_to_json(*s);
+  return wire::schedule_to_json(*s);
 }
 
 Result<json> LocalBackend::schedule_list() {
   auto list = schedules_.list();
   if (!list) return list.error();
   json out{{"schedules", json::array()}};
-  for (const auto& s : *list) out["schedules"].push_back(engine::schedule_to_json(s));
+  for (const auto& s : *list) out["schedules"].push_back(wire::schedule_to_json(s));
   return out;
 }
 
 Result<json> LocalBackend::schedule_get(const std::string& name, int occurrences) {
   auto s = schedules_.get(name);
   if (!s) return s.error();
-  json out = engine::schedule_to_json(*s);
+  json out = wire::schedule_to_json(*s);
   out["occurrences"] = json::array();
   if (occurrences > 0) {
     auto occ = store_.schedule_occurrences(s->id, occurrences);
     if (!occ) return occ.error();
-    for (const auto& o : *occ) out["occurrences"].push_back(engine::occurrence_to_json(o));
+    for (const auto& o : *occ) out["occurrences"].push_back(wire::occurrence_to_json(o));
   }
   return out;
 }
@@ -54,7 +54,7 @@ Result<json> LocalBackend::schedule_delete(const std::string& name) {
 Result<json> LocalBackend::schedule_pause(const std::string& name, bool paused) {
   auto s = paused ? schedules_.pause(name) : schedules_.resume(name);
   if (!s) return s.error();
-  return engine::schedule_to_json(*s);
+  return wire::schedule_to_json(*s);
 }
 
 Result<json> LocalBackend::schedule_run(const std::string& name, const json& request) {
@@ -62,14 +62,14 @@ Result<json> LocalBackend::schedule_run(const std::string& name, const json& req
   const std::string reason = request.value("reason", "");
   auto job = schedules_.run(name, emergency, engine::local_actor(), reason);
   if (!job) return job.error();
-  return engine::job_to_json(*job);
+  return wire::job_to_json(*job);
 }
 
 Result<json> LocalBackend::audit_list(int limit) {
   auto entries = schedules_.audit(limit);
   if (!entries) return entries.error();
   json out{{"entries", json::array()}};
-  for (const auto& a : *entries) out["entries"].push_back(engine::audit_to_json(a));
+  for (const auto& a : *entries) out["entries"].push_back(wire::audit_to_json(a));
   return out;
 }
 

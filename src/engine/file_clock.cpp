@@ -4,7 +4,7 @@
 #include <fstream>
 #include <sstream>
 
-#include "engine/job_json.h"
+#include "core/time_text.h"
 #include "ops/log.h"
 
 namespace hypersdk::engine {
@@ -39,14 +39,14 @@ void FileClock::poll() const {
   if (content.empty() || (mtime == mtime_ && content == content_)) return;
   mtime_ = mtime;
   content_ = content;
-  auto t = parse_time(content);
+  auto t = core::parse_time(content);
   if (!t) {
     ops::log::warn("test clock file holds no time; clock unchanged",
                    {{"path", path_.string()}, {"error", t.error().message}});
     return;
   }
   offset_ = *t - SystemClock().now_ms();
-  ops::log::debug("test clock set", {{"path", path_.string()}, {"now", format_time(*t)}});
+  ops::log::debug("test clock set", {{"path", path_.string()}, {"now", core::format_time(*t)}});
 }
 
 std::unique_ptr<Clock> cli_clock() {

@@ -2,7 +2,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "engine/job_json.h"
+#include "core/time_text.h"
 
 namespace hypersdk::engine {
 using nlohmann::json;
@@ -30,7 +30,7 @@ ScheduledJob job_for_schedule(const core::Schedule& s, const core::HolidayCalend
     const auto ms =
         std::chrono::duration_cast<std::chrono::milliseconds>(occurrence->utc.time_since_epoch())
             .count();
-    labels["nominal_fire"] = format_time(ms);
+    labels["nominal_fire"] = core::format_time(ms);
     labels["nominal_local"] = format_local(occurrence->nominal_local);
     j.idempotency_key = "schedule:" + std::to_string(s.id) + ":" + std::to_string(ms);
   }

@@ -4,7 +4,7 @@
 #include <tuple>
 
 #include "core/schedule_rules.h"
-#include "engine/job_json.h"
+#include "core/time_text.h"
 #include "engine/schedule_jobs.h"
 #include "ops/log.h"
 
@@ -115,7 +115,7 @@ Result<TickReport> Scheduler::run_once() {
     if (std::llabs(wall_delta - steady_delta) > config_.jump_threshold.count()) {
       report.clock_jumped = true;
       ops::log::warn("wall clock jumped; re-planning schedules from their cursors",
-                     {{"jump_ms", wall_delta - steady_delta}, {"now", format_time(now)}});
+                     {{"jump_ms", wall_delta - steady_delta}, {"now", core::format_time(now)}});
     }
   }
   last_tick_ = {now, steady};
@@ -219,13 +219,14 @@ Status Scheduler::fire_due(Entry& e, core::TimeMs now, TickReport& report) {
         ops::log::info("schedule fired", {{"schedule", spec.name},
                                           {"job.id", core::format_job_id(o.job_id.value_or(0))},
                                           {"nominal_local", o.nominal_local},
-                                          {"nominal_utc", format_time(o.nominal_utc)},
+                                          {"nominal_utc", core::format_time(o.nominal_utc)},
                                           {"dst_shifted", o.dst_shifted}});
         break;
       case store::OccurrenceOutcome::buffered:
         ++report.buffered;
-        ops::log::info("schedule occurrence buffered behind an active run",
-                       {{"schedule", spec.name}, {"nominal_utc", format_time(o.nominal_utc)}});
+        ops::log::info(
+            "schedule occurrence buffered behind an active run",
+            {{"schedule", spec.name}, {"nominal_utc", core::format_time(o.nominal_utc)}});
         break;
       case store::OccurrenceOutcome::skipped:
       case store::OccurrenceOutcome::missed: {
@@ -244,8 +245,8 @@ Status Scheduler::fire_due(Entry& e, core::TimeMs now, TickReport& report) {
     ops::log::warn("schedule occurrences not run", {{"schedule", spec.name},
                                                     {"reason", reason},
                                                     {"count", count},
-                                                    {"first_utc", format_time(first)},
-                                                    {"last_utc", format_time(last)}});
+                                                    {"first_utc", core::format_time(first)},
+                                                    {"last_utc", core::format_time(last)}});
   }
   for (core::JobId id : r->cancelled)
     ops::log::info("cancelled a previous run (overlap: cancel_other)",

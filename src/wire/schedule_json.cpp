@@ -1,11 +1,11 @@
-#include "engine/schedule_json.h"
+#include "wire/schedule_json.h"
 
 #include <set>
 
-#include "engine/job_json.h"
 #include "ops/config_schema.h"
+#include "wire/job_json.h"
 
-namespace hypersdk::engine {
+namespace hypersdk::wire {
 using nlohmann::json;
 using std::chrono::milliseconds;
 
@@ -39,7 +39,7 @@ Result<std::vector<std::string>> holiday_list(const json& v) {
 }
 
 std::string time_ms(core::TimeMs t) {
-  return format_time(t);
+  return core::format_time(t);
 }
 
 }  // namespace
@@ -330,4 +330,4 @@ std::vector<core::Fire> schedule_next_fires(const core::Schedule& s, std::chrono
   return core::next_fires(c->cron, c->zone, after, count, s.spec.dst_gap, s.spec.dst_fold);
 }
 
-}  // namespace hypersdk::engine
+}  // namespace hypersdk::wire

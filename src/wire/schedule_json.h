@@ -13,7 +13,7 @@
 #include "core/schedule.h"
 #include "store/schedule_types.h"
 
-namespace hypersdk::engine {
+namespace hypersdk::wire {
 
 // Request keys (all optional for an update, which changes only the keys present):
 //   "name", "cron", "timezone", "type" (a job type, or "full"/"incremental": a backup job of that
@@ -45,4 +45,4 @@ nlohmann::json fire_to_json(const core::Fire& f, const date::time_zone* zone);
 std::vector<core::Fire> schedule_next_fires(const core::Schedule& s, std::chrono::sys_seconds after,
                                             std::size_t count);
 
-}  // namespace hypersdk::engine
+}  // namespace hypersdk::wire

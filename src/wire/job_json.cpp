@@ -1,4 +1,4 @@
-#include "engine/job_json.h"
+#include "wire/job_json.h"
 
 #include <date/date.h>
 
@@ -6,9 +6,12 @@
 #include <set>
 #include <sstream>
 
+#include "core/time_text.h"
 #include "ops/config_schema.h"
 
-namespace hypersdk::engine {
+namespace hypersdk::wire {
+using core::format_time;
+using core::parse_time;
 using nlohmann::json;
 using std::chrono::milliseconds;
 
@@ -108,23 +111,6 @@ Result<core::JobWindow> parse_window_request(const json& body) {
 }
 
 }  // namespace
-
-std::string format_time(core::TimeMs t) {
-  return date::format("%FT%TZ", date::sys_time<milliseconds>(milliseconds(t)));
-}
-
-Result<core::TimeMs> parse_time(std::string_view text) {
-  const std::string s(text);
-  for (const char* fmt : {"%FT%T%Ez", "%FT%TZ", "%FT%T%z", "%F %T%Ez", "%FT%R%Ez", "%FT%RZ"}) {
-    std::istringstream in(s);
-    date::sys_time<milliseconds> tp;
-    in >> date::parse(fmt, tp);
-    if (!in.fail() && in.peek() == EOF) return tp.time_since_epoch().count();
-  }
-  return invalid_error("'" + s +
-                       "' is not a time: use ISO 8601 with an offset or Z, e.g. "
-                       "2026-04-02T14:30:00Z or 2026-04-02T09:30:00-05:00");
-}
 
 Result<core::JobSpec> parse_job_request(const json& body, const core::RetryPolicy& defaults) {
   static const std::set<std::string> kKeys{
@@ -254,4 +240,4 @@ json log_line_to_json(const store::LogLine& l) {
   return {{"seq", l.seq}, {"ts", format_time(l.ts)}, {"stream", l.stream}, {"line", l.line}};
 }
 
-}  // namespace hypersdk::engine
+}  // namespace hypersdk::wire

@@ -5,9 +5,10 @@
 #include <nlohmann/json.hpp>
 
 #include "core/job.h"
+#include "core/time_text.h"
 #include "store/store.h"
 
-namespace hypersdk::engine {
+namespace hypersdk::wire {
 
 // Parses {"type", "payload", "priority", "run_at" (RFC 3339 or ms), "timeout" ("30m" or
 // seconds), "idempotency_key", "target", "provider", "labels",
@@ -18,12 +19,8 @@ namespace hypersdk::engine {
 Result<core::JobSpec> parse_job_request(const nlohmann::json& body,
                                         const core::RetryPolicy& defaults);
 
-// RFC 3339 UTC with milliseconds: "2026-04-02T14:30:00.000Z".
-std::string format_time(core::TimeMs t);
-Result<core::TimeMs> parse_time(std::string_view text);
-
 nlohmann::json job_to_json(const core::Job& job);
 nlohmann::json dead_letter_to_json(const store::DeadLetter& d);
 nlohmann::json log_line_to_json(const store::LogLine& l);
 
-}  // namespace hypersdk::engine
+}  // namespace hypersdk::wire
