@@ -13,7 +13,7 @@ CMAKE_FLAGS ?=
 DEB_PACKAGES := build-essential cmake ninja-build pkg-config ccache git \
   libsqlitecpp-dev libsqlite3-dev sqlite3 libcli11-dev libcpp-httplib-dev nlohmann-json3-dev \
   libyaml-cpp-dev libspdlog-dev libcurl4-openssl-dev libssl-dev doctest-dev \
-  libhowardhinnant-date-dev prometheus-cpp-dev tzdata \
+  libhowardhinnant-date-dev prometheus-cpp-dev tzdata openssl \
   python3 python3-pytest python3-aiosmtpd prometheus logrotate systemd clang-format \
   dpkg-dev file
 

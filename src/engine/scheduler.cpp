@@ -23,6 +23,19 @@ sys_seconds to_seconds(core::TimeMs ms) {
   return date::floor<std::chrono::seconds>(date::sys_time<milliseconds>(milliseconds(ms)));
 }
 
+// hypersdk_scheduler_ticks_total: ticks of the running service that completed without error.
+// It is the positive signal "the scheduler has looked at the time since then": a check that
+// nothing fired waits for it to grow by two (one whole tick after the check began) before it
+// looks for the absence. Null without metrics.
+prometheus::Counter* tick_counter(ops::Metrics* metrics) {
+  if (!metrics) return nullptr;
+  return &prometheus::BuildCounter()
+              .Name("hypersdk_scheduler_ticks_total")
+              .Help("Scheduler ticks completed without error.")
+              .Register(metrics->registry())
+              .Add({});
+}
+
 }  // namespace
 
 Scheduler::Scheduler(SchedulerConfig config, store::Store& store, const Clock& clock,
@@ -34,10 +47,13 @@ Scheduler::Scheduler(SchedulerConfig config, store::Store& store, const Clock& c
       holidays_(holidays ? std::move(holidays) : std::make_shared<const HolidayBook>()),
       metrics_(metrics),
       on_enqueue_(std::move(on_enqueue)),
-      loop_(std::make_unique<PeriodicService>("scheduler", config_.tick, [this] {
-        auto r = run_once();
-        return r ? Status::Ok() : Status(r.error());
-      })) {}
+      loop_(std::make_unique<PeriodicService>("scheduler", config_.tick,
+                                              [this, ticks = tick_counter(metrics)] {
+                                                auto r = run_once();
+                                                if (!r) return Status(r.error());
+                                                if (ticks) ticks->Increment();
+                                                return Status::Ok();
+                                              })) {}
 
 Scheduler::~Scheduler() {
   stop();

@@ -126,3 +126,24 @@ class LogFollower:
     def end(self):
         ends = [d for e, d in self.events if e == "end"]
         return ends[0] if ends else None
+
+
+def scheduler_ticks(srv):
+    """hypersdk_scheduler_ticks_total of `srv`: its scheduler's completed ticks."""
+    _, _, body = srv.request("GET", "/api/v1/metrics")
+    for line in body.decode().splitlines():
+        if line.startswith("hypersdk_scheduler_ticks_total "):
+            return float(line.split()[1])
+    raise AssertionError("hypersdk_scheduler_ticks_total not in the scrape")
+
+
+def wait_for_scheduler_ticks(srv, ticks=2, timeout=30):
+    """Returns once `srv`'s scheduler has completed `ticks` more ticks than when called. With
+    two, one whole tick began after the call, so it saw the clock and the schedules as the caller
+    left them: only then does "nothing fired" mean the scheduler chose not to fire."""
+    start = scheduler_ticks(srv)
+    deadline = time.monotonic() + timeout
+    while scheduler_ticks(srv) < start + ticks:
+        assert time.monotonic() < deadline, f"the scheduler did not tick {ticks} times in {timeout} s"
+        assert srv.proc.poll() is None, "serve exited: " + srv.output()
+        time.sleep(0.05)

@@ -65,15 +65,26 @@ def test_notify_socket_gets_ready_watchdog_reloading_and_stopping(h):
 
 
 def test_watchdog_stays_off_for_another_pid_or_without_usec(h):
-    ns = NotifySocket()
+    """Beside the two servers that must not ping runs a control whose watchdog is on (a ping
+    every 0.5 s). Only once the control has pinged three times after both were ready is their
+    silence evidence: a sleep alone would also pass while a slow server had not pinged yet."""
+    other_pid, no_usec, control = NotifySocket(), NotifySocket(), NotifySocket()
     try:
-        a = h.serve(env={"NOTIFY_SOCKET": ns.path, "WATCHDOG_USEC": "1000000", "WATCHDOG_PID": "1"})
-        ns.wait_for("READY", "1")
-        time.sleep(1.5)
-        assert not ns.with_key("WATCHDOG"), "pinged although WATCHDOG_PID names another process"
-        assert a.stop() == 0
+        servers = [
+            h.serve(env={"NOTIFY_SOCKET": other_pid.path, "WATCHDOG_USEC": "1000000",
+                         "WATCHDOG_PID": "1"}),
+            h.serve(env={"NOTIFY_SOCKET": no_usec.path}),
+            h.serve(env={"NOTIFY_SOCKET": control.path, "WATCHDOG_USEC": "1000000"}),
+        ]
+        ready = max(ns.wait_for("READY", "1")[0] for ns in (other_pid, no_usec, control))
+        wait_for(lambda: len([t for t, _ in control.with_key("WATCHDOG", "1") if t >= ready]) >= 3,
+                 timeout=20, what="three watchdog pings from the control server")
+        assert not other_pid.with_key("WATCHDOG"), "pinged although WATCHDOG_PID names another process"
+        assert not no_usec.with_key("WATCHDOG"), "pinged without WATCHDOG_USEC"
+        assert [s.stop() for s in servers] == [0, 0, 0]
     finally:
-        ns.close()
+        for ns in (other_pid, no_usec, control):
+            ns.close()
 
 
 def test_sighup_with_a_broken_config_keeps_the_old_one_and_says_why(h):

@@ -2,9 +2,9 @@
 bad input, catch-up after serve was down, overlap skip, two serve processes on one database,
 and emergency runs with their audit entries. Time comes from a test clock file (serve
 --test-clock-file, $HYPERSDK_TEST_CLOCK_FILE for the CLI), so no test waits for real minutes."""
-import time
 
 from conftest import FakeClock, wait_for
+from ops_support import wait_for_scheduler_ticks
 
 EXEC_ON = {"HYPERSDK_JOBS__EXEC__ENABLED": "true"}
 
@@ -101,7 +101,7 @@ def test_serve_down_across_three_occurrences_catches_up_per_policy(h):
         h.run("schedule", "create", "--name", policy, "--cron", "0 * * * *", "--timezone", "UTC",
               "--type", "noop", "--catchup", policy, "--catchup-window", "24h", check=True)
     srv = h.serve(*clock.args())
-    time.sleep(1.5)
+    wait_for_scheduler_ticks(srv)  # it has seen 10:00:30, when nothing is due
     assert srv.stop() == 0
     # Down from 10:00 until 13:30: 11:00, 12:00 and 13:00 pass with no scheduler.
     clock.set("2025-06-01T13:30:00Z")
@@ -132,7 +132,7 @@ def test_serve_down_across_three_occurrences_catches_up_per_policy(h):
     # A restart fires nothing again.
     assert srv.stop() == 0
     srv = h.serve(*clock.args())
-    time.sleep(1.5)
+    wait_for_scheduler_ticks(srv)  # two ticks at 13:30 after the restart
     assert len(h.json("list", "--limit", "100")) == 4
     assert srv.stop() == 0
 
@@ -167,7 +167,9 @@ def test_two_serve_processes_on_one_database_never_fire_an_occurrence_twice(h):
     b = h.serve(*clock.args())
     for minute in range(1, 7):
         clock.set(f"2025-06-01T10:{minute:02d}:00.100Z")
-        time.sleep(1.3)  # both schedulers tick at least once at this minute
+        # Both schedulers tick at this minute, so both try to fire each occurrence.
+        wait_for_scheduler_ticks(a)
+        wait_for_scheduler_ticks(b)
     wait_for(lambda: sum(len(occurrences(h, f"every-minute-{i}")) for i in range(3)) == 18,
              timeout=15, what="18 occurrences")
     for i in range(3):
@@ -298,9 +300,9 @@ def test_schedules_created_and_paused_by_the_cli_take_effect_in_a_running_serve(
     clock.set("2025-06-01T10:01:00.100Z")
     wait_for(lambda: len(jobs_of(h, "live")) == 1, timeout=5, what="the new schedule to fire")
     h.run("schedule", "pause", "--name", "live", check=True)
-    time.sleep(1.2)  # within a tick the scheduler has seen the pause
+    wait_for_scheduler_ticks(srv)  # a whole tick after the pause: the scheduler has seen it
     clock.set("2025-06-01T10:02:00.100Z")
-    time.sleep(1.5)
+    wait_for_scheduler_ticks(srv)  # a whole tick at 10:02, when "live" would be due
     assert len(jobs_of(h, "live")) == 1
     h.run("schedule", "resume", "--name", "live", check=True)
     clock.set("2025-06-01T10:03:00.100Z")

@@ -3,10 +3,9 @@ until the next opening (22:00 local for 22:00-06:00), one inside starts at once,
 holiday calendars keep it closed, and a scheduled job waits the same way. Time comes from a
 test clock file shared by serve and the CLI."""
 import signal
-import time
 
 from conftest import FakeClock, wait_for
-from ops_support import find_log, log_lines
+from ops_support import find_log, log_lines, wait_for_scheduler_ticks
 
 HOLIDAYS = "holidays:\n  company:\n    dates: [2025-06-09]\n"
 
@@ -27,8 +26,10 @@ def test_submitted_at_1400_waits_and_starts_at_2200_local(h):
     assert job["status"] == "waiting"
     assert job["run_at"] == "2025-06-03T03:00:00.000Z"  # 22:00 CDT
     assert job["window"]["window"] == "22:00-06:00"
-    clock.set("2025-06-02T21:59:58-05:00")
-    time.sleep(1.0)
+    # Half a minute before the opening (the clock runs on in real time; two ticks take about
+    # two seconds): two whole scheduler ticks at this time leave the job waiting.
+    clock.set("2025-06-02T21:59:30-05:00")
+    wait_for_scheduler_ticks(srv)
     assert status(h, job["id"])["status"] == "waiting"
     clock.set("2025-06-02T22:00:00-05:00")
     done = wait_for(lambda: (lambda j: j if j["status"] == "succeeded" else None)(

@@ -134,15 +134,18 @@ TEST_CASE("api client: stream_sse follows a job's log to its end") {
   auto claimed = f.sf.store->job_claim(1, f.clock.now_ms(), std::chrono::seconds(30), "w");
   REQUIRE(claimed.ok());
   REQUIRE(claimed->size() == 1);
+  // A doctest assertion off the test thread terminates the run instead of failing the test:
+  // the producer records what the store said, the test thread checks it after the join.
+  bool appended = false, completed = false;
   std::thread producer([&] {
     std::this_thread::sleep_for(std::chrono::milliseconds(250));
-    REQUIRE(f.sf.store->job_log_append({{0, jid, 1, "stdout", "hello"}}).ok());
+    appended = f.sf.store->job_log_append({{0, jid, 1, "stdout", "hello"}}).ok();
     std::this_thread::sleep_for(std::chrono::milliseconds(250));
-    REQUIRE(f.sf.store
-                ->job_complete(
-                    {{jid, claimed->front().lease_token, store::Outcome::succeeded, {}, "{}"}},
-                    f.clock.now_ms())
-                .ok());
+    completed = f.sf.store
+                    ->job_complete(
+                        {{jid, claimed->front().lease_token, store::Outcome::succeeded, {}, "{}"}},
+                        f.clock.now_ms())
+                    .ok();
   });
   std::vector<std::pair<std::string, std::string>> events;
   Status s = api.stream_sse("/api/v1/jobs/" + id + "/logs?follow=1",
@@ -151,6 +154,8 @@ TEST_CASE("api client: stream_sse follows a job's log to its end") {
                               return event != "end";
                             });
   producer.join();
+  REQUIRE(appended);
+  REQUIRE(completed);
   REQUIRE_MESSAGE(s.ok(), (s.ok() ? "" : s.error().message));
   REQUIRE(events.size() == 2);
   CHECK(events[0].first == "log");

@@ -5,8 +5,10 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <condition_variable>
 #include <cstdlib>
 #include <fstream>
+#include <mutex>
 #include <sstream>
 #include <thread>
 
@@ -430,33 +432,55 @@ TEST_CASE("api: follow=1 streams appended lines as SSE, then end") {
   const auto token = claimed->front().lease_token;
   REQUIRE(f.sf.store->job_log_append({{0, jid, 1, "stdout", "before"}}).ok());
 
-  std::vector<api::SseEvent> events;
-  std::string content_type;
+  std::mutex mu;
+  std::condition_variable arrived;
+  std::vector<api::SseEvent> events;  // GUARDED_BY(mu)
+  std::string content_type;           // GUARDED_BY(mu)
+  // True once `n` events have arrived over the stream, false after 10 s without them.
+  auto wait_for_events = [&](std::size_t n) {
+    std::unique_lock lock(mu);
+    return arrived.wait_for(lock, std::chrono::seconds(10), [&] { return events.size() >= n; });
+  };
   std::thread reader([&] {
     auto rc = f.client();
     api::SseParser parser;
     rc->Get(
         "/api/v1/jobs/" + id + "/logs?follow=1",
         [&](const httplib::Response& res) {
+          std::lock_guard lock(mu);
           content_type = res.get_header_value("Content-Type");
           return res.status == 200;
         },
         [&](const char* data, size_t n) {
           return parser.feed(std::string_view(data, n), [&](const api::SseEvent& e) {
+            std::lock_guard lock(mu);
             events.push_back(e);
+            arrived.notify_all();
             return true;
           });
         });
   });
-  std::this_thread::sleep_for(std::chrono::milliseconds(300));
-  REQUIRE(f.sf.store->job_log_append({{0, jid, 2, "stdout", "during 1"}}).ok());
-  REQUIRE(f.sf.store->job_log_append({{0, jid, 3, "stderr", "during 2"}}).ok());
-  std::this_thread::sleep_for(std::chrono::milliseconds(300));
-  REQUIRE(f.sf.store->job_log_append({{0, jid, 4, "stdout", "last"}}).ok());
-  REQUIRE(f.sf.store
-              ->job_complete({{jid, token, store::Outcome::succeeded, {}, "{}"}}, f.clock.now_ms())
-              .ok());
+  // Live, not a replay at the end: the line written before the stream opened arrives while the
+  // job runs, and so do lines written after it was open, each before the next is written. The
+  // job ends only after that, so none of them can have come with the final replay. Nothing
+  // here may throw before the join (a joinable thread would terminate the run): the checks of
+  // the waits come after it.
+  const bool opened = wait_for_events(1);
+  CHECK(f.sf.store->job_log_append({{0, jid, 2, "stdout", "during 1"}}).ok());
+  const bool first_live = wait_for_events(2);
+  CHECK(f.sf.store->job_log_append({{0, jid, 3, "stderr", "during 2"}}).ok());
+  const bool second_live = wait_for_events(3);
+  CHECK(f.sf.store->job_log_append({{0, jid, 4, "stdout", "last"}}).ok());
+  CHECK(f.sf.store
+            ->job_complete({{jid, token, store::Outcome::succeeded, {}, "{}"}}, f.clock.now_ms())
+            .ok());
   reader.join();
+  CHECK_MESSAGE(opened,
+                "the line written before the stream opened did not arrive while the job ran");
+  CHECK_MESSAGE(first_live,
+                "a line written while the stream was open did not arrive before the end");
+  CHECK_MESSAGE(second_live,
+                "a line written while the stream was open did not arrive before the end");
 
   CHECK(content_type == "text/event-stream");
   REQUIRE(events.size() == 5);
@@ -475,13 +499,31 @@ TEST_CASE("api: stop ends an open SSE stream and lets the request finish") {
   auto f = std::make_unique<ApiFixture>();
   auto c = f->client();
   const std::string id = submit_noop(*c);
+  std::mutex mu;
+  std::condition_variable cv;
+  bool opened = false;  // GUARDED_BY(mu): the stream's 200 and headers arrived
   std::atomic<bool> done{false};
   std::thread reader([&] {
     auto rc = f->client();
-    auto r = rc->Get("/api/v1/jobs/" + id + "/logs?follow=1");
+    auto r = rc->Get(
+        "/api/v1/jobs/" + id + "/logs?follow=1",
+        [&](const httplib::Response& res) {
+          std::lock_guard lock(mu);
+          opened = res.status == 200;
+          cv.notify_all();
+          return true;
+        },
+        [](const char*, size_t) { return true; });
     done = true;
   });
-  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  // The positive signal first (the stream is open), then the absence (it has not ended by
+  // itself: the job is still queued).
+  bool was_open;
+  {
+    std::unique_lock lock(mu);
+    was_open = cv.wait_for(lock, std::chrono::seconds(10), [&] { return opened; });
+  }
+  CHECK(was_open);
   CHECK_FALSE(done.load());
   const auto t0 = std::chrono::steady_clock::now();
   f->server->stop(std::chrono::seconds(5));
@@ -635,10 +677,14 @@ TEST_CASE("api: HTTPS with a certificate, verified by the API client") {
   const std::string cmd =
       "openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=127.0.0.1 "
       "-addext subjectAltName=IP:127.0.0.1 -keyout " +
-      key + " -out " + cert + " >/dev/null 2>&1";
+      key + " -out " + cert + " >" + dir.file("openssl.log") + " 2>&1";
+  // openssl is in the Makefile's DEB_PACKAGES: without it this test fails, it never passes
+  // having checked nothing.
   if (std::system(cmd.c_str()) != 0) {
-    MESSAGE("openssl not available; skipping");
-    return;
+    std::ifstream log(dir.file("openssl.log"));
+    std::stringstream why;
+    why << log.rdbuf();
+    FAIL("openssl could not make a test certificate (run `make deps`): " << why.str());
   }
   api::ApiConfig cfg;
   cfg.tls_cert = cert;
