@@ -13,11 +13,13 @@ def test_serve_with_no_config_in_an_empty_home_answers_health(tmp_path):
     home.mkdir()
     port = free_port()
     env = {"HOME": str(home), "PATH": os.environ["PATH"], "XDG_DATA_HOME": str(tmp_path / "data")}
+    cmd = [BIN, "serve", "--listen", f"127.0.0.1:{port}"]
     if os.geteuid() == 0:
-        # root's default is /var/lib/hypersdk; keep the test's state in the temp dir instead
-        # by running as an ordinary user when one exists.
-        pass
-    proc = subprocess.Popen([BIN, "serve", "--listen", f"127.0.0.1:{port}"], env=env, cwd=tmp_path,
+        # root's default is /var/lib/hypersdk: give serve a private, empty /var/lib (a tmpfs in
+        # its own mount namespace) so the test never reads or writes the host's database.
+        cmd = ["unshare", "--mount", "--propagation", "private", "sh", "-c",
+               'mount -t tmpfs tmpfs /var/lib && exec "$@"', "sh", *cmd]
+    proc = subprocess.Popen(cmd, env=env, cwd=tmp_path,
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     try:
         def healthy():
