@@ -122,7 +122,20 @@ TEST_CASE("sd_notify: watchdog_interval reads WATCHDOG_USEC and honours WATCHDOG
 TEST_CASE("sd_notify: watchdog pings at half the interval while healthy and stops when unhealthy") {
   NotifySocket sock;
   std::atomic<bool> healthy{true};
-  Watchdog dog(WatchdogConfig{200ms, [&] { return healthy.load(); }, nullptr});
+  std::atomic<int> checks{0};  // health checks begun: the watchdog's ticks
+  Watchdog dog(WatchdogConfig{200ms,
+                              [&] {
+                                ++checks;
+                                return healthy.load();
+                              },
+                              nullptr});
+  // True once `n` health checks have begun, false after 5 s.
+  auto wait_for_checks = [&](int n) {
+    const auto deadline = std::chrono::steady_clock::now() + 5s;
+    while (checks.load() < n && std::chrono::steady_clock::now() < deadline)
+      std::this_thread::sleep_for(5ms);
+    return checks.load() >= n;
+  };
   const auto start = std::chrono::steady_clock::now();
   dog.start();
   int pings = 0;
@@ -136,10 +149,15 @@ TEST_CASE("sd_notify: watchdog pings at half the interval while healthy and stop
   CHECK(pings >= 8);
   CHECK(pings <= 12);
 
+  // Unhealthy: silence counts only after the watchdog has looked. A check that began after
+  // the switch sees it; one already under way may still ping, and is drained. By the time a
+  // third check begins, two whole checks have run while unhealthy, each of which would have
+  // pinged by then, and none did.
   healthy = false;
-  std::this_thread::sleep_for(150ms);  // let a tick already under way finish
+  const int seen = checks.load();
+  REQUIRE(wait_for_checks(seen + 1));
   sock.drain();
-  std::this_thread::sleep_for(400ms);
+  REQUIRE(wait_for_checks(seen + 3));
   CHECK(sock.drain() == 0);
 
   healthy = true;
