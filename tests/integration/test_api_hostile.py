@@ -311,3 +311,28 @@ def test_cli_flags_and_job_files_get_the_same_limits(h):
     r = h.run("submit", "--file", str(h.tmp / "deep.yaml"))
     assert r.returncode == 2, r.stderr
     assert h.json("list") == []
+
+
+def test_routes_without_a_body_and_query_parameters_survive_hostile_input(srv):
+    """Routes that take no body ignore one, but a hostile one must not hurt them; hostile
+    query parameters are refused with a 4xx."""
+    status, _, job = srv.api("POST", "/api/v1/jobs", {"type": "noop"})
+    assert status == 201
+    jid = job["id"]
+    bodies = [nested(100000).encode(), b'{"a":"\x00"}', b'{"a":1e309}', b"\xff\xfe", b"{"]
+    for path in (f"/api/v1/jobs/{jid}/cancel", f"/api/v1/jobs/{jid}/retry",
+                 f"/api/v1/dlq/{jid}/replay", "/api/v1/schedules/nightly/pause",
+                 "/api/v1/schedules/nightly/resume"):
+        for body in bodies:
+            status, answer, took = post(srv.port, path, body)
+            assert status is not None and status < 500 and took < DEADLINE, (path, status, answer)
+    for query in ("/api/v1/jobs?limit=1e309", "/api/v1/jobs?limit=9223372036854775808",
+                  "/api/v1/jobs?cursor=%00", "/api/v1/jobs?status=%ff%fe",
+                  f"/api/v1/jobs/{jid}/logs?after=99999999999999999999999",
+                  "/api/v1/schedules/nightly/next?count=4294967296",
+                  "/api/v1/schedules/nightly/next?from=2026-01-01T00:00:00%2B25:00",
+                  "/api/v1/audit?limit=-1", "/api/v1/jobs/" + "9" * 40):
+        status, answer, took = raw_request(
+            srv.port, f"GET {query} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n".encode())
+        assert status is not None and 400 <= status < 500 and took < DEADLINE, (query, status, answer)
+    assert srv.proc.poll() is None
