@@ -2,6 +2,8 @@
 
 #include <charconv>
 
+#include "wire/json_limits.h"
+
 namespace hypersdk::api {
 
 std::string route_pattern(const std::string& path_template) {
@@ -31,15 +33,7 @@ void write_json(httplib::Response& res, int status, const nlohmann::json& body,
 Result<nlohmann::json> parse_json_body(const httplib::Request& req) {
   if (req.body.empty())
     return make_error(ErrorClass::invalid, "the request body must be a JSON object");
-  try {
-    return nlohmann::json::parse(req.body);
-  } catch (const nlohmann::json::parse_error& e) {
-    // e.what() is "[json.exception.parse_error.101] parse error at line 1, column 9: ...";
-    // keep the part after the library's tag.
-    std::string what = e.what();
-    if (const auto tag = what.find("] "); tag != std::string::npos) what.erase(0, tag + 2);
-    return make_error(ErrorClass::invalid, "malformed JSON body: " + what);
-  }
+  return wire::parse_json_bounded(req.body, "the request body");
 }
 
 Result<core::JobId> path_job_id(const httplib::Request& req, std::size_t n) {

@@ -51,7 +51,8 @@ std::string route_pattern(const std::string& path_template);
 void write_json(httplib::Response& res, int status, const nlohmann::json& body,
                 const std::string& content_type = "application/json");
 
-// The body as JSON; error class invalid naming the line and column of a syntax error.
+// The body as JSON within wire/json_limits.h's bounds (depth, NUL, numbers that fit); error
+// class invalid naming the rule, or the line and column of a syntax error.
 Result<nlohmann::json> parse_json_body(const httplib::Request& req);
 
 // The n-th {param} of the path (1-based) as a job id ("j-42" or "42"); error class invalid.

@@ -10,6 +10,7 @@
 #include <thread>
 
 #include "api/errors.h"
+#include "api/gated_server.h"
 #include "api/listen_address.h"
 #include "api/rate_limit.h"
 #include "api/request_id.h"
@@ -88,7 +89,8 @@ struct ApiServer::Impl {
   ServerState state;
   RateLimiter limiter;
   std::unique_ptr<httplib::Server> http;
-  std::vector<Route> routes;                                 // immutable once serving
+  GatedServer* gated = nullptr;  // http itself when plain HTTP; nullptr with TLS
+  std::vector<Route> routes;     // immutable once serving
   std::vector<std::pair<std::regex, std::string>> matchers;  // pattern -> method, for 405
   std::thread thread;
   std::atomic<int> port{0};
@@ -130,7 +132,10 @@ Status ApiServer::Impl::create_server() {
     return make_error(ErrorClass::invalid,
                       "api.tls.cert and api.tls.key must be set together (or both left empty)");
   if (c.tls_cert.empty()) {
-    http = std::make_unique<httplib::Server>();
+    auto gated_server = std::make_unique<GatedServer>(
+        GatedServer::Options{.threads = std::max(1, c.threads), .head_timeout = c.head_timeout});
+    gated = gated_server.get();
+    http = std::move(gated_server);
     return Status::Ok();
   }
   auto tls = std::make_unique<httplib::SSLServer>(c.tls_cert.c_str(), c.tls_key.c_str());
@@ -260,8 +265,11 @@ void ApiServer::Impl::on_finished(const httplib::Request& req, const httplib::Re
 void ApiServer::Impl::install_handlers() {
   const ApiConfig& c = state.config();
   httplib::Server& s = *http;
-  const int threads = std::max(1, c.threads);
-  s.new_task_queue = [threads] { return new httplib::ThreadPool(static_cast<size_t>(threads)); };
+  if (gated == nullptr) {  // TLS: httplib's own pool (see gated_server.h)
+    const int threads = std::max(1, c.threads);
+    s.new_task_queue = [threads] { return new httplib::ThreadPool(static_cast<size_t>(threads)); };
+    s.set_keep_alive_max_count(100);
+  }
   // SO_REUSEADDR only: httplib's default adds SO_REUSEPORT, which would let a second serve
   // bind the same port and silently share its traffic.
   s.set_socket_options([](socket_t sock) {
@@ -272,7 +280,6 @@ void ApiServer::Impl::install_handlers() {
   s.set_read_timeout(c.read_timeout);
   s.set_write_timeout(c.write_timeout);
   s.set_keep_alive_timeout(2);  // an idle keep-alive connection delays stop() by at most this
-  s.set_keep_alive_max_count(100);
   s.set_payload_max_length(c.max_body_bytes);
 
   s.set_pre_routing_handler([](const httplib::Request& req, httplib::Response& res) {
@@ -287,6 +294,14 @@ void ApiServer::Impl::install_handlers() {
     ctx.scope.emplace(ops::LogFields{{"http.request.id", ctx.id}});
     // httplib 0.11 applies the body size limit only to bodies with a Content-Length; a
     // chunked body would be read into memory whatever its size.
+    // Two Content-Length headers are how requests are smuggled past a proxy that reads the
+    // other one (RFC 9112 §6.3: an error). httplib 0.11 reads the first and ignores the rest.
+    if (req.get_header_value_count("Content-Length") > 1) {
+      res.set_header("Connection", "close");
+      write_error(res, 400, "invalid",
+                  "the request has more than one Content-Length header; send exactly one");
+      return httplib::Server::HandlerResponse::Handled;
+    }
     if (req.has_header("Transfer-Encoding")) {
       res.set_header("Connection", "close");
       write_error(res, 411, "invalid",
@@ -351,6 +366,7 @@ Status ApiServer::start() {
   if (!addr) return addr.error();
   if (Status s = m.check_exposure(addr->host, *m.state.access()); !s.ok()) return s;
   if (Status s = m.create_server(); !s.ok()) {
+    m.gated = nullptr;
     m.http.reset();
     return s;
   }
@@ -367,6 +383,7 @@ Status ApiServer::start() {
   }
   if (!bound) {
     const int err = errno;
+    m.gated = nullptr;
     m.http.reset();
     const std::string where = addr->to_string();
     if (err == EADDRINUSE)
@@ -390,6 +407,7 @@ Status ApiServer::start() {
   m.host = addr->host;
   m.thread = std::thread([&m] {
     m.http->listen_after_bind();
+    if (m.gated) m.gated->shutdown_gate();  // requests in flight finish first
     {
       std::lock_guard lock(m.done_mu);
       m.done = true;

@@ -1,7 +1,8 @@
 // The HTTP API of hypersdk serve (DESIGN §10): JSON under /api/v1, bearer tokens with roles,
 // per-client rate limits, request ids, Prometheus metrics and Server-Sent Events for live
 // job logs. Built on cpp-httplib; one ApiServer owns its listening socket, a bounded pool of
-// request threads and one accept thread.
+// request threads, two threads for /health and /ready, one gate thread that waits for
+// requests to arrive (gated_server.h) and one accept thread.
 //
 // Routes (all under /api/v1):
 //   GET    /health                 liveness, application/health+json; no token, not throttled
@@ -67,6 +68,9 @@ struct ApiConfig {
   int threads = 8;                       // HTTP request threads; SSE streams may use all but two
   std::size_t max_body_bytes = 1 << 20;  // larger bodies get 413
   std::chrono::seconds read_timeout{10}, write_timeout{10};
+  // A plain-HTTP request (head and a body up to 64 KiB) must arrive within this, or 408;
+  // until then it holds no request thread (gated_server.h).
+  std::chrono::milliseconds head_timeout{5000};
 };
 
 struct ApiDeps {

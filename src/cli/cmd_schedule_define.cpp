@@ -15,7 +15,8 @@ struct DefineFlags {
   std::string cron, timezone, type, target, provider, window, days, window_close, overlap, catchup,
       catchup_window, dst_gap, dst_fold, timeout, retry_backoff;
   std::vector<std::string> command, holidays;
-  int retry_max = 0, priority = 0, max_catchup_runs = 0;
+  // Wide, so a huge value reaches the request parser and gets its range in the error.
+  std::int64_t retry_max = 0, priority = 0, max_catchup_runs = 0;
   bool disabled = false, enable = false, disable = false, json_out = false;
   std::vector<std::pair<const char*, CLI::Option*>> text_options;  // request key -> option
   CLI::Option* retry_max_opt = nullptr;
@@ -61,8 +62,8 @@ void add_definition_flags(CLI::App* cmd, DefineFlags& f) {
                                   "exec: the command; one string is split like a shell would "
                                   "(\"echo hi\"), or repeat the flag per argument");
   f.args_opt = cmd->add_option("args", f.command, "exec: the command and its arguments, after --");
-  f.retry_max_opt = cmd->add_option("--retry-max", f.retry_max, "Retries after the first attempt")
-                        ->check(CLI::Range(0, 100));
+  f.retry_max_opt =
+      cmd->add_option("--retry-max", f.retry_max, "Retries after the first attempt (0..100)");
   f.text_options.emplace_back("retry.backoff", cmd->add_option("--retry-backoff", f.retry_backoff,
                                                                "exponential, linear or fixed"));
   f.priority_opt = cmd->add_option("--priority", f.priority, "Higher runs first (-1000..1000)");

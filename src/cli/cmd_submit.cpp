@@ -1,6 +1,7 @@
 // hypersdk submit: queue a job from flags or from a JSON/YAML file.
 #include <fstream>
 #include <iostream>
+#include <optional>
 
 #include "cli/commands.h"
 #include "cli/output.h"
@@ -17,10 +18,10 @@ struct SubmitFlags {
   std::string shell;
   std::vector<std::string> env;
   std::string cwd;
-  int retry_max = -1;
+  std::optional<std::int64_t> retry_max;
   std::string retry_backoff;
   std::string timeout;
-  int priority = 0;
+  std::optional<std::int64_t> priority;  // range-checked by the request parser, not here
   std::string idempotency_key;
   std::string target;
   std::string run_at;
@@ -54,10 +55,10 @@ Result<json> build_request(const SubmitFlags& f) {
     }
     if (!f.cwd.empty()) p["cwd"] = f.cwd;
   }
-  if (f.retry_max >= 0) req["max_retries"] = f.retry_max;
+  if (f.retry_max) req["max_retries"] = *f.retry_max;
   if (!f.retry_backoff.empty()) req["retry"]["backoff"] = f.retry_backoff;
   if (!f.timeout.empty()) req["timeout"] = f.timeout;
-  if (f.priority != 0) req["priority"] = f.priority;
+  if (f.priority) req["priority"] = *f.priority;
   if (!f.idempotency_key.empty()) req["idempotency_key"] = f.idempotency_key;
   if (!f.target.empty()) req["target"] = f.target;
   if (!f.run_at.empty()) req["run_at"] = f.run_at;
@@ -78,8 +79,7 @@ void add_submit_command(CLI::App& app, Context& ctx) {
   cmd->add_option("--shell", f->shell, "exec: run this line with /bin/sh (if the config allows)");
   cmd->add_option("--env", f->env, "exec: NAME=VALUE for the command's environment");
   cmd->add_option("--cwd", f->cwd, "exec: working directory");
-  cmd->add_option("--retry-max", f->retry_max, "Retries after the first attempt")
-      ->check(CLI::Range(0, 100));
+  cmd->add_option("--retry-max", f->retry_max, "Retries after the first attempt (0..100)");
   cmd->add_option("--retry-backoff", f->retry_backoff, "exponential, linear or fixed");
   cmd->add_option("--timeout", f->timeout, "Per-attempt timeout, e.g. 30m");
   cmd->add_option("--priority", f->priority, "Higher runs first (-1000..1000)");

@@ -199,6 +199,28 @@ int next_bit(const std::bitset<N>& b, int i) {
 
 }  // namespace
 
+namespace {
+// An expression whose days never occur (`0 0 30 2 *`) would be accepted and then never fire,
+// silently. Only day-of-month against month can be impossible: with the OR rule a restricted
+// day-of-week matches every week, and February 29 occurs every four (or eight) years.
+Status check_fires(const CronExpr& e) {
+  if (!e.dow_star && !e.dom_star) return Status::Ok();
+  constexpr int kMaxDays[13] = {0, 31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+  std::string months, days;
+  for (int m = 1; m <= 12; ++m) {
+    if (!e.months[m]) continue;
+    months += (months.empty() ? "" : ",") + std::to_string(m);
+    for (int d = 1; d <= kMaxDays[m]; ++d)
+      if (e.days_of_month[d]) return Status::Ok();
+  }
+  for (int d = 1; d <= 31; ++d)
+    if (e.days_of_month[d]) days += (days.empty() ? "" : ",") + std::to_string(d);
+  return Error{ErrorClass::invalid, "cron expression \"" + e.source +
+                                        "\" never fires: no month it allows (" + months +
+                                        ") has a day of month it allows (" + days + ")"};
+}
+}  // namespace
+
 Result<CronExpr> parse_cron(std::string_view text) {
   std::vector<std::string_view> fields = split_fields(text);
   if (fields.empty()) return Error{ErrorClass::invalid, "empty cron expression"};
@@ -261,6 +283,7 @@ Result<CronExpr> parse_cron(std::string_view text) {
       e.source += upper(fields[i]);
     }
   }
+  if (Status s = check_fires(e); !s.ok()) return s.error();
   return e;
 }
 

@@ -2,6 +2,7 @@
 
 #include <date/date.h>
 
+#include <cctype>
 #include <sstream>
 
 namespace hypersdk::core {
@@ -11,8 +12,27 @@ std::string format_time(TimeMs t) {
   return date::format("%FT%TZ", date::sys_time<milliseconds>(milliseconds(t)));
 }
 
+namespace {
+// date::parse takes any two-digit hour in an offset ("+25:00"); real offsets are within
+// +-18:00 (the bound java.time and PostgreSQL use), so a larger one is a typo to report.
+Status check_offset(std::string_view s) {
+  std::size_t i = s.size();
+  while (i > 0 && (std::isdigit(static_cast<unsigned char>(s[i - 1])) || s[i - 1] == ':')) --i;
+  if (i == 0 || (s[i - 1] != '+' && s[i - 1] != '-')) return Status::Ok();
+  std::string digits;
+  for (char c : s.substr(i))
+    if (c != ':') digits += c;
+  if (digits.size() != 4) return Status::Ok();  // not an offset; the parse decides
+  const int hours = std::stoi(digits.substr(0, 2)), minutes = std::stoi(digits.substr(2));
+  if (hours * 60 + minutes <= 18 * 60 && minutes < 60) return Status::Ok();
+  return invalid_error("'" + std::string(s) + "': UTC offset " + std::string(s.substr(i - 1)) +
+                       " is out of range (-18:00 to +18:00)");
+}
+}  // namespace
+
 Result<TimeMs> parse_time(std::string_view text) {
   const std::string s(text);
+  if (Status st = check_offset(s); !st.ok()) return st.error();
   for (const char* fmt : {"%FT%T%Ez", "%FT%TZ", "%FT%T%z", "%F %T%Ez", "%FT%R%Ez", "%FT%RZ"}) {
     std::istringstream in(s);
     date::sys_time<milliseconds> tp;

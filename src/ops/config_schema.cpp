@@ -444,8 +444,8 @@ std::optional<std::chrono::milliseconds> parse_duration(std::string_view text) {
     } else {
       return std::nullopt;  // a number without a unit
     }
+    if (*n > (kLimit - total) / unit) return std::nullopt;  // before multiplying: no overflow
     total += *n * unit;
-    if (total > kLimit) return std::nullopt;
   }
   return std::chrono::milliseconds(total);
 }

@@ -2,12 +2,12 @@
 
 #include <date/date.h>
 
-#include <charconv>
 #include <set>
-#include <sstream>
 
 #include "core/time_text.h"
 #include "ops/config_schema.h"
+#include "wire/fields.h"
+#include "wire/json_limits.h"
 
 namespace hypersdk::wire {
 using core::format_time;
@@ -16,16 +16,6 @@ using nlohmann::json;
 using std::chrono::milliseconds;
 
 namespace {
-
-Result<milliseconds> duration_field(const json& v, const std::string& name) {
-  if (v.is_number_integer() && v.get<std::int64_t>() >= 0)
-    return milliseconds(v.get<std::int64_t>() * 1000);
-  if (v.is_string()) {
-    if (auto d = ops::parse_duration(v.get<std::string>())) return *d;
-  }
-  return invalid_error("\"" + name +
-                       "\" must be a duration such as \"30s\" or a number of seconds");
-}
 
 json opt_time(const std::optional<core::TimeMs>& t) {
   return t ? json(format_time(*t)) : json(nullptr);
@@ -42,9 +32,9 @@ Status parse_retry(const json& r, core::RetryPolicy& p) {
   for (const auto& [k, v] : r.items())
     if (!kKeys.count(k)) return invalid_error("unknown key \"retry." + k + "\"");
   if (r.contains("max_retries")) {
-    if (!r["max_retries"].is_number_integer())
-      return invalid_error("\"retry.max_retries\" must be an integer");
-    p.max_retries = r["max_retries"].get<int>();
+    auto n = int_field(r["max_retries"], "retry.max_retries", 0, kMaxRetries);
+    if (!n) return n.error();
+    p.max_retries = static_cast<int>(*n);
   }
   if (r.contains("backoff")) {
     auto k = r["backoff"].is_string() ? core::parse_backoff_kind(r["backoff"].get<std::string>())
@@ -82,26 +72,15 @@ Result<core::JobWindow> parse_window_request(const json& body) {
   const char* keys[4] = {"window", "days", "timezone", "window_close"};
   for (int i = 0; i < 4; ++i) {
     if (!body.contains(keys[i])) continue;
-    if (!body[keys[i]].is_string())
-      return invalid_error(std::string("\"") + keys[i] + "\" must be a string");
-    fields[i] = body[keys[i]].get<std::string>();
+    auto v = string_field(body[keys[i]], keys[i], kMaxShortString);
+    if (!v) return v.error();
+    fields[i] = std::move(*v);
   }
   std::vector<std::string> holidays;
   if (body.contains("holidays")) {
-    const json& h = body["holidays"];
-    if (h.is_string()) {
-      std::stringstream in(h.get<std::string>());
-      for (std::string item; std::getline(in, item, ',');)
-        if (!item.empty()) holidays.push_back(item);
-    } else if (h.is_array()) {
-      for (const auto& item : h) {
-        if (!item.is_string())
-          return invalid_error("\"holidays\" must be a list of calendar names");
-        holidays.push_back(item.get<std::string>());
-      }
-    } else {
-      return invalid_error("\"holidays\" must be a list of calendar names");
-    }
+    auto h = holiday_list(body["holidays"]);
+    if (!h) return h.error();
+    holidays = std::move(*h);
   }
   auto w = core::make_job_window(fields[2].empty() ? "UTC" : fields[2], fields[0], fields[1],
                                  holidays, fields[3]);
@@ -118,59 +97,60 @@ Result<core::JobSpec> parse_job_request(const json& body, const core::RetryPolic
       "target", "provider", "labels",   "retry",       "max_retries", "window",
       "days",   "holidays", "timezone", "window_close"};
   if (!body.is_object()) return invalid_error("the request body must be a JSON object");
+  if (Status s = check_document(body); !s.ok()) return s.error();
   for (const auto& [k, v] : body.items())
-    if (!kKeys.count(k)) return invalid_error("unknown key \"" + k + "\"");
+    if (!kKeys.count(k)) return invalid_error("unknown key \"" + shorten(k) + "\"");
   core::JobSpec spec;
   spec.retry = defaults;
-  if (!body.contains("type") || !body["type"].is_string())
+  if (!body.contains("type"))
     return invalid_error("\"type\" is required: a job type such as \"exec\" or \"noop\"");
-  spec.type = body["type"].get<std::string>();
+  auto type = string_field(body["type"], "type", kMaxShortString);
+  if (!type) return type.error();
+  spec.type = std::move(*type);
   if (body.contains("payload")) {
     if (!body["payload"].is_object()) return invalid_error("\"payload\" must be an object");
     spec.payload = body["payload"].dump();
   }
   if (body.contains("labels")) {
     if (!body["labels"].is_object()) return invalid_error("\"labels\" must be an object");
-    for (const auto& [k, v] : body["labels"].items())
-      if (!v.is_string()) return invalid_error("label \"" + k + "\" must be a string");
+    for (const auto& [k, v] : body["labels"].items()) {
+      if (k.size() > kMaxShortString)
+        return invalid_error("label names must be at most " + std::to_string(kMaxShortString) +
+                             " bytes");
+      if (auto l = string_field(v, "labels." + k, kMaxString); !l) return l.error();
+    }
     spec.labels = body["labels"].dump();
   }
   if (body.contains("priority")) {
-    if (!body["priority"].is_number_integer())
-      return invalid_error("\"priority\" must be an integer");
-    spec.priority = body["priority"].get<int>();
+    auto n = int_field(body["priority"], "priority", kMinPriority, kMaxPriority);
+    if (!n) return n.error();
+    spec.priority = static_cast<int>(*n);
   }
   if (body.contains("run_at")) {
-    const auto& v = body["run_at"];
-    if (v.is_number_integer()) {
-      spec.run_at = v.get<core::TimeMs>();
-    } else if (v.is_string()) {
-      auto t = parse_time(v.get<std::string>());
-      if (!t) return t.error();
-      spec.run_at = *t;
-    } else {
-      return invalid_error("\"run_at\" must be an RFC 3339 time or milliseconds since the epoch");
-    }
+    auto t = time_field(body["run_at"], "run_at");
+    if (!t) return t.error();
+    spec.run_at = *t;
   }
   if (body.contains("timeout")) {
     auto d = duration_field(body["timeout"], "timeout");
     if (!d) return d.error();
     spec.timeout_ms = d->count();
   }
-  for (auto [key, field] :
-       {std::pair{"idempotency_key", &spec.idempotency_key}, std::pair{"target", &spec.target},
-        std::pair{"provider", &spec.provider}}) {
+  for (auto [key, field, max] :
+       {std::tuple{"idempotency_key", &spec.idempotency_key, kMaxIdempotencyKey},
+        std::tuple{"target", &spec.target, kMaxString},
+        std::tuple{"provider", &spec.provider, kMaxShortString}}) {
     if (!body.contains(key)) continue;
-    if (!body[key].is_string())
-      return invalid_error(std::string("\"") + key + "\" must be a string");
-    *field = body[key].get<std::string>();
+    auto v = string_field(body[key], key, max);
+    if (!v) return v.error();
+    *field = std::move(*v);
   }
   if (body.contains("retry"))
     if (Status s = parse_retry(body["retry"], spec.retry); !s.ok()) return s.error();
   if (body.contains("max_retries")) {
-    if (!body["max_retries"].is_number_integer())
-      return invalid_error("\"max_retries\" must be an integer");
-    spec.retry.max_retries = body["max_retries"].get<int>();
+    auto n = int_field(body["max_retries"], "max_retries", 0, kMaxRetries);
+    if (!n) return n.error();
+    spec.retry.max_retries = static_cast<int>(*n);
   }
   if (body.contains("window") || body.contains("days") || body.contains("holidays") ||
       body.contains("timezone") || body.contains("window_close")) {
@@ -206,8 +186,8 @@ json job_to_json(const core::Job& job) {
       {"finished_at", opt_time(job.finished_at)},
       {"error", job.last_error ? error_json(*job.last_error) : json(nullptr)},
       {"errors", errors},
-      {"payload", json::parse(job.spec.payload, nullptr, false)},
-      {"labels", json::parse(job.spec.labels, nullptr, false)},
+      {"payload", stored_json(job.spec.payload)},
+      {"labels", stored_json(job.spec.labels)},
       {"target", job.spec.target},
       {"provider", job.spec.provider},
       {"cancel_requested", job.cancel_requested},
@@ -215,7 +195,7 @@ json job_to_json(const core::Job& job) {
   if (job.spec.timeout_ms > 0)
     j["timeout"] = ops::format_duration(milliseconds(job.spec.timeout_ms));
   if (!job.spec.idempotency_key.empty()) j["idempotency_key"] = job.spec.idempotency_key;
-  if (!job.result.empty()) j["result"] = json::parse(job.result, nullptr, false);
+  if (!job.result.empty()) j["result"] = stored_json(job.result);
   if (job.spec.schedule_id) j["schedule_id"] = *job.spec.schedule_id;
   if (job.spec.window) {
     const core::JobWindow& w = *job.spec.window;

@@ -15,7 +15,10 @@ namespace hypersdk::wire {
 // "retry": {"max_retries", "backoff", "base", "cap", "retry_on"}} (also "max_retries" at the
 // top level), and a time window: "window" ("22:00-06:00"), "days" ("mon-fri"), "holidays"
 // (calendar names), "timezone", "window_close" (let_finish | cancel). Unknown keys are an
-// error (a typo must not be silently ignored).
+// error (a typo must not be silently ignored). Ranges (wire/fields.h): priority -1000..1000,
+// max_retries 0..100, durations 0..366d, run_at 1970..9999 with offsets within +-18:00,
+// idempotency_key/type/provider/window fields at most 255 bytes, target and label values
+// 4096; no NUL in any key or string, nesting at most 32 levels (wire/json_limits.h).
 Result<core::JobSpec> parse_job_request(const nlohmann::json& body,
                                         const core::RetryPolicy& defaults);
 

@@ -3,7 +3,9 @@
 #include <set>
 
 #include "ops/config_schema.h"
+#include "wire/fields.h"
 #include "wire/job_json.h"
+#include "wire/json_limits.h"
 
 namespace hypersdk::wire {
 using nlohmann::json;
@@ -12,30 +14,7 @@ using std::chrono::milliseconds;
 namespace {
 
 Result<std::string> string_field(const json& body, const char* key) {
-  if (!body[key].is_string()) return invalid_error(std::string("\"") + key + "\" must be a string");
-  return body[key].get<std::string>();
-}
-
-Result<std::vector<std::string>> holiday_list(const json& v) {
-  std::vector<std::string> out;
-  if (v.is_string()) {
-    std::string item;
-    for (char ch : v.get<std::string>() + ",") {
-      if (ch == ',') {
-        if (!item.empty()) out.push_back(item);
-        item.clear();
-      } else if (!std::isspace(static_cast<unsigned char>(ch))) {
-        item += ch;
-      }
-    }
-    return out;
-  }
-  if (!v.is_array()) return invalid_error("\"holidays\" must be a list of calendar names");
-  for (const auto& h : v) {
-    if (!h.is_string()) return invalid_error("\"holidays\" must be a list of calendar names");
-    out.push_back(h.get<std::string>());
-  }
-  return out;
+  return wire::string_field(body[key], key, kMaxShortString);
 }
 
 std::string time_ms(core::TimeMs t) {
@@ -95,8 +74,9 @@ Result<core::ScheduleSpec> parse_schedule_request(const json& body, const core::
       "window_close", "overlap",     "catchup",  "catchup_window", "max_catchup_runs",
       "dst_gap",      "dst_fold",    "enabled"};
   if (!body.is_object()) return invalid_error("the request body must be a JSON object");
+  if (Status s = check_document(body); !s.ok()) return s.error();
   for (const auto& [k, v] : body.items())
-    if (!kKeys.count(k)) return invalid_error("unknown key \"" + k + "\"");
+    if (!kKeys.count(k)) return invalid_error("unknown key \"" + shorten(k) + "\"");
   core::ScheduleSpec spec = base;
   if (create) {
     if (!body.contains("name")) return invalid_error("\"name\" is required (--name)");
@@ -115,7 +95,7 @@ Result<core::ScheduleSpec> parse_schedule_request(const json& body, const core::
   }
 
   // The job part: type, payload, command.
-  json payload = json::parse(spec.payload, nullptr, false);
+  json payload = stored_json(spec.payload);
   if (!payload.is_object()) payload = json::object();
   if (body.contains("payload")) {
     if (!body["payload"].is_object()) return invalid_error("\"payload\" must be an object");
@@ -137,13 +117,16 @@ Result<core::ScheduleSpec> parse_schedule_request(const json& body, const core::
     const json& c = body["command"];
     std::vector<std::string> argv;
     if (c.is_string()) {
-      auto words = split_command_line(c.get<std::string>());
+      auto line = wire::string_field(c, "command", kMaxString);
+      if (!line) return line.error();
+      auto words = split_command_line(*line);
       if (!words) return words.error();
       argv = *words;
     } else if (c.is_array()) {
       for (const auto& w : c) {
-        if (!w.is_string()) return invalid_error("\"command\" must be a list of strings");
-        argv.push_back(w.get<std::string>());
+        auto word = wire::string_field(w, "command[]", kMaxString);
+        if (!word) return word.error();
+        argv.push_back(std::move(*word));
       }
       // One element holding spaces is a command line (`--command "echo hi"`).
       if (argv.size() == 1 && argv[0].find_first_of(" \t") != std::string::npos) {
@@ -201,19 +184,14 @@ Result<core::ScheduleSpec> parse_schedule_request(const json& body, const core::
     spec.catchup = *p;
   }
   if (body.contains("catchup_window")) {
-    const json& v = body["catchup_window"];
-    std::optional<milliseconds> d;
-    if (v.is_number_integer() && v.get<std::int64_t>() >= 0)
-      d = milliseconds(v.get<std::int64_t>() * 1000);
-    else if (v.is_string())
-      d = ops::parse_duration(v.get<std::string>());
-    if (!d) return invalid_error("\"catchup_window\" must be a duration such as \"1h\" or seconds");
+    auto d = duration_field(body["catchup_window"], "catchup_window");
+    if (!d) return d.error();
     spec.catchup_window = *d;
   }
   if (body.contains("max_catchup_runs")) {
-    if (!body["max_catchup_runs"].is_number_integer())
-      return invalid_error("\"max_catchup_runs\" must be an integer");
-    spec.max_catchup_runs = body["max_catchup_runs"].get<int>();
+    auto n = int_field(body["max_catchup_runs"], "max_catchup_runs", 1, core::kMaxCatchupRunsLimit);
+    if (!n) return n.error();
+    spec.max_catchup_runs = static_cast<int>(*n);
   }
   if (body.contains("dst_gap")) {
     auto v = string_field(body, "dst_gap");
@@ -244,7 +222,7 @@ json schedule_to_json(const core::Schedule& s) {
       {"cron", p.cron},
       {"timezone", p.timezone},
       {"type", p.job_type},
-      {"payload", json::parse(p.payload, nullptr, false)},
+      {"payload", stored_json(p.payload)},
       {"target", p.target},
       {"provider", p.provider},
       {"priority", p.priority},
@@ -303,7 +281,7 @@ json audit_to_json(const store::AuditEntry& a) {
           {"subject", a.subject},
           {"reason", a.reason},
           {"job_id", a.job_id ? json(core::format_job_id(*a.job_id)) : json(nullptr)},
-          {"details", json::parse(a.details, nullptr, false)}};
+          {"details", stored_json(a.details)}};
 }
 
 json fire_to_json(const core::Fire& f, const date::time_zone* zone) {

@@ -23,8 +23,9 @@ namespace hypersdk::wire {
 //   "window_close", "overlap", "catchup", "catchup_window" ("1h"), "max_catchup_runs",
 //   "dst_gap", "dst_fold", "enabled".
 // A create needs name and cron, and a type unless a command is given (then type is exec).
-// Unknown keys are an error. The result is not yet validated as a whole: see
-// core::validate_schedule (ScheduleService does it).
+// Unknown keys are an error. Fields shared with jobs have the jobs' ranges (job_json.h);
+// max_catchup_runs is 1..1000, catchup_window a duration as timeout. The result is not yet
+// validated as a whole: see core::validate_schedule (ScheduleService does it).
 Result<core::ScheduleSpec> parse_schedule_request(const nlohmann::json& body,
                                                   const core::ScheduleSpec& base, bool create);
 

@@ -234,8 +234,28 @@ TEST_CASE("next_local_match reaches Feb 29 in the next leap year and stops at th
   CHECK(next_local_match(e, local("2097-01-01T00:00:00"), local("2110-01-01T00:00:00")) ==
         local("2104-02-29T00:00:00"));  // 2100 is not a leap year
   CHECK_FALSE(next_local_match(e, local("2025-03-01T00:00:00"), local("2028-02-29T00:00:00")));
-  CHECK_FALSE(next_local_match(must_parse("0 0 30 2 *"), local("2025-01-01T00:00:00"),
-                               local("2045-01-01T00:00:00")));
+}
+
+TEST_CASE("an expression whose days never occur is refused, saying why") {
+  for (const char* text : {"0 0 30 2 *", "0 0 31 4,6,9,11 *", "0 0 30,31 FEB *", "@yearly"}) {
+    INFO("expression: ", text);
+    auto r = parse_cron(text);
+    if (std::string(text) == "@yearly") {
+      CHECK(r.ok());
+      continue;
+    }
+    REQUIRE_FALSE(r.ok());
+    CHECK(r.error().cls == ErrorClass::invalid);
+    CHECK(r.error().message.find("never fires") != std::string::npos);
+  }
+  CHECK(parse_cron("0 0 30 2 *").error().message ==
+        "cron expression \"0 0 30 2 *\" never fires: no month it allows (2) has a day of month "
+        "it allows (30)");
+  // Still accepted: Feb 29 (every leap year), and the OR rule (a restricted weekday matches
+  // every week, whatever the day of month).
+  CHECK(parse_cron("0 0 29 2 *").ok());
+  CHECK(parse_cron("0 0 30 2 MON").ok());
+  CHECK(parse_cron("0 0 31 * *").ok());
 }
 
 }  // namespace

@@ -1,0 +1,249 @@
+#include "api/gated_server.h"
+
+#include <fcntl.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstring>
+#include <nlohmann/json.hpp>
+#include <unordered_map>
+
+#include "api/request_id.h"
+#include "ops/log.h"
+
+// httplib::Server::process_and_close_socket is a private virtual: overriding it is allowed,
+// calling the base version from the override is not. The library is Debian's compiled
+// libcpp-httplib 0.11, so its definition is called by its symbol (Itanium ABI: `this` first).
+// A renamed symbol fails the link, never silently.
+bool httplib_server_process_and_close_socket(httplib::Server* self, socket_t sock) __asm__(
+    "_ZN7httplib6Server24process_and_close_socketEi");
+
+namespace hypersdk::api {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+constexpr std::size_t kMaxHeadBytes = 64 * 1024;  // past this httplib rejects the request itself
+
+// The Content-Length of a complete head, or 0 when it has none (or an unreadable one: httplib
+// answers that).
+std::size_t content_length(std::string_view head) {
+  std::size_t pos = 0;
+  while ((pos = head.find("\r\n", pos)) != std::string_view::npos) {
+    pos += 2;
+    constexpr std::string_view kName = "content-length:";
+    if (head.size() - pos < kName.size()) break;
+    bool match = true;
+    for (std::size_t i = 0; i < kName.size() && match; ++i)
+      match = std::tolower(static_cast<unsigned char>(head[pos + i])) == kName[i];
+    if (!match) continue;
+    std::size_t i = pos + kName.size(), n = 0;
+    while (i < head.size() && head[i] == ' ') ++i;
+    for (; i < head.size() && std::isdigit(static_cast<unsigned char>(head[i])); ++i) {
+      n = n * 10 + static_cast<std::size_t>(head[i] - '0');
+      if (n > kGateBodyBytes) return n;  // large: handed over after the head anyway
+    }
+    return n;
+  }
+  return 0;
+}
+
+bool is_probe(std::string_view head) {
+  for (std::string_view path : {"GET /api/v1/health", "GET /api/v1/ready"})
+    if (head.substr(0, path.size()) == path && head.size() > path.size() &&
+        (head[path.size()] == ' ' || head[path.size()] == '?'))
+      return true;
+  return false;
+}
+
+}  // namespace
+
+GatedServer::GatedServer(Options options) : options_(options) {
+  requests_ = std::make_unique<httplib::ThreadPool>(std::max(1, options_.threads));
+  probes_ = std::make_unique<httplib::ThreadPool>(std::max(1, options_.probe_threads));
+  // Tasks run inline on the listen thread: the only task is process_and_close_socket below,
+  // which returns at once.
+  struct Inline : httplib::TaskQueue {
+    void enqueue(std::function<void()> fn) override { fn(); }
+    void shutdown() override {}
+  };
+  new_task_queue = [] { return new Inline; };
+  set_keep_alive_max_count(1);
+  if (::pipe2(wake_, O_CLOEXEC | O_NONBLOCK) != 0) wake_[0] = wake_[1] = -1;
+  gate_ = std::thread([this] { run(); });
+}
+
+GatedServer::~GatedServer() {
+  shutdown_gate();
+}
+
+void GatedServer::shutdown_gate() {
+  {
+    std::lock_guard lock(mu_);
+    if (stopping_ && !gate_.joinable()) return;
+    stopping_ = true;
+  }
+  if (wake_[1] >= 0) {
+    [[maybe_unused]] auto n = ::write(wake_[1], "x", 1);
+  }
+  if (gate_.joinable()) gate_.join();
+  if (requests_) requests_->shutdown();
+  if (probes_) probes_->shutdown();
+  requests_.reset();
+  probes_.reset();
+  for (int& fd : wake_)
+    if (fd >= 0) ::close(fd), fd = -1;
+}
+
+bool GatedServer::process_and_close_socket(socket_t sock) {
+  {
+    std::lock_guard lock(mu_);
+    if (!stopping_ && wake_[1] >= 0) {
+      incoming_.push_back(sock);
+      sock = -1;
+    }
+  }
+  if (sock >= 0) {  // shutting down
+    ::close(sock);
+    return false;
+  }
+  [[maybe_unused]] auto n = ::write(wake_[1], "x", 1);
+  return true;
+}
+
+GatedServer::Verdict GatedServer::inspect(const Pending& p) const {
+  thread_local std::string buf;
+  buf.resize(kMaxHeadBytes + kGateBodyBytes);
+  const ssize_t n = ::recv(p.fd, buf.data(), buf.size(), MSG_PEEK | MSG_DONTWAIT);
+  if (n == 0) return Verdict::closed;  // closed before sending anything
+  if (n < 0) return (errno == EAGAIN || errno == EWOULDBLOCK) ? Verdict::wait : Verdict::closed;
+  const std::string_view data(buf.data(), static_cast<std::size_t>(n));
+  const Verdict ready = is_probe(data) ? Verdict::probe : Verdict::request;
+  const auto end = data.find("\r\n\r\n");
+  if (end == std::string_view::npos)
+    return data.size() >= kMaxHeadBytes ? ready : Verdict::wait;  // httplib answers "too large"
+  const std::size_t body = content_length(data.substr(0, end + 2));
+  return body > kGateBodyBytes || data.size() >= end + 4 + body ? ready : Verdict::wait;
+}
+
+void GatedServer::reject_slow(socket_t fd) const {
+  const std::string id = generate_request_id();
+  const std::string body = nlohmann::json{
+      {"error",
+       {{"code", "timeout"},
+        {"message", "the request was not received within " +
+                        std::to_string(options_.head_timeout.count()) + " ms"},
+        {"request_id", id}}}}.dump();
+  const std::string answer =
+      "HTTP/1.1 408 Request Timeout\r\nContent-Type: application/json\r\nConnection: "
+      "close\r\nX-Request-ID: " +
+      id + "\r\nContent-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body;
+  [[maybe_unused]] auto n = ::send(fd, answer.data(), answer.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
+  ::shutdown(fd, SHUT_RDWR);
+  ::close(fd);
+}
+
+void GatedServer::run() {
+  // Edge-triggered: the bytes stay in the socket (only peeked), so a level-triggered poll
+  // would report every waiting socket as readable on every turn. An edge is new data.
+  const int ep = ::epoll_create1(EPOLL_CLOEXEC);
+  if (ep < 0) {
+    ops::log::error("HTTP gate: epoll_create1 failed; requests are not gated",
+                    {{"error.message", std::strerror(errno)}});
+  } else {
+    epoll_event wake{};
+    wake.events = EPOLLIN;
+    wake.data.fd = wake_[0];
+    ::epoll_ctl(ep, EPOLL_CTL_ADD, wake_[0], &wake);
+  }
+  std::unordered_map<socket_t, Pending> pending;
+  std::uint64_t arrivals = 0;
+
+  auto dispatch = [this, ep, &pending](socket_t fd, Verdict v) {
+    if (v == Verdict::wait) return;
+    pending.erase(fd);
+    if (ep >= 0) ::epoll_ctl(ep, EPOLL_CTL_DEL, fd, nullptr);
+    if (v == Verdict::closed) {
+      ::close(fd);
+      return;
+    }
+    (v == Verdict::probe ? probes_ : requests_)->enqueue([this, fd] {
+      httplib_server_process_and_close_socket(this, fd);
+    });
+  };
+
+  std::vector<epoll_event> events(256);
+  for (;;) {
+    std::vector<socket_t> fresh;
+    {
+      std::lock_guard lock(mu_);
+      if (stopping_) break;
+      fresh.swap(incoming_);
+    }
+    const auto now = Clock::now();
+    for (socket_t fd : fresh) {
+      Pending p{fd, now + options_.head_timeout, ++arrivals};
+      epoll_event ev{};
+      ev.events = EPOLLIN | EPOLLRDHUP | EPOLLET;
+      ev.data.fd = fd;
+      if (ep < 0 || ::epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev) != 0) {
+        requests_->enqueue([this, fd] { httplib_server_process_and_close_socket(this, fd); });
+        continue;
+      }
+      pending.emplace(fd, p);
+      dispatch(fd, inspect(p));  // the request may have arrived whole before we looked
+    }
+    // Over the cap, the oldest go first: a flood of stalled connections cannot keep a new
+    // probe from being seen.
+    while (pending.size() > options_.max_pending) {
+      auto oldest = pending.begin();
+      for (auto it = pending.begin(); it != pending.end(); ++it)
+        if (it->second.order < oldest->second.order) oldest = it;
+      dispatch(oldest->first, Verdict::closed);
+    }
+    auto wait = options_.head_timeout;
+    for (const auto& [fd, p] : pending)
+      wait = std::min(wait, std::chrono::duration_cast<std::chrono::milliseconds>(
+                                std::max(p.deadline - now, Clock::duration::zero())));
+    const int n = ep < 0 ? 0
+                         : ::epoll_wait(ep, events.data(), static_cast<int>(events.size()),
+                                        static_cast<int>(wait.count()) + 1);
+    for (int i = 0; i < n; ++i) {
+      const socket_t fd = events[i].data.fd;
+      if (fd == wake_[0]) {
+        char drain[64];
+        while (::read(wake_[0], drain, sizeof drain) > 0) {
+        }
+        continue;
+      }
+      auto it = pending.find(fd);
+      if (it == pending.end()) continue;
+      Verdict v = inspect(it->second);
+      // The client closed its side before the request was whole: httplib 0.11 would not
+      // answer a half-closed connection anyway.
+      if (v == Verdict::wait && (events[i].events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR)))
+        v = Verdict::closed;
+      dispatch(fd, v);
+    }
+    const auto after = Clock::now();
+    std::vector<socket_t> late;
+    for (const auto& [fd, p] : pending)
+      if (after >= p.deadline) late.push_back(fd);
+    for (socket_t fd : late) {
+      pending.erase(fd);
+      if (ep >= 0) ::epoll_ctl(ep, EPOLL_CTL_DEL, fd, nullptr);
+      ops::log::debug("HTTP request not received in time; connection closed",
+                      {{"timeout_ms", options_.head_timeout.count()}});
+      reject_slow(fd);
+    }
+  }
+  for (const auto& [fd, p] : pending) ::close(fd);
+  if (ep >= 0) ::close(ep);
+  std::lock_guard lock(mu_);
+  for (socket_t fd : incoming_) ::close(fd);
+  incoming_.clear();
+}
+
+}  // namespace hypersdk::api

@@ -1,0 +1,79 @@
+// An httplib::Server that hands a connection to a request thread only once its request has
+// arrived, so slow or stalled clients cannot take the threads that everyone else needs
+// (issue 18 item 4: eight clients trickling one header line every 4 s made /health answer
+// after 35 s, since httplib 0.11 gives each connection a pool thread at accept and its read
+// timeout restarts with every byte).
+//
+// How: accepted sockets go to one gate thread that watches them all (epoll) and peeks (MSG_PEEK, so
+// httplib later reads the same bytes) until the head ("\r\n\r\n") and a body of up to
+// kGateBodyBytes have arrived. A connection that has not sent that within head_timeout gets
+// 408 and is closed; no request thread was used. Complete requests go to the request pool,
+// except GET /api/v1/health and /api/v1/ready, which go to a pool of their own so liveness and
+// readiness answer whatever the other clients do. Each connection carries one request
+// (keep-alive would let the second request trickle in past the gate).
+//
+// Bodies larger than kGateBodyBytes are handed over once their head is complete; their
+// reading is then bounded only by the per-read timeout. Behind nginx (README) that does not
+// matter: nginx buffers the whole request first.
+//
+// Plain HTTP only: with TLS the bytes are encrypted, so ApiServer uses httplib's pool as is.
+//
+// Thread safety: constructed and shut down by the owner; everything else runs on httplib's
+// listen thread, the gate thread and the pools.
+#pragma once
+
+#include <httplib.h>
+
+#include <chrono>
+#include <condition_variable>
+#include <memory>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+namespace hypersdk::api {
+
+inline constexpr std::size_t kGateBodyBytes = 64 * 1024;
+
+class GatedServer : public httplib::Server {
+ public:
+  struct Options {
+    int threads = 8;        // request threads (SSE streams included)
+    int probe_threads = 2;  // for /health and /ready only
+    std::chrono::milliseconds head_timeout{5000};
+    std::size_t max_pending = 1024;  // connections waiting at the gate; the oldest is dropped
+  };
+
+  explicit GatedServer(Options options);
+  ~GatedServer() override;
+
+  // Stops the gate (closing connections still waiting) and joins the pools after their
+  // requests finish. Call after listen returned. Idempotent.
+  void shutdown_gate();
+
+ private:
+  // httplib calls this for each accepted socket on its listen thread (through a task queue
+  // that runs tasks inline); it only hands the socket to the gate.
+  bool process_and_close_socket(socket_t sock) override;
+
+  struct Pending {
+    socket_t fd;
+    std::chrono::steady_clock::time_point deadline;
+    std::uint64_t order;  // arrival order, for dropping the oldest
+  };
+  enum class Verdict { wait, request, probe, closed };
+
+  void run();
+  Verdict inspect(const Pending& p) const;
+  void reject_slow(socket_t fd) const;
+
+  Options options_;
+  std::unique_ptr<httplib::ThreadPool> requests_, probes_;
+  int wake_[2] = {-1, -1};
+  std::mutex mu_;
+  std::vector<socket_t> incoming_;  // GUARDED_BY(mu_)
+  bool stopping_ = false;           // GUARDED_BY(mu_)
+  std::thread gate_;
+};
+
+}  // namespace hypersdk::api
