@@ -1,4 +1,6 @@
 // Routes for jobs: submit, list, get, logs (plain or SSE), cancel, retry.
+#include <charconv>
+
 #include "api/errors.h"
 #include "api/log_stream.h"
 #include "api/route.h"
@@ -96,11 +98,17 @@ void logs(ServerState& state, const Req& req, Res& res) {
     if (!job) return write_error(res, job.error());
     std::int64_t from = *after;
     // A reconnecting EventSource resumes after the last event it saw.
+    // Our own ids are log sequence numbers; anything else is a client bug, not a resume
+    // point to guess at (replaying from the start would duplicate lines silently).
     if (const std::string last = req.get_header_value("Last-Event-ID"); !last.empty()) {
-      try {
-        from = std::max<std::int64_t>(from, std::stoll(last));
-      } catch (const std::exception&) {
-      }
+      std::int64_t seq = -1;
+      const auto [end, ec] = std::from_chars(last.data(), last.data() + last.size(), seq);
+      if (ec != std::errc() || end != last.data() + last.size() || seq < 0)
+        return write_error(res, invalid_error("Last-Event-ID must be a log sequence number (a "
+                                              "non-negative integer) as sent in an event's id, "
+                                              "not '" +
+                                              last.substr(0, 64) + "'"));
+      from = std::max<std::int64_t>(from, seq);
     }
     return start_log_stream(state, *id, from, res);
   }

@@ -47,13 +47,12 @@ std::chrono::milliseconds calculate_backoff(const RetryPolicy& policy, int attem
   std::int64_t d = base;
   switch (policy.kind) {
     case BackoffKind::exponential:
-      // Doubling past 2^40 ms (~35 years) is always over any sane cap; stop early to avoid
-      // overflow.
+      // Doubling stops at the cap (checked before the multiplication, so no overflow).
       d = base;
-      for (int i = 1; i < n && d < cap && i < 40; ++i) d *= 2;
+      for (int i = 1; i < n && d > 0 && d < cap; ++i) d = d > cap / 2 ? cap : d * 2;
       break;
     case BackoffKind::linear:
-      d = base * n;
+      d = base > 0 && n > cap / base ? cap : base * n;
       break;
     case BackoffKind::fixed:
       d = base;

@@ -5,16 +5,23 @@
 
 #include <atomic>
 #include <chrono>
+#include <thread>
 
 #include "core/job.h"
 
 namespace hypersdk::engine {
+
+using SteadyTime = std::chrono::steady_clock::time_point;
 
 class Clock {
  public:
   virtual ~Clock() = default;
   // Wall-clock time, milliseconds since the Unix epoch (UTC).
   virtual core::TimeMs now_ms() const = 0;
+  // Monotonic time, for leases, timeouts and grace periods (never jumps with the wall clock).
+  virtual SteadyTime steady_now() const { return std::chrono::steady_clock::now(); }
+  // Waits `d` of this clock's monotonic time (a retry's backoff, a grace period's poll).
+  virtual void sleep_for(std::chrono::milliseconds d) const { std::this_thread::sleep_for(d); }
 };
 
 class SystemClock final : public Clock {

@@ -15,7 +15,6 @@ namespace {
 
 using nlohmann::json;
 using std::chrono::milliseconds;
-using std::chrono::steady_clock;
 
 // How long output is still read after the command exited (see run()).
 constexpr auto kOutputDrainAfterExit = milliseconds(1000);
@@ -104,7 +103,8 @@ Result<std::string> ExecHandler::run(JobContext& ctx) {
   ops::LineSplitter out_lines, err_lines;
   auto emit_out = [&](std::string_view l) { ctx.log("stdout", l); };
   auto emit_err = [&](std::string_view l) { ctx.log("stderr", l); };
-  std::optional<steady_clock::time_point> term_sent, exited_at;
+  const Clock& clock = ctx.clock;
+  std::optional<SteadyTime> term_sent, exited_at;
   bool kill_sent = false;
   char buf[8192];
   for (;;) {
@@ -114,7 +114,7 @@ Result<std::string> ExecHandler::run(JobContext& ctx) {
     if (child.stderr_fd() >= 0) fds[n++] = {child.stderr_fd(), POLLIN, 0};
     if (n == 0) {
       if (child.try_wait()) break;
-      ::usleep(20'000);  // pipes closed (the command closed them) but it still runs
+      clock.sleep_for(milliseconds(20));  // pipes closed (the command closed them), it runs
     } else {
       ::poll(fds, n, 100);
     }
@@ -131,14 +131,14 @@ Result<std::string> ExecHandler::run(JobContext& ctx) {
         is_out ? child.close_stdout() : child.close_stderr();
       }
     }
-    const bool stop_wanted = ctx.cancel.cancelled() || steady_clock::now() >= ctx.deadline;
+    const bool stop_wanted = ctx.cancel.cancelled() || clock.steady_now() >= ctx.deadline;
     if (stop_wanted && !term_sent) {
       if (!ctx.cancel.cancelled()) ctx.cancel.cancel(CancelReason::timeout);
       ctx.log("system", "stopping: sending SIGTERM to the process group");
       child.signal_group(SIGTERM);
-      term_sent = steady_clock::now();
+      term_sent = clock.steady_now();
     }
-    if (term_sent && !kill_sent && steady_clock::now() - *term_sent >= config_.kill_grace) {
+    if (term_sent && !kill_sent && clock.steady_now() - *term_sent >= config_.kill_grace) {
       ctx.log("system", "still running after the grace period: sending SIGKILL");
       child.signal_group(SIGKILL);
       kill_sent = true;
@@ -147,8 +147,8 @@ Result<std::string> ExecHandler::run(JobContext& ctx) {
     // The command is done but something it started in the background still holds its
     // output (`daemon &`). As under cron, that process is left to run; the job ends with the
     // command, after its last output had a moment to arrive.
-    if (!exited_at && child.try_wait()) exited_at = steady_clock::now();
-    if (exited_at && steady_clock::now() - *exited_at >= kOutputDrainAfterExit) {
+    if (!exited_at && child.try_wait()) exited_at = clock.steady_now();
+    if (exited_at && clock.steady_now() - *exited_at >= kOutputDrainAfterExit) {
       ctx.log("system",
               "the command exited; a process it left running still holds its output, which is "
               "no longer read");

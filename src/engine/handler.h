@@ -12,10 +12,13 @@
 
 #include "core/error.h"
 #include "core/job.h"
+#include "engine/clock.h"
 
 namespace hypersdk::engine {
 
-enum class CancelReason { none, operator_request, timeout, shutdown };
+// shutdown: the server stops and hands the job back; lease_lost: the job's lease went to
+// someone else (rescued after a stall), so this attempt's outcome no longer counts.
+enum class CancelReason { none, operator_request, timeout, shutdown, lease_lost };
 
 // Cooperative cancellation, checked by handlers at convenient points. The first reason wins.
 class CancelToken {
@@ -34,10 +37,13 @@ class CancelToken {
 struct JobContext {
   const core::Job& job;
   CancelToken& cancel;
-  // Deadline on the monotonic clock; time_point::max() when the job has no timeout.
-  std::chrono::steady_clock::time_point deadline;
+  // Deadline on `clock`'s monotonic time, counted from the handler's start;
+  // time_point::max() when the job has no timeout.
+  SteadyTime deadline;
   // Appends one line to the job's log; stream is "stdout", "stderr" or "system".
   std::function<void(std::string_view stream, std::string_view line)> log;
+  // The pool's clock: handlers measure grace periods and the deadline with it.
+  const Clock& clock;
 };
 
 class Handler {

@@ -2,6 +2,8 @@
 
 #include <filesystem>
 
+#include "store/sqlite_store.h"
+
 namespace hypersdk::engine {
 
 JobMetrics::JobMetrics(ops::Metrics& metrics, const std::vector<std::string>& types)
@@ -54,6 +56,10 @@ void add_store_scrape_hook(ops::Metrics& metrics, store::Store& store, store::Da
     metrics.db_size_bytes().Set(static_cast<double>(db.size_bytes()));
     metrics.observe_filesystem(ops::FsPathKind::database,
                                std::filesystem::path(db.path()).parent_path().string());
+    // A process-wide count, turned into the counter's increments since the last scrape.
+    auto& unreadable = metrics.internal_errors_total("stored_value");
+    const double seen = static_cast<double>(store::unreadable_stored_values());
+    if (seen > unreadable.Value()) unreadable.Increment(seen - unreadable.Value());
   });
 }
 

@@ -31,7 +31,8 @@ Result<std::unique_ptr<Runtime>> Runtime::open(RuntimeOptions options) {
     listener = rt->job_metrics_.get();
   }
   rt->pool_ = std::make_unique<WorkerPool>(worker_pool_config(cfg, make_owner_id()), *rt->store_,
-                                           rt->handlers_, *rt->options_.clock, listener);
+                                           rt->handlers_, *rt->options_.clock, listener,
+                                           rt->options_.metrics);
   if (admission.holidays_error) return *admission.holidays_error;
   rt->jobs_ = std::make_unique<JobService>(*rt->store_, *rt->options_.clock, admission,
                                            [pool = rt->pool_.get()] { pool->notify(); });
@@ -71,10 +72,11 @@ Status Runtime::start() {
       "lease-reaper", std::max(milliseconds(1000), ttl / 4), [this, max_expiries, &clock] {
         auto r = store_->job_rescue_expired(clock.now_ms(), max_expiries);
         if (!r) return Status(r.error());
-        if (!r->requeued.empty() || !r->dead_lettered.empty()) {
+        if (!r->requeued.empty() || !r->dead_lettered.empty() || !r->cancelled.empty()) {
           ops::log::warn("rescued jobs whose lease expired",
                          {{"requeued", static_cast<std::int64_t>(r->requeued.size())},
-                          {"dead_lettered", static_cast<std::int64_t>(r->dead_lettered.size())}});
+                          {"dead_lettered", static_cast<std::int64_t>(r->dead_lettered.size())},
+                          {"cancelled", static_cast<std::int64_t>(r->cancelled.size())}});
           pool_->notify();
         }
         return Status::Ok();

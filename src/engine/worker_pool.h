@@ -1,20 +1,38 @@
 // The worker pool: claims jobs from the store, runs their handlers on worker threads and
 // reports outcomes back in batches.
 //
-// Threads: one dispatcher (wake-ups, claims, lease heartbeats, cancel requests, timeouts),
-// `workers` workers, one completer (flushes job logs, then completions, in batched
-// transactions). In-process submits wake the dispatcher through notify(); other processes'
-// commits are seen by polling PRAGMA data_version every `wake_poll`.
+// Threads: one dispatcher (wake-ups, claims, lease heartbeats, cancel requests, timeouts;
+// worker_pool_dispatch.cpp), `workers` workers (worker_pool_run.cpp), one completer (flushes
+// job logs, then completions, in batched transactions; worker_pool_complete.cpp). In-process
+// submits wake the dispatcher through notify(); other processes' commits are seen by polling
+// PRAGMA data_version every `wake_poll`.
 //
-// Thread safety: all public methods may be called from any thread.
+// Leases: the pool holds a lease (id, fencing token) from the claim until the job's outcome
+// is recorded, the job is handed back, or recording it failed past its retries (then the job
+// is abandoned: its lease is no longer renewed, lapses, and the reaper requeues it). The
+// heartbeat renews exactly the held leases; one the store reports lost stops its handler.
+// A job's timeout counts from its handler's start, not from its claim.
+//
+// Time: every decision reads the injected Clock (wall time for stored timestamps, its
+// monotonic time for heartbeats, deadlines and grace periods), so tests drive it by hand.
+// The threads' idle polling (`wake_poll`) is real time.
+//
+// Errors: a failing store call, an unreadable data_version or an exception in a pool thread
+// is logged (at 1, 2, 4, 8... consecutive failures), counted (errors(),
+// hypersdk_internal_errors_total{component}), retried with a backoff, and never ends a thread.
+//
+// Thread safety: all public methods may be called from any thread; the hand-driving methods
+// (dispatch_once, run_next, complete_once) only while the pool is not started.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <deque>
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -22,6 +40,8 @@
 #include "engine/clock.h"
 #include "engine/events.h"
 #include "engine/handler.h"
+#include "engine/lease_owner.h"
+#include "ops/metrics.h"
 #include "store/store.h"
 
 namespace hypersdk::engine {
@@ -32,19 +52,24 @@ struct WorkerPoolConfig {
   std::chrono::milliseconds lease_ttl{30'000};
   std::chrono::milliseconds wake_poll{50};
   std::string owner;  // lease owner id of this process, see make_owner_id()
+  // Tries at recording a batch of outcomes (backing off 50 ms, 100 ms, ...) before its jobs
+  // are abandoned to the lease reaper.
+  int complete_attempts = 20;
 };
 
 class WorkerPool {
  public:
+  // `metrics` may be null.
   WorkerPool(WorkerPoolConfig config, store::Store& store, const HandlerRegistry& handlers,
-             const Clock& clock, JobListener* listener);
+             const Clock& clock, JobListener* listener, ops::Metrics* metrics = nullptr);
   ~WorkerPool();
   WorkerPool(const WorkerPool&) = delete;
   WorkerPool& operator=(const WorkerPool&) = delete;
 
   void start();
-  // Stops claiming, lets running jobs finish for up to `grace`, then interrupts the rest and
-  // hands their leases back to the queue (they run again elsewhere or after a restart).
+  // Stops claiming and hands jobs leased ahead (not started) back at once; lets running
+  // jobs finish for up to `grace`, then interrupts the rest and hands their leases back to
+  // the queue (they run again elsewhere or after a restart; the attempt is not counted).
   // Idempotent; safe before start().
   void stop(std::chrono::milliseconds grace);
   // New work may be available (in-process submit, cancel, retry).
@@ -58,63 +83,99 @@ class WorkerPool {
   bool healthy() const;
   const std::string& owner() const { return config_.owner; }
 
+  // ---- Driving the pool by hand (tests; REQUIRES: the pool is not started) ----
+  // One dispatcher tick: claim, watch cancel requests and deadlines, heartbeat when due.
+  void dispatch_once();
+  // Runs the next job leased ahead on the calling thread; false when there is none.
+  bool run_next();
+  // Records the finished jobs' logs and outcomes (with retries and backoff).
+  void complete_once();
+
+  // Leases this pool holds (claimed; neither recorded, handed back nor abandoned).
+  std::vector<store::Lease> held() const;
+  // Jobs leased ahead, not started.
+  int leased_ahead() const;
+  // Errors handled so far by component ("claim", "heartbeat", "data_version", "complete",
+  // "job_log", "dispatcher", "completer", "worker", "release").
+  std::int64_t errors(const std::string& component) const;
+
  private:
   struct Running {
     core::Job job;
     std::shared_ptr<CancelToken> cancel;
-    std::chrono::steady_clock::time_point deadline;
+    SteadyTime deadline = SteadyTime::max();  // set when the handler starts
   };
   struct Finished {
     store::Completion completion;
     int attempt;
     std::string provider;  // for the job metrics' provider label
   };
+  // The dispatcher's own state between ticks (its thread's, or the test's).
+  struct DispatchState {
+    std::optional<std::int64_t> last_version;
+    int version_failures = 0;
+    SteadyTime next_heartbeat{};
+    int heartbeat_failures = 0;
+    std::optional<core::TimeMs> next_due;
+    bool want_claim = true;
+    int claim_failures = 0;
+    SteadyTime claim_retry_at{};
+  };
 
   void dispatch_loop();
   void worker_loop();
   void complete_loop();
-  void claim_some();
-  void check_cancels_and_deadlines();
+  void claim_some(DispatchState& d);
+  void watch(bool check_requests);
+  void heartbeat(DispatchState& d);
+  void lose(const std::vector<core::JobId>& ids);
+  std::optional<Running> take_next_locked();        // REQUIRES: mu_ held
+  void erase_running_locked(const core::Job& job);  // REQUIRES: mu_ held
   void run_one(Running& r);
   void add_workers_locked();  // REQUIRES: mu_ held
   void append_log(core::JobId id, std::string_view stream, std::string_view line);
   void flush(std::vector<Finished>& done, std::vector<store::LogLine>& logs);
+  void report_events(const std::vector<Finished>& done,
+                     const std::vector<store::CompletionResult>& results);
+  void hand_back(const std::vector<store::Lease>& leases, const char* what);
+  // Counts an error of `component`; logs it when `consecutive` is 1, 2, 4, 8, ...
+  void report_error(const std::string& component, const std::string& message,
+                    const std::string& error, int consecutive = 1);
 
   const WorkerPoolConfig config_;
   store::Store& store_;
   const HandlerRegistry& handlers_;
   const Clock& clock_;
   JobListener* listener_;
+  ops::Metrics* metrics_;
 
   mutable std::mutex mu_;
-  std::condition_variable dispatch_cv_;     // wakes the dispatcher
-  std::condition_variable work_cv_;         // wakes workers
-  std::condition_variable done_cv_;         // wakes the completer
-  bool started_ = false;                    // GUARDED_BY(mu_)
-  bool claiming_ = false;                   // GUARDED_BY(mu_)
-  bool stopping_workers_ = false;           // GUARDED_BY(mu_)
-  bool stopping_completer_ = false;         // GUARDED_BY(mu_)
-  bool notified_ = false;                   // GUARDED_BY(mu_)
-  int target_workers_ = 0;                  // GUARDED_BY(mu_)
-  int live_workers_ = 0;                    // threads in worker_loop; GUARDED_BY(mu_)
-  int inflight_ = 0;                        // claimed, not yet completed; GUARDED_BY(mu_)
-  std::deque<Running> queue_;               // GUARDED_BY(mu_)
-  std::map<core::JobId, Running> running_;  // GUARDED_BY(mu_)
-  std::vector<Finished> finished_;          // GUARDED_BY(mu_)
-  std::vector<store::LogLine> logs_;        // GUARDED_BY(mu_)
-  std::atomic<std::int64_t> dispatcher_tick_{0};
+  std::condition_variable dispatch_cv_;           // wakes the dispatcher
+  std::condition_variable work_cv_;               // wakes workers
+  std::condition_variable done_cv_;               // wakes the completer
+  bool started_ = false;                          // GUARDED_BY(mu_)
+  bool claiming_ = false;                         // GUARDED_BY(mu_)
+  bool stopping_workers_ = false;                 // GUARDED_BY(mu_)
+  bool stopping_completer_ = false;               // GUARDED_BY(mu_)
+  bool notified_ = false;                         // GUARDED_BY(mu_)
+  int target_workers_ = 0;                        // GUARDED_BY(mu_)
+  int live_workers_ = 0;                          // threads in worker_loop; GUARDED_BY(mu_)
+  std::map<core::JobId, std::int64_t> held_;      // id -> lease token; GUARDED_BY(mu_)
+  std::deque<Running> queue_;                     // leased ahead; GUARDED_BY(mu_)
+  std::map<core::JobId, Running> running_;        // GUARDED_BY(mu_)
+  std::vector<Finished> finished_;                // GUARDED_BY(mu_)
+  std::vector<store::LogLine> logs_;              // GUARDED_BY(mu_)
+  DispatchState dispatch_;                        // the dispatcher's (or the hand-driving test's)
+  std::atomic<std::int64_t> dispatcher_tick_{0};  // clock_.steady_now(), in ms
   // Average handler run time; starts high so nothing is prefetched until jobs prove short.
   std::atomic<std::int64_t> avg_run_us_{1'000'000};
+
+  mutable std::mutex errors_mu_;
+  std::map<std::string, std::int64_t> errors_;  // GUARDED_BY(errors_mu_)
 
   std::thread dispatcher_;
   std::thread completer_;
   std::vector<std::thread> workers_;  // GUARDED_BY(mu_); joined by stop(), those that left too
 };
-
-// "host:pid:starttime": unique per process; lets a restarted server tell that the previous
-// holder of a lease on this host is dead (see rescue_dead_owners).
-std::string make_owner_id();
-// Requeues jobs leased by processes on this host that no longer exist. Returns how many.
-Result<int> rescue_dead_owners(store::Store& store, const Clock& clock, int max_expiries);
 
 }  // namespace hypersdk::engine

@@ -176,7 +176,10 @@ Metrics::Metrics(const std::string& version)
                             "HTTP request latency in seconds by route template and method.",
                             *registry_, described_)),
       build_info_(family(prometheus::BuildGauge(), "hypersdk_build_info",
-                         "Build information; the value is always 1.", *registry_, described_)) {
+                         "Build information; the value is always 1.", *registry_, described_)),
+      internal_errors_(family(prometheus::BuildCounter(), "hypersdk_internal_errors_total",
+                              "Errors handled by logging, a fallback and a backoff, by component.",
+                              *registry_, described_)) {
   build_info_.Add({{"version", version}}).Set(1);
   // Series without labels exist from the start, so a dashboard shows 0 rather than nothing.
   exported_bytes_.Add({});
@@ -208,6 +211,10 @@ prometheus::Counter& Metrics::exported_bytes_total() {
 
 prometheus::Gauge& Metrics::queue_depth(const std::string& status) {
   return queue_depth_.Add({{"status", status}});
+}
+
+prometheus::Counter& Metrics::internal_errors_total(const std::string& component) {
+  return internal_errors_.Add({{"component", component}});
 }
 
 prometheus::Gauge& Metrics::jobs_running() {

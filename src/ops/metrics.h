@@ -26,6 +26,8 @@
 //   hypersdk_http_requests_total{route,method,code}     counter
 //   hypersdk_http_request_duration_seconds{route,method} histogram
 //   hypersdk_build_info{version}                        gauge = 1
+//   hypersdk_internal_errors_total{component}           counter   errors handled by logging,
+//                                                        falling back and backing off
 //   process_cpu_seconds_total, process_resident_memory_bytes, process_virtual_memory_bytes,
 //   process_open_fds, process_max_fds, process_start_time_seconds   (read at scrape time)
 //
@@ -92,6 +94,10 @@ class Metrics {
   prometheus::Histogram& http_request_duration_seconds(const std::string& route,
                                                        const std::string& method);
 
+  // An error the running system handled itself (logged, fell back, backed off) instead of
+  // returning it. REQUIRES: component from a small closed set ("claim", "heartbeat", ...).
+  prometheus::Counter& internal_errors_total(const std::string& component);
+
   // Runs before every serialize(): refresh gauges that are cheaper to read on demand than
   // to keep current (queue depth, WAL size, free bytes). A hook must not call serialize().
   void add_scrape_hook(std::function<void()> hook);
@@ -126,6 +132,7 @@ class Metrics {
   prometheus::Family<prometheus::Counter>& http_requests_;
   prometheus::Family<prometheus::Histogram>& http_duration_;
   prometheus::Family<prometheus::Gauge>& build_info_;
+  prometheus::Family<prometheus::Counter>& internal_errors_;
 
   std::mutex hooks_mu_;
   std::vector<std::function<void()>> hooks_;  // GUARDED_BY(hooks_mu_)

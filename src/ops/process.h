@@ -1,5 +1,7 @@
 // Child processes without a shell: spawn an argv with its own environment, working directory,
-// process group and pipes for stdout/stderr; signal the whole group; reap.
+// process group and pipes for stdout/stderr; signal the whole group; reap. The process group
+// dies with the thread that spawned it (a guard process kills it when that thread or the
+// whole process exits, kill -9 included; see process.cpp), so no command outlives its server.
 // Thread safety: a ChildProcess is owned by one thread.
 #pragma once
 
@@ -33,6 +35,7 @@ class ChildProcess {
   ChildProcess& operator=(ChildProcess&&) = delete;
   ~ChildProcess();  // kills the group and reaps if still running
 
+  // The guard's pid, which is also the process group of the command and its children.
   pid_t pid() const { return pid_; }
   int stdout_fd() const { return out_fd_; }
   int stderr_fd() const { return err_fd_; }

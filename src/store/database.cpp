@@ -291,14 +291,16 @@ std::int64_t Database::size_bytes() const {
   return file_size_or_zero(opts_.path);
 }
 
-std::int64_t Database::data_version() {
+Result<std::int64_t> Database::data_version() {
   std::lock_guard lock(version_mu_);
   try {
     if (!version_conn_)
       version_conn_ = std::make_unique<Connection>(opts_.path, SQLite::OPEN_READWRITE, opts_);
     return version_conn_->db().execAndGet("PRAGMA data_version").getInt64();
-  } catch (const std::exception&) {
-    return -1;
+  } catch (const std::exception& e) {
+    version_conn_.reset();  // a broken connection is not reused
+    return make_error(ErrorClass::unavailable,
+                      std::string("cannot read the database's data_version: ") + e.what());
   }
 }
 

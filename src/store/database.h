@@ -81,8 +81,9 @@ class Database {
   Status checkpoint();  // wal_checkpoint(TRUNCATE)
   std::int64_t wal_bytes() const;
   std::int64_t size_bytes() const;
-  // Changes whenever another connection (any process) commits; cheap to poll.
-  std::int64_t data_version();
+  // Changes whenever another connection (any process) commits; cheap to poll. An error when
+  // it cannot be read (the connection is reopened on the next call).
+  Result<std::int64_t> data_version();
 
  private:
   explicit Database(DatabaseOptions opts);

@@ -1,9 +1,38 @@
 #include "store/job_row.h"
 
+#include <atomic>
+
 #include <date/date.h>
 #include <nlohmann/json.hpp>
 
-namespace hypersdk::store::detail {
+#include "ops/log.h"
+
+namespace hypersdk::store {
+namespace {
+std::atomic<std::int64_t> g_unreadable{0};
+}  // namespace
+
+std::int64_t unreadable_stored_values() {
+  return g_unreadable.load();
+}
+
+namespace detail {
+
+void note_unreadable(const char* column, std::string_view value, core::JobId id) {
+  const std::int64_t n = ++g_unreadable;
+  // Logged at the 1st, 2nd, 4th, 8th... occurrence: a bad row read by every list is not a
+  // line per read.
+  if ((n & (n - 1)) == 0)
+    ops::log::error("a stored value cannot be read; using a default",
+                    {{"column", column},
+                     {"value", std::string(value.substr(0, 64))},
+                     {"job.id", core::format_job_id(id)},
+                     {"occurrences", n}});
+}
+
+}  // namespace detail
+
+namespace detail {
 using nlohmann::json;
 
 namespace {
@@ -112,7 +141,15 @@ core::Job read_job(SQLite::Statement& st) {
   core::Job j;
   j.id = st.getColumn(0).getInt64();
   j.spec.type = st.getColumn(1).getString();
-  j.status = core::parse_job_status(st.getColumn(2).getString()).value_or(core::JobStatus::queued);
+  const std::string status = st.getColumn(2).getString();
+  if (auto parsed = core::parse_job_status(status)) {
+    j.status = *parsed;
+  } else {
+    // A status this binary does not know (a newer binary's, a hand edit): read as failed,
+    // so the job is neither run nor counted as active.
+    note_unreadable("jobs.status", status, j.id);
+    j.status = core::JobStatus::failed;
+  }
   j.spec.priority = st.getColumn(3).getInt();
   j.spec.payload = st.getColumn(4).getString();
   j.spec.labels = st.getColumn(5).getString();
@@ -130,9 +167,10 @@ core::Job read_job(SQLite::Statement& st) {
   j.lease_token = st.getColumn(17).getInt64();
   j.cancel_requested = st.getColumn(18).getInt() != 0;
   if (!st.getColumn(19).isNull()) {
-    j.last_error =
-        Error{parse_error_class(st.getColumn(19).getString()).value_or(ErrorClass::internal),
-              st.getColumn(20).getString()};
+    const std::string cls = st.getColumn(19).getString();
+    auto parsed = parse_error_class(cls);
+    if (!parsed) note_unreadable("jobs.error_class", cls, j.id);
+    j.last_error = Error{parsed.value_or(ErrorClass::internal), st.getColumn(20).getString()};
   }
   j.errors = parse_errors(st.getColumn(21).getString());
   j.result = st.getColumn(22).getString();
@@ -142,4 +180,5 @@ core::Job read_job(SQLite::Statement& st) {
   return j;
 }
 
-}  // namespace hypersdk::store::detail
+}  // namespace detail
+}  // namespace hypersdk::store

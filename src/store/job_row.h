@@ -18,7 +18,10 @@ namespace hypersdk::store::detail {
   "lease_token, cancel_requested, error_class, error_message, errors, result, "           \
   "idempotency_key, schedule_id, window_policy"
 
+// A stored value that cannot be read falls back to a default, logged and counted
+// (unreadable_stored_values()).
 core::Job read_job(SQLite::Statement& st);
+void note_unreadable(const char* column, std::string_view value, core::JobId id);
 
 std::string retry_policy_to_json(const core::RetryPolicy& p);
 core::RetryPolicy retry_policy_from_json(const std::string& text, int max_retries);

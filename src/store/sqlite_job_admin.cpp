@@ -28,11 +28,18 @@ constexpr const char* kDeleteDeadLetter = "DELETE FROM dead_letters WHERE job_id
 constexpr const char* kCancelRequests =
     "SELECT id FROM jobs WHERE status = 'running' AND lease_owner = ? AND cancel_requested = 1";
 constexpr const char* kExpired =
-    "SELECT id, lease_expiries, attempt, errors FROM jobs"
+    "SELECT id, lease_expiries, attempt, errors, cancel_requested FROM jobs"
     " WHERE status = 'running' AND lease_until < ?";
 constexpr const char* kHeldBy =
-    "SELECT id, lease_expiries, attempt, errors FROM jobs"
+    "SELECT id, lease_expiries, attempt, errors, cancel_requested FROM jobs"
     " WHERE status = 'running' AND lease_owner = ?";
+// A rescued or released job whose cancellation was requested (by an operator, a window's
+// close or cancel_other, perhaps while no server ran) ends cancelled: running it again would
+// undo the cancel, since a claim clears cancel_requested.
+constexpr const char* kCancelOrphan =
+    "UPDATE jobs SET status = 'cancelled', finished_at = ?1, lease_owner = NULL,"
+    " lease_until = NULL, cancel_requested = 0, error_class = 'cancelled', error_message = ?2,"
+    " errors = ?3 WHERE id = ?4";
 constexpr const char* kRequeueExpired =
     "UPDATE jobs SET status = 'queued', run_at = ?1, lease_owner = NULL, lease_until = NULL,"
     " lease_expiries = lease_expiries + 1, error_class = 'lease_expired', error_message = ?2,"
@@ -46,9 +53,23 @@ constexpr const char* kDeadLetterExpired =
     " VALUES (?, 'lease_expired', 'lease_expired', ?, ?)";
 constexpr const char* kLeaseOwners =
     "SELECT DISTINCT lease_owner FROM jobs WHERE status = 'running' AND lease_owner IS NOT NULL";
+constexpr const char* kReleaseCancelled =
+    "UPDATE jobs SET status = 'cancelled', finished_at = ?1, lease_owner = NULL,"
+    " lease_until = NULL, cancel_requested = 0, error_class = 'cancelled',"
+    " error_message = 'cancelled by operator' WHERE status = 'running' AND lease_owner = ?2"
+    " AND cancel_requested = 1";
 constexpr const char* kRelease =
     "UPDATE jobs SET status = 'queued', attempt = max(attempt - 1, 0), run_at = ?1,"
     " lease_owner = NULL, lease_until = NULL WHERE status = 'running' AND lease_owner = ?2";
+constexpr const char* kReleaseLeaseCancelled =
+    "UPDATE jobs SET status = 'cancelled', finished_at = ?1, lease_owner = NULL,"
+    " lease_until = NULL, cancel_requested = 0, error_class = 'cancelled',"
+    " error_message = 'cancelled by operator' WHERE id = ?2 AND lease_token = ?3"
+    " AND status = 'running' AND cancel_requested = 1";
+constexpr const char* kReleaseLease =
+    "UPDATE jobs SET status = 'queued', attempt = max(attempt - 1, 0), run_at = ?1,"
+    " lease_owner = NULL, lease_until = NULL WHERE id = ?2 AND lease_token = ?3"
+    " AND status = 'running'";
 constexpr const char* kNextRetry =
     "SELECT min(run_at) FROM jobs WHERE status = 'retrying'"
     " OR (status = 'waiting' AND waiting_for = 'window')";
@@ -81,13 +102,26 @@ RescueResult rescue(Connection& c, SQLite::Statement& select, TimeMs now, int ma
     int expiries;
     int attempt;
     std::string errors;
+    bool cancel_requested;
   };
   std::vector<Row> rows;
   while (select.executeStep())
     rows.push_back({select.getColumn(0).getInt64(), select.getColumn(1).getInt(),
-                    select.getColumn(2).getInt(), select.getColumn(3).getString()});
+                    select.getColumn(2).getInt(), select.getColumn(3).getString(),
+                    select.getColumn(4).getInt() != 0});
   RescueResult out;
   for (const auto& r : rows) {
+    if (r.cancel_requested) {
+      const Error err{ErrorClass::cancelled, "cancelled by operator; " + why};
+      auto& st = c.stmt(kCancelOrphan);
+      st.bind(1, static_cast<std::int64_t>(now));
+      st.bind(2, err.message);
+      st.bind(3, append_error(r.errors, r.attempt, now, err));
+      st.bind(4, static_cast<std::int64_t>(r.id));
+      st.exec();
+      out.cancelled.push_back(r.id);
+      continue;
+    }
     const Error err{ErrorClass::lease_expired, why};
     const std::string history = append_error(r.errors, r.attempt, now, err);
     const bool poison = r.expiries + 1 >= max_expiries;
@@ -265,6 +299,7 @@ Result<RescueResult> SqliteStore::job_rescue_owners(const std::vector<std::strin
       out.requeued.insert(out.requeued.end(), r.requeued.begin(), r.requeued.end());
       out.dead_lettered.insert(out.dead_lettered.end(), r.dead_lettered.begin(),
                                r.dead_lettered.end());
+      out.cancelled.insert(out.cancelled.end(), r.cancelled.begin(), r.cancelled.end());
     }
     return Status::Ok();
   });
@@ -286,10 +321,33 @@ Result<std::vector<std::string>> SqliteStore::job_lease_owners() {
 Result<int> SqliteStore::job_release(const std::string& owner, TimeMs now) {
   int n = 0;
   Status s = db_->write([&](Connection& c) {
-    auto& st = c.stmt(kRelease);
-    st.bind(1, static_cast<std::int64_t>(now));
-    st.bind(2, owner);
-    n = st.exec();
+    n = 0;
+    for (const char* sql : {kReleaseCancelled, kRelease}) {
+      auto& st = c.stmt(sql);
+      st.bind(1, static_cast<std::int64_t>(now));
+      st.bind(2, owner);
+      n += st.exec();
+    }
+    return Status::Ok();
+  });
+  if (!s.ok()) return s.error();
+  return n;
+}
+
+Result<int> SqliteStore::job_release_leases(const std::vector<Lease>& leases, TimeMs now) {
+  int n = 0;
+  if (leases.empty()) return n;
+  Status s = db_->write([&](Connection& c) {
+    n = 0;
+    for (const auto& lease : leases) {
+      for (const char* sql : {kReleaseLeaseCancelled, kReleaseLease}) {
+        auto& st = c.stmt(sql);
+        st.bind(1, static_cast<std::int64_t>(now));
+        st.bind(2, static_cast<std::int64_t>(lease.id));
+        st.bind(3, static_cast<std::int64_t>(lease.token));
+        n += st.exec();
+      }
+    }
     return Status::Ok();
   });
   if (!s.ok()) return s.error();

@@ -39,8 +39,11 @@ constexpr const char* kClaim =
     " WHERE id IN (SELECT id FROM jobs WHERE status = 'queued' AND run_at <= ?3"
     "              ORDER BY priority DESC, run_at, id LIMIT ?4)"
     " RETURNING " HYPERSDK_JOB_COLUMNS;
+// One lease: the job must still run under the token the worker's claim returned, so a job
+// the worker no longer holds (lost, or abandoned when its outcome could not be recorded) is
+// never renewed and lapses to the reaper.
 constexpr const char* kHeartbeat =
-    "UPDATE jobs SET lease_until = ? WHERE status = 'running' AND lease_owner = ?";
+    "UPDATE jobs SET lease_until = ?1 WHERE id = ?2 AND lease_token = ?3 AND status = 'running'";
 constexpr const char* kSucceed =
     "UPDATE jobs SET status = 'succeeded', finished_at = ?1, result = ?2, lease_owner = NULL,"
     " lease_until = NULL, error_class = NULL, error_message = NULL"
@@ -203,14 +206,23 @@ Result<std::vector<Job>> SqliteStore::job_claim(int max, TimeMs now, std::chrono
   return jobs;
 }
 
-Status SqliteStore::job_heartbeat(const std::string& owner, TimeMs lease_until) {
-  return db_->write([&](Connection& c) {
-    auto& st = c.stmt(kHeartbeat);
-    st.bind(1, static_cast<std::int64_t>(lease_until));
-    st.bind(2, owner);
-    st.exec();
+Result<std::vector<JobId>> SqliteStore::job_heartbeat(const std::vector<Lease>& leases,
+                                                      TimeMs lease_until) {
+  std::vector<JobId> lost;
+  if (leases.empty()) return lost;
+  Status s = db_->write([&](Connection& c) {
+    lost.clear();
+    for (const auto& lease : leases) {
+      auto& st = c.stmt(kHeartbeat);
+      st.bind(1, static_cast<std::int64_t>(lease_until));
+      st.bind(2, static_cast<std::int64_t>(lease.id));
+      st.bind(3, static_cast<std::int64_t>(lease.token));
+      if (st.exec() == 0) lost.push_back(lease.id);
+    }
     return Status::Ok();
   });
+  if (!s.ok()) return s.error();
+  return lost;
 }
 
 namespace {

@@ -9,6 +9,10 @@
 
 namespace hypersdk::store {
 
+// Stored values this process could not read and replaced by a default (a newer binary's
+// enum value, a hand edit), across all stores: for hypersdk_internal_errors_total.
+std::int64_t unreadable_stored_values();
+
 class SqliteStore final : public Store {
  public:
   explicit SqliteStore(std::shared_ptr<Database> db) : db_(std::move(db)) {}
@@ -17,7 +21,8 @@ class SqliteStore final : public Store {
   Result<Job> job_enqueue(const JobSpec& spec, TimeMs now) override;
   Result<std::vector<Job>> job_claim(int max, TimeMs now, std::chrono::milliseconds ttl,
                                      const std::string& owner) override;
-  Status job_heartbeat(const std::string& owner, TimeMs lease_until) override;
+  Result<std::vector<JobId>> job_heartbeat(const std::vector<Lease>& leases,
+                                           TimeMs lease_until) override;
   Result<std::vector<CompletionResult>> job_complete(const std::vector<Completion>& batch,
                                                      TimeMs now) override;
   Result<Job> job_get(JobId id) override;
@@ -31,6 +36,7 @@ class SqliteStore final : public Store {
                                          int max_expiries) override;
   Result<std::vector<std::string>> job_lease_owners() override;
   Result<int> job_release(const std::string& owner, TimeMs now) override;
+  Result<int> job_release_leases(const std::vector<Lease>& leases, TimeMs now) override;
   Result<std::optional<TimeMs>> job_next_due() override;
   Result<int> job_prune(TimeMs before, int keep) override;
 
@@ -60,7 +66,7 @@ class SqliteStore final : public Store {
   Result<std::vector<AuditEntry>> audit_list(int limit) override;
   Result<std::vector<Event>> event_list(std::int64_t after_id, int limit) override;
 
-  std::int64_t data_version() override { return db_->data_version(); }
+  Result<std::int64_t> data_version() override { return db_->data_version(); }
 
  private:
   std::shared_ptr<Database> db_;

@@ -70,6 +70,13 @@ struct DeadLetter {
 struct RescueResult {
   std::vector<JobId> requeued;
   std::vector<JobId> dead_lettered;
+  std::vector<JobId> cancelled;  // a cancel was pending: the job ends cancelled, not rerun
+};
+
+// One lease a worker holds: the job and the fencing token its claim returned.
+struct Lease {
+  JobId id = 0;
+  std::int64_t token = 0;
 };
 
 class Store {
@@ -82,8 +89,11 @@ class Store {
   // status=running, lease_owner=owner, lease_until=now+ttl, a new lease token, attempt+1.
   virtual Result<std::vector<Job>> job_claim(int max, TimeMs now, std::chrono::milliseconds ttl,
                                              const std::string& owner) = 0;
-  // Extends the leases of all of owner's running jobs.
-  virtual Status job_heartbeat(const std::string& owner, TimeMs lease_until) = 0;
+  // Extends exactly the given leases (a job still running under that token) to
+  // `lease_until`. Returns the leases that were not extended: lost to a rescue, a cancel of
+  // the run or another worker. A lease the worker stopped listing lapses and is rescued.
+  virtual Result<std::vector<JobId>> job_heartbeat(const std::vector<Lease>& leases,
+                                                   TimeMs lease_until) = 0;
   // Applies a batch of attempt outcomes; a failure is retried per the job's policy or
   // dead-lettered in the same transaction.
   virtual Result<std::vector<CompletionResult>> job_complete(const std::vector<Completion>& batch,
@@ -98,14 +108,18 @@ class Store {
   // Running jobs of `owner` whose cancellation was requested.
   virtual Result<std::vector<JobId>> job_cancel_requests(const std::string& owner) = 0;
   // Requeues running jobs whose lease expired (counting an attempt and an expiry); after
-  // `max_expiries` expiries the job is dead-lettered with reason lease_expired.
+  // `max_expiries` expiries the job is dead-lettered with reason lease_expired. A job whose
+  // cancellation was requested ends cancelled instead (it is never run again).
   virtual Result<RescueResult> job_rescue_expired(TimeMs now, int max_expiries) = 0;
   // The same for every running job held by one of `owners` (known dead), whatever its lease.
   virtual Result<RescueResult> job_rescue_owners(const std::vector<std::string>& owners, TimeMs now,
                                                  int max_expiries) = 0;
   virtual Result<std::vector<std::string>> job_lease_owners() = 0;
   // Hands `owner`'s running jobs back to the queue without counting the attempt (shutdown).
+  // A job whose cancellation was requested ends cancelled instead.
   virtual Result<int> job_release(const std::string& owner, TimeMs now) = 0;
+  // The same for exactly these leases (jobs leased ahead that will not start here).
+  virtual Result<int> job_release_leases(const std::vector<Lease>& leases, TimeMs now) = 0;
   // Earliest run_at among jobs that are queued or retrying, if any.
   virtual Result<std::optional<TimeMs>> job_next_due() = 0;
   // Deletes finished jobs older than `before`, and beyond the newest `keep` finished ones.
@@ -174,7 +188,8 @@ class Store {
   virtual Result<std::vector<Event>> event_list(std::int64_t after_id, int limit) = 0;
 
   // Changes whenever any connection of any process commits; cheap to poll for wake-ups.
-  virtual std::int64_t data_version() = 0;
+  // An error when it cannot be read: the caller must assume something changed.
+  virtual Result<std::int64_t> data_version() = 0;
 };
 
 }  // namespace hypersdk::store

@@ -1,6 +1,7 @@
 // Conformance tests for the store port, run against the SQLite store.
 #include <doctest/doctest.h>
 
+#include <map>
 #include <set>
 
 #include "test_support.h"
@@ -235,4 +236,72 @@ TEST_CASE("prune removes old finished jobs but keeps dead letters") {
   CHECK(f.store->job_prune(100, 1000).value() == 1);
   CHECK_FALSE(f.store->job_get(ok.id).ok());
   CHECK(f.store->job_get(bad.id).ok());
+}
+
+TEST_CASE("heartbeat renews exactly the listed leases and reports the lost ones") {
+  test::StoreFixture f;
+  auto a = f.store->job_enqueue(spec(), 0).value();
+  auto b = f.store->job_enqueue(spec(), 0).value();
+  auto claimed = f.store->job_claim(2, 0, milliseconds(1000), "w").value();
+  REQUIRE(claimed.size() == 2);
+  std::map<JobId, std::int64_t> token;
+  for (const auto& j : claimed) token[j.id] = j.lease_token;
+  // Only a is listed: b, held by the same owner, is not renewed and expires.
+  auto lost = f.store->job_heartbeat({{a.id, token[a.id]}}, 5000).value();
+  CHECK(lost.empty());
+  auto rescued = f.store->job_rescue_expired(2000, 3).value();
+  CHECK(rescued.requeued == std::vector<JobId>{b.id});
+  CHECK(f.store->job_get(a.id)->status == JobStatus::running);
+  // A stale token and a job that is no longer running are both reported lost.
+  lost = f.store->job_heartbeat({{a.id, token[a.id] + 7}, {b.id, token[b.id]}}, 9000).value();
+  CHECK(std::set<JobId>(lost.begin(), lost.end()) == std::set<JobId>{a.id, b.id});
+  // a's lease is still the one renewed to 5000, not 9000.
+  CHECK(f.store->job_rescue_expired(4000, 3)->requeued.empty());
+  CHECK(f.store->job_rescue_expired(6000, 3)->requeued == std::vector<JobId>{a.id});
+}
+
+TEST_CASE("a rescue honours a pending cancel: the job ends cancelled, not rerun") {
+  test::StoreFixture f;
+  auto a = f.store->job_enqueue(spec(), 0).value();
+  auto b = f.store->job_enqueue(spec(), 0).value();
+  f.store->job_claim(2, 0, milliseconds(60000), "dead").value();
+  REQUIRE(f.store->job_cancel(a.id, 1)->cancel_requested);
+  auto r = f.store->job_rescue_owners({"dead"}, 5, 3).value();
+  CHECK(r.cancelled == std::vector<JobId>{a.id});
+  CHECK(r.requeued == std::vector<JobId>{b.id});
+  auto got = f.store->job_get(a.id).value();
+  CHECK(got.status == JobStatus::cancelled);
+  CHECK_FALSE(got.cancel_requested);
+  REQUIRE(got.last_error);
+  CHECK(got.last_error->cls == ErrorClass::cancelled);
+  // Nothing left to claim but b.
+  auto again = f.store->job_claim(5, 6, milliseconds(1000), "x").value();
+  REQUIRE(again.size() == 1);
+  CHECK(again[0].id == b.id);
+
+  // The same through an expired lease.
+  auto c = f.store->job_enqueue(spec(), 10).value();
+  f.store->job_claim(1, 10, milliseconds(10), "w").value();
+  f.store->job_cancel(c.id, 11).value();
+  CHECK(f.store->job_rescue_expired(100, 3)->cancelled == std::vector<JobId>{c.id});
+  CHECK(f.store->job_get(c.id)->status == JobStatus::cancelled);
+}
+
+TEST_CASE("release of given leases hands them back uncounted, a pending cancel ends them") {
+  test::StoreFixture f;
+  auto a = f.store->job_enqueue(spec(), 0).value();
+  auto b = f.store->job_enqueue(spec(), 0).value();
+  auto c = f.store->job_enqueue(spec(), 0).value();
+  auto claimed = f.store->job_claim(3, 0, milliseconds(60000), "w").value();
+  std::map<JobId, std::int64_t> token;
+  for (const auto& j : claimed) token[j.id] = j.lease_token;
+  f.store->job_cancel(b.id, 1).value();
+  // c is not listed, and a stale token releases nothing.
+  CHECK(f.store->job_release_leases({{a.id, token[a.id]}, {b.id, token[b.id]}}, 2).value() == 2);
+  CHECK(f.store->job_release_leases({{c.id, token[c.id] - 1}}, 2).value() == 0);
+  auto ga = f.store->job_get(a.id).value();
+  CHECK(ga.status == JobStatus::queued);
+  CHECK(ga.attempt == 0);
+  CHECK(f.store->job_get(b.id)->status == JobStatus::cancelled);
+  CHECK(f.store->job_get(c.id)->status == JobStatus::running);
 }

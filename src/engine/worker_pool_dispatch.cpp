@@ -1,0 +1,191 @@
+// The pool's dispatcher: wake-ups, claims (with prefetch for short jobs), cancel requests,
+// deadlines and the per-lease heartbeat.
+#include <algorithm>
+
+#include "engine/worker_pool.h"
+#include "ops/log.h"
+
+namespace hypersdk::engine {
+
+using std::chrono::milliseconds;
+
+namespace {
+
+// Short jobs (on average) are leased a batch ahead so workers never wait for a claim.
+constexpr std::int64_t kPrefetchBelowUs = 20'000;
+// Backoff of failing claims and heartbeats: doubles from wake_poll up to this.
+constexpr milliseconds kMaxRetryDelay{5'000};
+// A failing tick (an exception) waits this long before the next.
+constexpr milliseconds kAfterException{1'000};
+
+milliseconds backoff(milliseconds base, int failures) {
+  milliseconds d = std::max(base, milliseconds(1));
+  for (int i = 1; i < failures && d < kMaxRetryDelay; ++i) d *= 2;
+  return std::min(d, kMaxRetryDelay);
+}
+
+}  // namespace
+
+void WorkerPool::dispatch_loop() {
+  for (;;) {
+    {
+      std::unique_lock lock(mu_);
+      dispatch_cv_.wait_for(lock, config_.wake_poll, [&] { return notified_ || !claiming_; });
+      if (!claiming_) return;
+    }
+    try {
+      dispatch_once();
+    } catch (const std::exception& e) {
+      report_error("dispatcher", "the dispatcher's tick failed; retrying", e.what());
+      clock_.sleep_for(kAfterException);
+    } catch (...) {
+      report_error("dispatcher", "the dispatcher's tick failed; retrying", "unknown exception");
+      clock_.sleep_for(kAfterException);
+    }
+  }
+}
+
+void WorkerPool::dispatch_once() {
+  DispatchState& d = dispatch_;
+  {
+    std::lock_guard lock(mu_);
+    if (notified_) d.want_claim = true;
+    notified_ = false;
+  }
+  const SteadyTime now = clock_.steady_now();
+  dispatcher_tick_ = std::chrono::duration_cast<milliseconds>(now.time_since_epoch()).count();
+
+  // Other processes' commits (submits, cancels) show as a new data_version. When it cannot
+  // be read, assume something changed: claims and cancel checks then run every tick.
+  bool changed = true;
+  if (auto version = store_.data_version()) {
+    if (d.version_failures > 0)
+      ops::log::info("reading the database's data_version works again",
+                     {{"failures", d.version_failures}});
+    d.version_failures = 0;
+    changed = !d.last_version || *version != *d.last_version;
+    d.last_version = *version;
+  } else {
+    ++d.version_failures;
+    d.last_version.reset();
+    report_error("data_version", "cannot tell whether the database changed; polling it instead",
+                 version.error().to_string(), d.version_failures);
+  }
+  if (changed) d.want_claim = true;
+  if (d.next_due && clock_.now_ms() >= *d.next_due) d.want_claim = true;
+  if (d.want_claim && now >= d.claim_retry_at) claim_some(d);
+  watch(changed);
+  if (now >= d.next_heartbeat) heartbeat(d);
+}
+
+void WorkerPool::claim_some(DispatchState& d) {
+  while (d.want_claim) {
+    int free_slots = 0;
+    {
+      std::lock_guard lock(mu_);
+      // Short jobs: lease a batch ahead so workers never wait for a claim round trip.
+      // Long jobs: lease only what can start now, so "running" means running.
+      const bool prefetch = avg_run_us_.load() < kPrefetchBelowUs;
+      const int slots = started_ ? target_workers_ : std::max(1, config_.workers);
+      free_slots = slots + (prefetch ? config_.claim_batch : 0) - static_cast<int>(held_.size());
+    }
+    if (free_slots <= 0) return;  // a completion will notify us
+    const int asked = std::min(free_slots, config_.claim_batch);
+    auto claimed = store_.job_claim(asked, clock_.now_ms(), config_.lease_ttl, config_.owner);
+    if (!claimed) {
+      ++d.claim_failures;
+      d.claim_retry_at = clock_.steady_now() + backoff(config_.wake_poll, d.claim_failures);
+      report_error("claim", "claiming jobs failed; retrying with a backoff",
+                   claimed.error().to_string(), d.claim_failures);
+      return;
+    }
+    if (d.claim_failures > 0)
+      ops::log::info("claiming jobs works again", {{"failures", d.claim_failures}});
+    d.claim_failures = 0;
+    const int got = static_cast<int>(claimed->size());
+    {
+      std::lock_guard lock(mu_);
+      for (auto& job : *claimed) {
+        // Our own earlier attempt may still be running if its lease lapsed (this process
+        // stalled) and the job came back to us: that attempt no longer counts.
+        if (auto it = running_.find(job.id); it != running_.end())
+          it->second.cancel->cancel(CancelReason::lease_lost);
+        held_[job.id] = job.lease_token;
+        queue_.push_back(Running{std::move(job), std::make_shared<CancelToken>()});
+      }
+    }
+    if (got > 0) work_cv_.notify_all();
+    if (got < asked) {
+      d.want_claim = false;
+      auto due = store_.job_next_due();
+      d.next_due = due ? *due : std::nullopt;
+    }
+  }
+}
+
+void WorkerPool::watch(bool check_requests) {
+  std::optional<std::vector<core::JobId>> requested;
+  if (check_requests) {
+    bool any = false;
+    {
+      std::lock_guard lock(mu_);
+      any = !running_.empty() || !queue_.empty();
+    }
+    if (any) {
+      auto ids = store_.job_cancel_requests(config_.owner);
+      if (ids)
+        requested = std::move(*ids);
+      else
+        report_error("cancel_requests", "reading cancel requests failed; retrying",
+                     ids.error().to_string());
+    }
+  }
+  std::lock_guard lock(mu_);
+  const SteadyTime now = clock_.steady_now();
+  for (auto& [id, r] : running_)
+    if (now >= r.deadline) r.cancel->cancel(CancelReason::timeout);
+  if (!requested) return;
+  for (core::JobId id : *requested) {
+    if (auto it = running_.find(id); it != running_.end())
+      it->second.cancel->cancel(CancelReason::operator_request);
+    for (auto& q : queue_)
+      if (q.job.id == id) q.cancel->cancel(CancelReason::operator_request);
+  }
+}
+
+void WorkerPool::heartbeat(DispatchState& d) {
+  const auto leases = held();
+  if (leases.empty()) {
+    d.next_heartbeat = clock_.steady_now() + config_.lease_ttl / 3;
+    return;
+  }
+  auto lost = store_.job_heartbeat(leases, clock_.now_ms() + config_.lease_ttl.count());
+  if (!lost) {
+    // Retry well within the lease, not a third of it later.
+    ++d.heartbeat_failures;
+    d.next_heartbeat = clock_.steady_now() + backoff(config_.wake_poll * 4, d.heartbeat_failures);
+    report_error("heartbeat", "renewing leases failed; retrying", lost.error().to_string(),
+                 d.heartbeat_failures);
+    return;
+  }
+  d.heartbeat_failures = 0;
+  d.next_heartbeat = clock_.steady_now() + config_.lease_ttl / 3;
+  if (!lost->empty()) lose(*lost);
+}
+
+void WorkerPool::lose(const std::vector<core::JobId>& ids) {
+  std::lock_guard lock(mu_);
+  for (core::JobId id : ids) {
+    // A lease that is no longer ours: the job was rescued (this process stalled past its
+    // lease) and may run elsewhere. Stop this attempt; its outcome would be rejected anyway.
+    if (!held_.erase(id)) continue;
+    ops::log::warn("lease lost; stopping this attempt", {{"job.id", core::format_job_id(id)}});
+    if (auto it = running_.find(id); it != running_.end())
+      it->second.cancel->cancel(CancelReason::lease_lost);
+    queue_.erase(std::remove_if(queue_.begin(), queue_.end(),
+                                [id](const Running& q) { return q.job.id == id; }),
+                 queue_.end());
+  }
+}
+
+}  // namespace hypersdk::engine

@@ -1,0 +1,151 @@
+// The pool's workers: take the next leased job, start its deadline, run its handler, and
+// hand the outcome to the completer.
+#include "engine/worker_pool.h"
+#include "ops/log.h"
+
+namespace hypersdk::engine {
+
+using std::chrono::milliseconds;
+
+namespace {
+constexpr std::size_t kMaxLogLine = 16 * 1024;
+}  // namespace
+
+std::optional<WorkerPool::Running> WorkerPool::take_next_locked() {
+  if (queue_.empty()) return std::nullopt;
+  Running r = std::move(queue_.front());
+  queue_.pop_front();
+  // The timeout counts from the handler's start: time spent leased ahead is not the job's.
+  if (r.job.spec.timeout_ms > 0)
+    r.deadline = clock_.steady_now() + milliseconds(r.job.spec.timeout_ms);
+  running_.insert_or_assign(r.job.id, r);
+  return r;
+}
+
+void WorkerPool::erase_running_locked(const core::Job& job) {
+  // Only this attempt's entry: a later attempt of the same job may have replaced it.
+  if (auto it = running_.find(job.id);
+      it != running_.end() && it->second.job.lease_token == job.lease_token)
+    running_.erase(it);
+}
+
+void WorkerPool::worker_loop() {
+  for (;;) {
+    std::optional<Running> r;
+    {
+      std::unique_lock lock(mu_);
+      work_cv_.wait(lock, [&] {
+        return stopping_workers_ || live_workers_ > target_workers_ || !queue_.empty();
+      });
+      if (stopping_workers_) return;
+      if (live_workers_ > target_workers_) {
+        --live_workers_;
+        return;
+      }
+      r = take_next_locked();
+    }
+    if (!r) continue;
+    try {
+      run_one(*r);
+    } catch (const std::exception& e) {
+      // Not the handler (run_one catches its throws): our own bookkeeping failed. The job is
+      // abandoned: its lease lapses and the reaper requeues it.
+      report_error("worker", "a worker failed around a job; the job is left to the reaper",
+                   e.what());
+      std::lock_guard lock(mu_);
+      erase_running_locked(r->job);
+      if (auto it = held_.find(r->job.id); it != held_.end() && it->second == r->job.lease_token)
+        held_.erase(it);
+    } catch (...) {
+      report_error("worker", "a worker failed around a job; the job is left to the reaper",
+                   "unknown exception");
+      std::lock_guard lock(mu_);
+      erase_running_locked(r->job);
+      if (auto it = held_.find(r->job.id); it != held_.end() && it->second == r->job.lease_token)
+        held_.erase(it);
+    }
+  }
+}
+
+bool WorkerPool::run_next() {
+  std::optional<Running> r;
+  {
+    std::lock_guard lock(mu_);
+    r = take_next_locked();
+  }
+  if (!r) return false;
+  run_one(*r);
+  return true;
+}
+
+void WorkerPool::run_one(Running& r) {
+  const core::Job& job = r.job;
+  ops::LogScope scope({{"job.id", core::format_job_id(job.id)}, {"job.type", job.spec.type}});
+  if (listener_)
+    listener_->on_job_event({JobEventKind::started, job.id, job.spec.type, job.attempt});
+
+  const auto started = clock_.steady_now();
+  Result<std::string> result = std::string("{}");
+  Handler* handler = handlers_.find(job.spec.type);
+  if (r.cancel->cancelled()) {
+    result = make_error(ErrorClass::cancelled, "cancelled before it started");
+  } else if (!handler) {
+    result = make_error(ErrorClass::invalid,
+                        "no handler for job type '" + job.spec.type +
+                            "' in this server (is the job type enabled in the config?)");
+  } else {
+    JobContext ctx{job, *r.cancel, r.deadline,
+                   [this, id = job.id](std::string_view stream, std::string_view line) {
+                     append_log(id, stream, line);
+                   },
+                   clock_};
+    try {
+      result = handler->run(ctx);
+    } catch (const std::exception& e) {
+      result = make_error(ErrorClass::internal, std::string("handler threw: ") + e.what());
+    } catch (...) {
+      result = make_error(ErrorClass::internal, "handler threw an unknown exception");
+    }
+  }
+
+  const auto took_us =
+      std::chrono::duration_cast<std::chrono::microseconds>(clock_.steady_now() - started).count();
+  // Exponential moving average (1/8 weight); races between workers only blur it.
+  avg_run_us_.store(avg_run_us_.load() + (took_us - avg_run_us_.load()) / 8);
+
+  store::Completion c{job.id, job.lease_token, store::Outcome::succeeded, {}, "{}"};
+  const CancelReason why = r.cancel->reason();
+  if (result.ok()) {
+    c.result = result.value();
+  } else if (why == CancelReason::shutdown || why == CancelReason::lease_lost) {
+    // Shutdown: stop() hands the lease back. Lease lost: the job is someone else's now.
+    std::lock_guard lock(mu_);
+    erase_running_locked(job);
+    return;
+  } else if (why == CancelReason::operator_request) {
+    c.outcome = store::Outcome::cancelled;
+    c.error = {ErrorClass::cancelled, "cancelled by operator"};
+  } else if (why == CancelReason::timeout) {
+    c.outcome = store::Outcome::failed;
+    c.error = {ErrorClass::timeout,
+               "timed out after " + std::to_string(job.spec.timeout_ms / 1000) + "s"};
+  } else {
+    c.outcome = store::Outcome::failed;
+    c.error = result.error();
+  }
+  {
+    std::lock_guard lock(mu_);
+    erase_running_locked(job);
+    finished_.push_back({std::move(c), job.attempt, job.spec.provider});
+  }
+  done_cv_.notify_one();
+}
+
+void WorkerPool::append_log(core::JobId id, std::string_view stream, std::string_view line) {
+  if (line.size() > kMaxLogLine) line = line.substr(0, kMaxLogLine);
+  store::LogLine l{0, id, clock_.now_ms(), std::string(stream), std::string(line)};
+  std::lock_guard lock(mu_);
+  logs_.push_back(std::move(l));
+}
+
+}  // namespace hypersdk::engine
