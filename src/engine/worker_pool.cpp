@@ -6,6 +6,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "engine/job_events_log.h"
 #include "ops/log.h"
 
 namespace hypersdk::engine {
@@ -69,6 +70,7 @@ Result<int> rescue_dead_owners(store::Store& store, const Clock& clock, int max_
   if (dead.empty()) return 0;
   auto r = store.job_rescue_owners(dead, clock.now_ms(), max_expiries);
   if (!r) return r.error();
+  log_jobs_rescued(*r, "the process holding its lease died");
   return static_cast<int>(r->requeued.size() + r->dead_lettered.size());
 }
 
@@ -254,8 +256,12 @@ void WorkerPool::worker_loop() {
 void WorkerPool::run_one(Running& r) {
   const core::Job& job = r.job;
   ops::LogScope scope({{"job.id", core::format_job_id(job.id)}, {"job.type", job.spec.type}});
-  if (listener_)
-    listener_->on_job_event({JobEventKind::started, job.id, job.spec.type, job.attempt});
+  if (listener_) {
+    JobEvent ev{JobEventKind::started, job.id, job.spec.type, job.attempt};
+    ev.worker = job.lease_owner;
+    ev.schedule_id = job.spec.schedule_id;
+    listener_->on_job_event(ev);
+  }
 
   const auto started = steady_clock::now();
   Result<std::string> result = std::string("{}");
@@ -394,6 +400,7 @@ void WorkerPool::flush(std::vector<Finished>& done, std::vector<store::LogLine>&
     }
     if (c.outcome != store::Outcome::succeeded) e.error = c.error;
     e.retries_exhausted = r.retries_exhausted;
+    e.retry_at = r.retry_at;
     e.provider = done[i].provider;
     if (listener_) listener_->on_job_event(e);
   }
