@@ -84,7 +84,7 @@ $(DEB_BUILD)/build.ninja:
 deploy: deps-build $(DEB_BUILD)/build.ninja
 	cmake --build $(DEB_BUILD) -j $(JOBS) --target hypersdk $(if $(SKIP_TESTS),,hypersdk_unit)
 ifeq ($(SKIP_TESTS),)
-	cd $(DEB_BUILD) && ./hypersdk_unit
+	cd $(DEB_BUILD) && ./tests/hypersdk_unit
 	packaging/smoke_test.sh $(DEB_BUILD)/hypersdk
 endif
 	@bin="$(DESTDIR)$(PREFIX)/bin"; \
