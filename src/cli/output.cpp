@@ -81,6 +81,16 @@ std::string waiting_for(const json& job) {
     std::string names;
     for (const auto& h : w["holidays"]) names += (names.empty() ? "" : ", ") + text(h);
     s += ", not on holidays of " + names;
+    // The holidays from its creation up to the opening: the ones it waits out.
+    const std::string from = text(job["created_at"]).substr(0, 10);
+    const std::string until = text(job["run_at"]).substr(0, 10);
+    std::string hit;
+    if (w.contains("holiday_dates") && w["holiday_dates"].is_object())
+      for (const auto& [cal, dates] : w["holiday_dates"].items())
+        for (const auto& d : dates)
+          if (d.is_string() && d.get<std::string>() >= from && d.get<std::string>() <= until)
+            hit += (hit.empty() ? "" : ", ") + d.get<std::string>() + " (" + cal + ")";
+    if (!hit.empty()) s += "; holiday " + hit;
   }
   if (job.contains("run_at")) s += "; opens " + short_time(job["run_at"]);
   return s;

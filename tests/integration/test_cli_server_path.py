@@ -342,3 +342,15 @@ def test_logrotate_is_weekly_with_a_size_cap(tmp_path):
     finally:
         bystander.kill()
         bystander.wait()
+
+
+def test_query_says_which_holiday_a_waiting_job_waits_out(h):
+    from conftest import FakeClock
+    h.write_config("holidays:\n  company:\n    dates: [2025-06-09, 2025-07-04]\n")
+    FakeClock(h, "2025-06-07T14:00:00-05:00")  # Saturday; Monday the 9th is a holiday
+    job_id = h.submit("--type", "noop", "--window", "22:00-06:00", "--days", "mon-fri",
+                      "--holidays", "company", "--timezone", "America/Chicago")
+    out = h.run("query", "--id", job_id, check=True).stdout
+    [line] = [l for l in out.splitlines() if l.startswith("waiting for:")]
+    assert "window 22:00-06:00 on mon-fri (America/Chicago), not on holidays of company" in line
+    assert "holiday 2025-06-09 (company)" in line and "2025-07-04" not in line

@@ -73,6 +73,9 @@ def test_make_deploy_installs_into_destdir_and_keeps_the_previous_binary(tmp_pat
     (bin_dir / "hypersdk").unlink()
     (bin_dir / "hypersdk").write_bytes(b"#!/bin/sh\necho previous\n")
     (bin_dir / "hypersdk").chmod(0o755)
+    # Older, as a previous install is (cmake --install skips a file whose mtime, to the
+    # second, equals the new one's: a build linked in the same second as this write).
+    os.utime(bin_dir / "hypersdk", (1_000_000_000, 1_000_000_000))
     config.write_text("workers:\n  count: 2\n")
     out = make("deploy", f"DESTDIR={root}", "PREFIX=/usr/local", "SKIP_TESTS=1").stdout
     assert "kept the previous binary" in out
