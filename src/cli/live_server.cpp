@@ -1,5 +1,10 @@
 #include "cli/live_server.h"
 
+#include <signal.h>
+#include <unistd.h>
+
+#include <cerrno>
+
 #include "cli/api_client.h"
 #include "cli/server_registration.h"
 #include "engine/clock.h"
@@ -31,7 +36,17 @@ std::optional<store::ServerEntry> find_live_server(store::Database& db, const st
     return std::nullopt;
   }
   std::string skipped;
+  char host[256] = {};
+  if (::gethostname(host, sizeof host - 1) != 0) host[0] = '\0';
   for (const auto& e : *live) {
+    // On this host the process must exist: a port that answers may already belong to another
+    // server (of another database) started after this one died.
+    if (e.host == host && e.pid > 0 && ::kill(static_cast<pid_t>(e.pid), 0) != 0 &&
+        errno == ESRCH) {
+      skipped += (skipped.empty() ? "" : "; ") + e.address + " (pid " + std::to_string(e.pid) +
+                 ") is gone";
+      continue;
+    }
     ApiClient client(e.address, token);
     // Short: a command must not hang on a server that stopped answering.
     client.set_timeouts(std::chrono::seconds(1), std::chrono::seconds(3));

@@ -1,8 +1,8 @@
 // Which path a CLI command takes (README, "Which path a command takes"): a running server
 // registered in the database (store/server_registry.h) when one is alive, else the database
-// directly. Alive means a heartbeat younger than kServerFresh AND an answer to
-// GET /api/v1/health, so a server killed with SIGKILL, or a port now used by something
-// else, is not mistaken for one.
+// directly. Alive means a heartbeat younger than kServerFresh, a process that exists (for a
+// server on this host) AND an answer to GET /api/v1/health, so a server killed with SIGKILL,
+// or a port now used by something else, is not mistaken for one.
 // Thread safety: call from one thread.
 #pragma once
 

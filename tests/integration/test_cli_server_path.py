@@ -61,7 +61,13 @@ def test_a_killed_server_is_not_used(h):
     assert len(registry(h)) == 1
     r = h.run("--verbose", "list")
     assert r.returncode == 0, r.stderr
-    assert "directly" in r.stderr and "does not answer" in r.stderr and srv.url in r.stderr
+    assert "directly" in r.stderr and srv.url in r.stderr and f"(pid {srv.proc.pid}) is gone" in r.stderr
+    # A server on this address that is not the registered process is not used either.
+    other = h.serve(port=srv.port)
+    with sqlite3.connect(h.db) as c:
+        c.execute("DELETE FROM servers WHERE pid = ?", (other.proc.pid,))
+    r = h.run("--verbose", "list")
+    assert r.returncode == 0 and "is gone" in r.stderr and "using the server" not in r.stderr, r.stderr
 
 
 def test_read_commands_never_create_a_database(tmp_path):
