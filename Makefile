@@ -10,27 +10,44 @@ DEB_BUILD  ?= build-release
 DEB_DIR    ?= $(DEB_BUILD)/deb
 CMAKE_FLAGS ?=
 
-DEB_PACKAGES := build-essential cmake ninja-build pkg-config ccache git \
-  libsqlitecpp-dev libsqlite3-dev sqlite3 libcli11-dev libcpp-httplib-dev nlohmann-json3-dev \
+# Debian packages, in three groups (README, "Deploy"): building (also what `make deploy`
+# needs to build and unit-test), the product at run time, and the test tools only `make test`
+# needs. `make deploy` and `make deb` install the first two only; `make deps` installs all.
+BUILD_PACKAGES := build-essential cmake ninja-build pkg-config ccache git \
+  libsqlitecpp-dev libsqlite3-dev libcli11-dev libcpp-httplib-dev nlohmann-json3-dev \
   libyaml-cpp-dev libspdlog-dev libcurl4-openssl-dev libssl-dev doctest-dev \
-  libhowardhinnant-date-dev prometheus-cpp-dev tzdata openssl \
-  python3 python3-pytest python3-aiosmtpd prometheus logrotate systemd clang-format \
-  dpkg-dev file
+  libhowardhinnant-date-dev prometheus-cpp-dev
+RUNTIME_PACKAGES := tzdata sqlite3 logrotate systemd
+# `make deb`: dpkg-shlibdeps (dpkg-dev) and file, for the package's dependencies.
+DEB_TOOL_PACKAGES := dpkg-dev file
+DEB_PACKAGES := $(BUILD_PACKAGES) $(RUNTIME_PACKAGES) $(DEB_TOOL_PACKAGES) \
+  python3 python3-pytest python3-aiosmtpd prometheus clang-format openssl
 
-.PHONY: all deps build test test-unit test-asan serve clean format deploy deb bench
-
-all: build
-
-deps:
-	@missing=$$(for p in $(DEB_PACKAGES); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q 'install ok installed' || echo $$p; done); \
+# Installs the missing ones of $(1) with apt-get (sudo unless root).
+define apt_install
+	@missing=$$(for p in $(1); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q 'install ok installed' || echo $$p; done); \
 	if [ -n "$$missing" ]; then \
 	  echo "installing:" $$missing; \
 	  if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends $$missing; \
 	fi
+endef
 
+.PHONY: all deps deps-build build test test-unit test-asan serve clean format deploy deb bench
+
+all: build
+
+deps:
+	$(call apt_install,$(DEB_PACKAGES))
+
+# What building and running the product needs, and nothing for the tests.
+deps-build:
+	$(call apt_install,$(BUILD_PACKAGES) $(RUNTIME_PACKAGES))
+
+# $(BUILD) is the development and test build: with the test hooks (a fake clock for the
+# integration tests). Installed builds come from $(DEB_BUILD), without them.
 $(BUILD)/build.ninja:
-	cmake -S . -B $(BUILD) -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo $(CMAKE_FLAGS)
+	cmake -S . -B $(BUILD) -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DHYPERSDK_TEST_HOOKS=ON $(CMAKE_FLAGS)
 
 build: deps $(BUILD)/build.ninja
 	cmake --build $(BUILD) -j $(JOBS)
@@ -43,7 +60,7 @@ test-unit: build
 
 # The same suite under AddressSanitizer + UndefinedBehaviorSanitizer.
 test-asan: deps
-	cmake -S . -B $(ASAN_BUILD) -G Ninja -DCMAKE_BUILD_TYPE=Debug -DHYPERSDK_SANITIZE=ON
+	cmake -S . -B $(ASAN_BUILD) -G Ninja -DCMAKE_BUILD_TYPE=Debug -DHYPERSDK_SANITIZE=ON -DHYPERSDK_TEST_HOOKS=ON
 	cmake --build $(ASAN_BUILD) -j $(JOBS)
 	cd $(ASAN_BUILD) && ASAN_OPTIONS=detect_leaks=1 ctest --output-on-failure -j $(JOBS)
 
@@ -53,28 +70,36 @@ serve: build
 format:
 	clang-format -i $$(git ls-files '*.cpp' '*.h')
 
-# Build, run the tests (SKIP_TESTS=1 skips them), install under $(DESTDIR)$(PREFIX): the binary,
-# its hyperctl/hypervisord links, the systemd units, sysusers/tmpfiles, logrotate, the alert
-# rules and /etc/hypersdk/config.yaml when there is none (packaging/install.cmake). The binary
-# it replaces is kept as hypersdk.previous: the rollback (README, "Upgrade and rollback").
-deploy: build
+# The release build (no test hooks) that `make deploy` and `make deb` install.
+$(DEB_BUILD)/build.ninja:
+	cmake -S . -B $(DEB_BUILD) -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DHYPERSDK_TEST_HOOKS=OFF $(CMAKE_FLAGS)
+
+# Installs only what building and running need (deps-build), builds $(DEB_BUILD) without test
+# hooks, runs the unit tests and a smoke test of the new binary on a scratch database
+# (packaging/smoke_test.sh; SKIP_TESTS=1 skips both) before it replaces anything, then
+# installs under $(DESTDIR)$(PREFIX): the binary, its hyperctl/hypervisord links, the systemd
+# units, sysusers/tmpfiles, logrotate, the alert rules and /etc/hypersdk/config.yaml when there
+# is none (packaging/install.cmake). The binary it replaces is kept as hypersdk.previous: the
+# rollback (README, "Upgrade and rollback"). The integration suite is `make test`'s (and CI's).
+deploy: deps-build $(DEB_BUILD)/build.ninja
+	cmake --build $(DEB_BUILD) -j $(JOBS) --target hypersdk $(if $(SKIP_TESTS),,hypersdk_unit)
 ifeq ($(SKIP_TESTS),)
-	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
+	cd $(DEB_BUILD) && ./tests/hypersdk_unit
+	packaging/smoke_test.sh $(DEB_BUILD)/hypersdk
 endif
 	@bin="$(DESTDIR)$(PREFIX)/bin"; \
-	if [ -f "$$bin/hypersdk" ] && [ ! -L "$$bin/hypersdk" ] && ! cmp -s "$$bin/hypersdk" "$(BUILD)/hypersdk"; then \
+	if [ -f "$$bin/hypersdk" ] && [ ! -L "$$bin/hypersdk" ] && ! cmp -s "$$bin/hypersdk" "$(DEB_BUILD)/hypersdk"; then \
 	  cp -p "$$bin/hypersdk" "$$bin/hypersdk.previous" && echo "kept the previous binary as $$bin/hypersdk.previous"; \
 	fi
-	DESTDIR="$(DESTDIR)" cmake --install $(BUILD) --prefix $(PREFIX)
+	DESTDIR="$(DESTDIR)" cmake --install $(DEB_BUILD) --prefix $(PREFIX)
 	@if [ -z "$(DESTDIR)" ] && [ "$$(id -u)" = 0 ] && [ -d /run/systemd/system ]; then \
 	  systemd-sysusers hypersdk.conf && systemd-tmpfiles --create hypersdk.conf && systemctl daemon-reload && \
 	  echo "installed; now: systemctl restart hypervisord (or enable --now on a first install)"; \
 	fi
 
-# A .deb of a build without test hooks: $(DEB_DIR)/hypersdk_<version>_<arch>.deb.
-deb: deps
-	@[ -f $(DEB_BUILD)/build.ninja ] || cmake -S . -B $(DEB_BUILD) -G Ninja \
-	  -DCMAKE_BUILD_TYPE=RelWithDebInfo -DHYPERSDK_TEST_HOOKS=OFF $(CMAKE_FLAGS)
+# A .deb of the release build (no test hooks): $(DEB_DIR)/hypersdk_<version>_<arch>.deb.
+deb: deps-build $(DEB_BUILD)/build.ninja
+	$(call apt_install,$(DEB_TOOL_PACKAGES))
 	cmake --build $(DEB_BUILD) -j $(JOBS) --target hypersdk
 	cd $(DEB_BUILD) && cpack -G DEB -B "$(abspath $(DEB_DIR))"
 	@ls -1 $(DEB_DIR)/*.deb

@@ -126,12 +126,19 @@ void run(ServerState& state, const Req& req, Res& res) {
   if (!body.is_object())
     return write_error(res, make_error(ErrorClass::invalid, "the body must be an object"));
   for (const auto& [k, v] : body.items())
-    if (k != "emergency" && k != "reason")
+    if (k != "emergency" && k != "reason" && k != "requested_by")
       return write_error(res, make_error(ErrorClass::invalid, "unknown key \"" + k + "\""));
   if (body.contains("emergency") && !body["emergency"].is_boolean())
     return write_error(res, make_error(ErrorClass::invalid, "\"emergency\" must be true or false"));
   if (body.contains("reason") && !body["reason"].is_string())
     return write_error(res, make_error(ErrorClass::invalid, "\"reason\" must be a string"));
+  // The CLI's local user (hyperctl on the server's host): recorded beside the token, which
+  // stays the authority, so the audit names the person too.
+  if (body.contains("requested_by") &&
+      (!body["requested_by"].is_string() || body["requested_by"].get<std::string>().size() > 200))
+    return write_error(res, make_error(ErrorClass::invalid,
+                                       "\"requested_by\" must be a string of at most 200 "
+                                       "characters"));
   const bool emergency = body.value("emergency", false);
   std::string actor;
   if (emergency) {
@@ -141,6 +148,8 @@ void run(ServerState& state, const Req& req, Res& res) {
       return write_error(res, 403, "forbidden",
                          "an emergency run needs a token with the admin role");
     actor = "token:" + who->name;
+    if (const std::string by = body.value("requested_by", ""); !by.empty())
+      actor = by + " via " + actor;
   }
   auto job = svc->run(path_name(req), emergency, actor, body.value("reason", ""));
   if (!job) return write_error(res, job.error());

@@ -2,7 +2,9 @@
 
 #include <httplib.h>
 
+#include <iostream>
 #include <memory>
+#include <thread>
 
 #include "api/errors.h"
 #include "api/sse.h"
@@ -124,27 +126,76 @@ std::unique_ptr<httplib::Client> make_client(const std::string& scheme_host_port
 
 }  // namespace
 
+namespace {
+
+// Retry-After in whole seconds (RFC 9110 also allows an HTTP date; our server sends seconds,
+// and anything else counts as 1 s).
+int retry_after_seconds(const std::string& value) {
+  try {
+    std::size_t used = 0;
+    const int n = std::stoi(value, &used);
+    if (used == value.size() && n >= 0) return n;
+  } catch (const std::exception&) {
+  }
+  return 1;
+}
+
+}  // namespace
+
+httplib::Result ApiClient::send(const Call& call) const {
+  // A 429 is refused before the server did anything, so sending again is safe for every
+  // method; wait out Retry-After while the budget lasts, then give the 429 to the caller.
+  auto budget = rate_limit_budget_;
+  for (;;) {
+    auto t = target();
+    auto c =
+        make_client(t->scheme_host_port, token_, ca_cert_path_, connect_timeout_, read_timeout_);
+    httplib::Result r = call(*c, t->prefix);
+    if (!r || r->status != 429) return r;
+    const std::chrono::seconds wait(retry_after_seconds(r->get_header_value("Retry-After")));
+    if (wait > budget) return r;
+    budget -= wait;
+    std::cerr << "hypersdk: the server is rate limiting this client; retrying in " << wait.count()
+              << " s\n";
+    std::this_thread::sleep_for(wait);
+  }
+}
+
 Result<json> ApiClient::get(const std::string& path) const {
-  auto t = target();
-  if (!t) return t.error();
-  auto c = make_client(t->scheme_host_port, token_, ca_cert_path_, connect_timeout_, read_timeout_);
-  return decode(c->Get(t->prefix + path), base_url_);
+  if (auto t = target(); !t) return t.error();
+  return decode(
+      send([&](httplib::Client& c, const std::string& prefix) { return c.Get(prefix + path); }),
+      base_url_);
+}
+
+Result<ApiClient::Answer> ApiClient::get_answer(const std::string& path) const {
+  if (auto t = target(); !t) return t.error();
+  auto r =
+      send([&](httplib::Client& c, const std::string& prefix) { return c.Get(prefix + path); });
+  if (!r) return transport_error(r.error(), base_url_);
+  Answer a;
+  a.status = r->status;
+  a.body = json::parse(r->body, nullptr, false);
+  if (a.body.is_discarded()) a.body = nullptr;
+  return a;
 }
 
 Result<json> ApiClient::post(const std::string& path, const json& body,
                              const Headers& headers) const {
-  auto t = target();
-  if (!t) return t.error();
-  auto c = make_client(t->scheme_host_port, token_, ca_cert_path_, connect_timeout_, read_timeout_);
+  if (auto t = target(); !t) return t.error();
   httplib::Headers h(headers.begin(), headers.end());
-  return decode(c->Post(t->prefix + path, h, body.dump(), "application/json"), base_url_);
+  const std::string text = body.dump();
+  return decode(send([&](httplib::Client& c, const std::string& prefix) {
+                  return c.Post(prefix + path, h, text, "application/json");
+                }),
+                base_url_);
 }
 
 Result<json> ApiClient::del(const std::string& path) const {
-  auto t = target();
-  if (!t) return t.error();
-  auto c = make_client(t->scheme_host_port, token_, ca_cert_path_, connect_timeout_, read_timeout_);
-  return decode(c->Delete(t->prefix + path), base_url_);
+  if (auto t = target(); !t) return t.error();
+  return decode(
+      send([&](httplib::Client& c, const std::string& prefix) { return c.Delete(prefix + path); }),
+      base_url_);
 }
 
 Status ApiClient::stream_sse(

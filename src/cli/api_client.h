@@ -10,7 +10,8 @@
 // An error answer {"error":{"code","message","request_id"}} becomes an Error whose class is
 // parsed from `code` (else derived from the HTTP status) and whose message is the server's,
 // followed by "(HTTP <status>, request id <id>)". No answer at all: class unavailable with
-// "is hypersdk serve running at URL?"; a broken connection: class network.
+// "is hypersdk serve running at URL?"; a broken connection: class network. A 429 is sent again
+// after its Retry-After, within a bounded budget (set_rate_limit_budget).
 //
 // Thread safety: an ApiClient is immutable after construction; each call opens its own
 // connection, so calls may run concurrently from several threads.
@@ -23,6 +24,11 @@
 #include <string>
 
 #include "core/error.h"
+
+namespace httplib {
+class Client;
+class Result;
+}  // namespace httplib
 
 namespace hypersdk::cli {
 
@@ -40,6 +46,14 @@ class ApiClient {
                               const Headers& headers = {}) const;
   Result<nlohmann::json> del(const std::string& path) const;
 
+  // Any HTTP answer, error statuses included (e.g. /ready's 503 body names the failing
+  // checks); only a failed connection is an Error. `body` is null when it is not JSON.
+  struct Answer {
+    int status = 0;
+    nlohmann::json body;
+  };
+  Result<Answer> get_answer(const std::string& path) const;
+
   // GET `path` as Server-Sent Events; calls on_event(event, data) for each event until it
   // returns false (Ok) or the server ends the stream (Ok). An error answer before the stream
   // starts is mapped like any other.
@@ -54,17 +68,26 @@ class ApiClient {
     read_timeout_ = read;
   }
 
+  // On 429 every call waits out Retry-After and sends again while the waits fit in this
+  // budget (a larger Retry-After is returned as the error at once). Zero: never wait.
+  void set_rate_limit_budget(std::chrono::seconds budget) { rate_limit_budget_ = budget; }
+
   const std::string& base_url() const { return base_url_; }
 
  private:
   struct Target;
   Result<Target> target() const;
+  // Sends with a fresh client, again after each 429 as the budget allows.
+  // REQUIRES: target() is ok.
+  using Call = std::function<httplib::Result(httplib::Client&, const std::string& prefix)>;
+  httplib::Result send(const Call& call) const;
 
   std::string base_url_;
   std::string token_;
   std::string ca_cert_path_;
   std::chrono::seconds connect_timeout_{5};
   std::chrono::seconds read_timeout_{60};
+  std::chrono::seconds rate_limit_budget_{30};
 };
 
 }  // namespace hypersdk::cli

@@ -27,8 +27,13 @@ int main_entry(int argc, char** argv) {
   app.add_option("--db", ctx.global.db_path, "SQLite database path (overrides db.path)");
   app.add_option(
       "--server", ctx.global.server,
-      "Use the HTTP API at this URL instead of the database, e.g. http://127.0.0.1:8080");
+      "Use the HTTP API at this URL, e.g. http://127.0.0.1:8080 (default: the running server "
+      "registered in the database, else the database itself)");
   app.add_option("--token", ctx.global.token, "API bearer token (default: $HYPERSDK_TOKEN)");
+  app.add_flag("--local", ctx.global.local,
+               "Work on the database directly even when a server is running (break-glass)");
+  app.add_flag("-v,--verbose", ctx.global.verbose,
+               "Say which path a command takes: a running server or the database");
 
   add_serve_command(app, ctx);
   add_submit_command(app, ctx);

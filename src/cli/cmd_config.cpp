@@ -35,13 +35,19 @@ void add_config_command(CLI::App& app, Context& ctx) {
     ctx.action = [&ctx, f]() -> int {
       auto cfg = ctx.config();
       if (!cfg) return ctx.fail(cfg.error());
+      // db.path empty means "the default location for this user": show the file it resolves
+      // to, which is what an operator needs to know (and what every command opens).
+      auto db_path = ctx.db_path();
+      if (!db_path) return ctx.fail(db_path.error());
       if (f->json_out) {
-        print_json(std::cout, (*cfg)->to_json(!f->show_secrets));
+        auto j = (*cfg)->to_json(!f->show_secrets);
+        j["db"]["path"] = *db_path;
+        print_json(std::cout, j);
         return 0;
       }
       std::vector<std::vector<std::string>> rows;
       for (const auto& e : (*cfg)->entries(!f->show_secrets))
-        rows.push_back({e.key, e.value, e.source.to_string()});
+        rows.push_back({e.key, e.key == "db.path" ? *db_path : e.value, e.source.to_string()});
       print_table(std::cout, {"KEY", "VALUE", "SOURCE"}, rows);
       return 0;
     };

@@ -21,7 +21,7 @@ void add_db_command(CLI::App& app, Context& ctx) {
   migrate->add_flag("--no-backup", f->no_backup, "Skip the backup taken before migrating");
   migrate->callback([&ctx, f] {
     ctx.action = [&ctx, f]() -> int {
-      auto d = ctx.database(/*migrate=*/false);
+      auto d = ctx.database(/*migrate=*/false, /*create=*/true);
       if (!d) return ctx.fail(d.error());
       auto r = (*d)->migrate(!f->no_backup && (*d)->schema_version() > 0);
       if (!r) return ctx.fail(r.error());

@@ -1,7 +1,12 @@
-// hypersdk dlq list | show | replay | purge: the dead-letter queue.
+// hypersdk dlq list | show | replay | purge: the dead-letter queue. `purge --all` asks
+// first when stdin is a terminal (--yes skips the question; scripts are not asked).
+#include <unistd.h>
+
 #include <iostream>
+#include <string>
 
 #include "cli/commands.h"
+#include "cli/exit_codes.h"
 #include "cli/output.h"
 
 namespace hypersdk::cli {
@@ -12,6 +17,7 @@ void add_dlq_command(CLI::App& app, Context& ctx) {
     std::string id;
     int limit = 100;
     bool all = false;
+    bool yes = false;
     bool json_out = false;
   };
   auto f = std::make_shared<Flags>();
@@ -79,13 +85,27 @@ void add_dlq_command(CLI::App& app, Context& ctx) {
 
   auto* purge = dlq->add_subcommand("purge", "Remove dead letters (the jobs stay, failed)");
   purge->add_option("--id", f->id, "Only this job's letter");
-  purge->add_flag("--all", f->all, "Every letter");
+  purge->add_flag("--all", f->all, "Every letter (asks first on a terminal)");
+  purge->add_flag("--yes,-y", f->yes, "Do not ask");
   purge->callback([&ctx, f] {
     ctx.action = [&ctx, f]() -> int {
       if (f->id.empty() == !f->all)
         return ctx.fail(make_error(ErrorClass::invalid, "dlq purge needs --id ID or --all"));
       auto backend = ctx.backend();
       if (!backend) return ctx.fail(backend.error());
+      if (f->all && !f->yes && ::isatty(STDIN_FILENO) == 1) {
+        auto letters = (*backend)->dlq_list(1000);
+        if (!letters) return ctx.fail(letters.error());
+        const auto n = (*letters)["dead_letters"].size();
+        std::cout << "Purge " << (n >= 1000 ? "1000 or more" : std::to_string(n))
+                  << " dead letter(s)? Their jobs stay, failed. [y/N] " << std::flush;
+        std::string answer;
+        std::getline(std::cin, answer);
+        if (answer != "y" && answer != "Y" && answer != "yes") {
+          std::cout << "nothing purged\n";
+          return kExitFailure;
+        }
+      }
       auto r = (*backend)->dlq_purge(f->all ? std::nullopt : std::optional(f->id));
       if (!r) return ctx.fail(r.error());
       std::cout << "purged " << (*r)["purged"].get<int>() << " dead letter(s)\n";

@@ -1,4 +1,5 @@
 // hypersdk logs --id=ID [--follow]: a job's output; --follow streams until the job ends.
+// In text form a finished job's log ends with how it ended ("[end] exit status 0 (succeeded)").
 #include <iostream>
 
 #include "cli/commands.h"
@@ -18,6 +19,23 @@ void print_line(const json& l, bool json_out) {
               << l.value("line", "") << "\n";
   }
   std::cout.flush();
+}
+
+// The last line of a finished job's log (text only): how its last attempt ended, e.g. an exec
+// command's exit status, which the output itself does not show.
+void print_ending(const json& job) {
+  const std::string status = job.value("status", "");
+  if (status != "succeeded" && status != "failed" && status != "cancelled" && status != "retrying")
+    return;
+  std::string how = status;
+  if (job.contains("result") && job["result"].is_object() && job["result"].contains("exit_code"))
+    how = "exit status " + job["result"]["exit_code"].dump() + " (" + status + ")";
+  else if (job.contains("error") && job["error"].is_object())
+    how = status + ": " + job["error"].value("message", std::string("?"));
+  const json& at = job.contains("finished_at") && job["finished_at"].is_string()
+                       ? job["finished_at"]
+                       : job["run_at"];
+  std::cout << short_time(at) << " [end] " << how << "\n";
 }
 }  // namespace
 
@@ -39,6 +57,7 @@ void add_logs_command(CLI::App& app, Context& ctx) {
       if (f->follow) {
         auto job = (*backend)->follow(f->id, [&](const json& l) { print_line(l, f->json_out); });
         if (!job) return ctx.fail(job.error());
+        if (!f->json_out) print_ending(*job);
         // Like `tail --pid`, but the exit code says how the job ended.
         return (*job)["status"] == "succeeded" ? kExitOk : kExitFailure;
       }
@@ -50,7 +69,11 @@ void add_logs_command(CLI::App& app, Context& ctx) {
           print_line(l, f->json_out);
           after = l["seq"].get<std::int64_t>();
         }
-        if ((*page)["lines"].size() < 1000) return kExitOk;
+        if ((*page)["lines"].size() < 1000) {
+          if (!f->json_out)
+            if (auto job = (*backend)->get(f->id)) print_ending(*job);
+          return kExitOk;
+        }
       }
     };
   });

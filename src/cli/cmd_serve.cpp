@@ -14,6 +14,7 @@
 #include "cli/commands.h"
 #include "cli/exit_codes.h"
 #include "cli/serve_reload.h"
+#include "cli/server_registration.h"
 #include "engine/file_clock.h"
 #include "engine/runtime.h"
 #include "engine/schedule_calendars.h"
@@ -151,6 +152,9 @@ int serve(Context& ctx, const ServeFlags& flags) {
     rt.stop(milliseconds(0));
     return ctx.fail(s.error());
   }
+  // The CLI on this database now talks to this server (cli/live_server.h).
+  ServerRegistration registration(rt.database());
+  (void)registration.start(server_address(*api_cfg, server.port()));
   ops::log::info("hypersdk serve started", {{"version", HYPERSDK_VERSION},
                                             {"listen", api_cfg->listen},
                                             {"port", server.port()},
@@ -191,6 +195,8 @@ int serve(Context& ctx, const ServeFlags& flags) {
   // Drain: readiness fails at once so traffic moves away; no new claims; running jobs get the
   // grace period and are then handed back; in-flight HTTP requests finish.
   server.set_draining(true);
+  // CLI commands from here on work on the database (this server no longer takes submits).
+  registration.stop();
   ops::sd_notify_send("STOPPING=1\nSTATUS=draining: " + std::to_string(rt.pool().running()) +
                       " running job(s) get " + std::to_string(grace.count() / 1000) + " s");
   rt.stop(grace);
@@ -210,7 +216,7 @@ void add_serve_command(CLI::App& app, Context& ctx) {
   cmd->add_option("--workers", f->workers, "Worker threads (overrides workers.count)")
       ->check(CLI::Range(1, 1024));
 #ifdef HYPERSDK_TEST_HOOKS
-  // Test builds only (HYPERSDK_TEST_HOOKS, ON by default; release packaging turns it off): the
+  // Test builds only (HYPERSDK_TEST_HOOKS, OFF by default, on in `make build/test`): the
   // engine's clock jumps to the ISO time in this file whenever it changes.
   cmd->add_option("--test-clock-file", f->test_clock_file)->group("");
 #endif

@@ -14,6 +14,7 @@
 #include <iostream>
 
 #include "cli/commands.h"
+#include "cli/db_backups.h"
 #include "cli/exit_codes.h"
 #include "cli/output.h"
 #include "engine/settings.h"
@@ -76,8 +77,10 @@ void check_database(const ops::Config& config, Report& r) {
   opts.migrate = false;
   auto opened = store::Database::open(opts);
   if (!opened) {
-    d["error"] = opened.error().message;
-    r.problems.push_back(opened.error().message);
+    const Error e = with_backup_hint(opened.error(), path);
+    d["error"] = e.message;
+    if (auto b = newest_backup(path, binary_version)) d["backup_to_restore"] = *b;
+    r.problems.push_back(e.message);
     r.out["database"] = std::move(d);
     return;
   }

@@ -2,12 +2,16 @@
 
 #include <unistd.h>
 
+#include <filesystem>
 #include <iostream>
 
+#include "cli/db_backups.h"
 #include "cli/exit_codes.h"
+#include "cli/live_server.h"
 #include "cli/local_backend.h"
 #include "cli/remote_backend.h"
 #include "engine/settings.h"
+#include "ops/log_journal.h"
 #include "ops/paths.h"
 
 namespace hypersdk::cli {
@@ -36,36 +40,71 @@ Result<std::string> Context::db_path() {
       .string();
 }
 
-Result<std::shared_ptr<store::Database>> Context::database(bool migrate) {
+Error missing_database_error(const std::string& path, const std::string& service_path) {
+  std::string msg =
+      "no database at " + path + " (only `hypersdk serve` and `hypersdk db migrate` create one)";
+  std::error_code ec;
+  if (path != service_path && std::filesystem::exists(service_path, ec))
+    msg += "; the service's database is " + service_path + ": use --db " + service_path +
+           " (as root or the hypersdk user)";
+  return make_error(ErrorClass::not_found, msg);
+}
+
+Result<std::shared_ptr<store::Database>> Context::database(bool migrate, bool create) {
   if (db_) return db_;
   auto cfg = config();
   if (!cfg) return cfg.error();
   auto path = db_path();
   if (!path) return path.error();
+  std::error_code ec;
+  if (!create && !std::filesystem::exists(*path, ec))
+    return missing_database_error(
+        *path, (std::filesystem::path(ops::kStateDir) / ops::kDbFileName).string());
   auto opts = engine::database_options(**cfg, *path);
   opts.migrate = migrate;
   auto db = store::Database::open(opts);
-  if (!db) return db.error();
+  if (!db) return with_backup_hint(db.error(), *path);
   db_ = std::move(db.value());
   return db_;
 }
 
+std::string Context::token() const {
+  if (!global.token.empty()) return global.token;
+  if (const char* t = std::getenv("HYPERSDK_TOKEN")) return t;
+  return {};
+}
+
 Result<std::unique_ptr<Backend>> Context::backend() {
-  if (!global.server.empty()) {
-    std::string token = global.token;
-    if (token.empty())
-      if (const char* t = std::getenv("HYPERSDK_TOKEN")) token = t;
-    return std::unique_ptr<Backend>(std::make_unique<RemoteBackend>(global.server, token));
-  }
+  if (!global.server.empty())
+    return std::unique_ptr<Backend>(std::make_unique<RemoteBackend>(global.server, token()));
   auto cfg = config();
   if (!cfg) return cfg.error();
   auto db = database();
   if (!db) return db.error();
+  if (!global.local) {
+    std::string why_not;
+    if (auto live = find_live_server(**db, token(), &why_not)) {
+      if (global.verbose)
+        std::cerr << "hypersdk: using the server at " << live->address << " (pid " << live->pid
+                  << " on " << live->host << ", version " << live->version << ", registered in "
+                  << (*db)->path() << ")\n";
+      return std::unique_ptr<Backend>(std::make_unique<RemoteBackend>(live->address, token()));
+    }
+    if (global.verbose)
+      std::cerr << "hypersdk: working on the database " << (*db)->path() << " directly: " << why_not
+                << "\n";
+  } else if (global.verbose) {
+    std::cerr << "hypersdk: working on the database " << (*db)->path() << " directly (--local)\n";
+  }
   return std::unique_ptr<Backend>(
       std::make_unique<LocalBackend>(*db, engine::admission_policy(**cfg)));
 }
 
 int Context::fail(const Error& e) const {
+  // Under systemd the reason serve exits is an error for `journalctl -p err` too.
+  const char* journal = std::getenv("JOURNAL_STREAM");
+  if (journal && ops::stderr_is_journal(journal))
+    std::cerr << ops::syslog_prefix(ops::LogLevel::error);
   std::cerr << "hypersdk: error: " << e.message << "\n";
   return exit_code_for(e.cls);
 }

@@ -20,6 +20,8 @@ struct GlobalOptions {
   std::string db_path;      // --db
   std::string server;       // --server URL: use the HTTP API instead of the database
   std::string token;        // --token (else $HYPERSDK_TOKEN)
+  bool local = false;       // --local: the database even when a server is running
+  bool verbose = false;     // --verbose: say which path (server or database) a command takes
 };
 
 class Context {
@@ -33,8 +35,14 @@ class Context {
   // Loads, validates and applies overrides once; prints warnings to stderr.
   Result<std::shared_ptr<const ops::Config>> config();
   Result<std::string> db_path();
-  Result<std::shared_ptr<store::Database>> database(bool migrate = true);
+  // Opens the database. Only `serve` and `db migrate` create one (create = true): for every
+  // other command a missing file is an error of class not_found naming the path.
+  Result<std::shared_ptr<store::Database>> database(bool migrate = true, bool create = false);
+  // --server URL; else a live server registered in the database (unless --local); else the
+  // database itself. With --verbose, says on stderr which one and why.
   Result<std::unique_ptr<Backend>> backend();
+  // The token for API calls: --token, else $HYPERSDK_TOKEN.
+  std::string token() const;
 
   // Prints "hypersdk: error: ..." to stderr and returns the exit code for its class.
   int fail(const Error& e) const;
@@ -43,5 +51,9 @@ class Context {
   std::shared_ptr<const ops::Config> config_;
   std::shared_ptr<store::Database> db_;
 };
+
+// The error for a command run where there is no database: names `path`, and `service_path`
+// when that file exists (the operator is probably looking for the service's database).
+Error missing_database_error(const std::string& path, const std::string& service_path);
 
 }  // namespace hypersdk::cli

@@ -68,6 +68,35 @@ void print_jobs(std::ostream& out, const json& jobs) {
   print_table(out, {"ID", "TYPE", "STATUS", "ATTEMPT", "CREATED", "ERROR"}, rows);
 }
 
+namespace {
+// "window 22:00-06:00 on mon-fri (Europe/Berlin), not on holidays of us; opens 2026-..."
+std::string waiting_for(const json& job) {
+  const json& w = job["window"];
+  std::string s = "window ";
+  s += w.contains("window") && w["window"].is_string() ? text(w["window"]) : "all day";
+  const std::string days = w.contains("days") ? text(w["days"]) : "";
+  if (!days.empty() && days != "*") s += " on " + days;
+  s += " (" + (w.contains("timezone") ? text(w["timezone"]) : std::string("UTC")) + ")";
+  if (w.contains("holidays") && w["holidays"].is_array() && !w["holidays"].empty()) {
+    std::string names;
+    for (const auto& h : w["holidays"]) names += (names.empty() ? "" : ", ") + text(h);
+    s += ", not on holidays of " + names;
+    // The holidays from its creation up to the opening: the ones it waits out.
+    const std::string from = text(job["created_at"]).substr(0, 10);
+    const std::string until = text(job["run_at"]).substr(0, 10);
+    std::string hit;
+    if (w.contains("holiday_dates") && w["holiday_dates"].is_object())
+      for (const auto& [cal, dates] : w["holiday_dates"].items())
+        for (const auto& d : dates)
+          if (d.is_string() && d.get<std::string>() >= from && d.get<std::string>() <= until)
+            hit += (hit.empty() ? "" : ", ") + d.get<std::string>() + " (" + cal + ")";
+    if (!hit.empty()) s += "; holiday " + hit;
+  }
+  if (job.contains("run_at")) s += "; opens " + short_time(job["run_at"]);
+  return s;
+}
+}  // namespace
+
 void print_job(std::ostream& out, const json& job) {
   std::vector<std::vector<std::string>> rows;
   for (const char* key :
@@ -85,6 +114,8 @@ void print_job(std::ostream& out, const json& job) {
                                         short_time(job["dead_letter"]["at"])});
   if (job.contains("error") && job["error"].is_object())
     rows.push_back({"error:", text(job["error"]["class"]) + ": " + text(job["error"]["message"])});
+  if (job.value("status", "") == "waiting" && job.contains("window") && job["window"].is_object())
+    rows.push_back({"waiting for:", waiting_for(job)});
   for (const auto& r : rows)
     out << r[0] << std::string(std::max<std::size_t>(1, 18 - r[0].size()), ' ') << r[1] << "\n";
   if (job.contains("errors") && !job["errors"].empty()) {

@@ -2,6 +2,8 @@
 
 #include <httplib.h>
 
+#include "engine/schedule_service.h"
+
 namespace hypersdk::cli {
 using nlohmann::json;
 
@@ -97,7 +99,10 @@ Result<json> RemoteBackend::schedule_pause(const std::string& name, bool paused)
 }
 
 Result<json> RemoteBackend::schedule_run(const std::string& name, const json& request) {
-  return client_.post("/api/v1/schedules/" + enc(name) + "/run", request);
+  // The audit of an emergency run names who asked, not only the token (api/schedule_routes).
+  json body = request;
+  if (body.value("emergency", false)) body["requested_by"] = engine::local_actor();
+  return client_.post("/api/v1/schedules/" + enc(name) + "/run", body);
 }
 
 Result<json> RemoteBackend::audit_list(int limit) {

@@ -21,6 +21,12 @@ struct JobEvent {
   std::optional<Error> error;
   bool retries_exhausted = false;
   std::string provider;  // empty for jobs that use none (exec, noop)
+  // For the log (engine/job_events_log.h): set on `started` only (listeners keep what they
+  // need across the attempt) ...
+  std::string worker;                       // the lease owner running it
+  std::optional<std::int64_t> schedule_id;  // a schedule's run
+  // ... and on `retrying`: when the next attempt may start.
+  std::optional<core::TimeMs> retry_at;
 };
 
 class JobListener {

@@ -1,6 +1,6 @@
 // A test clock steered by a file (serve --test-clock-file, only in builds with
-// HYPERSDK_TEST_HOOKS: ON by default for development and CI, OFF in release packaging, whose
-// `make deb` configures -DHYPERSDK_TEST_HOOKS=OFF so no production binary accepts the flag). The
+// HYPERSDK_TEST_HOOKS: OFF by default; the test builds of `make build/test` turn it on, and
+// `make deploy`/`make deb` install a build without it, so no production binary accepts it). The
 // file holds one ISO-8601 time with an offset or Z
 // ("2025-03-09T01:59:00-06:00"); whenever its content or modification time changes, the clock
 // jumps to that time and then runs on with real time. No file, or an unreadable one, leaves the

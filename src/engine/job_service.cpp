@@ -1,22 +1,28 @@
 #include "engine/job_service.h"
 
+#include "engine/job_events_log.h"
+
 namespace hypersdk::engine {
+
+Status check_job_type(const AdmissionPolicy& policy, const std::string& type) {
+  if (!policy.known_types.empty() && !policy.known_types.count(type)) {
+    std::string known;
+    for (const auto& t : policy.known_types) known += (known.empty() ? "" : ", ") + t;
+    return make_error(ErrorClass::invalid,
+                      "unknown job type '" + type + "' (known types: " + known + ")");
+  }
+  if (type == "exec" && !policy.exec_enabled)
+    return make_error(ErrorClass::invalid,
+                      "exec jobs are disabled: set jobs.exec.enabled: true in the config "
+                      "(or HYPERSDK_JOBS__EXEC__ENABLED=true)");
+  return Status::Ok();
+}
 
 Result<core::Job> JobService::submit(const core::JobSpec& spec) {
   if (Status s = core::validate_spec(spec); !s.ok()) return s.error();
-  if (!policy_.known_types.empty() && !policy_.known_types.count(spec.type)) {
-    std::string known;
-    for (const auto& t : policy_.known_types) known += (known.empty() ? "" : ", ") + t;
-    return make_error(ErrorClass::invalid,
-                      "unknown job type '" + spec.type + "' (known types: " + known + ")");
-  }
-  if (spec.type == "exec") {
-    if (!policy_.exec_enabled)
-      return make_error(ErrorClass::invalid,
-                        "exec jobs are disabled: set jobs.exec.enabled: true in the config "
-                        "(or HYPERSDK_JOBS__EXEC__ENABLED=true)");
+  if (Status s = check_job_type(policy_, spec.type); !s.ok()) return s.error();
+  if (spec.type == "exec")
     if (Status s = validate_exec_payload(spec.payload, policy_.exec); !s.ok()) return s.error();
-  }
   const core::TimeMs now = clock_.now_ms();
   if (spec.window) {
     // The window's zone defaults from config, and holiday names become dates here, so the
@@ -31,21 +37,28 @@ Result<core::Job> JobService::submit(const core::JobSpec& spec) {
                 date::sys_time<std::chrono::milliseconds>(std::chrono::milliseconds(now))));
         !s.ok())
       return s.error();
-    return changed(store_.job_enqueue(resolved, now));
+    return changed(logged(store_.job_enqueue(resolved, now), "queued"));
   }
-  return changed(store_.job_enqueue(spec, now));
+  return changed(logged(store_.job_enqueue(spec, now), "queued"));
 }
 
 Result<core::Job> JobService::cancel(core::JobId id) {
-  return changed(store_.job_cancel(id, clock_.now_ms()));
+  auto r = changed(store_.job_cancel(id, clock_.now_ms()));
+  if (r) log_job_cancel(*r);
+  return r;
 }
 
 Result<core::Job> JobService::retry(core::JobId id) {
-  return changed(store_.job_retry(id, clock_.now_ms()));
+  return changed(logged(store_.job_retry(id, clock_.now_ms()), "retried"));
 }
 
 Result<core::Job> JobService::dlq_replay(core::JobId id) {
-  return changed(store_.dlq_replay(id, clock_.now_ms()));
+  return changed(logged(store_.dlq_replay(id, clock_.now_ms()), "replayed"));
+}
+
+Result<core::Job> JobService::logged(Result<core::Job> r, std::string_view action) {
+  if (r) log_job_admitted(*r, action);
+  return r;
 }
 
 }  // namespace hypersdk::engine

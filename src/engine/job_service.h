@@ -32,6 +32,10 @@ struct AdmissionPolicy {
   std::string default_timezone = "UTC";
 };
 
+// Submit's (and schedule create's) rule on job types: one this server knows, exec only when
+// enabled. Error class invalid naming the type and the known ones.
+Status check_job_type(const AdmissionPolicy& policy, const std::string& type);
+
 class JobService {
  public:
   JobService(store::Store& store, const Clock& clock, AdmissionPolicy policy,
@@ -63,6 +67,8 @@ class JobService {
     if (r.ok() && on_change_) on_change_();
     return r;
   }
+  // One log line for the job just admitted (engine/job_events_log.h).
+  static Result<core::Job> logged(Result<core::Job> r, std::string_view action);
 
   store::Store& store_;
   const Clock& clock_;

@@ -5,6 +5,8 @@
 #include <fstream>
 #include <sstream>
 
+#include "engine/job_events_log.h"
+
 namespace hypersdk::engine {
 namespace {
 
@@ -55,6 +57,7 @@ Result<int> rescue_dead_owners(store::Store& store, const Clock& clock, int max_
   if (dead.empty()) return 0;
   auto r = store.job_rescue_owners(dead, clock.now_ms(), max_expiries);
   if (!r) return r.error();
+  log_jobs_rescued(*r, "the process holding its lease died");
   return static_cast<int>(r->requeued.size() + r->dead_lettered.size() + r->cancelled.size());
 }
 

@@ -1,6 +1,7 @@
 #include "engine/runtime.h"
 
 #include "engine/exec_job.h"
+#include "engine/job_events_log.h"
 #include "engine/settings.h"
 #include "ops/log.h"
 #include "store/migrations.h"
@@ -25,13 +26,14 @@ Result<std::unique_ptr<Runtime>> Runtime::open(RuntimeOptions options) {
   if (admission.exec_enabled)
     rt->handlers_.add("exec", std::make_shared<ExecHandler>(admission.exec));
 
-  JobListener* listener = nullptr;
   if (rt->options_.metrics) {
     rt->job_metrics_ = std::make_unique<JobMetrics>(*rt->options_.metrics, rt->handlers_.types());
-    listener = rt->job_metrics_.get();
+    rt->listeners_.add(rt->job_metrics_.get());
   }
+  rt->job_log_ = std::make_unique<JobEventLog>(*rt->store_);
+  rt->listeners_.add(rt->job_log_.get());
   rt->pool_ = std::make_unique<WorkerPool>(worker_pool_config(cfg, make_owner_id()), *rt->store_,
-                                           rt->handlers_, *rt->options_.clock, listener,
+                                           rt->handlers_, *rt->options_.clock, &rt->listeners_,
                                            rt->options_.metrics);
   if (admission.holidays_error) return *admission.holidays_error;
   rt->jobs_ = std::make_unique<JobService>(*rt->store_, *rt->options_.clock, admission,
@@ -73,10 +75,7 @@ Status Runtime::start() {
         auto r = store_->job_rescue_expired(clock.now_ms(), max_expiries);
         if (!r) return Status(r.error());
         if (!r->requeued.empty() || !r->dead_lettered.empty() || !r->cancelled.empty()) {
-          ops::log::warn("rescued jobs whose lease expired",
-                         {{"requeued", static_cast<std::int64_t>(r->requeued.size())},
-                          {"dead_lettered", static_cast<std::int64_t>(r->dead_lettered.size())},
-                          {"cancelled", static_cast<std::int64_t>(r->cancelled.size())}});
+          log_jobs_rescued(*r, "its lease expired");
           pool_->notify();
         }
         return Status::Ok();

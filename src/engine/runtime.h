@@ -9,6 +9,7 @@
 #include <memory>
 
 #include "engine/clock.h"
+#include "engine/job_events_log.h"
 #include "engine/job_metrics.h"
 #include "engine/job_service.h"
 #include "engine/periodic.h"
@@ -60,6 +61,8 @@ class Runtime {
   std::unique_ptr<store::SqliteStore> store_;
   HandlerRegistry handlers_;
   std::unique_ptr<JobMetrics> job_metrics_;
+  std::unique_ptr<JobEventLog> job_log_;
+  JobListeners listeners_;  // job_metrics_, job_log_: what the pool reports to
   std::unique_ptr<WorkerPool> pool_;
   std::unique_ptr<JobService> jobs_;
   std::unique_ptr<ScheduleService> schedules_;

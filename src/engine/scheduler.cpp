@@ -233,6 +233,7 @@ Status Scheduler::fire_due(Entry& e, core::TimeMs now, TickReport& report) {
         ++report.fired;
         if (metrics_) metrics_->schedule_fires_total(spec.name).Increment();
         ops::log::info("schedule fired", {{"schedule", spec.name},
+                                          {"schedule.name", spec.name},
                                           {"job.id", core::format_job_id(o.job_id.value_or(0))},
                                           {"nominal_local", o.nominal_local},
                                           {"nominal_utc", core::format_time(o.nominal_utc)},

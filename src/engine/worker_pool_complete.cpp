@@ -120,6 +120,7 @@ void WorkerPool::report_events(const std::vector<Finished>& done,
     }
     if (c.outcome != store::Outcome::succeeded) e.error = c.error;
     e.retries_exhausted = r.retries_exhausted;
+    e.retry_at = r.retry_at;
     e.provider = done[i].provider;
     if (listener_) listener_->on_job_event(e);
   }

@@ -81,8 +81,12 @@ bool WorkerPool::run_next() {
 void WorkerPool::run_one(Running& r) {
   const core::Job& job = r.job;
   ops::LogScope scope({{"job.id", core::format_job_id(job.id)}, {"job.type", job.spec.type}});
-  if (listener_)
-    listener_->on_job_event({JobEventKind::started, job.id, job.spec.type, job.attempt});
+  if (listener_) {
+    JobEvent ev{JobEventKind::started, job.id, job.spec.type, job.attempt};
+    ev.worker = job.lease_owner;
+    ev.schedule_id = job.spec.schedule_id;
+    listener_->on_job_event(ev);
+  }
 
   const auto started = clock_.steady_now();
   Result<std::string> result = std::string("{}");

@@ -12,6 +12,7 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <ctime>
 #include <memory>
@@ -20,6 +21,8 @@
 #include <spdlog/logger.h>
 #include <spdlog/sinks/sink.h>
 #include <spdlog/spdlog.h>
+
+#include "ops/log_journal.h"
 
 namespace hypersdk::ops {
 namespace {
@@ -306,12 +309,15 @@ struct Output {
   std::shared_ptr<LineSink> sink;
   std::shared_ptr<spdlog::logger> logger;
   bool json = false;
+  bool syslog_prefix = false;  // stderr is journald's stream (log_journal.h)
 };
 
-std::shared_ptr<const Output> make_output(std::shared_ptr<LineSink> sink, bool json) {
+std::shared_ptr<const Output> make_output(std::shared_ptr<LineSink> sink, bool json,
+                                          bool syslog_prefix = false) {
   auto logger = std::make_shared<spdlog::logger>("hypersdk", sink);
   logger->set_level(spdlog::level::trace);  // filtering is ours (Global::level)
-  return std::make_shared<const Output>(Output{std::move(sink), std::move(logger), json});
+  return std::make_shared<const Output>(
+      Output{std::move(sink), std::move(logger), json, syslog_prefix});
 }
 
 struct Global {
@@ -334,7 +340,8 @@ void emit(LogLevel level, Clock::time_point tp, std::string_view message, const 
   Global& g = global();
   if (static_cast<int>(level) < g.level.load(std::memory_order_relaxed)) return;
   const std::shared_ptr<const Output> out = g.out.load();
-  const std::string line = render(out->json, level, tp, message, fields);
+  std::string line = render(out->json, level, tp, message, fields);
+  if (out->syslog_prefix) line.insert(0, syslog_prefix(level));
   out->logger->log(tp, spdlog::source_loc{}, spdlog::level::info, line);
 }
 
@@ -425,7 +432,12 @@ Status log_init(const LogOptions& options) {
   bool json = options.format == LogFormat::json;
   if (options.format == LogFormat::automatic)
     json = !(options.file.empty() && ::isatty(STDERR_FILENO) == 1);
-  g.out.store(make_output(std::move(sink), json));
+  const char* journal_stream = std::getenv("JOURNAL_STREAM");
+  const bool prefix =
+      options.file.empty() &&
+      stderr_is_journal(journal_stream ? std::optional<std::string_view>(journal_stream)
+                                       : std::nullopt);
+  g.out.store(make_output(std::move(sink), json, prefix));
   g.level.store(static_cast<int>(options.level));
 
   static std::once_flag bridge_once;

@@ -204,6 +204,17 @@ json job_to_json(const core::Job& job) {
                    {"holidays", w.holiday_names},
                    {"timezone", w.timezone},
                    {"close", std::string(core::to_string(w.close))}};
+    // The dates it was admitted with (resolve_holidays), so `query` can say which holiday a
+    // waiting job waits out.
+    if (!w.holidays.empty()) {
+      json dates = json::object();
+      for (const auto& cal : w.holidays) {
+        json list = json::array();
+        for (const auto& d : cal.dates) list.push_back(date::format("%F", date::sys_days(d)));
+        dates[cal.name] = std::move(list);
+      }
+      j["window"]["holiday_dates"] = std::move(dates);
+    }
   }
   if (job.started_at && job.finished_at)
     j["duration_seconds"] = static_cast<double>(*job.finished_at - *job.started_at) / 1000.0;

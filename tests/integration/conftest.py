@@ -4,6 +4,7 @@ import json
 import os
 import signal
 import socket
+import sqlite3
 import subprocess
 import time
 import urllib.error
@@ -22,9 +23,12 @@ def free_port():
 
 
 class Hypersdk:
-    """One isolated installation: its own HOME, config and database."""
+    """One isolated installation: its own HOME, config and database. The database is created
+    up front with `db migrate`, as an operator's install does (only `serve` and `db migrate`
+    create one; every other command on a missing database fails); create_db=False leaves it
+    absent."""
 
-    def __init__(self, tmp: Path):
+    def __init__(self, tmp: Path, create_db: bool = True):
         self.tmp = tmp
         self.home = tmp / "home"
         self.home.mkdir()
@@ -37,6 +41,13 @@ class Hypersdk:
             "LANG": "C.UTF-8",
         }
         self.servers = []
+        if create_db:
+            self.run("db", "migrate", "--no-backup", check=True)
+
+    def remove_db(self):
+        """Back to a host without a database (for tests of what must not create one)."""
+        for suffix in ("", "-wal", "-shm"):
+            Path(str(self.db) + suffix).unlink(missing_ok=True)
 
     def write_config(self, text: str):
         self.config.write_text(text)
@@ -71,13 +82,14 @@ class Hypersdk:
 class Server:
     def __init__(self, h: Hypersdk, port: int, args, env, host="127.0.0.1"):
         self.h = h
+        self.db = h.db
         self.port = port
         self.url = f"http://127.0.0.1:{port}"
         e = dict(h.env)
         e.update(env or {})
         self.log_path = h.tmp / f"serve-{port}-{time.monotonic_ns()}.log"
         self.log = open(self.log_path, "w")
-        cmd = [BIN, "--config", str(h.config), "--db", str(h.db), "serve",
+        cmd = [BIN, "--config", str(h.config), "--db", str(self.db), "serve",
                "--listen", f"{host}:{port}", *args]
         self.proc = subprocess.Popen(cmd, env=e, stdout=self.log, stderr=subprocess.STDOUT)
         self.wait_ready()
@@ -89,12 +101,21 @@ class Server:
                 raise AssertionError(f"serve exited {self.proc.returncode}: {self.output()}")
             try:
                 status, _, _ = self.request("GET", "/api/v1/health")
-                if status == 200:
+                if status == 200 and self.registered():
                     return
             except OSError:
                 pass
             time.sleep(0.05)
-        raise AssertionError("serve did not become healthy: " + self.output())
+        raise AssertionError("serve did not become healthy and registered: " + self.output())
+
+    def registered(self):
+        """Whether serve has recorded itself in the database's server registry, as it does
+        right after its API listens (and before READY=1), so CLI commands use it."""
+        try:
+            with sqlite3.connect(f"file:{self.db}?mode=ro", uri=True, timeout=5) as c:
+                return c.execute("SELECT 1 FROM servers WHERE pid = ?", (self.proc.pid,)).fetchone() is not None
+        except sqlite3.Error:
+            return False
 
     def output(self):
         self.log.flush()

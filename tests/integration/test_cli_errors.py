@@ -18,6 +18,7 @@ def test_unknown_job_id(h):
 
 
 def test_misspelled_config_key_gets_a_suggestion(h):
+    h.remove_db()
     h.write_config("workers:\n  cuont: 4\n")
     r = h.run("config", "validate")
     assert r.returncode == 2

@@ -1,6 +1,7 @@
-"""`make deploy` into a DESTDIR and `make deb` (CPack), from the build under test: what lands
-where, the units pointing at the installed binary, the previous binary kept for rollback,
-and a .deb whose contents, dependencies and maintainer scripts are right."""
+"""`make deploy` into a DESTDIR and `make deb` (CPack), from the release build (build-release,
+no test hooks): what lands where, the units pointing at the installed binary, the previous
+binary kept for rollback, only build and run-time packages installed, and a .deb whose
+contents, dependencies and maintainer scripts are right."""
 import os
 import subprocess
 from pathlib import Path
@@ -9,6 +10,8 @@ from conftest import BIN
 
 REPO = Path(__file__).resolve().parents[2]
 BUILD = Path(BIN).resolve().parent
+RELEASE = REPO / "build-release"  # the Makefile's DEB_BUILD: what deploy and deb install
+TEST_TOOLS = ("python3-pytest", "python3-aiosmtpd", "prometheus", "clang-format")
 
 
 def make(*args, timeout=600, env=None):
@@ -17,6 +20,24 @@ def make(*args, timeout=600, env=None):
                        env={**os.environ, **(env or {})})
     assert r.returncode == 0, f"make {' '.join(args)} exited {r.returncode}\n{r.stdout[-4000:]}\n{r.stderr[-4000:]}"
     return r
+
+
+def assert_no_test_hooks(binary, tmp_path):
+    """A release binary refuses the fake clock's flag and ignores its variable."""
+    env = {"HOME": str(tmp_path), "PATH": "/usr/bin:/bin"}
+    clock = tmp_path / "clock"
+    clock.write_text("2031-01-01T00:00:00Z\n")
+    db = tmp_path / "hooks.db"
+    # (A bad --listen makes a build that has the flag fail fast instead of serving.)
+    r = subprocess.run([str(binary), "--db", str(db), "serve", "--test-clock-file", str(clock),
+                        "--listen", "not-an-address"],
+                       capture_output=True, text=True, env=env, timeout=30)
+    assert r.returncode == 2 and "test-clock-file" in r.stderr, r.stderr
+    subprocess.run([str(binary), "--db", str(db), "db", "migrate"], env=env, check=True, capture_output=True)
+    r = subprocess.run([str(binary), "--db", str(db), "submit", "--type", "noop", "--json"],
+                       capture_output=True, text=True, env={**env, "HYPERSDK_TEST_CLOCK_FILE": str(clock)})
+    assert r.returncode == 0, r.stderr
+    assert '"created_at": "2031' not in r.stdout, r.stdout
 
 
 def unit_exec_start(path):
@@ -52,12 +73,44 @@ def test_make_deploy_installs_into_destdir_and_keeps_the_previous_binary(tmp_pat
     (bin_dir / "hypersdk").unlink()
     (bin_dir / "hypersdk").write_bytes(b"#!/bin/sh\necho previous\n")
     (bin_dir / "hypersdk").chmod(0o755)
+    # Older, as a previous install is (cmake --install skips a file whose mtime, to the
+    # second, equals the new one's: a build linked in the same second as this write).
+    os.utime(bin_dir / "hypersdk", (1_000_000_000, 1_000_000_000))
     config.write_text("workers:\n  count: 2\n")
     out = make("deploy", f"DESTDIR={root}", "PREFIX=/usr/local", "SKIP_TESTS=1").stdout
     assert "kept the previous binary" in out
     assert (bin_dir / "hypersdk.previous").read_bytes() == b"#!/bin/sh\necho previous\n"
-    assert (bin_dir / "hypersdk").read_bytes() == Path(BIN).read_bytes()
+    assert (bin_dir / "hypersdk").read_bytes() == (RELEASE / "hypersdk").read_bytes()
     assert config.read_text() == "workers:\n  count: 2\n"
+    assert_no_test_hooks(bin_dir / "hypersdk", tmp_path)
+    assert "Alias=hypervisor.service" in unit.read_text().splitlines()
+
+
+def test_make_deploy_installs_no_test_tools_and_tests_before_installing(tmp_path):
+    """On a machine without the test tools (dpkg-query says nothing is installed), deploy asks
+    apt-get for the build and run-time packages only, runs the unit tests and the smoke test of
+    the new binary, then installs it."""
+    stubs = tmp_path / "stubs"
+    stubs.mkdir()
+    asked = tmp_path / "apt-get.args"
+    (stubs / "dpkg-query").write_text("#!/bin/sh\nexit 1\n")
+    (stubs / "apt-get").write_text(f"#!/bin/sh\necho \"$@\" >> {asked}\n")
+    for stub in stubs.iterdir():
+        stub.chmod(0o755)
+    root = tmp_path / "root"
+    out = make("deploy", f"DESTDIR={root}", "PREFIX=/usr/local", timeout=1800,
+               env={"PATH": f"{stubs}:{os.environ['PATH']}"}).stdout
+    installs = [l.split() for l in asked.read_text().splitlines() if l.startswith("install")]
+    assert len(installs) == 1, asked.read_text()
+    wanted = set(installs[0])
+    assert {"cmake", "libsqlitecpp-dev", "tzdata", "sqlite3", "systemd"} <= wanted
+    assert not wanted & set(TEST_TOOLS), wanted & set(TEST_TOOLS)
+    # Tests ran before anything was installed, and no integration test ran.
+    assert "smoke test passed" in out and "test cases:" in out
+    assert out.index("smoke test passed") < out.index("-- Installing:")
+    assert "-m pytest" not in out and "ctest --" not in out
+    assert os.access(root / "usr/local/bin/hypersdk", os.X_OK)
+    assert_no_test_hooks(root / "usr/local/bin/hypersdk", tmp_path)
 
 
 def test_make_deploy_with_another_prefix_puts_units_under_etc(tmp_path):
@@ -89,7 +142,7 @@ def test_make_deploy_into_home_is_a_personal_systemctl_user_install(tmp_path):
 
 def test_make_deb_builds_a_package_with_units_scripts_and_dependencies(tmp_path):
     out_dir = tmp_path / "deb"
-    make("deb", f"DEB_BUILD={BUILD}", f"DEB_DIR={out_dir}", timeout=900)
+    make("deb", f"DEB_DIR={out_dir}", timeout=1800)
     debs = list(out_dir.glob("hypersdk_*.deb"))
     assert len(debs) == 1, list(out_dir.iterdir())
     deb = debs[0]
@@ -119,6 +172,7 @@ def test_make_deb_builds_a_package_with_units_scripts_and_dependencies(tmp_path)
         ["ExecStart=/usr/bin/hypervisord --config /etc/hypersdk/config.yaml"]
     r = subprocess.run([str(x / "usr/bin/hypersdk"), "--version"], capture_output=True, text=True)
     assert r.returncode == 0 and r.stdout.startswith("hypersdk ")
+    assert_no_test_hooks(x / "usr/bin/hypersdk", tmp_path)
     control = tmp_path / "control"
     subprocess.run(["dpkg-deb", "--control", str(deb), str(control)], check=True)
     assert (control / "conffiles").read_text().split() == ["/etc/hypersdk/config.yaml", "/etc/logrotate.d/hypersdk"]

@@ -105,10 +105,19 @@ TEST_CASE("api client: tokens, 401, 403 and 429 map to auth and rate_limited") {
   // "ro" has used 2 of its 4; the third and fourth pass, the fifth is throttled.
   CHECK(ro.get("/api/v1/jobs").ok());
   CHECK(ro.get("/api/v1/jobs").ok());
+  ro.set_rate_limit_budget(std::chrono::seconds(0));  // no waiting: the 429 itself
   auto limited = ro.get("/api/v1/jobs");
   REQUIRE_FALSE(limited.ok());
   CHECK(limited.error().cls == ErrorClass::rate_limited);
   CHECK(limited.error().message.find("retry after") != std::string::npos);
+  // With the default budget the client waits out Retry-After (1 s here) and succeeds.
+  auto waiting = cli::ApiClient(f.url(), "read-tok");
+  const auto start = std::chrono::steady_clock::now();
+  CHECK(waiting.get("/api/v1/jobs").ok());
+  CHECK(std::chrono::steady_clock::now() - start >= std::chrono::milliseconds(900));
+  // A Retry-After beyond the budget is returned at once.
+  waiting.set_rate_limit_budget(std::chrono::seconds(0));
+  CHECK(waiting.get("/api/v1/jobs").ok() == false);
 }
 
 TEST_CASE("api client: nothing listening is unavailable with a hint") {

@@ -1,0 +1,112 @@
+#include <doctest/doctest.h>
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <fstream>
+
+#include "cli/context.h"
+#include "cli/db_backups.h"
+#include "ops/log_journal.h"
+#include "store/migrations.h"
+#include "store/server_registry.h"
+#include "test_support.h"
+
+using namespace hypersdk;
+
+TEST_CASE("the server registry lists only servers with a fresh heartbeat, freshest first") {
+  test::StoreFixture f;
+  store::ServerRegistry reg(*f.db);
+  store::ServerEntry a{0, "http://127.0.0.1:1", 11, "h", "0.1", 0, 0};
+  store::ServerEntry b{0, "http://127.0.0.1:2", 22, "h", "0.1", 0, 0};
+  auto ida = reg.server_register(a, 1'000, 0);
+  auto idb = reg.server_register(b, 2'000, 0);
+  REQUIRE(ida.ok());
+  REQUIRE(idb.ok());
+
+  auto live = reg.server_list_live(1'500);
+  REQUIRE(live.ok());
+  REQUIRE(live->size() == 1);
+  CHECK((*live)[0].address == "http://127.0.0.1:2");
+  CHECK((*live)[0].pid == 22);
+  CHECK((*live)[0].started_at == 2'000);
+
+  REQUIRE(reg.server_heartbeat(*ida, 3'000).ok());
+  live = reg.server_list_live(1'500);
+  REQUIRE(live->size() == 2);
+  CHECK((*live)[0].id == *ida);  // the freshest heartbeat first
+
+  REQUIRE(reg.server_deregister(*ida).ok());
+  CHECK(reg.server_heartbeat(*ida, 4'000).error().cls == ErrorClass::not_found);
+  CHECK(reg.server_list_live(0)->size() == 1);
+
+  // Registering prunes rows whose heartbeat is older than prune_before.
+  REQUIRE(reg.server_register(a, 10'000, 5'000).ok());
+  CHECK(reg.server_list_live(0)->size() == 1);
+}
+
+TEST_CASE("a database without the servers table has no live servers") {
+  test::TempDir dir;
+  store::DatabaseOptions opts;
+  opts.path = dir.file("old.db");
+  opts.migrate = false;
+  auto db = store::Database::open(opts);
+  REQUIRE(db.ok());
+  store::ServerRegistry reg(**db);
+  auto live = reg.server_list_live(0);
+  REQUIRE(live.ok());
+  CHECK(live->empty());
+}
+
+TEST_CASE("a missing database names its path, and the service's when that exists") {
+  test::TempDir dir;
+  const std::string service = dir.file("service.db");
+  Error e = cli::missing_database_error(dir.file("mine.db"), service);
+  CHECK(e.cls == ErrorClass::not_found);
+  CHECK(e.message.find("no database at " + dir.file("mine.db")) != std::string::npos);
+  CHECK(e.message.find("service.db") == std::string::npos);
+  std::ofstream(service) << "x";
+  e = cli::missing_database_error(dir.file("mine.db"), service);
+  CHECK(e.message.find("the service's database is " + service) != std::string::npos);
+}
+
+TEST_CASE("the backup to restore is the newest one this binary can read") {
+  test::TempDir dir;
+  const std::string db = dir.file("hypersdk.db");
+  CHECK_FALSE(cli::newest_backup(db, 4).has_value());
+  for (const char* name :
+       {"hypersdk.db.backup-v1-20250101T000000Z", "hypersdk.db.backup-v2-20260101T000000Z",
+        "hypersdk.db.backup-v9-20270101T000000Z", "other.db.backup-v2-20280101T000000Z",
+        "hypersdk.db.backup-vX-20290101T000000Z"})
+    std::ofstream(dir.file(name)) << "x";
+  CHECK(cli::newest_backup(db, 4) == dir.file("hypersdk.db.backup-v2-20260101T000000Z"));
+  CHECK(cli::newest_backup(db, 1) == dir.file("hypersdk.db.backup-v1-20250101T000000Z"));
+
+  const Error newer = make_error(ErrorClass::conflict,
+                                 "database x has schema version 9, newer than this hypersdk "
+                                 "supports (4); upgrade hypersdk, or restore the backup");
+  const Error hinted = cli::with_backup_hint(newer, db);
+  CHECK(hinted.cls == ErrorClass::conflict);
+  CHECK(hinted.message.find("the backup to restore is " +
+                            cli::newest_backup(db, store::latest_schema_version()).value()) !=
+        std::string::npos);
+  const Error other = make_error(ErrorClass::conflict, "something else");
+  CHECK(cli::with_backup_hint(other, db).message == "something else");
+}
+
+TEST_CASE("journald's stream is recognised by the device and inode of stderr") {
+  struct stat st {};
+  REQUIRE(::fstat(STDERR_FILENO, &st) == 0);
+  const std::string mine = std::to_string(st.st_dev) + ":" + std::to_string(st.st_ino);
+  const std::string other = std::to_string(st.st_dev) + ":" + std::to_string(st.st_ino + 1);
+  CHECK(ops::stderr_is_journal(mine));
+  CHECK_FALSE(ops::stderr_is_journal(other));
+  CHECK_FALSE(ops::stderr_is_journal(std::nullopt));
+  CHECK_FALSE(ops::stderr_is_journal("garbage"));
+  CHECK_FALSE(ops::stderr_is_journal(mine + "x"));
+  CHECK(ops::syslog_prefix(ops::LogLevel::error) == "<3>");
+  CHECK(ops::syslog_prefix(ops::LogLevel::warn) == "<4>");
+  CHECK(ops::syslog_prefix(ops::LogLevel::info) == "<6>");
+  CHECK(ops::syslog_prefix(ops::LogLevel::debug) == "<7>");
+}
