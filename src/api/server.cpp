@@ -239,6 +239,7 @@ void ApiServer::Impl::on_routed(const httplib::Request& req, const httplib::Resp
 
 void ApiServer::Impl::on_finished(const httplib::Request& req, const httplib::Response& res) {
   RequestContext& ctx = t_request;
+  if (gated) gated->request_finished();
   const std::string route = ctx.active ? ctx.route : kUnmatched;
   const double seconds =
       ctx.active ? std::chrono::duration<double>(Clock::now() - ctx.start).count() : 0.0;
@@ -282,7 +283,7 @@ void ApiServer::Impl::install_handlers() {
   s.set_keep_alive_timeout(2);  // an idle keep-alive connection delays stop() by at most this
   s.set_payload_max_length(c.max_body_bytes);
 
-  s.set_pre_routing_handler([](const httplib::Request& req, httplib::Response& res) {
+  s.set_pre_routing_handler([this](const httplib::Request& req, httplib::Response& res) {
     RequestContext& ctx = t_request;
     ctx.end();  // in case the previous request on this thread never reached the logger
     ctx.active = true;
@@ -292,6 +293,7 @@ void ApiServer::Impl::install_handlers() {
     ctx.id = accept_request_id(req.get_header_value("X-Request-ID"));
     res.set_header("X-Request-ID", ctx.id);
     ctx.scope.emplace(ops::LogFields{{"http.request.id", ctx.id}});
+    if (gated) gated->request_started();
     // httplib 0.11 applies the body size limit only to bodies with a Content-Length; a
     // chunked body would be read into memory whatever its size.
     // Two Content-Length headers are how requests are smuggled past a proxy that reads the
