@@ -187,7 +187,7 @@ std::chrono::milliseconds GatedServer::check_watched(Clock::time_point now) {
   for (auto& [watch, w] : watched_) {
     if (w.handling) continue;
     if (now >= w.deadline) {
-      // The next request on this keep-alive connection (or a body past the gate's 64 KiB)
+      // The next request on this keep-alive connection (or a body past the gate's 16 KiB)
       // is too slow: httplib's blocked read returns and it closes the connection.
       ::shutdown(watch, SHUT_RDWR);
       w.handling = true;  // once is enough

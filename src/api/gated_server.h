@@ -35,7 +35,8 @@
 
 namespace hypersdk::api {
 
-inline constexpr std::size_t kGateBodyBytes = 64 * 1024;
+// Small enough to fit any socket receive buffer (peeked bytes stay in it until httplib reads).
+inline constexpr std::size_t kGateBodyBytes = 16 * 1024;
 
 class GatedServer : public httplib::Server {
  public:
