@@ -377,3 +377,21 @@ def test_a_keep_alive_connection_cannot_trickle_its_next_request(srv):
         assert closed_after is not None and closed_after < 12, closed_after
     status, _, _ = srv.request("GET", "/api/v1/health", timeout=5)
     assert status == 200
+
+
+def test_a_deep_payload_already_stored_is_shown_without_recursion(h):
+    """An older version stored 65,000-deep payloads; reading such a job must stay quick."""
+    import sqlite3
+    h.run("db", "migrate", check=True)
+    jid = h.submit("--type", "noop")
+    deep = '{"a":' + nested(65000) + "}"
+    con = sqlite3.connect(h.db)
+    con.execute("UPDATE jobs SET payload = ? WHERE id = 1", (deep,))
+    con.commit()
+    con.close()
+    t0 = time.monotonic()
+    job = h.json("query", "--id", jid, timeout=30)
+    assert time.monotonic() - t0 < 5
+    assert job["payload"] == deep  # shown as its text
+    rows = h.json("list", "--limit", "1", timeout=30)
+    assert rows[0]["payload"] == deep
