@@ -294,8 +294,6 @@ void ApiServer::Impl::install_handlers() {
     res.set_header("X-Request-ID", ctx.id);
     ctx.scope.emplace(ops::LogFields{{"http.request.id", ctx.id}});
     if (gated) gated->request_started();
-    // httplib 0.11 applies the body size limit only to bodies with a Content-Length; a
-    // chunked body would be read into memory whatever its size.
     // Two Content-Length headers are how requests are smuggled past a proxy that reads the
     // other one (RFC 9112 §6.3: an error). httplib 0.11 reads the first and ignores the rest.
     if (req.get_header_value_count("Content-Length") > 1) {
@@ -304,6 +302,8 @@ void ApiServer::Impl::install_handlers() {
                   "the request has more than one Content-Length header; send exactly one");
       return httplib::Server::HandlerResponse::Handled;
     }
+    // httplib 0.11 applies the body size limit only to bodies with a Content-Length; a
+    // chunked body would be read into memory whatever its size.
     if (req.has_header("Transfer-Encoding")) {
       res.set_header("Connection", "close");
       write_error(res, 411, "invalid",
