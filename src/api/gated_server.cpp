@@ -70,7 +70,6 @@ GatedServer::GatedServer(Options options) : options_(options) {
     void shutdown() override {}
   };
   new_task_queue = [] { return new Inline; };
-  set_keep_alive_max_count(1);
   if (::pipe2(wake_, O_CLOEXEC | O_NONBLOCK) != 0) wake_[0] = wake_[1] = -1;
   gate_ = std::thread([this] { run(); });
 }
@@ -145,6 +144,60 @@ void GatedServer::reject_slow(socket_t fd) const {
   ::close(fd);
 }
 
+namespace {
+thread_local int t_watch = -1;  // the watched copy of the connection this thread serves
+}  // namespace
+
+void GatedServer::serve(socket_t fd) {
+  // A second descriptor of the same socket, ours until we close it: the watchdog may shut
+  // the socket down through it without racing httplib's close (and a reuse of the number).
+  const int watch = ::fcntl(fd, F_DUPFD_CLOEXEC, 0);
+  if (watch >= 0) {
+    std::lock_guard lock(watch_mu_);
+    watched_[watch] = Watched{Clock::now() + options_.head_timeout, false};
+    t_watch = watch;
+  }
+  httplib_server_process_and_close_socket(this, fd);
+  if (watch >= 0) {
+    {
+      std::lock_guard lock(watch_mu_);
+      watched_.erase(watch);
+    }
+    ::close(watch);
+    t_watch = -1;
+  }
+}
+
+void GatedServer::request_started() {
+  if (t_watch < 0) return;
+  std::lock_guard lock(watch_mu_);
+  if (auto it = watched_.find(t_watch); it != watched_.end()) it->second.handling = true;
+}
+
+void GatedServer::request_finished() {
+  if (t_watch < 0) return;
+  std::lock_guard lock(watch_mu_);
+  if (auto it = watched_.find(t_watch); it != watched_.end())
+    it->second = Watched{Clock::now() + options_.head_timeout, false};
+}
+
+std::chrono::milliseconds GatedServer::check_watched(Clock::time_point now) {
+  auto next = options_.head_timeout;
+  std::lock_guard lock(watch_mu_);
+  for (auto& [watch, w] : watched_) {
+    if (w.handling) continue;
+    if (now >= w.deadline) {
+      // The next request on this keep-alive connection (or a body past the gate's 16 KiB)
+      // is too slow: httplib's blocked read returns and it closes the connection.
+      ::shutdown(watch, SHUT_RDWR);
+      w.handling = true;  // once is enough
+      continue;
+    }
+    next = std::min(next, std::chrono::duration_cast<std::chrono::milliseconds>(w.deadline - now));
+  }
+  return next;
+}
+
 void GatedServer::run() {
   // Edge-triggered: the bytes stay in the socket (only peeked), so a level-triggered poll
   // would report every waiting socket as readable on every turn. An edge is new data.
@@ -169,9 +222,7 @@ void GatedServer::run() {
       ::close(fd);
       return;
     }
-    (v == Verdict::probe ? probes_ : requests_)->enqueue([this, fd] {
-      httplib_server_process_and_close_socket(this, fd);
-    });
+    (v == Verdict::probe ? probes_ : requests_)->enqueue([this, fd] { serve(fd); });
   };
 
   std::vector<epoll_event> events(256);
@@ -189,7 +240,7 @@ void GatedServer::run() {
       ev.events = EPOLLIN | EPOLLRDHUP | EPOLLET;
       ev.data.fd = fd;
       if (ep < 0 || ::epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev) != 0) {
-        requests_->enqueue([this, fd] { httplib_server_process_and_close_socket(this, fd); });
+        requests_->enqueue([this, fd] { serve(fd); });
         continue;
       }
       pending.emplace(fd, p);
@@ -203,7 +254,7 @@ void GatedServer::run() {
         if (it->second.order < oldest->second.order) oldest = it;
       dispatch(oldest->first, Verdict::closed);
     }
-    auto wait = options_.head_timeout;
+    auto wait = std::min(options_.head_timeout, check_watched(now));
     for (const auto& [fd, p] : pending)
       wait = std::min(wait, std::chrono::duration_cast<std::chrono::milliseconds>(
                                 std::max(p.deadline - now, Clock::duration::zero())));

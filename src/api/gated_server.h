@@ -9,12 +9,13 @@
 // kGateBodyBytes have arrived. A connection that has not sent that within head_timeout gets
 // 408 and is closed; no request thread was used. Complete requests go to the request pool,
 // except GET /api/v1/health and /api/v1/ready, which go to a pool of their own so liveness and
-// readiness answer whatever the other clients do. Each connection carries one request
-// (keep-alive would let the second request trickle in past the gate).
+// readiness answer whatever the other clients do.
 //
-// Bodies larger than kGateBodyBytes are handed over once their head is complete; their
-// reading is then bounded only by the per-read timeout. Behind nginx (README) that does not
-// matter: nginx buffers the whole request first.
+// What the gate cannot see, a watchdog bounds: the next request on a keep-alive connection
+// and bodies larger than kGateBodyBytes (handed over once their head is complete) must
+// arrive within head_timeout of the previous answer (or of the hand-over), else the socket
+// is shut down under httplib's blocked read. The owner reports request boundaries with
+// request_started() (pre-routing) and request_finished() (after the answer).
 //
 // Plain HTTP only: with TLS the bytes are encrypted, so ApiServer uses httplib's pool as is.
 //
@@ -29,11 +30,13 @@
 #include <memory>
 #include <mutex>
 #include <thread>
+#include <unordered_map>
 #include <vector>
 
 namespace hypersdk::api {
 
-inline constexpr std::size_t kGateBodyBytes = 64 * 1024;
+// Small enough to fit any socket receive buffer (peeked bytes stay in it until httplib reads).
+inline constexpr std::size_t kGateBodyBytes = 16 * 1024;
 
 class GatedServer : public httplib::Server {
  public:
@@ -51,6 +54,11 @@ class GatedServer : public httplib::Server {
   // requests finish. Call after listen returned. Idempotent.
   void shutdown_gate();
 
+  // Called on the thread serving a request: its head and body were read / its answer was
+  // written. Outside a gated connection they do nothing.
+  void request_started();
+  void request_finished();
+
  private:
   // httplib calls this for each accepted socket on its listen thread (through a task queue
   // that runs tasks inline); it only hands the socket to the gate.
@@ -63,7 +71,15 @@ class GatedServer : public httplib::Server {
   };
   enum class Verdict { wait, request, probe, closed };
 
+  struct Watched {
+    std::chrono::steady_clock::time_point deadline;  // for the next request to be read
+    bool handling;                                   // a handler runs: no deadline
+  };
+
   void run();
+  void serve(socket_t fd);  // on a pool thread
+  // Shuts down watched connections past their deadline; the time to the next deadline.
+  std::chrono::milliseconds check_watched(std::chrono::steady_clock::time_point now);
   Verdict inspect(const Pending& p) const;
   void reject_slow(socket_t fd) const;
 
@@ -74,6 +90,8 @@ class GatedServer : public httplib::Server {
   std::vector<socket_t> incoming_;  // GUARDED_BY(mu_)
   bool stopping_ = false;           // GUARDED_BY(mu_)
   std::thread gate_;
+  std::mutex watch_mu_;
+  std::unordered_map<int, Watched> watched_;  // GUARDED_BY(watch_mu_); key: the dup'd fd
 };
 
 }  // namespace hypersdk::api

@@ -68,7 +68,7 @@ struct ApiConfig {
   int threads = 8;                       // HTTP request threads; SSE streams may use all but two
   std::size_t max_body_bytes = 1 << 20;  // larger bodies get 413
   std::chrono::seconds read_timeout{10}, write_timeout{10};
-  // A plain-HTTP request (head and a body up to 64 KiB) must arrive within this, or 408;
+  // A plain-HTTP request (head and a body up to 16 KiB) must arrive within this, or 408;
   // until then it holds no request thread (gated_server.h).
   std::chrono::milliseconds head_timeout{5000};
 };

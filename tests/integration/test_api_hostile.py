@@ -336,3 +336,62 @@ def test_routes_without_a_body_and_query_parameters_survive_hostile_input(srv):
             srv.port, f"GET {query} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n".encode())
         assert status is not None and 400 <= status < 500 and took < DEADLINE, (query, status, answer)
     assert srv.proc.poll() is None
+
+
+def test_a_keep_alive_connection_cannot_trickle_its_next_request(srv):
+    """The gate sees only a connection's first request; the next one on the same keep-alive
+    connection is bounded too (5 s head timeout, checked at least every 5 s)."""
+    with socket.create_connection(("127.0.0.1", srv.port), timeout=5) as s:
+        s.sendall(b"GET /api/v1/jobs HTTP/1.1\r\nHost: x\r\n\r\n")
+        data = b""
+        while b"\r\n\r\n" not in data:
+            data += s.recv(4096)
+        head, rest = data.split(b"\r\n\r\n", 1)
+        assert head.startswith(b"HTTP/1.1 200"), head
+        length = int([l for l in head.split(b"\r\n") if l.lower().startswith(b"content-length")][0]
+                     .split(b":")[1])
+        while len(rest) < length:
+            rest += s.recv(4096)
+        assert b"connection: close" not in head.lower(), "keep-alive is expected to stay on"
+        t0 = time.monotonic()
+        s.sendall(b"GET /api/v1/jobs HTTP/1.1\r\n")
+        s.settimeout(0.5)
+        closed_after = None
+        i = 0
+        while time.monotonic() - t0 < 20:
+            try:
+                if s.recv(4096) == b"":
+                    closed_after = time.monotonic() - t0
+                    break
+            except socket.timeout:
+                pass
+            except ConnectionResetError:
+                closed_after = time.monotonic() - t0
+                break
+            try:
+                s.sendall(f"X-Slow-{i}: a\r\n".encode())
+            except (BrokenPipeError, ConnectionResetError):
+                closed_after = time.monotonic() - t0
+                break
+            i += 1
+        assert closed_after is not None and closed_after < 12, closed_after
+    status, _, _ = srv.request("GET", "/api/v1/health", timeout=5)
+    assert status == 200
+
+
+def test_a_deep_payload_already_stored_is_shown_without_recursion(h):
+    """An older version stored 65,000-deep payloads; reading such a job must stay quick."""
+    import sqlite3
+    h.run("db", "migrate", check=True)
+    jid = h.submit("--type", "noop")
+    deep = '{"a":' + nested(65000) + "}"
+    con = sqlite3.connect(h.db)
+    con.execute("UPDATE jobs SET payload = ? WHERE id = 1", (deep,))
+    con.commit()
+    con.close()
+    t0 = time.monotonic()
+    job = h.json("query", "--id", jid, timeout=30)
+    assert time.monotonic() - t0 < 5
+    assert job["payload"] == deep  # shown as its text
+    rows = h.json("list", "--limit", "1", timeout=30)
+    assert rows[0]["payload"] == deep
