@@ -327,3 +327,45 @@ TEST_CASE("pool: an exception in the dispatcher is counted and the pool goes on"
   CHECK(pool.errors("dispatcher") == 1);
   pool.stop(0ms);
 }
+
+TEST_CASE(
+    "pool: jobs of unknown length are leased only for free workers, short ones a batch "
+    "ahead") {
+  PoolFixture p;
+  engine::WorkerPool pool(p.config(2, 8), p.store, p.handlers, p.clock, nullptr);
+  for (int i = 0; i < 60; ++i) p.submit("noop");
+  pool.dispatch_once();
+  CHECK(pool.held().size() == 2);  // "running" means running until jobs prove short
+  int ran = 0;
+  while (ran < 40) {
+    while (pool.run_next()) ++ran;
+    pool.complete_once();
+    pool.dispatch_once();
+  }
+  CHECK(pool.held().size() == 2 + 8);  // two for the workers, a batch leased ahead
+}
+
+TEST_CASE("pool: during the grace period leases are still renewed and a cancel still arrives") {
+  PoolFixture p;
+  engine::WorkerPool pool(p.config(1), p.store, p.handlers, p.clock, nullptr);
+  const JobId j = p.submit("block");
+  pool.start();
+  REQUIRE(p.block->wait_started(1));
+  int sleeps = p.clock.sleeps();
+  std::thread stopper([&] { pool.stop(1h); });
+  REQUIRE(p.clock.wait_for_sleeps(++sleeps));
+  // Two leases' worth of grace: the stopping pool keeps renewing.
+  for (int i = 0; i < 4; ++i) {
+    p.clock.advance(15s);
+    REQUIRE(p.clock.wait_for_sleeps(++sleeps));
+  }
+  CHECK(p.f.store->job_rescue_expired(p.clock.now_ms(), 3)->requeued.empty());
+  p.f.store->job_cancel(j, p.clock.now_ms()).value();
+  p.clock.advance(20ms);
+  // The next tick sees the cancel; the job ends and stop() no longer waits for the grace.
+  REQUIRE(p.eventually([&] { return p.block->finished() == 1; }));
+  p.clock.advance(20ms);
+  stopper.join();
+  CHECK(p.block->reason() == CancelReason::operator_request);
+  CHECK(p.job(j).status == JobStatus::cancelled);
+}
