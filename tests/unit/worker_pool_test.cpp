@@ -1,6 +1,6 @@
 // The worker pool against a real SQLite store, on a clock moved by hand: most cases drive the
 // pool's loops one step at a time (dispatch_once, run_next, complete_once) so every lease,
-// deadline and backoff decision is exact; the drain and crash cases run its real threads.
+// deadline and backoff decision is exact; the drain and exception cases run its real threads.
 #include <doctest/doctest.h>
 
 #include <atomic>
