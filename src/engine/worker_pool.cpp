@@ -130,6 +130,7 @@ void WorkerPool::stop(milliseconds grace) {
     std::lock_guard lock(mu_);
     if (!started_ || !claiming_) return;
     claiming_ = false;
+    draining_ = true;
   }
   dispatch_cv_.notify_all();
   if (dispatcher_.joinable()) dispatcher_.join();
@@ -147,7 +148,9 @@ void WorkerPool::stop(milliseconds grace) {
   }
   hand_back(prefetched, "handed jobs leased ahead back to the queue");
 
-  // Let running jobs finish within the grace period.
+  // Let running jobs finish within the grace period. This thread now ticks for the
+  // dispatcher (without claiming): a grace longer than the lease must not let the leases
+  // lapse, and a cancel or a timeout still reaches a running job.
   const auto until = clock_.steady_now() + grace;
   for (;;) {
     {
@@ -155,6 +158,7 @@ void WorkerPool::stop(milliseconds grace) {
       if (running_.empty()) break;
     }
     if (clock_.steady_now() >= until) break;
+    dispatch_guarded();
     clock_.sleep_for(milliseconds(20));
   }
   std::vector<std::thread> workers;

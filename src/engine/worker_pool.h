@@ -68,8 +68,9 @@ class WorkerPool {
 
   void start();
   // Stops claiming and hands jobs leased ahead (not started) back at once; lets running
-  // jobs finish for up to `grace`, then interrupts the rest and hands their leases back to
-  // the queue (they run again elsewhere or after a restart; the attempt is not counted).
+  // jobs finish for up to `grace` (their leases still renewed, cancels and timeouts still
+  // applied), then interrupts the rest and hands their leases back to the queue (they run
+  // again elsewhere or after a restart; the attempt is not counted).
   // Idempotent; safe before start().
   void stop(std::chrono::milliseconds grace);
   // New work may be available (in-process submit, cancel, retry).
@@ -123,6 +124,7 @@ class WorkerPool {
   };
 
   void dispatch_loop();
+  void dispatch_guarded();  // dispatch_once, its errors counted and backed off
   void worker_loop();
   void complete_loop();
   void claim_some(DispatchState& d);
@@ -158,6 +160,7 @@ class WorkerPool {
   bool stopping_workers_ = false;                 // GUARDED_BY(mu_)
   bool stopping_completer_ = false;               // GUARDED_BY(mu_)
   bool notified_ = false;                         // GUARDED_BY(mu_)
+  bool draining_ = false;                         // stop() under way: no claims; GUARDED_BY(mu_)
   int target_workers_ = 0;                        // GUARDED_BY(mu_)
   int live_workers_ = 0;                          // threads in worker_loop; GUARDED_BY(mu_)
   std::map<core::JobId, std::int64_t> held_;      // id -> lease token; GUARDED_BY(mu_)

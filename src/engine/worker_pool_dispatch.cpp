@@ -33,24 +33,30 @@ void WorkerPool::dispatch_loop() {
       dispatch_cv_.wait_for(lock, config_.wake_poll, [&] { return notified_ || !claiming_; });
       if (!claiming_) return;
     }
-    try {
-      dispatch_once();
-    } catch (const std::exception& e) {
-      report_error("dispatcher", "the dispatcher's tick failed; retrying", e.what());
-      clock_.sleep_for(kAfterException);
-    } catch (...) {
-      report_error("dispatcher", "the dispatcher's tick failed; retrying", "unknown exception");
-      clock_.sleep_for(kAfterException);
-    }
+    dispatch_guarded();
+  }
+}
+
+void WorkerPool::dispatch_guarded() {
+  try {
+    dispatch_once();
+  } catch (const std::exception& e) {
+    report_error("dispatcher", "the dispatcher's tick failed; retrying", e.what());
+    clock_.sleep_for(kAfterException);
+  } catch (...) {
+    report_error("dispatcher", "the dispatcher's tick failed; retrying", "unknown exception");
+    clock_.sleep_for(kAfterException);
   }
 }
 
 void WorkerPool::dispatch_once() {
   DispatchState& d = dispatch_;
+  bool draining = false;
   {
     std::lock_guard lock(mu_);
     if (notified_) d.want_claim = true;
     notified_ = false;
+    draining = draining_;
   }
   const SteadyTime now = clock_.steady_now();
   dispatcher_tick_ = std::chrono::duration_cast<milliseconds>(now.time_since_epoch()).count();
@@ -73,7 +79,7 @@ void WorkerPool::dispatch_once() {
   }
   if (changed) d.want_claim = true;
   if (d.next_due && clock_.now_ms() >= *d.next_due) d.want_claim = true;
-  if (d.want_claim && now >= d.claim_retry_at) claim_some(d);
+  if (d.want_claim && now >= d.claim_retry_at && !draining) claim_some(d);
   watch(changed);
   if (now >= d.next_heartbeat) heartbeat(d);
 }

@@ -18,7 +18,7 @@ std::int64_t unreadable_stored_values() {
 
 namespace detail {
 
-void note_unreadable(const char* column, std::string_view value, core::JobId id) {
+void note_unreadable(const char* column, std::string_view value, const std::string& row) {
   const std::int64_t n = ++g_unreadable;
   // Logged at the 1st, 2nd, 4th, 8th... occurrence: a bad row read by every list is not a
   // line per read.
@@ -26,7 +26,7 @@ void note_unreadable(const char* column, std::string_view value, core::JobId id)
     ops::log::error("a stored value cannot be read; using a default",
                     {{"column", column},
                      {"value", std::string(value.substr(0, 64))},
-                     {"job.id", core::format_job_id(id)},
+                     {"row", row},
                      {"occurrences", n}});
 }
 
@@ -73,8 +73,11 @@ core::RetryPolicy retry_policy_from_json(const std::string& text, int max_retrie
   p.max_retries = max_retries;
   auto j = json::parse(text, nullptr, false);
   if (!j.is_object()) return p;
-  p.kind = core::parse_backoff_kind(j.value("backoff", "exponential"))
-               .value_or(core::BackoffKind::exponential);
+  const std::string kind = j.value("backoff", "exponential");
+  if (auto parsed = core::parse_backoff_kind(kind))
+    p.kind = *parsed;
+  else
+    note_unreadable("retry_policy.backoff", kind, "");
   p.base = std::chrono::milliseconds(j.value("base_ms", p.base.count()));
   p.cap = std::chrono::milliseconds(j.value("cap_ms", p.cap.count()));
   p.jitter = j.value("jitter", true);
@@ -147,7 +150,7 @@ core::Job read_job(SQLite::Statement& st) {
   } else {
     // A status this binary does not know (a newer binary's, a hand edit): read as failed,
     // so the job is neither run nor counted as active.
-    note_unreadable("jobs.status", status, j.id);
+    note_unreadable("jobs.status", status, core::format_job_id(j.id));
     j.status = core::JobStatus::failed;
   }
   j.spec.priority = st.getColumn(3).getInt();
@@ -169,7 +172,7 @@ core::Job read_job(SQLite::Statement& st) {
   if (!st.getColumn(19).isNull()) {
     const std::string cls = st.getColumn(19).getString();
     auto parsed = parse_error_class(cls);
-    if (!parsed) note_unreadable("jobs.error_class", cls, j.id);
+    if (!parsed) note_unreadable("jobs.error_class", cls, core::format_job_id(j.id));
     j.last_error = Error{parsed.value_or(ErrorClass::internal), st.getColumn(20).getString()};
   }
   j.errors = parse_errors(st.getColumn(21).getString());

@@ -21,7 +21,8 @@ namespace hypersdk::store::detail {
 // A stored value that cannot be read falls back to a default, logged and counted
 // (unreadable_stored_values()).
 core::Job read_job(SQLite::Statement& st);
-void note_unreadable(const char* column, std::string_view value, core::JobId id);
+// `row` names the row for the log ("j-42", "schedule nightly"); may be empty.
+void note_unreadable(const char* column, std::string_view value, const std::string& row);
 
 std::string retry_policy_to_json(const core::RetryPolicy& p);
 core::RetryPolicy retry_policy_from_json(const std::string& text, int max_retries);

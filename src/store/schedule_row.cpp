@@ -52,14 +52,23 @@ Schedule read_schedule(SQLite::Statement& st) {
   if (holidays.is_array())
     for (const auto& h : holidays)
       if (h.is_string()) p.holidays.push_back(h.get<std::string>());
-  // Values were validated on the way in; a row edited by hand falls back to the defaults.
-  if (auto v = core::parse_window_close(st.getColumn(15).getString())) p.window_close = *v;
-  if (auto v = core::parse_overlap_policy(st.getColumn(16).getString())) p.overlap = *v;
-  if (auto v = core::parse_catchup_policy(st.getColumn(17).getString())) p.catchup = *v;
+  // Values were validated on the way in; a row edited by hand (or by a newer binary) falls
+  // back to the defaults, logged and counted.
+  const std::string row = "schedule " + p.name;
+  auto read_enum = [&](int col, const char* column, auto parse, auto& into) {
+    const std::string text = st.getColumn(col).getString();
+    if (auto v = parse(text))
+      into = *v;
+    else
+      note_unreadable(column, text, row);
+  };
+  read_enum(15, "schedules.window_close", core::parse_window_close, p.window_close);
+  read_enum(16, "schedules.overlap", core::parse_overlap_policy, p.overlap);
+  read_enum(17, "schedules.catchup", core::parse_catchup_policy, p.catchup);
   p.catchup_window = std::chrono::milliseconds(st.getColumn(18).getInt64());
   p.max_catchup_runs = st.getColumn(19).getInt();
-  if (auto v = core::parse_dst_gap(st.getColumn(20).getString())) p.dst_gap = *v;
-  if (auto v = core::parse_dst_fold(st.getColumn(21).getString())) p.dst_fold = *v;
+  read_enum(20, "schedules.dst_gap", core::parse_dst_gap, p.dst_gap);
+  read_enum(21, "schedules.dst_fold", core::parse_dst_fold, p.dst_fold);
   p.enabled = st.getColumn(22).getInt() != 0;
   s.paused = st.getColumn(23).getInt() != 0;
   s.cursor_ms = st.getColumn(24).getInt64();

@@ -51,3 +51,15 @@ def test_a_malformed_last_event_id_is_a_400_naming_the_header(h):
                                   headers={"Last-Event-ID": "0"})
     assert status == 200
     srv.stop()
+
+
+def test_an_unreadable_schedule_policy_is_logged_with_the_column_and_read_as_the_default(h):
+    assert h.run("db", "migrate").returncode == 0
+    h.run("schedule", "create", "--name", "nightly", "--cron", "0 2 * * *", "--type", "noop",
+          check=True)
+    with sqlite3.connect(h.db) as db:
+        db.execute("UPDATE schedules SET overlap = 'sometimes' WHERE name = 'nightly'")
+    r = h.run("schedule", "show", "--name", "nightly", check=True)
+    assert re.search(r"Overlap:\s+skip", r.stdout), r.stdout
+    assert "a stored value cannot be read" in r.stderr
+    assert "schedules.overlap" in r.stderr and "sometimes" in r.stderr

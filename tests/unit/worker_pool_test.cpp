@@ -1,6 +1,6 @@
 // The worker pool against a real SQLite store, on a clock moved by hand: most cases drive the
 // pool's loops one step at a time (dispatch_once, run_next, complete_once) so every lease,
-// deadline and backoff decision is exact; the drain and crash cases run its real threads.
+// deadline and backoff decision is exact; the drain and exception cases run its real threads.
 #include <doctest/doctest.h>
 
 #include <atomic>
@@ -32,6 +32,7 @@ class BlockingHandler final : public engine::Handler {
       ++started_;
       deadline_ = ctx.deadline;
       started_at_ = ctx.clock.steady_now();
+      token_ = &ctx.cancel;
     }
     cv_.notify_all();
     while (!released_ && !ctx.cancel.cancelled()) std::this_thread::sleep_for(1ms);
@@ -39,6 +40,7 @@ class BlockingHandler final : public engine::Handler {
       std::lock_guard lock(mu_);
       ++finished_;
       reason_ = ctx.cancel.reason();
+      token_ = nullptr;
     }
     if (ctx.cancel.cancelled()) return make_error(ErrorClass::cancelled, "stopped");
     return std::string("{}");
@@ -48,6 +50,11 @@ class BlockingHandler final : public engine::Handler {
     return cv_.wait_for(lock, 20s, [&] { return started_ >= n; });
   }
   void release() { released_ = true; }
+  // The running job's cancel token as it is now (the pool sets it synchronously).
+  CancelReason reason_now() {
+    std::lock_guard lock(mu_);
+    return token_ ? token_->reason() : reason_;
+  }
   int finished() {
     std::lock_guard lock(mu_);
     return finished_;
@@ -73,6 +80,7 @@ class BlockingHandler final : public engine::Handler {
   CancelReason reason_ = CancelReason::none;
   engine::SteadyTime deadline_{};
   engine::SteadyTime started_at_{};
+  engine::CancelToken* token_ = nullptr;  // while a job runs
   std::atomic<bool> released_{false};
 };
 
@@ -213,8 +221,7 @@ TEST_CASE("pool: a job's timeout counts from its handler's start, not from its c
 
   p.clock.advance(9s);
   pool.dispatch_once();
-  std::this_thread::sleep_for(20ms);
-  CHECK(p.block->finished() == 0);  // not yet: 9 s of 10
+  CHECK(p.block->reason_now() == CancelReason::none);  // not yet: 9 s of 10
 
   p.clock.advance(1s);
   pool.dispatch_once();
@@ -326,4 +333,54 @@ TEST_CASE("pool: an exception in the dispatcher is counted and the pool goes on"
   CHECK(p.eventually([&] { return p.job(j).status == JobStatus::succeeded; }));
   CHECK(pool.errors("dispatcher") == 1);
   pool.stop(0ms);
+}
+
+TEST_CASE(
+    "pool: jobs of unknown length are leased only for free workers, short ones a batch "
+    "ahead") {
+  PoolFixture p;
+  engine::WorkerPool pool(p.config(2, 8), p.store, p.handlers, p.clock, nullptr);
+  for (int i = 0; i < 60; ++i) p.submit("noop");
+  pool.dispatch_once();
+  CHECK(pool.held().size() == 2);  // "running" means running until jobs prove short
+  int ran = 0;
+  while (ran < 40) {
+    while (pool.run_next()) ++ran;
+    pool.complete_once();
+    pool.dispatch_once();
+  }
+  CHECK(pool.held().size() == 2 + 8);  // two for the workers, a batch leased ahead
+}
+
+TEST_CASE("pool: during the grace period leases are still renewed and a cancel still arrives") {
+  PoolFixture p;
+  engine::WorkerPool pool(p.config(1), p.store, p.handlers, p.clock, nullptr);
+  const JobId j = p.submit("block");
+  pool.start();
+  REQUIRE(p.block->wait_started(1));
+  int sleeps = p.clock.sleeps();
+  std::atomic<bool> stopped{false};
+  std::thread stopper([&] {
+    pool.stop(1h);
+    stopped = true;
+  });
+  REQUIRE(p.clock.wait_for_sleeps(++sleeps));
+  // Two leases' worth of grace: the stopping pool keeps renewing.
+  for (int i = 0; i < 4; ++i) {
+    p.clock.advance(15s);
+    REQUIRE(p.clock.wait_for_sleeps(++sleeps));
+  }
+  CHECK(p.f.store->job_rescue_expired(p.clock.now_ms(), 3)->requeued.empty());
+  p.f.store->job_cancel(j, p.clock.now_ms()).value();
+  p.clock.advance(20ms);
+  // The next tick sees the cancel; the job ends and stop() no longer waits for the grace.
+  REQUIRE(p.eventually([&] { return p.block->finished() == 1; }));
+  // stop() returns at its next look (each look waits 20 ms of the manual clock).
+  CHECK(p.eventually([&] {
+    p.clock.advance(20ms);
+    return stopped.load();
+  }));
+  stopper.join();
+  CHECK(p.block->reason() == CancelReason::operator_request);
+  CHECK(p.job(j).status == JobStatus::cancelled);
 }
