@@ -14,7 +14,6 @@ namespace {
 using std::chrono::milliseconds;
 using std::chrono::steady_clock;
 
-constexpr std::size_t kMaxLogLine = 16 * 1024;
 constexpr int kFlushAttempts = 20;
 constexpr std::int64_t kPrefetchBelowUs = 20'000;
 
@@ -78,7 +77,8 @@ WorkerPool::WorkerPool(WorkerPoolConfig config, store::Store& store,
       store_(store),
       handlers_(handlers),
       clock_(clock),
-      listener_(listener) {}
+      listener_(listener),
+      output_(config_.output) {}
 
 WorkerPool::~WorkerPool() {
   stop(milliseconds(0));
@@ -285,6 +285,7 @@ void WorkerPool::run_one(Running& r) {
   // Exponential moving average (1/8 weight); races between workers only blur it.
   avg_run_us_.store(avg_run_us_.load() + (took_us - avg_run_us_.load()) / 8);
 
+  output_.finish(job.id, clock_.now_ms());  // the kept tail goes out before the outcome
   store::Completion c{job.id, job.lease_token, store::Outcome::succeeded, {}, "{}"};
   const CancelReason why = r.cancel->reason();
   if (result.ok()) {
@@ -315,10 +316,7 @@ void WorkerPool::run_one(Running& r) {
 }
 
 void WorkerPool::append_log(core::JobId id, std::string_view stream, std::string_view line) {
-  if (line.size() > kMaxLogLine) line = line.substr(0, kMaxLogLine);
-  store::LogLine l{0, id, clock_.now_ms(), std::string(stream), std::string(line)};
-  std::lock_guard lock(mu_);
-  logs_.push_back(std::move(l));
+  output_.append(id, clock_.now_ms(), stream, line);
 }
 
 void WorkerPool::complete_loop() {
@@ -331,7 +329,8 @@ void WorkerPool::complete_loop() {
       done_cv_.wait_for(lock, milliseconds(100),
                         [&] { return stopping_completer_ || !finished_.empty(); });
       done.swap(finished_);
-      logs.swap(logs_);
+      // Taken after `done`: a finished job's last lines were queued before it was.
+      logs = output_.take();
       stop = stopping_completer_ && done.empty() && logs.empty();
     }
     if (!done.empty() || !logs.empty()) flush(done, logs);
@@ -341,10 +340,14 @@ void WorkerPool::complete_loop() {
 
 void WorkerPool::flush(std::vector<Finished>& done, std::vector<store::LogLine>& logs) {
   // Logs first, so a finished job's log is complete when its status says so.
-  for (int attempt = 1; !logs.empty() && attempt <= kFlushAttempts; ++attempt) {
+  for (int attempt = 1; !logs.empty(); ++attempt) {
     Status s = store_.job_log_append(logs);
     if (s.ok()) break;
     ops::log::warn("writing job logs failed", {{"error", s.error().to_string()}});
+    if (attempt == kFlushAttempts) {
+      output_.lost(logs);  // counted; the next lines get their chance
+      break;
+    }
     std::this_thread::sleep_for(milliseconds(50 * attempt));
   }
   if (done.empty()) return;

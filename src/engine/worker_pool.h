@@ -22,6 +22,7 @@
 #include "engine/clock.h"
 #include "engine/events.h"
 #include "engine/handler.h"
+#include "engine/job_output.h"
 #include "store/store.h"
 
 namespace hypersdk::engine {
@@ -31,7 +32,8 @@ struct WorkerPoolConfig {
   int claim_batch = 64;
   std::chrono::milliseconds lease_ttl{30'000};
   std::chrono::milliseconds wake_poll{50};
-  std::string owner;  // lease owner id of this process, see make_owner_id()
+  std::string owner;    // lease owner id of this process, see make_owner_id()
+  OutputLimits output;  // jobs.output.*
 };
 
 class WorkerPool {
@@ -52,6 +54,8 @@ class WorkerPool {
   // Runs `workers` (>= 1) worker threads from now on (a config reload): more start at once;
   // when fewer, the extra ones leave as they become idle, so no running job is interrupted.
   void resize(int workers);
+  // Job output on its way to the store (caps, drops); for metrics and tests.
+  const JobOutput& output() const { return output_; }
 
   int running() const;
   // False once a loop has stopped making progress (it has not ticked for a while).
@@ -101,7 +105,7 @@ class WorkerPool {
   std::deque<Running> queue_;               // GUARDED_BY(mu_)
   std::map<core::JobId, Running> running_;  // GUARDED_BY(mu_)
   std::vector<Finished> finished_;          // GUARDED_BY(mu_)
-  std::vector<store::LogLine> logs_;        // GUARDED_BY(mu_)
+  JobOutput output_;                        // thread-safe itself
   std::atomic<std::int64_t> dispatcher_tick_{0};
   // Average handler run time; starts high so nothing is prefetched until jobs prove short.
   std::atomic<std::int64_t> avg_run_us_{1'000'000};
