@@ -91,6 +91,9 @@ def test_disk_full_turns_ready_503_with_the_reason_and_recovers_without_losing_a
     # writer connection (the stuck state of issue 18 item 2 came from them).
     time.sleep(3)
     assert ready(srv)[0] == 503
+    health = h.run("health", "--server", srv.url)
+    assert health.returncode == 8, health.stdout + health.stderr
+    assert "database:writable" in health.stdout and "disk full" in health.stdout, health.stdout
     # A submit meanwhile is either refused naming the cause or accepted (and then kept).
     status, _, job = srv.api("POST", "/api/v1/jobs", {"type": "noop"})
     if status == 201:
