@@ -46,17 +46,22 @@ void ready(ServerState& state, httplib::Response& res) {
   checks.push_back({"draining", !draining, draining ? "shutting down: not taking new work" : ""});
   bool ok = true;
   json out = json::object();
-  for (const auto& c : checks) {
+  std::string reasons;  // every failing check with its reason, for a probe's log line
+  for (auto& c : checks) {
     ok &= c.ok;
+    if (!c.ok) {
+      if (c.detail.empty()) c.detail = "check failed";
+      reasons += (reasons.empty() ? "" : "; ") + c.name + ": " + c.detail;
+    }
     if (out.contains(c.name)) {
       out[c.name].push_back(check_entry(c.ok, c.detail)[0]);
     } else {
       out[c.name] = check_entry(c.ok, c.detail);
     }
   }
-  write_json(res, ok ? 200 : 503,
-             {{"status", ok ? "pass" : "fail"}, {"version", HYPERSDK_VERSION}, {"checks", out}},
-             kHealthJson);
+  json body = {{"status", ok ? "pass" : "fail"}, {"version", HYPERSDK_VERSION}, {"checks", out}};
+  if (!ok) body["output"] = reasons;
+  write_json(res, ok ? 200 : 503, body, kHealthJson);
 }
 
 void metrics(ServerState& state, httplib::Response& res) {

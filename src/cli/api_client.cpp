@@ -33,6 +33,8 @@ Error error_from_response(int status, const std::string& body, const std::string
     if (e.contains("request_id") && e["request_id"].is_string() &&
         !e["request_id"].get<std::string>().empty())
       rid = e["request_id"].get<std::string>();
+  } else if (j.is_object() && j.contains("output") && j["output"].is_string()) {
+    message = j["output"].get<std::string>();  // health+json (GET /ready): the failing checks
   }
   if (message.empty()) message = "the server answered HTTP " + std::to_string(status);
   std::string suffix = "HTTP " + std::to_string(status);

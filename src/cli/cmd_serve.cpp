@@ -134,9 +134,7 @@ int serve(Context& ctx, const ServeFlags& flags) {
   api::ApiDeps deps{rt.jobs(), &metrics,
                     [&rt] {
                       std::vector<api::ReadyCheck> checks;
-                      checks.push_back({"database:reachable", rt.database_reachable(), ""});
-                      checks.push_back({"database:migrations", rt.migrations_current(), ""});
-                      checks.push_back({"workers:alive", rt.pool().healthy(), ""});
+                      for (auto& c : rt.readiness()) checks.push_back({c.name, c.ok, c.detail});
                       return checks;
                     },
                     [&reload] { return reload.current()->to_json(true); }};

@@ -1,5 +1,8 @@
 #include "engine/runtime.h"
 
+#include <prometheus/counter.h>
+#include <prometheus/family.h>
+
 #include "engine/exec_job.h"
 #include "engine/job_events_log.h"
 #include "engine/settings.h"
@@ -9,6 +12,30 @@
 namespace hypersdk::engine {
 
 using std::chrono::milliseconds;
+
+namespace {
+
+// hypersdk_job_output_dropped_lines_total{reason}: output lines not stored (JobOutput), read
+// from the pool at each scrape.
+void add_output_metrics(ops::Metrics& metrics, const WorkerPool& pool) {
+  auto& family = prometheus::BuildCounter()
+                     .Name("hypersdk_job_output_dropped_lines_total")
+                     .Help(
+                         "Job output lines not stored, by reason: truncated (over the "
+                         "jobs.output caps), buffer_full, write_failed")
+                     .Register(metrics.registry());
+  std::vector<std::pair<OutputDrop, prometheus::Counter*>> counters;
+  for (OutputDrop d : kOutputDrops)
+    counters.emplace_back(d, &family.Add({{"reason", to_string(d)}}));
+  metrics.add_scrape_hook([&pool, counters] {
+    for (const auto& [why, counter] : counters) {
+      const auto total = static_cast<double>(pool.output().dropped(why));
+      if (total > counter->Value()) counter->Increment(total - counter->Value());
+    }
+  });
+}
+
+}  // namespace
 
 Result<std::unique_ptr<Runtime>> Runtime::open(RuntimeOptions options) {
   std::unique_ptr<Runtime> rt(new Runtime(std::move(options)));
@@ -48,6 +75,7 @@ Result<std::unique_ptr<Runtime>> Runtime::open(RuntimeOptions options) {
                                           pool->notify();
                                           if (sched) sched->poke();
                                         });
+  if (rt->options_.metrics) add_output_metrics(*rt->options_.metrics, *rt->pool_);
   if (rt->options_.metrics)
     add_store_scrape_hook(*rt->options_.metrics, *rt->store_, *rt->db_,
                           [pool = rt->pool_.get()] { return pool->running(); });
@@ -97,6 +125,30 @@ Status Runtime::start() {
         }
         return Status::Ok();
       }));
+  // While writes fail (a full disk), probes every second whether they work again, so the
+  // server recovers by itself even when no job or request gives it anything to write. Logs
+  // each episode once (also one that ended before this looked) and its end.
+  maintenance_.push_back(std::make_unique<PeriodicService>(
+      "write-probe", milliseconds(1000),
+      [this, &clock, failed_logged = std::int64_t{0}, ended_logged = std::int64_t{0}]() mutable {
+        auto health = db_->write_health();
+        if (health.failing) {
+          (void)db_->probe_write(clock.now_ms());
+          health = db_->write_health();
+        }
+        if (health.episodes > failed_logged) {
+          ops::log::error(
+              "database writes failed; readiness reports 503 until they succeed "
+              "again",
+              {{"error", health.last_reason}});
+          failed_logged = health.episodes;
+        }
+        if (!health.failing && health.episodes > ended_logged) {
+          ops::log::info("database writes succeed again");
+          ended_logged = health.episodes;
+        }
+        return Status::Ok();
+      }));
   for (auto& m : maintenance_) m->start();
   if (scheduler_) scheduler_->start();
   started_ = true;
@@ -115,11 +167,30 @@ void Runtime::stop(milliseconds grace) {
 }
 
 bool Runtime::database_reachable() {
-  return store_->job_count_by_status().ok();
+  return db_->schema_version_read().ok();
 }
 
-bool Runtime::migrations_current() {
-  return db_->schema_version() == store::latest_schema_version();
+std::vector<ReadinessCheck> Runtime::readiness() {
+  std::vector<ReadinessCheck> checks;
+  // A reader connection and the cached write state: never waits behind the writer mutex.
+  auto version = db_->schema_version_read();
+  checks.push_back({"database:reachable", version.ok(),
+                    version.ok() ? "" : "cannot read the database: " + version.error().message});
+  const int want = store::latest_schema_version();
+  const bool current = version.ok() && *version == want;
+  checks.push_back({"database:migrations", current,
+                    current || !version.ok()
+                        ? ""
+                        : "schema version " + std::to_string(*version) + ", this binary needs " +
+                              std::to_string(want) + ": run 'hypersdk db migrate'"});
+  const auto health = db_->write_health();
+  checks.push_back({"database:writable", !health.failing,
+                    health.failing ? "the last of " + std::to_string(health.failures) +
+                                         " failed writes in a row: " + health.reason
+                                   : ""});
+  const bool workers = pool_->healthy();
+  checks.push_back({"workers:alive", workers, workers ? "" : "the worker pool is not running"});
+  return checks;
 }
 
 }  // namespace hypersdk::engine

@@ -22,6 +22,12 @@
 
 namespace hypersdk::engine {
 
+struct ReadinessCheck {
+  std::string name;  // "database:writable", ...
+  bool ok = false;
+  std::string detail;  // why it fails; empty when ok
+};
+
 struct RuntimeOptions {
   std::shared_ptr<const ops::Config> config;
   std::string db_path;
@@ -49,9 +55,11 @@ class Runtime {
   store::Store& store() { return *store_; }
   const Clock& clock() const { return *options_.clock; }
 
-  // Readiness inputs.
+  // Readiness: each check with the reason it fails. Bounded in time: reads on a reader
+  // connection and cached state, never the writer mutex (a long checkpoint or write).
+  std::vector<ReadinessCheck> readiness();
+  // For the watchdog: the database answers a read.
   bool database_reachable();
-  bool migrations_current();
 
  private:
   explicit Runtime(RuntimeOptions options) : options_(std::move(options)) {}

@@ -74,6 +74,9 @@ WorkerPoolConfig worker_pool_config(const ops::Config& c, std::string owner) {
   w.claim_batch = static_cast<int>(c.get_int("workers.claim_batch"));
   w.lease_ttl = c.get_duration("workers.lease_ttl");
   w.owner = std::move(owner);
+  w.output.max_bytes = c.get_int("jobs.output.max_bytes");
+  w.output.max_lines = c.get_int("jobs.output.max_lines");
+  w.output.buffer_bytes = c.get_int("jobs.output.buffer_bytes");
   return w;
 }
 

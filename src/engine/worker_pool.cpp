@@ -27,7 +27,8 @@ WorkerPool::WorkerPool(WorkerPoolConfig config, store::Store& store,
       handlers_(handlers),
       clock_(clock),
       listener_(listener),
-      metrics_(metrics) {}
+      metrics_(metrics),
+      output_(config_.output) {}
 
 WorkerPool::~WorkerPool() {
   stop(milliseconds(0));

@@ -40,6 +40,7 @@
 #include "engine/clock.h"
 #include "engine/events.h"
 #include "engine/handler.h"
+#include "engine/job_output.h"
 #include "engine/lease_owner.h"
 #include "ops/metrics.h"
 #include "store/store.h"
@@ -51,7 +52,8 @@ struct WorkerPoolConfig {
   int claim_batch = 64;
   std::chrono::milliseconds lease_ttl{30'000};
   std::chrono::milliseconds wake_poll{50};
-  std::string owner;  // lease owner id of this process, see make_owner_id()
+  std::string owner;    // lease owner id of this process, see make_owner_id()
+  OutputLimits output;  // jobs.output.*
   // Tries at recording a batch of outcomes (backing off 50 ms, 100 ms, ...) before its jobs
   // are abandoned to the lease reaper.
   int complete_attempts = 20;
@@ -78,6 +80,8 @@ class WorkerPool {
   // Runs `workers` (>= 1) worker threads from now on (a config reload): more start at once;
   // when fewer, the extra ones leave as they become idle, so no running job is interrupted.
   void resize(int workers);
+  // Job output on its way to the store (caps, drops); for metrics and tests.
+  const JobOutput& output() const { return output_; }
 
   int running() const;
   // False once a loop has stopped making progress (it has not ticked for a while).
@@ -167,7 +171,7 @@ class WorkerPool {
   std::deque<Running> queue_;                     // leased ahead; GUARDED_BY(mu_)
   std::map<core::JobId, Running> running_;        // GUARDED_BY(mu_)
   std::vector<Finished> finished_;                // GUARDED_BY(mu_)
-  std::vector<store::LogLine> logs_;              // GUARDED_BY(mu_)
+  JobOutput output_;                              // thread-safe itself
   DispatchState dispatch_;                        // the dispatcher's (or the hand-driving test's)
   std::atomic<std::int64_t> dispatcher_tick_{0};  // clock_.steady_now(), in ms
   // Average handler run time; starts high so nothing is prefetched until jobs prove short.

@@ -13,10 +13,10 @@ void WorkerPool::complete_loop() {
     try {
       complete_once();
       std::unique_lock lock(mu_);
-      if (stopping_completer_ && finished_.empty() && logs_.empty()) return;
+      if (stopping_completer_ && finished_.empty() && output_.buffered_bytes() == 0) return;
       done_cv_.wait_for(lock, milliseconds(100),
                         [&] { return stopping_completer_ || !finished_.empty(); });
-      stop = stopping_completer_ && finished_.empty() && logs_.empty();
+      stop = stopping_completer_ && finished_.empty() && output_.buffered_bytes() == 0;
     } catch (const std::exception& e) {
       report_error("completer", "recording outcomes failed unexpectedly; retrying", e.what());
       clock_.sleep_for(milliseconds(1000));
@@ -35,7 +35,8 @@ void WorkerPool::complete_once() {
   {
     std::lock_guard lock(mu_);
     done.swap(finished_);
-    logs.swap(logs_);
+    // Taken after `done`: a finished job's last lines were queued before it was.
+    logs = output_.take();
   }
   if (!done.empty() || !logs.empty()) flush(done, logs);
 }
@@ -49,6 +50,7 @@ void WorkerPool::flush(std::vector<Finished>& done, std::vector<store::LogLine>&
     if (attempt >= attempts) {
       report_error("job_log", "writing job logs failed; these lines are dropped",
                    s.error().to_string() + " (" + std::to_string(logs.size()) + " lines)");
+      output_.lost(logs);  // counted; the next lines get their chance
       break;
     }
     report_error("job_log", "writing job logs failed; retrying", s.error().to_string(), attempt);

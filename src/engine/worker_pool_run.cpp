@@ -7,9 +7,7 @@ namespace hypersdk::engine {
 
 using std::chrono::milliseconds;
 
-namespace {
-constexpr std::size_t kMaxLogLine = 16 * 1024;
-}  // namespace
+namespace {}  // namespace
 
 std::optional<WorkerPool::Running> WorkerPool::take_next_locked() {
   if (queue_.empty()) return std::nullopt;
@@ -117,6 +115,7 @@ void WorkerPool::run_one(Running& r) {
   // Exponential moving average (1/8 weight); races between workers only blur it.
   avg_run_us_.store(avg_run_us_.load() + (took_us - avg_run_us_.load()) / 8);
 
+  output_.finish(job.id, clock_.now_ms());  // the kept tail goes out before the outcome
   store::Completion c{job.id, job.lease_token, store::Outcome::succeeded, {}, "{}"};
   const CancelReason why = r.cancel->reason();
   if (result.ok()) {
@@ -146,10 +145,7 @@ void WorkerPool::run_one(Running& r) {
 }
 
 void WorkerPool::append_log(core::JobId id, std::string_view stream, std::string_view line) {
-  if (line.size() > kMaxLogLine) line = line.substr(0, kMaxLogLine);
-  store::LogLine l{0, id, clock_.now_ms(), std::string(stream), std::string(line)};
-  std::lock_guard lock(mu_);
-  logs_.push_back(std::move(l));
+  output_.append(id, clock_.now_ms(), stream, line);
 }
 
 }  // namespace hypersdk::engine

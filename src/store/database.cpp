@@ -29,28 +29,33 @@ std::string timestamp_suffix() {
   return buf;
 }
 
-// Holds BEGIN ... COMMIT; rolls back unless committed.
+// Holds BEGIN ... COMMIT; rolls back unless committed. Statements are reset first: a
+// statement stopped mid-step by an exception keeps its read open, and then neither the
+// rollback nor a later checkpoint can finish ("database table is locked", issue 18 item 2).
 class TxGuard {
  public:
-  TxGuard(SQLite::Database& db, const char* begin) : db_(db) { db_.exec(begin); }
+  TxGuard(Connection& c, const char* begin) : c_(c) { c_.db().exec(begin); }
   ~TxGuard() {
-    if (!done_) {
-      try {
-        db_.exec("ROLLBACK");
-      } catch (...) {
-        // A failed rollback leaves SQLite to roll back on the next statement; nothing to add.
-      }
-    }
+    if (!done_) c_.make_clean();
   }
   void commit() {
-    db_.exec("COMMIT");
+    c_.reset_all();
+    c_.db().exec("COMMIT");
     done_ = true;
   }
 
  private:
-  SQLite::Database& db_;
+  Connection& c_;
   bool done_ = false;
 };
+
+std::int64_t now_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+constexpr const char* kProbe = "UPDATE store_probe SET at = ? WHERE id = 1";
 
 }  // namespace
 
@@ -97,7 +102,8 @@ Connection::Connection(const std::string& path, int flags, const DatabaseOptions
 SQLite::Statement& Connection::stmt(const char* sql) {
   for (auto& [key, st] : cache_) {
     if (key == sql) {
-      st->reset();
+      // tryReset: the code it returns is that of the last step, already reported then.
+      st->tryReset();
       st->clearBindings();
       return *st;
     }
@@ -106,8 +112,20 @@ SQLite::Statement& Connection::stmt(const char* sql) {
   return *cache_.back().second;
 }
 
-void Connection::reset_all() {
-  for (auto& entry : cache_) entry.second->reset();
+void Connection::reset_all() noexcept {
+  for (auto& entry : cache_) entry.second->tryReset();
+}
+
+bool Connection::make_clean() noexcept {
+  reset_all();
+  if (sqlite3_get_autocommit(db_.getHandle()) == 0) {
+    try {
+      db_.exec("ROLLBACK");
+    } catch (...) {
+      // Judged below by whether a transaction is still open.
+    }
+  }
+  return sqlite3_get_autocommit(db_.getHandle()) != 0;
 }
 
 Database::Database(DatabaseOptions opts) : opts_(std::move(opts)) {}
@@ -123,13 +141,11 @@ Result<std::unique_ptr<Database>> Database::open(const DatabaseOptions& opts) {
       fs::permissions(parent, fs::perms::owner_all, fs::perm_options::replace);
     }
     const bool existed = fs::exists(opts.path);
-    db->writer_ = std::make_unique<Connection>(
-        opts.path, SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE | SQLite::OPEN_FULLMUTEX, opts);
+    db->writer_ = db->writer_conn();
     if (!existed) ::chmod(opts.path.c_str(), 0600);
     auto& w = db->writer_->db();
     // A file that is not SQLite fails here with SQLITE_NOTADB.
     w.exec("PRAGMA journal_mode=WAL");
-    w.exec("PRAGMA journal_size_limit=" + std::to_string(opts.journal_size_limit));
   } catch (const std::exception& e) {
     return translate(e, "cannot open database " + opts.path);
   }
@@ -158,16 +174,91 @@ int Database::schema_version() {
 
 Status Database::write(const std::function<Status(Connection&)>& fn) {
   std::lock_guard lock(writer_mu_);
+  Status result;
+  bool storage_failed = false;  // an error from SQLite, not a refusal by `fn`
+  bool changed = false;
   try {
-    TxGuard tx(writer_->db(), "BEGIN IMMEDIATE");
-    Status s = fn(*writer_);
-    writer_->reset_all();
-    if (!s.ok()) return s;
-    tx.commit();
-    return Status::Ok();
+    const auto before = sqlite3_total_changes64(writer_->db().getHandle());
+    TxGuard tx(*writer_, "BEGIN IMMEDIATE");
+    result = fn(*writer_);
+    if (result.ok()) {
+      tx.commit();
+      changed = sqlite3_total_changes64(writer_->db().getHandle()) != before;
+    }
+  } catch (const SQLite::Exception& e) {
+    result = translate(e, "database write failed");
+    // A constraint is the caller's conflict, not a storage failure.
+    storage_failed = e.getErrorCode() != SQLITE_CONSTRAINT;
   } catch (const std::exception& e) {
-    return translate(e, "database write failed");
+    result = translate(e, "database write failed");
   }
+  if (!writer_->make_clean()) {
+    // A transaction that cannot be rolled back would block every later write: start over
+    // with a new connection (SQLite rolls back the old one's when it closes).
+    try {
+      writer_ = writer_conn();
+    } catch (const std::exception&) {
+      // The next write tries again; readiness reports the failing writes meanwhile.
+    }
+  }
+  if (storage_failed)
+    note_write(result, false);
+  else if (changed)
+    note_write(Status::Ok(), true);
+  return result;
+}
+
+std::unique_ptr<Connection> Database::writer_conn() {
+  auto c = std::make_unique<Connection>(
+      opts_.path, SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE | SQLite::OPEN_FULLMUTEX, opts_);
+  // Per connection, so it is set wherever a writer connection is opened.
+  c->db().exec("PRAGMA journal_size_limit=" + std::to_string(opts_.journal_size_limit));
+  return c;
+}
+
+void Database::note_write(const Status& s, bool changed) {
+  std::lock_guard lock(health_mu_);
+  if (s.ok()) {
+    if (changed) {
+      health_.failing = false;
+      health_.failures = 0;
+      health_.reason.clear();
+    }
+    return;
+  }
+  if (!health_.failing) {
+    health_.since_ms = now_ms();
+    health_.episodes++;
+  }
+  health_.failing = true;
+  health_.failures++;
+  health_.reason = s.error().message;
+  health_.last_reason = health_.reason;
+}
+
+WriteHealth Database::write_health() const {
+  std::lock_guard lock(health_mu_);
+  return health_;
+}
+
+Status Database::probe_write(std::int64_t now) {
+  Status s = write([now](Connection& c) {
+    auto& st = c.stmt(kProbe);
+    st.bind(1, now);
+    st.exec();
+    return Status::Ok();
+  });
+  return s;  // its one changed row clears write_health() when it commits
+}
+
+Result<int> Database::schema_version_read() {
+  int version = -1;
+  Status s = read([&](Connection& c) {
+    version = c.db().execAndGet("PRAGMA user_version").getInt();
+    return Status::Ok();
+  });
+  if (!s.ok()) return s.error();
+  return version;
 }
 
 std::unique_ptr<Connection> Database::acquire_reader() {
@@ -193,9 +284,8 @@ Status Database::read(const std::function<Status(Connection&)>& fn) {
     c = acquire_reader();
     Status s;
     {
-      TxGuard tx(c->db(), "BEGIN");
+      TxGuard tx(*c, "BEGIN");
       s = fn(*c);
-      c->reset_all();
       tx.commit();
     }
     release_reader(std::move(c));

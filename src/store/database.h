@@ -35,12 +35,26 @@ class Connection {
   // Returns the cached statement for `sql`, reset and with bindings cleared.
   // REQUIRES: `sql` has static storage duration (it is the cache key).
   SQLite::Statement& stmt(const char* sql);
-  // Resets every cached statement so none holds a read or write open across COMMIT.
-  void reset_all();
+  // Resets every cached statement so none holds a read or write open across COMMIT. Never
+  // throws: sqlite3_reset repeats the error of a failed step, which must not stop the rest.
+  void reset_all() noexcept;
+  // Resets every statement and rolls back an open transaction, whatever failed before.
+  // Returns false when a transaction is still open after that (the connection is unusable).
+  bool make_clean() noexcept;
 
  private:
   SQLite::Database db_;
   std::vector<std::pair<const char*, std::unique_ptr<SQLite::Statement>>> cache_;
+};
+
+// Whether writes succeed, kept by Database::write without taking the writer mutex to read.
+struct WriteHealth {
+  bool failing = false;
+  std::string reason;         // the last failed write's error, e.g. "... (disk full)"
+  std::int64_t failures = 0;  // failed writes in a row
+  std::int64_t since_ms = 0;  // wall time of the first of them, ms since the epoch
+  std::int64_t episodes = 0;  // times writes began to fail since open (never reset)
+  std::string last_reason;    // the last failed write's error, kept after recovery
 };
 
 struct MigrationReport {
@@ -72,8 +86,20 @@ class Database {
   // Runs `fn` inside BEGIN IMMEDIATE on the writer connection; commits when it returns ok,
   // rolls back otherwise or on an exception. SQLite errors become Error values.
   Status write(const std::function<Status(Connection&)>& fn);
+  // Leaves the writer clean on every path: statements reset, transaction rolled back (or the
+  // connection reopened when that fails), so one failed write (a full disk, an exception
+  // from `fn`) never blocks the next. A failed commit or SQLite error marks write_health()
+  // failing; a commit that changed rows, or probe_write(), clears it.
   // Runs `fn` on a reader connection inside a read transaction (one consistent snapshot).
   Status read(const std::function<Status(Connection&)>& fn);
+
+  WriteHealth write_health() const;
+  // A one-row write (store_probe) that tells whether writes succeed again; clears or sets
+  // write_health(). For the recovery probe while writes fail: nothing else may write then.
+  Status probe_write(std::int64_t now_ms);
+  // The schema version read on a reader connection: never waits for the writer (a long
+  // checkpoint or write), so readiness can use it.
+  Result<int> schema_version_read();
 
   Result<MigrationReport> migrate(bool backup);
   Status backup_to(const std::string& path);
@@ -96,6 +122,11 @@ class Database {
   std::unique_ptr<Connection> writer_;  // GUARDED_BY(writer_mu_)
   std::mutex readers_mu_;
   std::vector<std::unique_ptr<Connection>> readers_;  // GUARDED_BY(readers_mu_)
+  void note_write(const Status& s, bool changed);
+  std::unique_ptr<Connection> writer_conn();
+
+  mutable std::mutex health_mu_;
+  WriteHealth health_;  // GUARDED_BY(health_mu_)
   std::mutex version_mu_;
   std::unique_ptr<Connection> version_conn_;  // GUARDED_BY(version_mu_)
 };

@@ -1,5 +1,6 @@
 // Job reads and operator actions of the SQLite store: get, list, cancel, retry, rescue,
 // release and prune.
+#include "store/hot_statements.h"
 #include "store/job_row.h"
 #include "store/sqlite_store.h"
 
@@ -9,11 +10,19 @@ using namespace detail;
 namespace {
 
 constexpr const char* kJobById = "SELECT " HYPERSDK_JOB_COLUMNS " FROM jobs WHERE id = ?";
+// One statement per filter combination: "(?1 IS NULL OR status = ?1)" can use no index, so
+// one list of a rare status on a big table read every row. Each of these walks its index in
+// id order from the cursor (?3, the largest id when there is none) and stops after ?4 rows.
+#define HYPERSDK_JOB_PAGE " id < coalesce(?3, 9223372036854775807) ORDER BY id DESC LIMIT ?4"
 constexpr const char* kJobList =
+    "SELECT " HYPERSDK_JOB_COLUMNS " FROM jobs WHERE ?1 IS NULL AND ?2 = '' AND" HYPERSDK_JOB_PAGE;
+constexpr const char* kJobListByStatus =
     "SELECT " HYPERSDK_JOB_COLUMNS
-    " FROM jobs"
-    " WHERE (?1 IS NULL OR status = ?1) AND (?2 = '' OR type = ?2) AND (?3 IS NULL OR id < ?3)"
-    " ORDER BY id DESC LIMIT ?4";
+    " FROM jobs INDEXED BY jobs_by_status"
+    " WHERE status = ?1 AND (?2 = '' OR type = ?2) AND" HYPERSDK_JOB_PAGE;
+constexpr const char* kJobListByType = "SELECT " HYPERSDK_JOB_COLUMNS
+                                       " FROM jobs INDEXED BY jobs_by_type"
+                                       " WHERE ?1 IS NULL AND type = ?2 AND" HYPERSDK_JOB_PAGE;
 constexpr const char* kCountByStatus = "SELECT status, count(*) FROM jobs GROUP BY status";
 constexpr const char* kCancelPending =
     "UPDATE jobs SET status = 'cancelled', finished_at = ?1, error_class = 'cancelled',"
@@ -28,7 +37,7 @@ constexpr const char* kDeleteDeadLetter = "DELETE FROM dead_letters WHERE job_id
 constexpr const char* kCancelRequests =
     "SELECT id FROM jobs WHERE status = 'running' AND lease_owner = ? AND cancel_requested = 1";
 constexpr const char* kExpired =
-    "SELECT id, lease_expiries, attempt, errors, cancel_requested FROM jobs"
+    "SELECT id, lease_expiries, attempt, errors, cancel_requested FROM jobs INDEXED BY jobs_leased"
     " WHERE status = 'running' AND lease_until < ?";
 constexpr const char* kHeldBy =
     "SELECT id, lease_expiries, attempt, errors, cancel_requested FROM jobs"
@@ -70,10 +79,15 @@ constexpr const char* kReleaseLease =
     "UPDATE jobs SET status = 'queued', attempt = max(attempt - 1, 0), run_at = ?1,"
     " lease_owner = NULL, lease_until = NULL WHERE id = ?2 AND lease_token = ?3"
     " AND status = 'running'";
+// min() over the partial index that holds exactly those rows: one index step each (without
+// INDEXED BY, SQLite walked every queued row of jobs_by_status).
 constexpr const char* kNextRetry =
-    "SELECT min(run_at) FROM jobs WHERE status = 'retrying'"
-    " OR (status = 'waiting' AND waiting_for = 'window')";
-constexpr const char* kNextQueued = "SELECT min(run_at) FROM jobs WHERE status = 'queued'";
+    "SELECT min(run_at) FROM jobs INDEXED BY jobs_due WHERE status = 'retrying'";
+constexpr const char* kNextWindow =
+    "SELECT min(run_at) FROM jobs INDEXED BY jobs_waiting"
+    " WHERE status = 'waiting' AND waiting_for = 'window'";
+constexpr const char* kNextQueued =
+    "SELECT min(run_at) FROM jobs INDEXED BY jobs_queued_run_at WHERE status = 'queued'";
 constexpr const char* kPruneOld =
     "DELETE FROM jobs WHERE id IN (SELECT id FROM jobs WHERE finished_at < ?1"
     " AND id NOT IN (SELECT job_id FROM dead_letters) LIMIT 5000)";
@@ -147,6 +161,26 @@ RescueResult rescue(Connection& c, SQLite::Statement& select, TimeMs now, int ma
 
 }  // namespace
 
+namespace detail {
+void add_hot_admin_statements(std::vector<HotStatement>& out) {
+  out.push_back({"list", kJobList});
+  out.push_back({"list.status", kJobListByStatus});
+  out.push_back({"list.type", kJobListByType});
+  out.push_back({"get", kJobById});
+  out.push_back({"reaper.expired", kExpired});
+  out.push_back({"reaper.held_by", kHeldBy});
+  out.push_back({"lease_owners", kLeaseOwners});
+  out.push_back({"release", kRelease});
+  out.push_back({"cancel_requests", kCancelRequests});
+  out.push_back({"next_due.retry", kNextRetry});
+  out.push_back({"next_due.window", kNextWindow});
+  out.push_back({"next_due.queued", kNextQueued});
+  out.push_back({"count_by_status", kCountByStatus});
+  out.push_back({"prune.old", kPruneOld});
+  out.push_back({"prune.beyond", kPruneBeyond});
+}
+}  // namespace detail
+
 Result<Job> SqliteStore::job_get(JobId id) {
   Result<Job> out = no_such_job(id);
   Status s = db_->read([&](Connection& c) {
@@ -162,7 +196,7 @@ Result<std::vector<Job>> SqliteStore::job_list(const JobFilter& f) {
     return make_error(ErrorClass::invalid, "limit must be between 1 and 1000");
   std::vector<Job> jobs;
   Status s = db_->read([&](Connection& c) {
-    auto& st = c.stmt(kJobList);
+    auto& st = c.stmt(f.status ? kJobListByStatus : !f.type.empty() ? kJobListByType : kJobList);
     if (f.status)
       st.bind(1, std::string(core::to_string(*f.status)));
     else
@@ -357,7 +391,7 @@ Result<int> SqliteStore::job_release_leases(const std::vector<Lease>& leases, Ti
 Result<std::optional<TimeMs>> SqliteStore::job_next_due() {
   std::optional<TimeMs> due;
   Status s = db_->read([&](Connection& c) {
-    for (const char* sql : {kNextRetry, kNextQueued}) {
+    for (const char* sql : {kNextRetry, kNextWindow, kNextQueued}) {
       auto& st = c.stmt(sql);
       if (st.executeStep() && !st.getColumn(0).isNull()) {
         TimeMs t = st.getColumn(0).getInt64();

@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/schedule_rules.h"
+#include "store/hot_statements.h"
 #include "store/job_row.h"
 #include "store/schedule_row.h"
 #include "store/sqlite_store.h"
@@ -163,6 +164,17 @@ void raise_missed_events(Connection& c, ScheduleId id, const std::string& name,
 }
 
 }  // namespace
+
+namespace detail {
+void add_hot_schedule_fire_statements(std::vector<HotStatement>& out) {
+  out.push_back({"fire.run_counts", kRunCounts});
+  out.push_back({"fire.cancel_pending_runs", kCancelPendingRuns});
+  out.push_back({"fire.cancel_running_runs", kCancelRunningRuns});
+  out.push_back({"sweep.running_windowed", kRunningWindowed});
+  out.push_back({"sweep.queued_windowed", kQueuedWindowed});
+  out.push_back({"sweep.releasable_buffered", kReleasableBuffered});
+}
+}  // namespace detail
 
 Result<FireResult> SqliteStore::schedule_fire(const FireRequest& req, TimeMs now) {
   FireResult out;

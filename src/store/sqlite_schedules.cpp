@@ -1,5 +1,6 @@
 // Schedule definitions in the SQLite store: create, update, get, list, delete, pause/resume,
 // the change generation, occurrences and the audit log. Firing is in sqlite_schedule_fire.cpp.
+#include "store/hot_statements.h"
 #include "store/schedule_row.h"
 #include "store/sqlite_store.h"
 
@@ -72,6 +73,16 @@ void bump_generation(Connection& c) {
 }
 
 }  // namespace
+
+namespace detail {
+void add_hot_schedule_statements(std::vector<HotStatement>& out) {
+  out.push_back({"schedule.occurrences", kOccurrences});
+  out.push_back({"events.list", kEventList});
+  out.push_back({"prune.occurrences", kPruneOccurrences});
+  out.push_back({"prune.events", kPruneEvents});
+  add_hot_schedule_fire_statements(out);
+}
+}  // namespace detail
 
 Result<Schedule> SqliteStore::schedule_create(const ScheduleSpec& spec, TimeMs now) {
   Result<Schedule> out = no_such_schedule(spec.name);

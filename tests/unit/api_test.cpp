@@ -302,6 +302,7 @@ TEST_CASE("api: health is health+json, ready fails while draining or a check fai
   b = body_of(r);
   CHECK(b["status"] == "fail");
   CHECK(b["checks"]["draining"][0]["status"] == "fail");
+  CHECK(b["output"] == "draining: shutting down: not taking new work");
   // Liveness is not readiness: still alive while draining, and other routes still answer.
   CHECK(c->Get("/api/v1/health")->status == 200);
   CHECK(c->Get("/api/v1/jobs")->status == 200);
@@ -312,6 +313,7 @@ TEST_CASE("api: health is health+json, ready fails while draining or a check fai
   REQUIRE(r);
   CHECK(r->status == 503);
   CHECK(body_of(r)["checks"]["database:reachable"][0]["output"] == "locked");
+  CHECK(body_of(r)["output"] == "database:reachable: locked");
 }
 
 TEST_CASE("api: metrics use route templates, never raw ids") {

@@ -78,3 +78,45 @@ TEST_CASE("migrating an older database takes a backup first") {
   CHECK((*backup)->check().jobs == 1);
   CHECK((*db)->check().ok);
 }
+
+TEST_CASE("migration 0003 moves job_logs lines into chunks, keeping their seq") {
+  test::TempDir dir;
+  const std::string path = dir.file("v2.db");
+  {
+    auto db = Database::open({.path = path, .migrate = false});
+    REQUIRE(db.ok());
+    REQUIRE((*db)
+                ->write([&](Connection& c) {
+                  for (const auto& m : embedded_migrations())
+                    if (m.version <= 2) c.db().exec(m.sql);
+                  c.db().exec("PRAGMA user_version=2");
+                  c.db().exec(
+                      "INSERT INTO jobs (id, type, status, max_retries, retry_policy, run_at,"
+                      " created_at) VALUES (1, 'exec', 'succeeded', 3, '{}', 0, 0),"
+                      " (2, 'exec', 'succeeded', 3, '{}', 0, 0)");
+                  c.db().exec(
+                      "INSERT INTO job_logs (seq, job_id, ts, stream, line) VALUES"
+                      " (10, 1, 100, 'stdout', 'one'), (11, 2, 101, 'stdout', 'other'),"
+                      " (12, 1, 102, 'stderr', 'two \"quoted\"')");
+                  return Status::Ok();
+                })
+                .ok());
+  }
+  auto db = Database::open({.path = path});
+  REQUIRE(db.ok());
+  SqliteStore store(std::shared_ptr<Database>(std::move(db.value())));
+  auto lines = store.job_log_read(1, 0, 10).value();
+  REQUIRE(lines.size() == 2);
+  CHECK(lines[0].seq == 10);
+  CHECK(lines[0].line == "one");
+  CHECK(lines[1].seq == 12);
+  CHECK(lines[1].stream == "stderr");
+  CHECK(lines[1].line == "two \"quoted\"");
+  CHECK(lines[1].ts == 102);
+  // New lines continue after the moved ones, so a client resuming at seq 12 sees them.
+  REQUIRE(store.job_log_append({{0, 1, 200, "stdout", "three"}}).ok());
+  auto after = store.job_log_read(1, 12, 10).value();
+  REQUIRE(after.size() == 1);
+  CHECK(after[0].seq == 13);
+  CHECK(after[0].line == "three");
+}

@@ -214,6 +214,40 @@ TEST_CASE("logs append and read after a sequence number") {
   CHECK(f.store->job_log_read(12345, 0, 10).error().cls == ErrorClass::not_found);
 }
 
+TEST_CASE("logs are stored in chunks, numbered per job, and read across chunk borders") {
+  test::StoreFixture f;
+  auto a = f.store->job_enqueue(spec(), 0).value();
+  auto b = f.store->job_enqueue(spec(), 0).value();
+  std::vector<store::LogLine> batch;
+  for (int i = 0; i < 600; ++i) {
+    batch.push_back({0, a.id, i, "stdout", "a" + std::to_string(i)});
+    if (i % 3 == 0) batch.push_back({0, b.id, i, "stderr", "b" + std::to_string(i)});
+  }
+  REQUIRE(f.store->job_log_append(batch).ok());
+  REQUIRE(f.store->job_log_append({{0, a.id, 700, "system", "last"}}).ok());
+  auto all = f.store->job_log_read(a.id, 0, 1000).value();
+  REQUIRE(all.size() == 601);
+  for (int i = 0; i < 601; ++i) CHECK(all[i].seq == i + 1);
+  CHECK(all[600].line == "last");
+  CHECK(all[600].stream == "system");
+  CHECK(all[599].ts == 599);
+  // From the middle of a chunk, over the border to the next, with a limit.
+  auto mid = f.store->job_log_read(a.id, 250, 10).value();
+  REQUIRE(mid.size() == 10);
+  CHECK(mid[0].seq == 251);
+  CHECK(mid[0].line == "a250");
+  CHECK(mid[9].line == "a259");
+  CHECK(f.store->job_log_read(a.id, 601, 10).value().empty());
+  CHECK(f.store->job_log_read(b.id, 0, 1000).value().size() == 200);
+  std::int64_t rows = 0;
+  REQUIRE(f.db->read([&](store::Connection& c) {
+                rows = c.db().execAndGet("SELECT count(*) FROM job_log_chunks").getInt64();
+                return Status::Ok();
+              })
+              .ok());
+  CHECK(rows <= 5);  // 801 lines: a chunk holds up to 256
+}
+
 TEST_CASE("list pages newest first with a cursor") {
   test::StoreFixture f;
   for (int i = 0; i < 5; ++i) f.store->job_enqueue(spec(i % 2 ? "exec" : "noop"), i).value();
