@@ -200,22 +200,18 @@ Result<std::vector<Occurrence>> SqliteStore::schedule_occurrences(ScheduleId id,
 }
 
 Result<int> SqliteStore::schedule_prune(TimeMs before) {
-  int total = 0;
-  // Small batches keep each write transaction short (as job_prune does).
-  for (;;) {
-    int n = 0;
-    Status s = db_->write([&](Connection& c) {
-      for (const char* sql : {kPruneOccurrences, kPruneEvents}) {
-        auto& st = c.stmt(sql);
-        st.bind(1, static_cast<std::int64_t>(before));
-        n += st.exec();
-      }
-      return Status::Ok();
-    });
-    if (!s.ok()) return s.error();
-    total += n;
-    if (n == 0) return total;
-  }
+  // One small batch per call (as job_prune): short write transactions, and the caller can stop.
+  int n = 0;
+  Status s = db_->write([&](Connection& c) {
+    for (const char* sql : {kPruneOccurrences, kPruneEvents}) {
+      auto& st = c.stmt(sql);
+      st.bind(1, static_cast<std::int64_t>(before));
+      n += st.exec();
+    }
+    return Status::Ok();
+  });
+  if (!s.ok()) return s.error();
+  return n;
 }
 
 Result<std::vector<AuditEntry>> SqliteStore::audit_list(int limit) {

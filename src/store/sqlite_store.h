@@ -32,7 +32,7 @@ class SqliteStore final : public Store {
   Result<std::vector<std::string>> job_lease_owners() override;
   Result<int> job_release(const std::string& owner, TimeMs now) override;
   Result<std::optional<TimeMs>> job_next_due() override;
-  Result<int> job_prune(TimeMs before, int keep) override;
+  Result<int> job_prune(std::optional<TimeMs> before, std::optional<int> keep) override;
 
   Status job_log_append(const std::vector<LogLine>& lines) override;
   Result<std::vector<LogLine>> job_log_read(JobId id, std::int64_t after_seq, int limit) override;

@@ -108,8 +108,11 @@ class Store {
   virtual Result<int> job_release(const std::string& owner, TimeMs now) = 0;
   // Earliest run_at among jobs that are queued or retrying, if any.
   virtual Result<std::optional<TimeMs>> job_next_due() = 0;
-  // Deletes finished jobs older than `before`, and beyond the newest `keep` finished ones.
-  virtual Result<int> job_prune(TimeMs before, int keep) = 0;
+  // Deletes finished jobs (never dead-lettered ones) that finished before `before`, and those
+  // beyond the newest `keep` finished ones. nullopt = no limit of that kind (retention 0 means
+  // keep forever); with both nullopt nothing is deleted. REQUIRES: keep >= 0 when set.
+  // One short transaction of at most a few thousand rows: call again while it returns > 0.
+  virtual Result<int> job_prune(std::optional<TimeMs> before, std::optional<int> keep) = 0;
 
   virtual Status job_log_append(const std::vector<LogLine>& lines) = 0;
   virtual Result<std::vector<LogLine>> job_log_read(JobId id, std::int64_t after_seq,
@@ -165,7 +168,8 @@ class Store {
   virtual Result<WindowSweep> job_window_sweep(TimeMs now) = 0;
 
   // Deletes occurrences whose nominal time is before `before`, and events older than it that
-  // the notifier has dispatched. Returns how many rows went.
+  // the notifier has dispatched. Returns how many rows went: one short transaction of at most
+  // a few thousand rows, so call again while it returns > 0.
   virtual Result<int> schedule_prune(TimeMs before) = 0;
 
   // Newest first.
