@@ -140,6 +140,9 @@ class Store {
   virtual Result<Schedule> schedule_get_by_id(ScheduleId id) = 0;
   // Every schedule, by name.
   virtual Result<std::vector<Schedule>> schedule_list() = 0;
+  // One page by name: at most filter.limit schedules matching the filter whose names sort
+  // after filter.after. Walks the name index, so a page costs the same however many there are.
+  virtual Result<std::vector<Schedule>> schedule_page(const ScheduleFilter& filter) = 0;
   // Deletes the schedule and its occurrences; its jobs stay. Errors: not_found.
   virtual Status schedule_delete(const std::string& name) = 0;
   // Pause or resume. Resuming moves the cursor up to `now`: occurrences while paused are not
