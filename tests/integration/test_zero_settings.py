@@ -1,9 +1,14 @@
 """Settings whose documentation (hypersdk.yaml.example) gives 0 or empty a meaning do what it
 says, through the real binary: retention 0 keeps history forever, checkpoint_interval 0 leaves
-checkpoints to SQLite without a busy loop, default_timeout 0 means no timeout, and pruning a
-large history never holds readiness back."""
+checkpoints to SQLite without a busy loop, default_timeout 0 means no timeout, an empty
+export.dir is exports/ beside the database, no tokens means no auth on loopback, an empty
+log.file is stderr, and pruning a large history never holds readiness back. (An empty db.path
+is tested as a user in test_serve_basics.py; as root it is /var/lib/hypersdk.)"""
+import json
 import os
+import shutil
 import sqlite3
+import tempfile
 import time
 from pathlib import Path
 
@@ -104,4 +109,41 @@ def test_default_timeout_zero_means_no_timeout(h):
     wait_for(lambda: h.json("query", "--id", jid)["status"] in ("succeeded", "failed"), timeout=30,
              what="the exec job to end")
     assert h.json("query", "--id", jid)["status"] == "succeeded"
+    assert srv.stop() == 0
+
+
+def metric(srv, name):
+    _, _, body = srv.request("GET", "/api/v1/metrics")
+    for line in body.decode().splitlines():
+        if line.startswith(name + " "):
+            return float(line.split()[1])
+    raise AssertionError(f"{name} not in the scrape")
+
+
+def test_empty_export_dir_is_exports_beside_the_database(h):
+    """export.dir "" = exports/ beside the database: with the database on /dev/shm (a tmpfs),
+    the export filesystem the metrics report is that tmpfs, not the one of the test's tmp."""
+    shm = Path(tempfile.mkdtemp(dir="/dev/shm"))
+    try:
+        shm_size = os.statvfs(shm).f_blocks * os.statvfs(shm).f_frsize
+        tmp_size = os.statvfs(h.tmp).f_blocks * os.statvfs(h.tmp).f_frsize
+        assert shm_size != tmp_size, "/dev/shm and the temp dir have the same size: cannot tell"
+        h.db = shm / "hypersdk.db"
+        h.write_config('export:\n  dir: ""\n')
+        srv = h.serve()
+        size = metric(srv, 'hypersdk_filesystem_size_bytes{path_kind="export"}')
+        assert size == shm_size, (size, shm_size, tmp_size)
+        assert srv.stop() == 0
+    finally:
+        shutil.rmtree(shm, ignore_errors=True)
+
+
+def test_empty_tokens_and_log_file_mean_no_auth_on_loopback_and_stderr(h):
+    h.write_config('api:\n  tokens: []\nlog:\n  file: ""\n  format: json\n')
+    srv = h.serve()
+    status, _, body = srv.api("GET", "/api/v1/jobs")  # no Authorization header
+    assert status == 200, body
+    # The log went to serve's stderr (captured by the harness), as JSON lines.
+    listening = [json.loads(l) for l in srv.output().splitlines() if '"API listening"' in l]
+    assert listening and listening[0]["auth"] == "none"
     assert srv.stop() == 0
