@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -22,6 +23,9 @@ Result<std::string> read_bounded_file(const std::filesystem::path& path, std::si
   } closer{fd};
   struct stat st {};
   if (::fstat(fd, &st) != 0) return fail(std::string("cannot read: ") + std::strerror(errno));
+  // /dev/null (1,3) is the conventional empty input (`--config /dev/null`); any other device,
+  // FIFO or directory could block or never end.
+  if (S_ISCHR(st.st_mode) && st.st_rdev == makedev(1, 3)) return std::string();
   if (!S_ISREG(st.st_mode)) return fail("not a regular file");
   const std::string too_big = "is larger than the limit of " + std::to_string(max_bytes) + " bytes";
   if (static_cast<std::size_t>(st.st_size) > max_bytes) return fail(too_big);

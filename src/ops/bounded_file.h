@@ -1,8 +1,8 @@
 // Reading a small local input file (config, secret, holiday calendar) whole, with a bound:
-// the path must name a regular file (not /dev/zero, a FIFO or a directory) no larger than
-// `max_bytes`. Opening never blocks (O_NONBLOCK) and at most max_bytes + 1 bytes are read,
-// so a file that grows while being read cannot make the read run on.
-// Thread safety: a pure function of the file system.
+// the path must name a regular file (not /dev/zero, a FIFO or a directory; /dev/null reads as
+// empty) no larger than `max_bytes`. Opening never blocks (O_NONBLOCK) and at most max_bytes + 1
+// bytes are read, so a file that grows while being read cannot make the read run on. Thread safety:
+// a pure function of the file system.
 #pragma once
 
 #include <cstddef>
