@@ -1,5 +1,6 @@
 // api_config_from(): the API section of the config, with token secrets resolved.
 #include "api/server.h"
+#include "ops/bounded_file.h"
 #include "ops/config.h"
 
 namespace hypersdk::api {
@@ -12,6 +13,12 @@ Result<ApiConfig> api_config_from(const ops::Config& config, const ops::EnvMap& 
   out.tls_cert = config.get_string("api.tls.cert");
   out.tls_key = config.get_string("api.tls.key");
   out.allow_remote_without_token = config.get_bool("api.allow_remote_without_token");
+  // OpenSSL would read a FIFO or /dev/zero without end: only regular files of a sane size.
+  for (const auto& [path, what] :
+       {std::pair{out.tls_cert, "TLS certificate"}, std::pair{out.tls_key, "TLS key"}})
+    if (!path.empty())
+      if (auto ok = ops::read_bounded_file(path, ops::kMaxSecretFileBytes * 16, what); !ok)
+        return make_error(ErrorClass::invalid, std::string("api.tls: ") + ok.error().message);
   const YAML::Node tokens = config.get_node("api.tokens");
   if (!tokens.IsDefined() || tokens.IsNull()) return out;
   if (!tokens.IsSequence())

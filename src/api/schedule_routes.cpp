@@ -1,6 +1,8 @@
 // Routes for schedules (DESIGN §5, §10):
 //   POST   /api/v1/schedules                  create                                   operate
-//   GET    /api/v1/schedules                  list                                     read
+//   GET    /api/v1/schedules                  ?limit=N (1-1000, default 50)&cursor=NAME    read
+//                                              &name=GLOB&paused=true|false&provider=P:
+//                                              one page by name; next_cursor when more
 //   GET    /api/v1/schedules/{name}           ?occurrences=N (default 20)              read
 //   POST   /api/v1/schedules/{name}           update: only the keys given change       operate
 //   DELETE /api/v1/schedules/{name}                                                    operate
@@ -57,14 +59,31 @@ void create(ServerState& state, const Req& req, Res& res) {
   write_json(res, 201, wire::schedule_to_json(*s));
 }
 
-void list(ServerState& state, const Req&, Res& res) {
+// One page by name; next fire times are computed for that page only.
+void list(ServerState& state, const Req& req, Res& res) {
   auto* svc = service(state, res);
   if (!svc) return;
-  auto all = svc->list();
-  if (!all) return write_error(res, all.error());
+  auto limit = int_param(req, "limit", 50, 1, 1000);
+  if (!limit) return write_error(res, limit.error());
+  store::ScheduleFilter f;
+  f.limit = static_cast<int>(*limit);
+  f.after = req.get_param_value("cursor");
+  f.name_glob = req.get_param_value("name");
+  f.provider = req.get_param_value("provider");
+  if (req.has_param("paused")) {
+    const std::string p = req.get_param_value("paused");
+    if (p != "true" && p != "false")
+      return write_error(
+          res, make_error(ErrorClass::invalid, "paused must be true or false, got '" + p + "'"));
+    f.paused = p == "true";
+  }
+  auto page = svc->page(f);
+  if (!page) return write_error(res, page.error());
   json out = json::array();
-  for (const auto& s : *all) out.push_back(wire::schedule_to_json(s));
-  write_json(res, 200, {{"schedules", out}});
+  for (const auto& s : *page) out.push_back(wire::schedule_to_json(s));
+  json next = nullptr;
+  if (static_cast<int>(page->size()) == f.limit) next = page->back().spec.name;
+  write_json(res, 200, {{"schedules", out}, {"next_cursor", next}});
 }
 
 void get(ServerState& state, const Req& req, Res& res) {

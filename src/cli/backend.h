@@ -22,6 +22,15 @@ struct ListQuery {
   std::string cursor;  // "j-42": only older jobs
 };
 
+// One page of `schedule list` (the API's GET /api/v1/schedules query).
+struct ScheduleQuery {
+  std::string name;      // glob; empty = any
+  std::string paused;    // "true" | "false" | empty = any
+  std::string provider;  // empty = any
+  int limit = 50;
+  std::string cursor;  // a schedule name: only names after it
+};
+
 class Backend {
  public:
   virtual ~Backend() = default;
@@ -48,8 +57,8 @@ class Backend {
   // Changes only the keys present in `patch`.
   virtual Result<nlohmann::json> schedule_update(const std::string& name,
                                                  const nlohmann::json& patch) = 0;
-  // {"schedules": [...]}
-  virtual Result<nlohmann::json> schedule_list() = 0;
+  // {"schedules": [...], "next_cursor": NAME or null}
+  virtual Result<nlohmann::json> schedule_list(const ScheduleQuery& q) = 0;
   // The schedule with its `occurrences` most recent occurrences ("occurrences": [...]).
   virtual Result<nlohmann::json> schedule_get(const std::string& name, int occurrences) = 0;
   virtual Result<nlohmann::json> schedule_delete(const std::string& name) = 0;

@@ -3,6 +3,7 @@
 
 #include "cli/commands.h"
 #include "cli/output.h"
+#include "engine/schedule_calendars.h"
 
 namespace hypersdk::cli {
 
@@ -20,6 +21,10 @@ void add_config_command(CLI::App& app, Context& ctx) {
     ctx.action = [&ctx]() -> int {
       auto cfg = ctx.config();
       if (!cfg) return ctx.fail(cfg.error());
+      // Everything serve reads at start is read here too (like nginx -t): the holiday
+      // calendars' files are parsed, not just named.
+      if (auto calendars = engine::load_holiday_calendars(**cfg); !calendars)
+        return ctx.fail(calendars.error());
       const auto& file = (*cfg)->file();
       std::cout << "configuration " << (file ? file->string() : std::string("(defaults, no file)"))
                 << " is valid\n";

@@ -75,16 +75,30 @@ void add_schedule_manage_commands(CLI::App& schedule, Context& ctx) {
     bool json_out = false;
     int occurrences = 20;
     int limit = 50;
+    ScheduleQuery q;
+    bool paused_only = false;
+    bool active_only = false;
   };
   auto f = std::make_shared<Flags>();
 
-  auto* list = schedule.add_subcommand("list", "List schedules with their next fire");
+  auto* list = schedule.add_subcommand(
+      "list", "List schedules by name with their next fire, a page at a time");
   list->add_flag("--json", f->json_out, "Print a JSON array of schedules");
+  list->add_option("--limit", f->q.limit, "At most this many (1-1000, default 50)")
+      ->check(CLI::Range(1, 1000));
+  list->add_option("--cursor", f->q.cursor,
+                   "Continue after this schedule name (from a previous page)");
+  list->add_option("--name", f->q.name, "Only names matching this glob, e.g. 'nightly-*'");
+  list->add_option("--provider", f->q.provider, "Only schedules of this provider");
+  auto* paused = list->add_flag("--paused", f->paused_only, "Only paused schedules");
+  list->add_flag("--active", f->active_only, "Only schedules that are not paused")
+      ->excludes(paused);
   list->callback([&ctx, f] {
     ctx.action = [&ctx, f]() -> int {
       auto backend = ctx.backend();
       if (!backend) return ctx.fail(backend.error());
-      auto r = (*backend)->schedule_list();
+      f->q.paused = f->paused_only ? "true" : f->active_only ? "false" : "";
+      auto r = (*backend)->schedule_list(f->q);
       if (!r) return ctx.fail(r.error());
       const json& all = (*r)["schedules"];
       if (f->json_out) {
@@ -100,6 +114,8 @@ void add_schedule_manage_commands(CLI::App& schedule, Context& ctx) {
                   {"NAME", "CRON", "TIMEZONE", "TYPE", "WINDOW", "OVERLAP", "CATCHUP", "STATE",
                    "NEXT FIRE"},
                   rows);
+      if ((*r)["next_cursor"].is_string())
+        std::cout << "(more: --cursor " << (*r)["next_cursor"].get<std::string>() << ")\n";
       return 0;
     };
   });

@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <condition_variable>
+#include <cstdlib>
 #include <deque>
 #include <filesystem>
 #include <iostream>
@@ -172,10 +173,12 @@ int serve(Context& ctx, const ServeFlags& flags) {
   SignalQueue signals;
   ops::SignalWaiter waiter([&signals](int sig) { signals.push(sig); });
   if (Status s = waiter.start(); !s.ok()) return ctx.fail(s.error());
+  ReloadWorker reloader(reload);
+  reloader.start();
   for (;;) {
     const int sig = signals.pop();
     if (sig == SIGHUP) {
-      reload.reload();
+      reloader.request();  // on the reloader's thread: this loop stays free for SIGTERM
     } else if (sig == SIGUSR1) {
       if (Status s = ops::log_reopen(); !s.ok()) {
         ops::log::error("reopening the log file failed", {{"error", s.error().message}});
@@ -190,6 +193,8 @@ int serve(Context& ctx, const ServeFlags& flags) {
       break;
     }
   }
+  // A reload still loading applies nothing from here on.
+  reload.shut();
   // Drain: readiness fails at once so traffic moves away; no new claims; running jobs get the
   // grace period and are then handed back; in-flight HTTP requests finish.
   server.set_draining(true);
@@ -201,6 +206,13 @@ int serve(Context& ctx, const ServeFlags& flags) {
   server.stop(milliseconds(10'000));
   if (watchdog) watchdog->stop();
   waiter.stop();
+  if (!reloader.stop(milliseconds(5'000))) {
+    // Its inputs are bounded, so this is a stuck file system: the reload holds no lock and
+    // applies nothing after shut(), and waiting for it would keep a stopped daemon alive.
+    ops::log::warn("a config reload is still reading its files; exiting without waiting for it");
+    ops::log::info("hypersdk serve stopped");
+    std::_Exit(kExitOk);
+  }
   ops::log::info("hypersdk serve stopped");
   return kExitOk;
 }

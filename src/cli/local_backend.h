@@ -31,7 +31,7 @@ class LocalBackend final : public Backend {
   Result<nlohmann::json> schedule_create(const nlohmann::json& request) override;
   Result<nlohmann::json> schedule_update(const std::string& name,
                                          const nlohmann::json& patch) override;
-  Result<nlohmann::json> schedule_list() override;
+  Result<nlohmann::json> schedule_list(const ScheduleQuery& q) override;
   Result<nlohmann::json> schedule_get(const std::string& name, int occurrences) override;
   Result<nlohmann::json> schedule_delete(const std::string& name) override;
   Result<nlohmann::json> schedule_pause(const std::string& name, bool paused) override;

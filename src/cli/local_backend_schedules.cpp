@@ -25,11 +25,19 @@ Result<json> LocalBackend::schedule_update(const std::string& name, const json& 
   return wire::schedule_to_json(*s);
 }
 
-Result<json> LocalBackend::schedule_list() {
-  auto list = schedules_.list();
-  if (!list) return list.error();
-  json out{{"schedules", json::array()}};
-  for (const auto& s : *list) out["schedules"].push_back(wire::schedule_to_json(s));
+Result<json> LocalBackend::schedule_list(const ScheduleQuery& q) {
+  store::ScheduleFilter f;
+  f.name_glob = q.name;
+  f.provider = q.provider;
+  f.after = q.cursor;
+  f.limit = q.limit;
+  if (!q.paused.empty()) f.paused = q.paused == "true";
+  auto page = schedules_.page(f);
+  if (!page) return page.error();
+  json out{{"schedules", json::array()}, {"next_cursor", nullptr}};
+  // Next fire times for this page only.
+  for (const auto& s : *page) out["schedules"].push_back(wire::schedule_to_json(s));
+  if (static_cast<int>(page->size()) == f.limit) out["next_cursor"] = page->back().spec.name;
   return out;
 }
 

@@ -80,8 +80,13 @@ Result<json> RemoteBackend::schedule_update(const std::string& name, const json&
   return client_.post("/api/v1/schedules/" + enc(name), patch);
 }
 
-Result<json> RemoteBackend::schedule_list() {
-  return client_.get("/api/v1/schedules");
+Result<json> RemoteBackend::schedule_list(const ScheduleQuery& q) {
+  std::string path = "/api/v1/schedules?limit=" + std::to_string(q.limit);
+  if (!q.name.empty()) path += "&name=" + enc(q.name);
+  if (!q.paused.empty()) path += "&paused=" + enc(q.paused);
+  if (!q.provider.empty()) path += "&provider=" + enc(q.provider);
+  if (!q.cursor.empty()) path += "&cursor=" + enc(q.cursor);
+  return client_.get(path);
 }
 
 Result<json> RemoteBackend::schedule_get(const std::string& name, int occurrences) {

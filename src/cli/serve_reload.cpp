@@ -70,7 +70,22 @@ bool ReloadState::fail(const std::string& why) {
   return false;
 }
 
+void ReloadState::shut() {
+  std::lock_guard lock(apply_mu_);
+  shut_ = true;
+}
+
 bool ReloadState::reload() {
+  try {
+    return reload_once();
+  } catch (const std::exception& e) {
+    // yaml-cpp conversions and the like: a bug to fix, but never a reason to end the daemon.
+    return fail(std::string("unexpected error: ") + e.what());
+  }
+}
+
+bool ReloadState::reload_once() {
+  const auto started = std::chrono::steady_clock::now();
   ops::sd_notify_send("RELOADING=1\nMONOTONIC_USEC=" + monotonic_usec() +
                       "\nSTATUS=reloading configuration");
   ops::LoadOptions lo;
@@ -101,6 +116,11 @@ bool ReloadState::reload() {
     if (!prepared) return fail(prepared.error().message);
     apply.push_back(std::move(*prepared));
   }
+  if (std::chrono::steady_clock::now() - started > kReloadTimeout)
+    return fail("loading and checking the new configuration took longer than " +
+                std::to_string(kReloadTimeout.count()) + " s");
+  std::lock_guard apply_lock(apply_mu_);
+  if (shut_) return fail("serve is stopping");
   // Logging is the one thing that can fail while being applied (a log file that cannot be
   // opened): do it first, so that a failure leaves everything as it was.
   const ops::LogOptions old_log = log_options(*previous), new_log = log_options(*next);
@@ -131,6 +151,50 @@ bool ReloadState::reload() {
   }
   ops::sd_notify_send("READY=1\nSTATUS=serving");
   return true;
+}
+
+ReloadWorker::~ReloadWorker() {
+  stop(std::chrono::milliseconds::max());
+}
+
+void ReloadWorker::start() {
+  thread_ = std::thread([this] { loop(); });
+}
+
+void ReloadWorker::request() {
+  {
+    std::lock_guard lock(mu_);
+    pending_ = true;
+  }
+  cv_.notify_all();
+}
+
+bool ReloadWorker::stop(std::chrono::milliseconds wait) {
+  std::unique_lock lock(mu_);
+  stopping_ = true;
+  cv_.notify_all();
+  const bool idle = wait == std::chrono::milliseconds::max()
+                        ? (cv_.wait(lock, [&] { return !busy_; }), true)
+                        : cv_.wait_for(lock, wait, [&] { return !busy_; });
+  lock.unlock();
+  if (!idle) return false;
+  if (thread_.joinable()) thread_.join();
+  return true;
+}
+
+void ReloadWorker::loop() {
+  std::unique_lock lock(mu_);
+  for (;;) {
+    cv_.wait(lock, [&] { return pending_ || stopping_; });
+    if (stopping_) return;
+    pending_ = false;
+    busy_ = true;
+    lock.unlock();
+    state_.reload();
+    lock.lock();
+    busy_ = false;
+    cv_.notify_all();
+  }
 }
 
 }  // namespace hypersdk::cli

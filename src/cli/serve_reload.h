@@ -1,14 +1,19 @@
 // SIGHUP handling of serve: load and validate the config again, swap it in atomically, apply
 // what can change live (logging, and the live parts serve registers: API access, worker count
 // and holiday calendars), name the changed keys that only take effect after a restart, and keep the
-// old config when the new one is broken or cannot be applied. Thread safety: reload() from the main
-// thread; current() from any thread.
+// old config when the new one is broken or cannot be applied. A reload never ends the process:
+// every error, exception included, keeps the old config. ReloadWorker runs reloads on a thread
+// of their own so that the signal loop stays free: SIGTERM is honoured during any reload.
+// Thread safety: reload() from one thread at a time; current() and shut() from any thread.
 #pragma once
 
+#include <chrono>
+#include <condition_variable>
 #include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "cli/context.h"
@@ -39,20 +44,55 @@ class ReloadState {
   ReloadState(const Context& ctx, std::shared_ptr<const ops::Config> initial,
               ops::Metrics& metrics);
   // Returns true when the new config is in effect. Sends RELOADING=1 (with MONOTONIC_USEC)
-  // and then READY=1 to $NOTIFY_SOCKET either way.
+  // and then READY=1 to $NOTIFY_SOCKET either way. A reload whose loading and checking take
+  // longer than kReloadTimeout, or that finishes after shut(), applies nothing.
   bool reload();
+  // Serve is stopping: once this returns, no reload applies anything (one already applying
+  // finishes first; applying is quick and cannot block on input).
+  void shut();
+  static constexpr std::chrono::seconds kReloadTimeout{30};
   // REQUIRES: before the first reload().
   void add_live_part(LivePart part);
   std::shared_ptr<const ops::Config> current() const;
 
  private:
   bool fail(const std::string& why);
+  bool reload_once();
 
   const Context& ctx_;
   ops::Metrics& metrics_;
   std::vector<LivePart> parts_;
   mutable std::mutex mu_;
   std::shared_ptr<const ops::Config> config_;  // GUARDED_BY(mu_)
+  std::mutex apply_mu_;                        // held while applying, and by shut()
+  bool shut_ = false;                          // GUARDED_BY(apply_mu_)
+};
+
+// Runs ReloadState::reload() on its own thread, one at a time; SIGHUPs that arrive during a
+// reload coalesce into one more.
+class ReloadWorker {
+ public:
+  explicit ReloadWorker(ReloadState& state) : state_(state) {}
+  ~ReloadWorker();
+  ReloadWorker(const ReloadWorker&) = delete;
+  ReloadWorker& operator=(const ReloadWorker&) = delete;
+
+  void start();
+  void request();
+  // Takes no more requests and waits up to `wait` for a running reload to end; false when it is
+  // still running (the caller is exiting and must not wait for it: see cmd_serve.cpp).
+  bool stop(std::chrono::milliseconds wait);
+
+ private:
+  void loop();
+
+  ReloadState& state_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool pending_ = false;   // GUARDED_BY(mu_)
+  bool stopping_ = false;  // GUARDED_BY(mu_)
+  bool busy_ = false;      // GUARDED_BY(mu_)
+  std::thread thread_;
 };
 
 }  // namespace hypersdk::cli

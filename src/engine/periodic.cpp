@@ -5,8 +5,12 @@
 namespace hypersdk::engine {
 
 PeriodicService::PeriodicService(std::string name, std::chrono::milliseconds interval,
-                                 std::function<Status()> run_once)
-    : name_(std::move(name)), interval_(interval), run_once_(std::move(run_once)) {}
+                                 std::function<Status()> run_once,
+                                 std::chrono::milliseconds first_delay)
+    : name_(std::move(name)),
+      interval_(interval),
+      run_once_(std::move(run_once)),
+      first_delay_(first_delay) {}
 
 PeriodicService::~PeriodicService() {
   stop();
@@ -37,7 +41,19 @@ void PeriodicService::poke() {
   cv_.notify_all();
 }
 
+bool PeriodicService::wait(std::chrono::milliseconds how_long) {
+  std::unique_lock lock(mu_);
+  auto woken = [&] { return !running_ || poked_; };
+  if (how_long.count() > 0)
+    cv_.wait_for(lock, how_long, woken);
+  else
+    cv_.wait(lock, woken);  // an interval of 0: run when poked only
+  poked_ = false;
+  return running_;
+}
+
 void PeriodicService::loop() {
+  if (first_delay_.count() > 0 && !wait(first_delay_)) return;
   for (;;) {
     Status s;
     try {
@@ -48,10 +64,7 @@ void PeriodicService::loop() {
     if (!s.ok())
       ops::log::warn("maintenance step failed; retrying next interval",
                      {{"service", name_}, {"error", s.error().to_string()}});
-    std::unique_lock lock(mu_);
-    cv_.wait_for(lock, interval_, [&] { return !running_ || poked_; });
-    poked_ = false;
-    if (!running_) return;
+    if (!wait(interval_)) return;
   }
 }
 

@@ -1,6 +1,8 @@
 // The shape every maintenance service shares (lease reaper, checkpointer, pruner): a loop
 // that calls run_once() every `interval`, logs a failure and goes on. start()/stop() are
-// idempotent and stop() is safe before start().
+// idempotent and stop() is safe before start(). The first run_once() comes `first_delay`
+// after start() (at once by default). An interval of 0 or less runs only when poked (it
+// never turns into a busy loop).
 // Thread safety: start/stop from the owning thread; run_once runs on the service's thread.
 #pragma once
 
@@ -18,7 +20,8 @@ namespace hypersdk::engine {
 class PeriodicService {
  public:
   PeriodicService(std::string name, std::chrono::milliseconds interval,
-                  std::function<Status()> run_once);
+                  std::function<Status()> run_once,
+                  std::chrono::milliseconds first_delay = std::chrono::milliseconds(0));
   ~PeriodicService();
   PeriodicService(const PeriodicService&) = delete;
   PeriodicService& operator=(const PeriodicService&) = delete;
@@ -31,10 +34,13 @@ class PeriodicService {
 
  private:
   void loop();
+  // Waits `how_long` (without end when <= 0), or until poked or stopped; false when stopping.
+  bool wait(std::chrono::milliseconds how_long);
 
   const std::string name_;
   const std::chrono::milliseconds interval_;
   const std::function<Status()> run_once_;
+  const std::chrono::milliseconds first_delay_;
   std::mutex mu_;
   std::condition_variable cv_;
   bool running_ = false;  // GUARDED_BY(mu_)

@@ -14,6 +14,7 @@ namespace hypersdk::engine {
 using std::chrono::milliseconds;
 
 namespace {
+constexpr milliseconds kPrunerFirstDelay{2000};
 
 // hypersdk_job_output_dropped_lines_total{reason}: output lines not stored (JobOutput), read
 // from the pool at each scrape.
@@ -88,6 +89,7 @@ Runtime::~Runtime() {
 
 Status Runtime::start() {
   if (started_) return Status::Ok();
+  stopping_ = false;
   const ops::Config& cfg = *options_.config;
   const Clock& clock = *options_.clock;
   const int max_expiries = static_cast<int>(cfg.get_int("queue.max_lease_expiries"));
@@ -108,23 +110,12 @@ Status Runtime::start() {
         }
         return Status::Ok();
       }));
-  maintenance_.push_back(
-      std::make_unique<PeriodicService>("checkpointer", cfg.get_duration("db.checkpoint_interval"),
-                                        [this] { return db_->checkpoint(); }));
-  const auto keep_for = cfg.get_duration("retention.finished_jobs");
-  const auto keep_max = static_cast<int>(cfg.get_int("retention.max_finished_jobs"));
-  maintenance_.push_back(std::make_unique<PeriodicService>(
-      "pruner", milliseconds(10 * 60 * 1000), [this, keep_for, keep_max, &clock] {
-        auto n = store_->job_prune(clock.now_ms() - keep_for.count(), keep_max);
-        if (!n) return Status(n.error());
-        if (*n > 0) ops::log::info("pruned finished jobs", {{"jobs", *n}});
-        if (keep_for.count() > 0) {
-          auto occ = store_->schedule_prune(clock.now_ms() - keep_for.count());
-          if (!occ) return Status(occ.error());
-          if (*occ > 0) ops::log::info("pruned schedule occurrences and events", {{"rows", *occ}});
-        }
-        return Status::Ok();
-      }));
+  // 0 = leave checkpoints to SQLite's automatic ones: no checkpointer at all (a zero period
+  // would be a busy loop).
+  if (const auto every = cfg.get_duration("db.checkpoint_interval"); every.count() > 0)
+    maintenance_.push_back(std::make_unique<PeriodicService>("checkpointer", every,
+                                                             [this] { return db_->checkpoint(); }));
+  add_pruner();
   // While writes fail (a full disk), probes every second whether they work again, so the
   // server recovers by itself even when no job or request gives it anything to write. Logs
   // each episode once (also one that ended before this looked) and its end.
@@ -158,12 +149,57 @@ Status Runtime::start() {
 void Runtime::stop(milliseconds grace) {
   if (!started_) return;
   started_ = false;
+  stopping_ = true;
   if (scheduler_) scheduler_->stop();
   for (auto it = maintenance_.rbegin(); it != maintenance_.rend(); ++it) (*it)->stop();
   maintenance_.clear();
   pool_->stop(grace);
   if (Status s = db_->checkpoint(); !s.ok())
     ops::log::warn("final checkpoint failed", {{"error", s.error().to_string()}});
+}
+
+void Runtime::add_pruner() {
+  const ops::Config& cfg = *options_.config;
+  // retention.finished_jobs 0 = keep forever, retention.max_finished_jobs 0 = no limit
+  // (hypersdk.yaml.example): each 0 removes that bound; with both 0 nothing is ever pruned.
+  const auto keep_for = cfg.get_duration("retention.finished_jobs");
+  const std::int64_t keep_max = cfg.get_int("retention.max_finished_jobs");  // 0..INT32_MAX
+  if (keep_for.count() <= 0 && keep_max <= 0) {
+    ops::log::info(
+        "retention: finished jobs are kept forever (retention.finished_jobs and "
+        "retention.max_finished_jobs are 0)");
+    return;
+  }
+  const std::optional<int> keep =
+      keep_max > 0 ? std::optional<int>(static_cast<int>(keep_max)) : std::nullopt;
+  const Clock& clock = *options_.clock;
+  // The pruner runs on its own thread and deletes in small batches, so however much history
+  // there is, it never holds back start or readiness. Its first pass waits a little so that
+  // start-up work (rescue, first claims, the first readiness probes) comes first.
+  maintenance_.push_back(std::make_unique<PeriodicService>(
+      "pruner", milliseconds(10 * 60 * 1000),
+      [this, keep_for, keep, &clock] {
+        const std::optional<core::TimeMs> before =
+            keep_for.count() > 0 ? std::optional<core::TimeMs>(clock.now_ms() - keep_for.count())
+                                 : std::nullopt;
+        // Batch by batch, so that stop() never waits for a whole large history to go.
+        int jobs = 0, occ = 0;
+        for (int n = 1; n > 0 && !stopping_.load();) {
+          auto r = store_->job_prune(before, keep);
+          if (!r) return Status(r.error());
+          jobs += n = *r;
+        }
+        for (int n = before ? 1 : 0; n > 0 && !stopping_.load();) {
+          auto r = store_->schedule_prune(*before);
+          if (!r) return Status(r.error());
+          occ += n = *r;
+        }
+        if (jobs > 0) ops::log::info("pruned finished jobs", {{"jobs", jobs}});
+        if (occ > 0) ops::log::info("pruned schedule occurrences and events", {{"rows", occ}});
+        ops::log::debug("retention pass done", {{"jobs", jobs}, {"occurrences_and_events", occ}});
+        return Status::Ok();
+      },
+      kPrunerFirstDelay));
 }
 
 bool Runtime::database_reachable() {

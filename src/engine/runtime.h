@@ -6,6 +6,7 @@
 // Thread safety: open/start/stop from one thread; the accessors' objects are thread-safe.
 #pragma once
 
+#include <atomic>
 #include <memory>
 
 #include "engine/clock.h"
@@ -63,6 +64,8 @@ class Runtime {
 
  private:
   explicit Runtime(RuntimeOptions options) : options_(std::move(options)) {}
+  // The retention pruner, unless retention keeps everything.
+  void add_pruner();
 
   RuntimeOptions options_;
   std::shared_ptr<store::Database> db_;
@@ -77,6 +80,7 @@ class Runtime {
   std::unique_ptr<Scheduler> scheduler_;  // when scheduler.enabled
   std::vector<std::unique_ptr<PeriodicService>> maintenance_;
   bool started_ = false;
+  std::atomic<bool> stopping_{false};  // read by maintenance passes that loop
 };
 
 }  // namespace hypersdk::engine

@@ -38,6 +38,9 @@ class ScheduleService {
   Result<core::Schedule> update(const std::string& name, core::ScheduleSpec spec);
   Result<core::Schedule> get(const std::string& name) { return store_.schedule_get(name); }
   Result<std::vector<core::Schedule>> list() { return store_.schedule_list(); }
+  Result<std::vector<core::Schedule>> page(const store::ScheduleFilter& filter) {
+    return store_.schedule_page(filter);
+  }
   Status remove(const std::string& name);
   Result<core::Schedule> pause(const std::string& name);
   Result<core::Schedule> resume(const std::string& name);

@@ -1,55 +1,14 @@
-// Most of this file is the key table, one designated-initializer row per key; the rest is
-// the conversion and checking of values that the table refers to.
-#include "ops/config_schema.h"
+// Most of this file is the key table, one designated-initializer row per key, with the
+// checks of individual keys it refers to; value conversion is config_values.cpp.
+#include <date/tz.h>
 
-#include <algorithm>
-#include <cctype>
-#include <charconv>
 #include <set>
 
-#include <date/tz.h>
+#include "ops/config_schema_detail.h"
 
 namespace hypersdk::ops {
 namespace {
-
-using namespace std::chrono_literals;
-
-std::string describe(const YAML::Node& n) {
-  switch (n.Type()) {
-    case YAML::NodeType::Scalar:
-      return "'" + n.Scalar() + "'";
-    case YAML::NodeType::Sequence:
-      return "a list";
-    case YAML::NodeType::Map:
-      return "a mapping";
-    default:
-      return "nothing";
-  }
-}
-
-std::string lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
-
-std::string join(const std::vector<std::string_view>& items) {
-  std::string out;
-  for (const auto& item : items) out += (out.empty() ? "" : ", ") + std::string(item);
-  return out;
-}
-
-std::optional<std::int64_t> parse_int(std::string_view s) {
-  std::int64_t v = 0;
-  auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
-  if (ec != std::errc() || end != s.data() + s.size() || s.empty()) return std::nullopt;
-  return v;
-}
-
-void problem(std::vector<ValueProblem>& out, const YAML::Node& at, std::string_view key,
-             const std::string& msg) {
-  out.push_back({at.Mark(), std::string(key) + ": " + msg});
-}
+using namespace schema_detail;
 
 // ---- Checks of individual keys (see the table below) --------------------------------------
 
@@ -123,6 +82,11 @@ void check_holidays(std::string_view key, const YAML::Node& v, std::vector<Value
   if (!v.IsMap())
     return problem(out, v, key, "expected a mapping of calendar name to {dates, ics}");
   for (const auto& cal : v) {
+    if (!cal.first.IsScalar() || cal.first.Scalar().empty()) {
+      problem(out, cal.first, key,
+              "a calendar name must be a plain name, got " + describe(cal.first));
+      continue;
+    }
     const std::string where = std::string(key) + "." + cal.first.Scalar();
     const YAML::Node& body = cal.second;
     if (!body.IsMap()) {
@@ -130,7 +94,7 @@ void check_holidays(std::string_view key, const YAML::Node& v, std::vector<Value
       continue;
     }
     for (const auto& field : body) {
-      const std::string f = field.first.Scalar();
+      const std::string f = field.first.IsScalar() ? field.first.Scalar() : std::string();
       if (f == "dates" && field.second.IsSequence()) {
         for (const auto& d : field.second)
           if (!d.IsScalar() || !valid_date(d.Scalar()))
@@ -156,8 +120,6 @@ void check_timezone(std::string_view key, const YAML::Node& v, std::vector<Value
 }
 
 // ---- The table -----------------------------------------------------------------------------
-
-constexpr std::int64_t kSecond = 1000;
 
 const std::vector<KeySpec>& schema_table() {
   using T = KeyType;
@@ -187,7 +149,8 @@ const std::vector<KeySpec>& schema_table() {
       {.name = "db.journal_size_limit",
        .type = T::integer,
        .default_value = "67108864",
-       .help = "bytes the WAL file is truncated to after a checkpoint"},
+       .help = "bytes the WAL file is truncated to after a checkpoint",
+       .max = 1LL << 40},
       // Exports
       {.name = "export.dir",
        .type = T::string,
@@ -210,12 +173,14 @@ const std::vector<KeySpec>& schema_table() {
        .type = T::integer,
        .default_value = "50",
        .help = "sustained requests per second per client",
-       .min = 1},
+       .min = 1,
+       .max = 1'000'000},
       {.name = "api.rate_limit.burst",
        .type = T::integer,
        .default_value = "100",
        .help = "requests a client may make at once before the rate applies",
-       .min = 1},
+       .min = 1,
+       .max = 1'000'000},
       {.name = "api.tls.cert",
        .type = T::string,
        .default_value = "",
@@ -248,7 +213,8 @@ const std::vector<KeySpec>& schema_table() {
        .type = T::integer,
        .default_value = "64",
        .help = "most jobs claimed in one transaction",
-       .min = 1},
+       .min = 1,
+       .max = 1000},
       // Jobs
       {.name = "jobs.exec.enabled",
        .type = T::boolean,
@@ -295,7 +261,8 @@ const std::vector<KeySpec>& schema_table() {
       {.name = "retry.max_retries",
        .type = T::integer,
        .default_value = "3",
-       .help = "retries after the first attempt before a job is dead-lettered"},
+       .help = "retries after the first attempt before a job is dead-lettered",
+       .max = 1000},
       {.name = "retry.backoff",
        .type = T::enumeration,
        .default_value = "exponential",
@@ -319,7 +286,8 @@ const std::vector<KeySpec>& schema_table() {
        .type = T::integer,
        .default_value = "3",
        .help = "lease expiries (crashed or stalled workers) before a job is dead-lettered",
-       .min = 1},
+       .min = 1,
+       .max = 1000},
       // Logging
       {.name = "log.level",
        .type = T::enumeration,
@@ -339,11 +307,12 @@ const std::vector<KeySpec>& schema_table() {
       {.name = "retention.finished_jobs",
        .type = T::duration,
        .default_value = "30d",
-       .help = "finished jobs older than this are pruned (0 = keep)"},
+       .help = "finished jobs older than this are pruned (0 = keep forever)"},
       {.name = "retention.max_finished_jobs",
        .type = T::integer,
        .default_value = "100000",
-       .help = "most finished jobs kept, oldest pruned first (0 = no limit)"},
+       .help = "most finished jobs kept, oldest pruned first (0 = no limit)",
+       .max = std::numeric_limits<std::int32_t>::max()},
       // Scheduler
       {.name = "scheduler.enabled",
        .type = T::boolean,
@@ -428,196 +397,6 @@ bool is_section(std::string_view prefix) {
   for (const auto& alias : config_aliases())
     if (under(alias.old_name)) return true;
   return false;
-}
-
-std::optional<std::chrono::milliseconds> parse_duration(std::string_view text) {
-  if (text == "0") return std::chrono::milliseconds(0);
-  if (text.empty()) return std::nullopt;
-  constexpr std::int64_t kLimit = 100LL * 365 * 24 * 3600 * 1000;  // a century
-  std::int64_t total = 0;
-  size_t i = 0;
-  while (i < text.size()) {
-    size_t start = i;
-    while (i < text.size() && std::isdigit(static_cast<unsigned char>(text[i]))) ++i;
-    auto n = parse_int(text.substr(start, i - start));
-    if (!n || *n > kLimit) return std::nullopt;
-    std::int64_t unit = 0;
-    if (text.substr(i, 2) == "ms") {
-      unit = 1, i += 2;
-    } else if (i < text.size()) {
-      switch (text[i++]) {
-        case 's':
-          unit = kSecond;
-          break;
-        case 'm':
-          unit = 60 * kSecond;
-          break;
-        case 'h':
-          unit = 3600 * kSecond;
-          break;
-        case 'd':
-          unit = 86400 * kSecond;
-          break;
-        default:
-          return std::nullopt;
-      }
-    } else {
-      return std::nullopt;  // a number without a unit
-    }
-    if (*n > (kLimit - total) / unit) return std::nullopt;  // before multiplying: no overflow
-    total += *n * unit;
-  }
-  return std::chrono::milliseconds(total);
-}
-
-std::string format_duration(std::chrono::milliseconds d) {
-  const std::int64_t ms = d.count();
-  if (ms == 0) return "0s";
-  for (auto [unit, suffix] : {std::pair<std::int64_t, const char*>{86400 * kSecond, "d"},
-                              {3600 * kSecond, "h"},
-                              {60 * kSecond, "m"},
-                              {kSecond, "s"}})
-    if (ms % unit == 0) return std::to_string(ms / unit) + suffix;
-  return std::to_string(ms) + "ms";
-}
-
-std::optional<ConfigValue> convert_value(const KeySpec& spec, const YAML::Node& node,
-                                         std::vector<ValueProblem>& problems) {
-  const size_t before = problems.size();
-  auto fail = [&](const std::string& msg) -> std::optional<ConfigValue> {
-    problem(problems, node, spec.name, msg);
-    return std::nullopt;
-  };
-  auto in_bounds = [&](std::int64_t v, const std::string& shown) {
-    if (v >= spec.min && v <= spec.max) return true;
-    auto bound = [&](std::int64_t b) {
-      return spec.type == KeyType::duration ? format_duration(std::chrono::milliseconds(b))
-                                            : std::to_string(b);
-    };
-    fail(v < spec.min ? "must be at least " + bound(spec.min) + ", got " + shown
-                      : "must be at most " + bound(spec.max) + ", got " + shown);
-    return false;
-  };
-  if (spec.type != KeyType::map && spec.type != KeyType::string_list && !node.IsScalar() &&
-      !(spec.type == KeyType::string && node.IsNull()))
-    return fail("expected " + std::string(spec.type == KeyType::integer ? "an " : "a ") +
-                std::string(to_string(spec.type)) + ", got " + describe(node));
-
-  std::optional<ConfigValue> value;
-  switch (spec.type) {
-    case KeyType::string:
-      value = node.IsNull() ? std::string() : node.Scalar();
-      break;
-    case KeyType::integer: {
-      auto v = parse_int(node.Scalar());
-      if (!v) return fail("expected an integer, got '" + node.Scalar() + "'");
-      if (!in_bounds(*v, std::to_string(*v))) return std::nullopt;
-      value = *v;
-      break;
-    }
-    case KeyType::boolean: {
-      const std::string s = lower(node.Scalar());
-      if (s == "true" || s == "yes" || s == "on") {
-        value = true;
-      } else if (s == "false" || s == "no" || s == "off") {
-        value = false;
-      } else {
-        return fail("expected true or false, got '" + node.Scalar() + "'");
-      }
-      break;
-    }
-    case KeyType::duration: {
-      auto d = parse_duration(node.Scalar());
-      if (!d)
-        return fail("expected a duration such as 250ms, 30s, 5m, 1h or 7d, got '" + node.Scalar() +
-                    "'");
-      if (!in_bounds(d->count(), "'" + node.Scalar() + "'")) return std::nullopt;
-      value = *d;
-      break;
-    }
-    case KeyType::enumeration: {
-      for (auto allowed : spec.allowed)
-        if (lower(allowed) == lower(node.Scalar())) value = std::string(allowed);
-      if (!value)
-        return fail("expected one of " + join(spec.allowed) + ", got '" + node.Scalar() + "'");
-      break;
-    }
-    case KeyType::string_list: {
-      if (!node.IsSequence() && !node.IsNull())
-        return fail("expected a list such as [a, b], got " + describe(node));
-      std::vector<std::string> items;
-      for (const auto& item : node) {
-        if (!item.IsScalar()) {
-          problem(problems, item, spec.name,
-                  "list items must be plain values, got " + describe(item));
-          return std::nullopt;
-        }
-        items.push_back(item.Scalar());
-      }
-      value = std::move(items);
-      break;
-    }
-    case KeyType::map: {
-      if (node.IsScalar()) return fail("expected a mapping or a list, got " + describe(node));
-      value = YamlText{node.IsNull() ? std::string() : YAML::Dump(node)};
-      break;
-    }
-  }
-  if (spec.check) spec.check(spec.name, node, problems);
-  if (problems.size() != before) return std::nullopt;
-  return value;
-}
-
-Result<YAML::Node> node_from_text(const KeySpec& spec, std::string_view text) {
-  const auto first = text.find_first_not_of(" \t");
-  const bool flow = first != std::string_view::npos && (text[first] == '[' || text[first] == '{');
-  if (spec.type == KeyType::string_list && !flow) {
-    YAML::Node seq(YAML::NodeType::Sequence);
-    size_t start = 0;
-    while (start <= text.size() && !text.empty()) {
-      size_t comma = std::min(text.find(',', start), text.size());
-      std::string item(text.substr(start, comma - start));
-      item.erase(0, item.find_first_not_of(" \t"));
-      item.erase(item.find_last_not_of(" \t") + 1);
-      if (!item.empty()) seq.push_back(item);
-      start = comma + 1;
-    }
-    return seq;
-  }
-  if (spec.type == KeyType::string_list || spec.type == KeyType::map) {
-    try {
-      return YAML::Load(std::string(text));
-    } catch (const YAML::Exception& e) {
-      return Error{ErrorClass::invalid, std::string(spec.name) + ": not valid YAML: " + e.msg};
-    }
-  }
-  return YAML::Node(std::string(text));
-}
-
-std::string flow_yaml(const YAML::Node& node) {
-  YAML::Emitter out;
-  out.SetMapFormat(YAML::Flow);
-  out.SetSeqFormat(YAML::Flow);
-  out << node;
-  return out.c_str();
-}
-
-std::string format_value(const ConfigValue& value) {
-  struct Visitor {
-    std::string operator()(const std::string& s) const { return s; }
-    std::string operator()(std::int64_t v) const { return std::to_string(v); }
-    std::string operator()(bool v) const { return v ? "true" : "false"; }
-    std::string operator()(std::chrono::milliseconds d) const { return format_duration(d); }
-    std::string operator()(const std::vector<std::string>& items) const {
-      std::string out = "[";
-      for (size_t i = 0; i < items.size(); ++i) out += (i ? ", " : "") + items[i];
-      return out + "]";
-    }
-    std::string operator()(const YamlText& y) const {
-      return y.text.empty() ? std::string() : flow_yaml(YAML::Load(y.text));
-    }
-  };
-  return std::visit(Visitor{}, value);
 }
 
 }  // namespace hypersdk::ops

@@ -18,6 +18,15 @@ using core::Schedule;
 using core::ScheduleId;
 using core::ScheduleSpec;
 
+// One page of `schedule list`: by name, after the cursor, with optional filters.
+struct ScheduleFilter {
+  std::string name_glob;       // SQLite GLOB over the name (`nightly-*`); empty = any
+  std::optional<bool> paused;  // nullopt = paused or not
+  std::string provider;        // empty = any
+  std::string after;           // cursor: only names sorting after this one; empty = from the start
+  int limit = 50;              // 1..1000
+};
+
 enum class OccurrenceOutcome { fired, buffered, skipped, missed };
 std::string_view to_string(OccurrenceOutcome o);  // "fired" | "buffered" | "skipped" | "missed"
 

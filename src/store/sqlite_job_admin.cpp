@@ -404,24 +404,25 @@ Result<std::optional<TimeMs>> SqliteStore::job_next_due() {
   return due;
 }
 
-Result<int> SqliteStore::job_prune(TimeMs before, int keep) {
-  int total = 0;
-  // Small batches keep each write transaction short so workers are never starved.
-  for (;;) {
-    int n = 0;
-    Status s = db_->write([&](Connection& c) {
+Result<int> SqliteStore::job_prune(std::optional<TimeMs> before, std::optional<int> keep) {
+  // One small batch per call keeps each write transaction short so workers are never starved,
+  // and lets the caller stop between batches.
+  int n = 0;
+  Status s = db_->write([&](Connection& c) {
+    if (before) {
       auto& old = c.stmt(kPruneOld);
-      old.bind(1, static_cast<std::int64_t>(before));
+      old.bind(1, static_cast<std::int64_t>(*before));
       n = old.exec();
+    }
+    if (keep) {
       auto& beyond = c.stmt(kPruneBeyond);
-      beyond.bind(1, keep);
+      beyond.bind(1, *keep);
       n += beyond.exec();
-      return Status::Ok();
-    });
-    if (!s.ok()) return s.error();
-    total += n;
-    if (n == 0) return total;
-  }
+    }
+    return Status::Ok();
+  });
+  if (!s.ok()) return s.error();
+  return n;
 }
 
 }  // namespace hypersdk::store

@@ -28,6 +28,11 @@ constexpr const char* kScheduleById =
     "SELECT " HYPERSDK_SCHEDULE_COLUMNS " FROM schedules WHERE id = ?";
 constexpr const char* kScheduleList =
     "SELECT " HYPERSDK_SCHEDULE_COLUMNS " FROM schedules ORDER BY name";
+constexpr const char* kSchedulePage =
+    "SELECT " HYPERSDK_SCHEDULE_COLUMNS
+    " FROM schedules WHERE name > ?1"
+    " AND (?2 = '' OR name GLOB ?2) AND (?3 IS NULL OR paused = ?3)"
+    " AND (?4 = '' OR provider = ?4) ORDER BY name LIMIT ?5";
 constexpr const char* kDeleteSchedule = "DELETE FROM schedules WHERE name = ?";
 constexpr const char* kSetPaused =
     "UPDATE schedules SET paused = ?1,"
@@ -158,6 +163,25 @@ Result<std::vector<Schedule>> SqliteStore::schedule_list() {
   return out;
 }
 
+Result<std::vector<Schedule>> SqliteStore::schedule_page(const ScheduleFilter& f) {
+  std::vector<Schedule> out;
+  Status s = db_->read([&](Connection& c) {
+    auto& st = c.stmt(kSchedulePage);
+    st.bind(1, f.after);
+    st.bind(2, f.name_glob);
+    if (f.paused)
+      st.bind(3, *f.paused ? 1 : 0);
+    else
+      st.bind(3);
+    st.bind(4, f.provider);
+    st.bind(5, std::clamp(f.limit, 1, 1000));
+    while (st.executeStep()) out.push_back(read_schedule(st));
+    return Status::Ok();
+  });
+  if (!s.ok()) return s.error();
+  return out;
+}
+
 Status SqliteStore::schedule_delete(const std::string& name) {
   return db_->write([&](Connection& c) {
     auto& st = c.stmt(kDeleteSchedule);
@@ -211,22 +235,18 @@ Result<std::vector<Occurrence>> SqliteStore::schedule_occurrences(ScheduleId id,
 }
 
 Result<int> SqliteStore::schedule_prune(TimeMs before) {
-  int total = 0;
-  // Small batches keep each write transaction short (as job_prune does).
-  for (;;) {
-    int n = 0;
-    Status s = db_->write([&](Connection& c) {
-      for (const char* sql : {kPruneOccurrences, kPruneEvents}) {
-        auto& st = c.stmt(sql);
-        st.bind(1, static_cast<std::int64_t>(before));
-        n += st.exec();
-      }
-      return Status::Ok();
-    });
-    if (!s.ok()) return s.error();
-    total += n;
-    if (n == 0) return total;
-  }
+  // One small batch per call (as job_prune): short write transactions, and the caller can stop.
+  int n = 0;
+  Status s = db_->write([&](Connection& c) {
+    for (const char* sql : {kPruneOccurrences, kPruneEvents}) {
+      auto& st = c.stmt(sql);
+      st.bind(1, static_cast<std::int64_t>(before));
+      n += st.exec();
+    }
+    return Status::Ok();
+  });
+  if (!s.ok()) return s.error();
+  return n;
 }
 
 Result<std::vector<AuditEntry>> SqliteStore::audit_list(int limit) {

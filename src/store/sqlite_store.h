@@ -38,7 +38,7 @@ class SqliteStore final : public Store {
   Result<int> job_release(const std::string& owner, TimeMs now) override;
   Result<int> job_release_leases(const std::vector<Lease>& leases, TimeMs now) override;
   Result<std::optional<TimeMs>> job_next_due() override;
-  Result<int> job_prune(TimeMs before, int keep) override;
+  Result<int> job_prune(std::optional<TimeMs> before, std::optional<int> keep) override;
 
   Status job_log_append(const std::vector<LogLine>& lines) override;
   Result<std::vector<LogLine>> job_log_read(JobId id, std::int64_t after_seq, int limit) override;
@@ -55,6 +55,7 @@ class SqliteStore final : public Store {
   Result<Schedule> schedule_get(const std::string& name) override;
   Result<Schedule> schedule_get_by_id(ScheduleId id) override;
   Result<std::vector<Schedule>> schedule_list() override;
+  Result<std::vector<Schedule>> schedule_page(const ScheduleFilter& filter) override;
   Status schedule_delete(const std::string& name) override;
   Result<Schedule> schedule_set_paused(const std::string& name, bool paused, TimeMs now) override;
   Result<std::int64_t> schedule_generation() override;

@@ -122,8 +122,11 @@ class Store {
   virtual Result<int> job_release_leases(const std::vector<Lease>& leases, TimeMs now) = 0;
   // Earliest run_at among jobs that are queued or retrying, if any.
   virtual Result<std::optional<TimeMs>> job_next_due() = 0;
-  // Deletes finished jobs older than `before`, and beyond the newest `keep` finished ones.
-  virtual Result<int> job_prune(TimeMs before, int keep) = 0;
+  // Deletes finished jobs (never dead-lettered ones) that finished before `before`, and those
+  // beyond the newest `keep` finished ones. nullopt = no limit of that kind (retention 0 means
+  // keep forever); with both nullopt nothing is deleted. REQUIRES: keep >= 0 when set.
+  // One short transaction of at most a few thousand rows: call again while it returns > 0.
+  virtual Result<int> job_prune(std::optional<TimeMs> before, std::optional<int> keep) = 0;
 
   virtual Status job_log_append(const std::vector<LogLine>& lines) = 0;
   virtual Result<std::vector<LogLine>> job_log_read(JobId id, std::int64_t after_seq,
@@ -151,6 +154,9 @@ class Store {
   virtual Result<Schedule> schedule_get_by_id(ScheduleId id) = 0;
   // Every schedule, by name.
   virtual Result<std::vector<Schedule>> schedule_list() = 0;
+  // One page by name: at most filter.limit schedules matching the filter whose names sort
+  // after filter.after. Walks the name index, so a page costs the same however many there are.
+  virtual Result<std::vector<Schedule>> schedule_page(const ScheduleFilter& filter) = 0;
   // Deletes the schedule and its occurrences; its jobs stay. Errors: not_found.
   virtual Status schedule_delete(const std::string& name) = 0;
   // Pause or resume. Resuming moves the cursor up to `now`: occurrences while paused are not
@@ -179,7 +185,8 @@ class Store {
   virtual Result<WindowSweep> job_window_sweep(TimeMs now) = 0;
 
   // Deletes occurrences whose nominal time is before `before`, and events older than it that
-  // the notifier has dispatched. Returns how many rows went.
+  // the notifier has dispatched. Returns how many rows went: one short transaction of at most
+  // a few thousand rows, so call again while it returns > 0.
   virtual Result<int> schedule_prune(TimeMs before) = 0;
 
   // Newest first.

@@ -2,6 +2,7 @@
 #include <sys/stat.h>
 
 #include <fstream>
+#include <limits>
 #include <set>
 
 #include "ops/config.h"
@@ -517,4 +518,67 @@ TEST_CASE("hypersdk.yaml.example loads cleanly and documents every key at its de
   }
   auto a = r->config.entries(false), b = defaults.entries(false);
   for (size_t i = 0; i < a.size(); ++i) CHECK_MESSAGE(a[i].value == b[i].value, a[i].key);
+}
+
+TEST_CASE("every integer key has an upper bound that fits the int it is narrowed to") {
+  for (const auto& spec : config_schema()) {
+    if (spec.type != KeyType::integer) continue;
+    INFO(spec.name);
+    CHECK(spec.max < std::numeric_limits<std::int64_t>::max());
+    if (spec.name != "db.journal_size_limit") CHECK(spec.max <= std::numeric_limits<int>::max());
+  }
+  Sandbox s;
+  std::string msg = load_error(s, "workers:\n  claim_batch: 4294967295\n");
+  CHECK(contains(msg, "workers.claim_batch: must be in the range 1..1000, got 4294967295"));
+}
+
+TEST_CASE("a mapping as a holiday calendar name is an error, not an exception later") {
+  Sandbox s;
+  std::string msg = load_error(s, "holidays:\n  ? {a: 1}\n  : {dates: [2025-01-01]}\n");
+  CHECK(contains(msg, s.cfg() + ":2:"));
+  CHECK(contains(msg, "holidays: a calendar name must be a plain name, got a mapping"));
+}
+
+TEST_CASE("YAML aliases and nesting are bounded in the file and in the environment") {
+  Sandbox s;
+  std::string bomb = "holidays:\n  h:\n    dates: [2025-01-01]\nx0: &b0 [1, 2, 3, 4, 5, 6, 7, 8]\n";
+  for (int i = 1; i < 10; ++i) {
+    bomb += "x" + std::to_string(i) + ": &b" + std::to_string(i) + " [";
+    for (int j = 0; j < 8; ++j) bomb += std::string(j ? ", " : "") + "*b" + std::to_string(i - 1);
+    bomb += "]\n";
+  }
+  CHECK(contains(load_error(s, bomb), "the YAML expands to more than 100000 values (aliases?)"));
+  CHECK(contains(load_error(s, "holidays: " + std::string(50, '[') + std::string(50, ']') + "\n"),
+                 "the YAML nested deeper than 32 levels"));
+  CHECK(contains(
+      load_error(s, "", {{"HYPERSDK_HOLIDAYS", std::string(50, '[') + std::string(50, ']')}}),
+      "holidays: the YAML nested deeper than 32 levels"));
+}
+
+TEST_CASE("a huge unknown key gets no suggestion and is shown shortened") {
+  Sandbox s;
+  const std::string key(200'000, 'k');
+  // An explicit key ("? "): a plain one over 1024 characters is a YAML syntax error.
+  std::string msg = load_error(s, "? " + key + "\n: 1\n");
+  CHECK(contains(msg, "unknown key '" + std::string(80, 'k') + "...'"));
+  CHECK(msg.size() < 400);
+  CHECK_FALSE(contains(msg, "did you mean"));
+}
+
+TEST_CASE("config and secret files must be regular files within their size bounds") {
+  Sandbox s;
+  LoadOptions o = s.options();
+  o.path = "/dev/zero";
+  auto r = load_config(o);
+  REQUIRE_FALSE(r.ok());
+  CHECK(contains(r.error().message, "config file /dev/zero: not a regular file"));
+  o.path = "/dev/null";  // the conventional empty config
+  CHECK(load_config(o).ok());
+  auto secret = resolve_secret("file:/dev/zero", {});
+  REQUIRE_FALSE(secret.ok());
+  CHECK(contains(secret.error().message, "not a regular file"));
+  const fs::path big = s.write(s.dir.path() / "big.token", std::string(100'000, 'x'));
+  secret = resolve_secret("file:" + big.string(), {});
+  REQUIRE_FALSE(secret.ok());
+  CHECK(contains(secret.error().message, "is larger than the limit of 65536 bytes"));
 }

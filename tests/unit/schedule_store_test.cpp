@@ -82,6 +82,29 @@ TEST_CASE("a schedule is created, read back, listed and its name is unique") {
   CHECK(f.store->schedule_get("nope").error().cls == ErrorClass::not_found);
 }
 
+TEST_CASE("schedule_page pages by name after a cursor, filtered by glob, paused and provider") {
+  test::StoreFixture f;
+  for (const char* name : {"b-web", "a-db", "c-web", "d-web"}) {
+    ScheduleSpec s = spec(name);
+    if (std::string(name) == "c-web") s.provider = "vsphere";
+    REQUIRE(f.store->schedule_create(s, 1000).ok());
+  }
+  REQUIRE(f.store->schedule_set_paused("d-web", true, 2000).ok());
+  auto names = [&](const store::ScheduleFilter& filter) {
+    std::vector<std::string> out;
+    for (const auto& s : f.store->schedule_page(filter).value()) out.push_back(s.spec.name);
+    return out;
+  };
+  using V = std::vector<std::string>;
+  CHECK(names({.limit = 2}) == V{"a-db", "b-web"});
+  CHECK(names({.after = "b-web", .limit = 2}) == V{"c-web", "d-web"});
+  CHECK(names({.after = "d-web"}).empty());
+  CHECK(names({.name_glob = "*-web"}) == V{"b-web", "c-web", "d-web"});
+  CHECK(names({.paused = true}) == V{"d-web"});
+  CHECK(names({.name_glob = "*-web", .paused = false}) == V{"b-web", "c-web"});
+  CHECK(names({.provider = "vsphere"}) == V{"c-web"});
+}
+
 TEST_CASE("every change bumps the generation other schedulers poll") {
   test::StoreFixture f;
   const auto g0 = f.store->schedule_generation().value();

@@ -267,7 +267,7 @@ TEST_CASE("prune removes old finished jobs but keeps dead letters") {
     Outcome o = c.id == ok.id ? Outcome::succeeded : Outcome::failed;
     f.store->job_complete({{c.id, c.lease_token, o, {ErrorClass::invalid, "x"}, "{}"}}, 10).value();
   }
-  CHECK(f.store->job_prune(100, 1000).value() == 1);
+  CHECK(f.store->job_prune(TimeMs{100}, 1000).value() == 1);
   CHECK_FALSE(f.store->job_get(ok.id).ok());
   CHECK(f.store->job_get(bad.id).ok());
 }
@@ -338,4 +338,23 @@ TEST_CASE("release of given leases hands them back uncounted, a pending cancel e
   CHECK(ga.attempt == 0);
   CHECK(f.store->job_get(b.id)->status == JobStatus::cancelled);
   CHECK(f.store->job_get(c.id)->status == JobStatus::running);
+}
+
+TEST_CASE("prune without an age or a count bound deletes nothing (retention 0 = keep)") {
+  test::StoreFixture f;
+  for (int i = 0; i < 3; ++i) f.store->job_enqueue(spec(), 0).value();
+  for (auto& c : f.store->job_claim(3, 0, milliseconds(1000), "w").value())
+    f.store->job_complete({{c.id, c.lease_token, Outcome::succeeded, {}, "{}"}}, 10).value();
+  CHECK(f.store->job_prune(std::nullopt, std::nullopt).value() == 0);
+  CHECK(f.store->job_prune(TimeMs{1'000'000}, std::nullopt).value() == 3);
+}
+
+TEST_CASE("prune by count alone keeps the newest finished jobs") {
+  test::StoreFixture f;
+  for (int i = 0; i < 3; ++i) f.store->job_enqueue(spec(), 0).value();
+  TimeMs t = 10;
+  for (auto& c : f.store->job_claim(3, 0, milliseconds(1000), "w").value())
+    f.store->job_complete({{c.id, c.lease_token, Outcome::succeeded, {}, "{}"}}, t++).value();
+  CHECK(f.store->job_prune(std::nullopt, 2).value() == 1);
+  CHECK(f.store->job_list({}).value().size() == 2);
 }

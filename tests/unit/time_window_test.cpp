@@ -2,6 +2,7 @@
 
 #include <doctest/doctest.h>
 
+#include <cstdio>
 #include <string>
 
 #include "core/cron_next.h"
@@ -200,6 +201,66 @@ TEST_CASE("ics: an open-ended yearly Feb 29 recurs only in leap years") {
   CHECK(c.contains(ymd(2096, 2, 29)));
   CHECK_FALSE(c.contains(ymd(2025, 3, 1)));
   CHECK(c.dates.size() == 19);  // 2024..2096; the rule stops at kIcsExpandThroughYear, 2100
+}
+
+TEST_CASE("ics: a VEVENT inside a VEVENT is an error, not a merge of two events") {
+  auto r = parse_ics("u",
+                     "BEGIN:VCALENDAR\nBEGIN:VEVENT\nBEGIN:VEVENT\nDTSTART:20251225\n"
+                     "EXDATE:20261225,20271225\nRRULE:FREQ=YEARLY\nEND:VEVENT\nDTSTART:20251226\n"
+                     "EXDATE:20301225\nEND:VEVENT\nEND:VCALENDAR\n");
+  REQUIRE_FALSE(r.ok());
+  CHECK(r.error().message == "ics calendar \"u\" line 3: BEGIN:VEVENT inside another VEVENT");
+}
+
+TEST_CASE("ics: recurrences are kept only in the years asked for, and cost no more") {
+  const std::string from_year_one =
+      "BEGIN:VCALENDAR\nBEGIN:VEVENT\nDTSTART;VALUE=DATE:00010704\nRRULE:FREQ=YEARLY;INTERVAL=3\n"
+      "END:VEVENT\nEND:VCALENDAR\n";
+  auto c = parse_ics("old", from_year_one, {date::year{2024}, date::year{2040}});
+  REQUIRE(c.ok());
+  // Year 1 + 3k: 2023, 2026, ... 2038 fall in 2024..2040 from 2026 on.
+  CHECK(c->dates == std::set<date::year_month_day>{ymd(2026, 7, 4), ymd(2029, 7, 4),
+                                                   ymd(2032, 7, 4), ymd(2035, 7, 4),
+                                                   ymd(2038, 7, 4)});
+  // COUNT counts the occurrences before the range too: 700 from year 1 end long before 2024.
+  auto counted = parse_ics("old",
+                           "BEGIN:VCALENDAR\nBEGIN:VEVENT\nDTSTART;VALUE=DATE:00010704\n"
+                           "RRULE:FREQ=YEARLY;COUNT=700\nEND:VEVENT\nEND:VCALENDAR\n",
+                           {date::year{2024}, date::year{2040}});
+  REQUIRE(counted.ok());
+  CHECK(counted->dates.empty());
+}
+
+TEST_CASE("ics: recurrences that would walk millions of years are refused, quickly") {
+  // BYMONTH=2 on the 31st never occurs: each COUNT rule walks every year from 1 to 2100.
+  std::string body;
+  for (int i = 0; i < 600; ++i)
+    body +=
+        "BEGIN:VEVENT\nDTSTART;VALUE=DATE:00010131\nRRULE:FREQ=YEARLY;BYMONTH=2;COUNT=1000\n"
+        "END:VEVENT\n";
+  auto r = parse_ics("slow", "BEGIN:VCALENDAR\n" + body + "END:VCALENDAR\n");
+  REQUIRE_FALSE(r.ok());
+  CHECK(r.error().message.find("yearly steps to expand") != std::string::npos);
+}
+
+TEST_CASE("holiday calendars of more than kMaxHolidayDates dates are refused") {
+  std::string body;
+  for (int y = 1000; y < 1300; ++y)
+    body += "BEGIN:VEVENT\nDTSTART:" + std::to_string(y) + "0101\nDURATION:P366D\nEND:VEVENT\n";
+  auto r = parse_ics("many", "BEGIN:VCALENDAR\n" + body + "END:VCALENDAR\n");
+  REQUIRE_FALSE(r.ok());
+  CHECK(r.error().message.find("more than 100000 holiday dates") != std::string::npos);
+  std::string dates;
+  for (int y = 1000; y < 1300; ++y)
+    for (int m = 1; m <= 12; ++m)
+      for (int d = 1; d <= 28; ++d) {
+        char buf[16];
+        std::snprintf(buf, sizeof buf, "%04d-%02d-%02d\n", y, m, d);
+        dates += buf;
+      }
+  auto listed = parse_holiday_dates("many", dates);
+  REQUIRE_FALSE(listed.ok());
+  CHECK(listed.error().message.find("more than 100000 holiday dates") != std::string::npos);
 }
 
 TEST_CASE("ics: folded lines, LF endings and nested or foreign components") {
