@@ -75,7 +75,9 @@ class ForwardingStore : public store::Store {
     return inner_.job_release_leases(leases, now);
   }
   Result<std::optional<TimeMs>> job_next_due() override { return inner_.job_next_due(); }
-  Result<int> job_prune(TimeMs before, int keep) override { return inner_.job_prune(before, keep); }
+  Result<int> job_prune(std::optional<TimeMs> before, std::optional<int> keep) override {
+    return inner_.job_prune(before, keep);
+  }
   Status job_log_append(const std::vector<LogLine>& lines) override {
     return inner_.job_log_append(lines);
   }
@@ -101,6 +103,9 @@ class ForwardingStore : public store::Store {
     return inner_.schedule_get_by_id(id);
   }
   Result<std::vector<Schedule>> schedule_list() override { return inner_.schedule_list(); }
+  Result<std::vector<Schedule>> schedule_page(const store::ScheduleFilter& filter) override {
+    return inner_.schedule_page(filter);
+  }
   Status schedule_delete(const std::string& name) override { return inner_.schedule_delete(name); }
   Result<Schedule> schedule_set_paused(const std::string& name, bool paused, TimeMs now) override {
     return inner_.schedule_set_paused(name, paused, now);
