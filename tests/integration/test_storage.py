@@ -138,14 +138,17 @@ def test_output_over_the_cap_keeps_head_and_tail_in_logs_follow_and_sse(h):
     assert follow.returncode == 0, follow.stderr
     wait_for(lambda: h.json("query", "--id", job_id)["status"] == "succeeded", what="job done")
     lines = h.run("logs", "--id", job_id, check=True).stdout.splitlines()
-    # 1000 lines kept: the head as it came ("started pid", 1..499), a notice, the newest 500.
-    assert len(lines) == 1001
-    assert "[system] started pid" in lines[0]
-    numbers = [l.split()[-1] for l in lines[1:]]
+    assert "[end] exit status 0" in lines[-1]
+    # 1000 lines kept: the head as it came ("started pid", 1..499), a notice, the newest 500;
+    # then `logs` says how the command ended.
+    assert len(lines) == 1002
+    lines_kept = lines[:-1]
+    assert "[system] started pid" in lines_kept[0]
+    numbers = [l.split()[-1] for l in lines_kept[1:]]
     assert numbers[:3] == ["1", "2", "3"]
     assert numbers[498] == "499"
-    assert "[system] output truncated: 199001 lines" in lines[500]
-    assert "the last 500 lines follow" in lines[500]
+    assert "[system] output truncated: 199001 lines" in lines_kept[500]
+    assert "the last 500 lines follow" in lines_kept[500]
     assert numbers[500:] == [str(n) for n in range(199501, 200001)]
     assert follow.stdout.splitlines() == lines
 
