@@ -3,6 +3,12 @@
 namespace hypersdk::engine {
 
 Result<core::Job> JobService::submit(const core::JobSpec& spec) {
+  auto admitted = admit(spec);
+  if (!admitted) return admitted.error();
+  return changed(store_.job_enqueue(*admitted, clock_.now_ms()));
+}
+
+Result<core::JobSpec> JobService::admit(const core::JobSpec& spec) const {
   if (Status s = core::validate_spec(spec); !s.ok()) return s.error();
   if (!policy_.known_types.empty() && !policy_.known_types.count(spec.type)) {
     std::string known;
@@ -31,9 +37,9 @@ Result<core::Job> JobService::submit(const core::JobSpec& spec) {
                 date::sys_time<std::chrono::milliseconds>(std::chrono::milliseconds(now))));
         !s.ok())
       return s.error();
-    return changed(store_.job_enqueue(resolved, now));
+    return resolved;
   }
-  return changed(store_.job_enqueue(spec, now));
+  return spec;
 }
 
 Result<core::Job> JobService::cancel(core::JobId id) {

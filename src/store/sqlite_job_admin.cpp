@@ -104,6 +104,7 @@ RescueResult rescue(Connection& c, SQLite::Statement& select, TimeMs now, int ma
       dl.bind(3, static_cast<std::int64_t>(now));
       dl.exec();
       out.dead_lettered.push_back(r.id);
+      (void)workflow_step_finished(c, r.id, now);  // always Ok: SQLite errors throw, rolling back
     } else {
       out.requeued.push_back(r.id);
     }
@@ -174,6 +175,8 @@ Result<Job> SqliteStore::job_cancel(JobId id, TimeMs now) {
       st.bind(2, static_cast<std::int64_t>(id));
     }
     st.exec();
+    if (job->status != JobStatus::running)
+      if (Status w = workflow_step_finished(c, id, now); !w.ok()) return w;
     out = get_in(c, id);
     return Status::Ok();
   });
