@@ -53,7 +53,8 @@ def build_previous_version_db(path: Path, source: Path):
         if not c.execute("SELECT 1 FROM cur.sqlite_master WHERE name=?", (t,)).fetchone():
             continue
         col_list = ", ".join(cols)
-        c.execute(f"INSERT INTO main.{t} ({col_list}) SELECT {col_list} FROM cur.{t}")
+        # OR REPLACE: rows a migration seeds (schedule_generation) are in both databases.
+        c.execute(f"INSERT OR REPLACE INTO main.{t} ({col_list}) SELECT {col_list} FROM cur.{t}")
     c.execute("COMMIT")
     c.execute("DETACH DATABASE cur")
     c.close()
