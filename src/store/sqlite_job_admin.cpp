@@ -2,6 +2,7 @@
 // release and prune.
 #include "store/job_row.h"
 #include "store/sqlite_store.h"
+#include "store/sqlite_workflow_rows.h"
 
 namespace hypersdk::store {
 using namespace detail;
@@ -203,6 +204,11 @@ Result<Job> SqliteStore::job_retry(JobId id, TimeMs now) {
   Status s = db_->write([&](Connection& c) {
     auto job = get_in(c, id);
     if (!job) return Status(job.error());
+    if (auto wf = step_workflow(c, id)) {  // a workflow step: its workflow resumes (DESIGN §7)
+      if (Status r = workflow_retry_in(c, *wf, now); !r.ok()) return r;
+      out = get_in(c, id);
+      return Status::Ok();
+    }
     if (job->status != JobStatus::failed && job->status != JobStatus::cancelled &&
         job->status != JobStatus::upstream_failed)
       return Status(

@@ -3,6 +3,7 @@
 // REQUIRES for all: inside a transaction of the caller (write for those that change rows).
 #pragma once
 
+#include <optional>
 #include <string>
 
 #include <nlohmann/json.hpp>
@@ -27,6 +28,12 @@ Status workflow_maybe_end(Connection& c, WorkflowId wf, core::TimeMs now);
 void workflow_event(Connection& c, const std::string& kind, const std::string& severity,
                     WorkflowId wf, const std::string& name, nlohmann::json payload,
                     core::TimeMs now);
+
+// workflow_retry inside the caller's write transaction. Errors: not_found, conflict.
+Status workflow_retry_in(Connection& c, WorkflowId id, core::TimeMs now);
+
+// The workflow job `id` is a step of, if any.
+std::optional<WorkflowId> step_workflow(Connection& c, core::JobId id);
 
 // The workflow with its steps in topological order. Errors: not_found.
 Result<Workflow> load_workflow(Connection& c, WorkflowId id);

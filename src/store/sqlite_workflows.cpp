@@ -39,6 +39,8 @@ constexpr const char* kResetStep =
     "UPDATE jobs SET status = 'waiting', waiting_for = 'upstream', attempt = 0, run_at = ?1,"
     " finished_at = NULL, started_at = NULL, lease_expiries = 0, cancel_requested = 0,"
     " lease_owner = NULL, lease_until = NULL, step_skipped = 0 WHERE id = ?2";
+constexpr const char* kStepWorkflowOf =
+    "SELECT workflow_id FROM jobs WHERE id = ? AND workflow_id IS NOT NULL";
 constexpr const char* kDeleteDeadLetter = "DELETE FROM dead_letters WHERE job_id = ?";
 constexpr const char* kRestartWorkflow =
     "UPDATE workflows SET status = 'running', runs = runs + 1, cancel_requested = 0,"
@@ -220,47 +222,65 @@ Result<std::vector<Workflow>> SqliteStore::workflow_list(int limit) {
   return out;
 }
 
+namespace detail {
+
+Status workflow_retry_in(Connection& c, WorkflowId id, TimeMs now) {
+  auto w = load_workflow(c, id);
+  if (!w) return Status(w.error());
+  if (w->status == "running" || w->status == "succeeded")
+    return Status(make_error(ErrorClass::conflict,
+                             "workflow " + format_workflow_id(id) + " is " + w->status +
+                                 "; only a failed or cancelled workflow can be retried"));
+  // Every step that did not succeed waits again; then, upstream first, those whose
+  // upstreams all finished are decided at once (roots and steps below succeeded ones run,
+  // reusing the kept results as inputs).
+  std::vector<const WorkflowStepRow*> reset;
+  for (const auto& st : w->steps) {
+    const auto status = st.job.status;
+    if (status != JobStatus::failed && status != JobStatus::cancelled &&
+        status != JobStatus::upstream_failed)
+      continue;
+    auto& r = c.stmt(kResetStep);
+    r.bind(1, static_cast<std::int64_t>(now));
+    r.bind(2, static_cast<std::int64_t>(st.job.id));
+    r.exec();
+    auto& dl = c.stmt(kDeleteDeadLetter);
+    dl.bind(1, static_cast<std::int64_t>(st.job.id));
+    dl.exec();
+    reset.push_back(&st);
+  }
+  auto& rs = c.stmt(kRestartWorkflow);
+  rs.bind(1, static_cast<std::int64_t>(now));
+  rs.bind(2, static_cast<std::int64_t>(id));
+  rs.exec();
+  workflow_event(c, "workflow.started", "info", id, w->name,
+                 json{{"steps", reset.size()}, {"run", w->runs + 1}, {"retry", true}}, now);
+  for (const auto* st : reset) {
+    // The payload without the previous run's inputs: they are computed afresh.
+    json p = json::parse(st->job.spec.payload, nullptr, false);
+    if (p.is_object()) p.erase("inputs");
+    decide_waiting_step(c, st->job.id, st->trigger_rule, st->job.spec.type,
+                        p.is_object() ? p.dump() : st->job.spec.payload, now);
+  }
+  if (Status e = workflow_maybe_end(c, id, now); !e.ok()) return e;
+  return Status::Ok();
+}
+
+std::optional<WorkflowId> step_workflow(Connection& c, JobId id) {
+  auto& st = c.stmt(kStepWorkflowOf);
+  st.bind(1, static_cast<std::int64_t>(id));
+  if (!st.executeStep()) return std::nullopt;
+  const WorkflowId wf = st.getColumn(0).getInt64();
+  st.reset();
+  return wf;
+}
+
+}  // namespace detail
+
 Result<Workflow> SqliteStore::workflow_retry(WorkflowId id, TimeMs now) {
   Result<Workflow> out = no_such_workflow(id);
   Status s = db_->write([&](Connection& c) {
-    auto w = load_workflow(c, id);
-    if (!w) return Status(w.error());
-    if (w->status == "running" || w->status == "succeeded")
-      return Status(make_error(ErrorClass::conflict,
-                               "workflow " + format_workflow_id(id) + " is " + w->status +
-                                   "; only a failed or cancelled workflow can be retried"));
-    // Every step that did not succeed waits again; then, upstream first, those whose
-    // upstreams all finished are decided at once (roots and steps below succeeded ones run,
-    // reusing the kept results as inputs).
-    std::vector<const WorkflowStepRow*> reset;
-    for (const auto& st : w->steps) {
-      const auto status = st.job.status;
-      if (status != JobStatus::failed && status != JobStatus::cancelled &&
-          status != JobStatus::upstream_failed)
-        continue;
-      auto& r = c.stmt(kResetStep);
-      r.bind(1, static_cast<std::int64_t>(now));
-      r.bind(2, static_cast<std::int64_t>(st.job.id));
-      r.exec();
-      auto& dl = c.stmt(kDeleteDeadLetter);
-      dl.bind(1, static_cast<std::int64_t>(st.job.id));
-      dl.exec();
-      reset.push_back(&st);
-    }
-    auto& rs = c.stmt(kRestartWorkflow);
-    rs.bind(1, static_cast<std::int64_t>(now));
-    rs.bind(2, static_cast<std::int64_t>(id));
-    rs.exec();
-    workflow_event(c, "workflow.started", "info", id, w->name,
-                   json{{"steps", reset.size()}, {"run", w->runs + 1}, {"retry", true}}, now);
-    for (const auto* st : reset) {
-      // The payload without the previous run's inputs: they are computed afresh.
-      json p = json::parse(st->job.spec.payload, nullptr, false);
-      if (p.is_object()) p.erase("inputs");
-      decide_waiting_step(c, st->job.id, st->trigger_rule, st->job.spec.type,
-                          p.is_object() ? p.dump() : st->job.spec.payload, now);
-    }
-    if (Status e = workflow_maybe_end(c, id, now); !e.ok()) return e;
+    if (Status r = workflow_retry_in(c, id, now); !r.ok()) return r;
     out = load_workflow(c, id);
     return Status::Ok();
   });

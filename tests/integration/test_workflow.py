@@ -6,6 +6,8 @@ import signal
 import sqlite3
 import time
 
+import pytest
+
 from conftest import wait_for
 
 EXEC_ON = {"HYPERSDK_JOBS__EXEC__ENABLED": "true"}
@@ -109,7 +111,8 @@ def test_diamond_runs_branches_together_and_passes_every_result_down(h, tmp_path
     assert srv.stop() == 0
 
 
-def test_failed_branch_blocks_its_join_and_retry_runs_only_what_did_not_succeed(h, tmp_path):
+@pytest.mark.parametrize("how", ["workflow retry", "retry of the failed step's job"])
+def test_failed_branch_blocks_its_join_and_retry_runs_only_what_did_not_succeed(h, tmp_path, how):
     d = tmp_path / "marks"
     d.mkdir()
     h.env.update(EXEC_ON)
@@ -128,7 +131,11 @@ def test_failed_branch_blocks_its_join_and_retry_runs_only_what_did_not_succeed(
     assert not (d / "b.runs").exists() and not (d / "d.start").exists()
 
     (d / "fixed").touch()
-    r = h.run("workflow", "retry", "--id", wid)
+    if how == "workflow retry":
+        r = h.run("workflow", "retry", "--id", wid)
+    else:  # `hypersdk retry` on a step resumes its whole workflow the same way
+        b_job = next(s for s in w["steps"] if s["name"] == "b")["job_id"]
+        r = h.run("retry", "--id", b_job)
     assert r.returncode == 0, r.stderr
     w = wait_workflow(h, wid)
     assert w["status"] == "succeeded" and w["runs"] == 2

@@ -178,6 +178,20 @@ TEST_CASE("a failed branch marks its descendants upstream_failed while the other
     CHECK(s3["c"].job.attempt == 1);
     CHECK(s3["a"].job.finished_at == before["a"].job.finished_at);
   }
+  SUBCASE("retrying a step's job retries its workflow") {
+    auto b = by_name(f.store->workflow_get(wf).value())["b"].job.id;
+    auto again = f.store->job_retry(b, r.now);
+    REQUIRE_MESSAGE(again.ok(), (again.ok() ? "" : again.error().message));
+    CHECK(again->status == JobStatus::queued);
+    auto w2 = f.store->workflow_get(wf).value();
+    CHECK(w2.status == "running");
+    CHECK(w2.runs == 2);
+    CHECK(by_name(w2)["d"].job.status == JobStatus::waiting);
+    CHECK(r.run(wf, {}) == std::vector<std::string>{"b"});
+    CHECK(r.run(wf, {}) == std::vector<std::string>{"d"});
+    CHECK(r.run(wf, {}) == std::vector<std::string>{"e"});
+    CHECK(f.store->workflow_get(wf)->status == "succeeded");
+  }
   SUBCASE("a succeeded or running workflow cannot be retried") {
     auto w2 = f.store->workflow_submit(diamond(), r.now).value();
     auto again = f.store->workflow_retry(w2.id, r.now);
