@@ -253,3 +253,26 @@ def test_kill_9_mid_workflow_then_restart_completes_with_no_step_succeeding_twic
     for s in ("a", "b", "c"):
         assert (d / f"{s}.runs").read_text() == "ok\n", s
     assert srv2.stop() == 0
+
+
+def test_the_cli_works_the_same_through_a_server(h, tmp_path):
+    srv = h.serve()
+    remote = ("--server", srv.url)
+    (tmp_path / "wf.yaml").write_text(
+        "name: r\nsteps:\n  - {name: first, type: noop, target: '{{vm}}'}\n"
+        "  - {name: second, type: noop, depends_on: [first]}\n")
+    wid = h.run(*remote, "workflow", "submit", "--file", str(tmp_path / "wf.yaml"),
+                "--param", "vm=db-2", check=True).stdout.strip()
+    w = wait_workflow(h, wid)
+    assert w["status"] == "succeeded" and w["steps"][0]["target"] == "db-2"
+    shown = json.loads(h.run(*remote, "workflow", "show", "--id", wid, "--json",
+                             check=True).stdout)
+    assert shown["id"] == wid and states(shown) == {"first": "succeeded", "second": "succeeded"}
+    assert [x["id"] for x in json.loads(h.run(*remote, "workflow", "list", "--json",
+                                              check=True).stdout)] == [wid]
+    r = h.run(*remote, "workflow", "cancel", "--id", wid)
+    assert r.returncode != 0 and "already finished" in r.stderr
+    (tmp_path / "bad.yaml").write_text("steps:\n  - {name: a, type: noop, depends_on: [a]}\n")
+    r = h.run(*remote, "workflow", "submit", "--file", str(tmp_path / "bad.yaml"))
+    assert r.returncode == 2 and "step 'a' depends on itself" in r.stderr
+    assert srv.stop() == 0
