@@ -24,8 +24,11 @@ constexpr const char* kWaitingDownstream =
 constexpr const char* kUpstreams =
     "SELECT j.status, j.step_skipped, j.step_name, j.result, j.payload FROM workflow_edges e"
     " JOIN jobs j ON j.id = e.upstream_id WHERE e.downstream_id = ?";
+// A windowed step is due now: the next claim judges its window afresh (the opening computed
+// at submit may be long past) and sends it to wait for the next opening when it is closed.
 constexpr const char* kMakeReady =
-    "UPDATE jobs SET status = 'queued', waiting_for = NULL, run_at = max(run_at, ?1),"
+    "UPDATE jobs SET status = 'queued', waiting_for = NULL,"
+    " run_at = CASE WHEN window_policy IS NOT NULL THEN ?1 ELSE max(run_at, ?1) END,"
     " payload = ?2 WHERE id = ?3";
 constexpr const char* kMarkUpstreamFailed =
     "UPDATE jobs SET status = 'upstream_failed', waiting_for = NULL, finished_at = ?1,"

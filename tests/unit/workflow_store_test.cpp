@@ -306,3 +306,23 @@ TEST_CASE("workflow ids are w-N") {
   CHECK_FALSE(parse_workflow_id("w-"));
   CHECK_FALSE(parse_workflow_id("w-0"));
 }
+
+TEST_CASE("a windowed step made ready outside its window waits for the opening") {
+  test::StoreFixture f;
+  WorkflowSubmit req;
+  req.spec.name = "windowed";
+  req.spec.steps = {step("a"), step("b", {"a"})};
+  auto w = core::make_job_window("UTC", "10:00-11:00", "*", {}, "let_finish");
+  REQUIRE(w.ok());
+  req.spec.steps[1].spec.window = *w;
+  auto wf = f.store->workflow_submit(req, 1000).value().id;
+  Runner r{*f.store};
+  CHECK(r.run(wf, {}) == std::vector<std::string>{"a"});  // 00:00 UTC: b is now due...
+  CHECK(r.run(wf, {}).empty());                           // ...but its window is closed
+  auto b = by_name(f.store->workflow_get(wf).value())["b"].job;
+  CHECK(b.status == JobStatus::waiting);
+  CHECK(b.run_at == 10 * 3600 * 1000);
+  r.now = 10 * 3600 * 1000;
+  CHECK(r.run(wf, {}) == std::vector<std::string>{"b"});
+  CHECK(f.store->workflow_get(wf)->status == "succeeded");
+}
