@@ -44,6 +44,7 @@ std::vector<Route> ops_routes(ServerState& state);  // health, ready, metrics, c
 std::vector<Route> job_routes(ServerState& state);
 std::vector<Route> dlq_routes(ServerState& state);
 std::vector<Route> schedule_routes(ServerState& state);  // schedule_routes.cpp
+std::vector<Route> workflow_routes(ServerState& state);  // workflow_routes.cpp
 
 // The regular expression httplib matches for a template: {name} -> ([^/]+).
 std::string route_pattern(const std::string& path_template);

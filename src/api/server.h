@@ -43,6 +43,7 @@
 namespace hypersdk::engine {
 class JobService;
 class ScheduleService;
+class WorkflowService;
 }  // namespace hypersdk::engine
 namespace hypersdk::ops {
 class Config;
@@ -83,6 +84,8 @@ struct ApiDeps {
   std::function<nlohmann::json()> config_json;
   // /schedules and /audit (schedule_routes.cpp); nullptr: they answer 503.
   engine::ScheduleService* schedules = nullptr;
+  // /workflows (workflow_routes.cpp); nullptr: they answer 503.
+  engine::WorkflowService* workflows = nullptr;
 };
 
 class ApiServer {

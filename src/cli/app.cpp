@@ -43,6 +43,7 @@ int main_entry(int argc, char** argv) {
   add_cancel_command(app, ctx);
   add_retry_command(app, ctx);
   add_dlq_command(app, ctx);
+  add_workflow_command(app, ctx);
   add_health_command(app, ctx);
   add_version_command(app, ctx);
   add_db_command(app, ctx);

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -68,6 +69,16 @@ class Backend {
                                               const nlohmann::json& request) = 0;
   // {"entries": [...]}, newest first.
   virtual Result<nlohmann::json> audit_list(int limit) = 0;
+
+  // Workflows, in the shapes of /api/v1/workflows (wire/workflow_json.h). `params` are the
+  // --param values, applied to the "{{name}}" placeholders of the definition.
+  virtual Result<nlohmann::json> workflow_submit(
+      const nlohmann::json& definition, const std::map<std::string, std::string>& params) = 0;
+  // {"workflows": [...]}, newest first.
+  virtual Result<nlohmann::json> workflow_list(int limit) = 0;
+  virtual Result<nlohmann::json> workflow_get(const std::string& id) = 0;
+  virtual Result<nlohmann::json> workflow_retry(const std::string& id) = 0;
+  virtual Result<nlohmann::json> workflow_cancel(const std::string& id) = 0;
 };
 
 }  // namespace hypersdk::cli

@@ -19,6 +19,7 @@
 #include "engine/file_clock.h"
 #include "engine/runtime.h"
 #include "engine/schedule_calendars.h"
+#include "engine/workflow_service.h"
 #include "ops/log.h"
 #include "ops/metrics.h"
 #include "ops/sd_notify.h"
@@ -140,6 +141,8 @@ int serve(Context& ctx, const ServeFlags& flags) {
                     },
                     [&reload] { return reload.current()->to_json(true); }};
   deps.schedules = &rt.schedules();
+  engine::WorkflowService workflows(rt.jobs());
+  deps.workflows = &workflows;
   api::ApiServer server(*api_cfg, deps);
 
   add_live_parts(reload, server, rt);

@@ -22,5 +22,6 @@ void add_db_command(CLI::App& app, Context& ctx);
 void add_config_command(CLI::App& app, Context& ctx);
 void add_upgrade_command(CLI::App& app, Context& ctx);
 void add_schedule_command(CLI::App& app, Context& ctx);
+void add_workflow_command(CLI::App& app, Context& ctx);  // cmd_workflow.cpp
 
 }  // namespace hypersdk::cli

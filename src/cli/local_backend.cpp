@@ -26,7 +26,8 @@ LocalBackend::LocalBackend(std::shared_ptr<store::Database> db, engine::Admissio
       store_(db_),
       clock_(engine::cli_clock()),
       jobs_(store_, *clock_, policy),
-      schedules_(store_, *clock_, std::move(policy)) {}
+      schedules_(store_, *clock_, std::move(policy)),
+      workflows_(jobs_) {}
 
 Result<json> LocalBackend::submit(const json& request) {
   auto spec = wire::parse_job_request(request, jobs_.policy().default_retry);

@@ -7,6 +7,7 @@
 #include "engine/clock.h"
 #include "engine/job_service.h"
 #include "engine/schedule_service.h"
+#include "engine/workflow_service.h"
 #include "store/sqlite_store.h"
 
 namespace hypersdk::cli {
@@ -39,12 +40,20 @@ class LocalBackend final : public Backend {
                                       const nlohmann::json& request) override;
   Result<nlohmann::json> audit_list(int limit) override;
 
+  Result<nlohmann::json> workflow_submit(const nlohmann::json& definition,
+                                         const std::map<std::string, std::string>& params) override;
+  Result<nlohmann::json> workflow_list(int limit) override;
+  Result<nlohmann::json> workflow_get(const std::string& id) override;
+  Result<nlohmann::json> workflow_retry(const std::string& id) override;
+  Result<nlohmann::json> workflow_cancel(const std::string& id) override;
+
  private:
   std::shared_ptr<store::Database> db_;
   store::SqliteStore store_;
   std::unique_ptr<engine::Clock> clock_;  // engine::cli_clock(): real time, or a test clock
   engine::JobService jobs_;
   engine::ScheduleService schedules_;
+  engine::WorkflowService workflows_;
 };
 
 // Parses "j-42" or "42"; error class invalid otherwise.

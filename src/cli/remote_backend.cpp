@@ -114,4 +114,31 @@ Result<json> RemoteBackend::audit_list(int limit) {
   return client_.get("/api/v1/audit?limit=" + std::to_string(limit));
 }
 
+// The --param values travel in the definition's "params" (they override its own).
+Result<json> RemoteBackend::workflow_submit(const json& definition,
+                                            const std::map<std::string, std::string>& params) {
+  json body = definition;
+  if (!params.empty() && body.is_object()) {
+    if (!body.contains("params") || !body["params"].is_object()) body["params"] = json::object();
+    for (const auto& [k, v] : params) body["params"][k] = v;
+  }
+  return client_.post("/api/v1/workflows", body);
+}
+
+Result<json> RemoteBackend::workflow_list(int limit) {
+  return client_.get("/api/v1/workflows?limit=" + std::to_string(limit));
+}
+
+Result<json> RemoteBackend::workflow_get(const std::string& id) {
+  return client_.get("/api/v1/workflows/" + enc(id));
+}
+
+Result<json> RemoteBackend::workflow_retry(const std::string& id) {
+  return client_.post("/api/v1/workflows/" + enc(id) + "/retry", json::object());
+}
+
+Result<json> RemoteBackend::workflow_cancel(const std::string& id) {
+  return client_.post("/api/v1/workflows/" + enc(id) + "/cancel", json::object());
+}
+
 }  // namespace hypersdk::cli

@@ -35,6 +35,13 @@ class RemoteBackend final : public Backend {
                                       const nlohmann::json& request) override;
   Result<nlohmann::json> audit_list(int limit) override;
 
+  Result<nlohmann::json> workflow_submit(const nlohmann::json& definition,
+                                         const std::map<std::string, std::string>& params) override;
+  Result<nlohmann::json> workflow_list(int limit) override;
+  Result<nlohmann::json> workflow_get(const std::string& id) override;
+  Result<nlohmann::json> workflow_retry(const std::string& id) override;
+  Result<nlohmann::json> workflow_cancel(const std::string& id) override;
+
  private:
   ApiClient client_;
 };

@@ -19,6 +19,12 @@ Status check_job_type(const AdmissionPolicy& policy, const std::string& type) {
 }
 
 Result<core::Job> JobService::submit(const core::JobSpec& spec) {
+  auto admitted = admit(spec);
+  if (!admitted) return admitted.error();
+  return changed(logged(store_.job_enqueue(*admitted, clock_.now_ms()), "queued"));
+}
+
+Result<core::JobSpec> JobService::admit(const core::JobSpec& spec) const {
   if (Status s = core::validate_spec(spec); !s.ok()) return s.error();
   if (Status s = check_job_type(policy_, spec.type); !s.ok()) return s.error();
   if (spec.type == "exec")
@@ -37,9 +43,9 @@ Result<core::Job> JobService::submit(const core::JobSpec& spec) {
                 date::sys_time<std::chrono::milliseconds>(std::chrono::milliseconds(now))));
         !s.ok())
       return s.error();
-    return changed(logged(store_.job_enqueue(resolved, now), "queued"));
+    return resolved;
   }
-  return changed(logged(store_.job_enqueue(spec, now), "queued"));
+  return spec;
 }
 
 Result<core::Job> JobService::cancel(core::JobId id) {

@@ -49,6 +49,14 @@ class JobService {
   store::Store& store() { return store_; }
 
   Result<core::Job> submit(const core::JobSpec& spec);
+  // The admission checks of submit without the enqueue (workflow steps): the type is known,
+  // exec is enabled and its payload valid, the window's zone and holidays resolved.
+  Result<core::JobSpec> admit(const core::JobSpec& spec) const;
+  core::TimeMs now() const { return clock_.now_ms(); }
+  // Wakes the worker pool after a change made through the store directly (workflows).
+  void notify_change() const {
+    if (on_change_) on_change_();
+  }
   Result<core::Job> get(core::JobId id) { return store_.job_get(id); }
   Result<std::vector<core::Job>> list(const store::JobFilter& f) { return store_.job_list(f); }
   Result<std::vector<store::LogLine>> logs(core::JobId id, std::int64_t after, int limit) {

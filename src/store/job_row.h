@@ -39,6 +39,12 @@ std::optional<core::JobWindow> window_from_json(const std::string& text);
 Result<core::Job> insert_job(Connection& c, const core::JobSpec& spec, core::TimeMs now,
                              bool buffered = false);
 
+// Decides the dependents of a workflow step that has just finished (succeeded, failed for
+// good, cancelled, upstream_failed) and ends the workflow when every step has finished; a
+// job outside any workflow is left alone (sqlite_workflows.cpp).
+// REQUIRES: inside the write transaction that finished the step.
+Status workflow_step_finished(Connection& c, core::JobId id, core::TimeMs now);
+
 // Appends one record to the JSON error history text.
 std::string append_error(const std::string& history, int attempt, core::TimeMs at,
                          const Error& error);

@@ -3,6 +3,7 @@
 #include "store/hot_statements.h"
 #include "store/job_row.h"
 #include "store/sqlite_store.h"
+#include "store/sqlite_workflow_rows.h"
 
 namespace hypersdk::store {
 using namespace detail;
@@ -152,6 +153,7 @@ RescueResult rescue(Connection& c, SQLite::Statement& select, TimeMs now, int ma
       dl.bind(3, static_cast<std::int64_t>(now));
       dl.exec();
       out.dead_lettered.push_back(r.id);
+      (void)workflow_step_finished(c, r.id, now);  // always Ok: SQLite errors throw, rolling back
     } else {
       out.requeued.push_back(r.id);
     }
@@ -242,6 +244,8 @@ Result<Job> SqliteStore::job_cancel(JobId id, TimeMs now) {
       st.bind(2, static_cast<std::int64_t>(id));
     }
     st.exec();
+    if (job->status != JobStatus::running)
+      if (Status w = workflow_step_finished(c, id, now); !w.ok()) return w;
     out = get_in(c, id);
     return Status::Ok();
   });
@@ -268,6 +272,11 @@ Result<Job> SqliteStore::job_retry(JobId id, TimeMs now) {
   Status s = db_->write([&](Connection& c) {
     auto job = get_in(c, id);
     if (!job) return Status(job.error());
+    if (auto wf = step_workflow(c, id)) {  // a workflow step: its workflow resumes (DESIGN §7)
+      if (Status r = workflow_retry_in(c, *wf, now); !r.ok()) return r;
+      out = get_in(c, id);
+      return Status::Ok();
+    }
     if (job->status != JobStatus::failed && job->status != JobStatus::cancelled &&
         job->status != JobStatus::upstream_failed)
       return Status(

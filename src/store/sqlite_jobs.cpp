@@ -342,6 +342,11 @@ Result<std::vector<CompletionResult>> SqliteStore::job_complete(
       }
       results.push_back(std::move(r));
     }
+    for (const auto& r : results)  // workflow steps: decide dependents in this transaction
+      if (Status w = r.applied && core::is_terminal(r.status) ? workflow_step_finished(c, r.id, now)
+                                                              : Status::Ok();
+          !w.ok())
+        return w;
     return Status::Ok();
   });
   if (!s.ok()) return s.error();

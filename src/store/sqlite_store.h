@@ -67,6 +67,12 @@ class SqliteStore final : public Store {
   Result<std::vector<AuditEntry>> audit_list(int limit) override;
   Result<std::vector<Event>> event_list(std::int64_t after_id, int limit) override;
 
+  Result<Workflow> workflow_submit(const WorkflowSubmit& req, TimeMs now) override;
+  Result<Workflow> workflow_get(WorkflowId id) override;
+  Result<std::vector<Workflow>> workflow_list(int limit) override;
+  Result<Workflow> workflow_retry(WorkflowId id, TimeMs now) override;
+  Result<Workflow> workflow_cancel(WorkflowId id, TimeMs now) override;
+
   Result<std::int64_t> data_version() override { return db_->data_version(); }
 
  private:

@@ -16,6 +16,7 @@
 #include "core/error.h"
 #include "core/job.h"
 #include "store/schedule_types.h"
+#include "store/workflow_types.h"
 
 namespace hypersdk::store {
 
@@ -193,6 +194,26 @@ class Store {
   virtual Result<std::vector<AuditEntry>> audit_list(int limit) = 0;
   // Events with id > after_id, oldest first.
   virtual Result<std::vector<Event>> event_list(std::int64_t after_id, int limit) = 0;
+
+  // ---- Workflows (DESIGN §7; types in workflow_types.h) ----
+  // Writes the workflow, every step as a job and its edges in one transaction: steps without
+  // upstreams are queued (or wait for their window), the others wait (waiting_for
+  // 'upstream'). Raises workflow.started. When a step finishes (job_complete, job_cancel, a
+  // poison lease), the same transaction decides its dependents by their trigger rules: ready
+  // ones are queued with `inputs` (every ancestor's result) in their payload, the others are
+  // marked upstream_failed transitively; when every step has finished the workflow ends
+  // (succeeded, failed, cancelled) with its event. Errors: invalid (spec), conflict.
+  virtual Result<Workflow> workflow_submit(const WorkflowSubmit& req, TimeMs now) = 0;
+  virtual Result<Workflow> workflow_get(WorkflowId id) = 0;
+  // Newest first, with their steps.
+  virtual Result<std::vector<Workflow>> workflow_list(int limit) = 0;
+  // A finished workflow that did not succeed runs again from its failed, cancelled and
+  // upstream_failed steps; succeeded steps and their results are kept. Errors: not_found,
+  // conflict (still running, or succeeded).
+  virtual Result<Workflow> workflow_retry(WorkflowId id, TimeMs now) = 0;
+  // Cancels every step not yet running; running steps get a cancellation request, and the
+  // workflow ends `cancelled` once they stop. Errors: not_found, conflict (finished).
+  virtual Result<Workflow> workflow_cancel(WorkflowId id, TimeMs now) = 0;
 
   // Changes whenever any connection of any process commits; cheap to poll for wake-ups.
   // An error when it cannot be read: the caller must assume something changed.

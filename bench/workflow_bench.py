@@ -1,0 +1,77 @@
+#!/usr/bin/python3
+"""Workflows through the real binary: submit and run a 1,000-step workflow of noop steps (a
+chain and a wide fan-out) on `hypersdk serve --workers 4`, beside 1,000 plain noop jobs in the
+same run. Usage: bench/workflow_bench.py [BUILD_DIR]. Prints one line per measurement."""
+import json
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+build = Path(sys.argv[1] if len(sys.argv) > 1 else "build").resolve()
+BIN = str(build / "hypersdk")
+N = 1000
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def main():
+    tmp = Path(tempfile.mkdtemp(prefix="wfbench-"))
+    db, cfg = tmp / "b.db", tmp / "c.yaml"
+    cfg.write_text("api:\n  rate_limit:\n    requests_per_second: 100000\n    burst: 100000\n")
+    port = free_port()
+    srv = subprocess.Popen([BIN, "--config", str(cfg), "--db", str(db), "serve", "--listen",
+                            f"127.0.0.1:{port}", "--workers", "4"],
+                           stdout=open(tmp / "serve.log", "w"), stderr=subprocess.STDOUT)
+    base = f"http://127.0.0.1:{port}/api/v1"
+
+    def call(method, path, body=None):
+        data = json.dumps(body).encode() if body is not None else None
+        req = urllib.request.Request(base + path, data=data, method=method,
+                                     headers={"Content-Type": "application/json"})
+        with urllib.request.urlopen(req, timeout=120) as r:
+            return json.loads(r.read())
+
+    for _ in range(200):
+        try:
+            call("GET", "/health")
+            break
+        except OSError:
+            time.sleep(0.05)
+    try:
+        t = time.monotonic()
+        ids = [call("POST", "/jobs", {"type": "noop"})["id"] for _ in range(N)]
+        while call("GET", "/jobs?status=succeeded&limit=1000")["jobs"].__len__() < N:
+            time.sleep(0.1)
+        plain = time.monotonic() - t
+        print(f"plain: {N} noop jobs, one POST each, until all succeeded: {plain:.2f} s "
+              f"({plain / N * 1000:.2f} ms/job)")
+        for shape in ("chain", "fanout"):
+            steps = [{"name": "s0", "type": "noop"}]
+            for i in range(1, N):
+                up = f"s{i - 1}" if shape == "chain" else "s0"
+                steps.append({"name": f"s{i}", "type": "noop", "depends_on": [up]})
+            t = time.monotonic()
+            w = call("POST", "/workflows", {"name": shape, "steps": steps})
+            submit = time.monotonic() - t
+            while call("GET", "/workflows/" + w["id"])["status"] == "running":
+                time.sleep(0.05)
+            total = time.monotonic() - t
+            status = call("GET", "/workflows/" + w["id"])["status"]
+            print(f"{shape}: {N} steps, submit (one POST, answer holds every step) "
+                  f"{submit * 1000:.0f} ms; submit to {status}: {total:.2f} s "
+                  f"({total / N * 1000:.2f} ms/step)")
+    finally:
+        srv.terminate()
+        srv.wait()
+
+
+if __name__ == "__main__":
+    main()

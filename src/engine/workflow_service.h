@@ -1,0 +1,41 @@
+// The operations a client may perform on workflows (DESIGN §7), shared by the HTTP API and
+// the CLI's local mode: submit (the DAG checked, then every step admitted as a job would be),
+// get, list, retry, cancel. Advancing a workflow needs no service: the store decides the
+// dependents of a step in the transaction that completes it.
+// Thread safety: safe from any thread (the store and JobService are).
+#pragma once
+
+#include <vector>
+
+#include "core/workflow_dag.h"
+#include "engine/job_service.h"
+#include "store/workflow_types.h"
+
+namespace hypersdk::engine {
+
+class WorkflowService {
+ public:
+  explicit WorkflowService(JobService& jobs) : jobs_(jobs) {}
+
+  // Errors: invalid (the DAG, a step's type, payload or window), naming the step.
+  Result<store::Workflow> submit(core::WorkflowSpec spec, std::string definition,
+                                 std::string params);
+  Result<store::Workflow> get(store::WorkflowId id) { return jobs_.store().workflow_get(id); }
+  Result<std::vector<store::Workflow>> list(int limit) {
+    return jobs_.store().workflow_list(limit);
+  }
+  Result<store::Workflow> retry(store::WorkflowId id);
+  Result<store::Workflow> cancel(store::WorkflowId id);
+
+ private:
+  Result<store::Workflow> changed(Result<store::Workflow> r) {
+    if (r.ok()) jobs_.notify_change();
+    return r;
+  }
+  JobService& jobs_;
+};
+
+// Parses "w-7" or "7"; error class invalid otherwise.
+Result<store::WorkflowId> parse_workflow_ref(const std::string& id);
+
+}  // namespace hypersdk::engine

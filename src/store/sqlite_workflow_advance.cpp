@@ -1,0 +1,206 @@
+// The workflow advancer of the SQLite store: in the transaction that finishes a step, its
+// dependents are decided by their trigger rules (queued with their inputs, or marked
+// upstream_failed, transitively) and the workflow ends when every step has finished. No
+// polling loop: a step becomes claimable in the commit that completes its last upstream.
+#include <deque>
+
+#include <nlohmann/json.hpp>
+
+#include "store/job_row.h"
+#include "store/sqlite_workflow_rows.h"
+
+namespace hypersdk::store::detail {
+
+using nlohmann::json;
+
+namespace {
+
+constexpr const char* kStepWorkflow =
+    "SELECT workflow_id FROM jobs WHERE id = ? AND workflow_id IS NOT NULL";
+constexpr const char* kWaitingDownstream =
+    "SELECT j.id, j.trigger_rule, j.type, j.payload FROM workflow_edges e"
+    " JOIN jobs j ON j.id = e.downstream_id"
+    " WHERE e.upstream_id = ? AND j.status = 'waiting' AND j.waiting_for = 'upstream'";
+constexpr const char* kUpstreams =
+    "SELECT j.status, j.step_skipped, j.step_name, j.result, j.payload FROM workflow_edges e"
+    " JOIN jobs j ON j.id = e.upstream_id WHERE e.downstream_id = ?";
+// A windowed step is due now: the next claim judges its window afresh (the opening computed
+// at submit may be long past) and sends it to wait for the next opening when it is closed.
+constexpr const char* kMakeReady =
+    "UPDATE jobs SET status = 'queued', waiting_for = NULL,"
+    " run_at = CASE WHEN window_policy IS NOT NULL THEN ?1 ELSE max(run_at, ?1) END,"
+    " payload = ?2 WHERE id = ?3";
+constexpr const char* kMarkUpstreamFailed =
+    "UPDATE jobs SET status = 'upstream_failed', waiting_for = NULL, finished_at = ?1,"
+    " step_skipped = ?2, error_class = ?3, error_message = ?4 WHERE id = ?5";
+constexpr const char* kUnfinishedSteps =
+    "SELECT count(*) FROM jobs WHERE workflow_id = ?"
+    " AND status IN ('waiting', 'queued', 'running', 'retrying')";
+constexpr const char* kFailedSteps =
+    "SELECT count(*) FROM jobs WHERE workflow_id = ? AND status IN ('failed', 'cancelled')";
+constexpr const char* kWorkflowState =
+    "SELECT status, cancel_requested, name FROM workflows WHERE id = ?";
+constexpr const char* kEndWorkflow =
+    "UPDATE workflows SET status = ?1, finished_at = ?2, updated_at = ?2 WHERE id = ?3";
+
+core::StepState step_state(const std::string& status, bool skipped) {
+  auto s = core::parse_job_status(status).value_or(core::JobStatus::waiting);
+  switch (s) {
+    case core::JobStatus::succeeded:
+      return core::StepState::succeeded;
+    case core::JobStatus::failed:
+      return core::StepState::failed;
+    case core::JobStatus::cancelled:
+      return core::StepState::cancelled;
+    case core::JobStatus::upstream_failed:
+      return skipped ? core::StepState::skipped : core::StepState::upstream_failed;
+    default:
+      return core::StepState::pending;
+  }
+}
+
+// The payload a ready step runs with: "inputs" holds the result of every ancestor that
+// succeeded (its upstreams' results and the inputs they had), and an exec step also gets them
+// as environment variables: HYPERSDK_INPUT_<STEP> (one result, JSON) and HYPERSDK_INPUTS
+// (all of them, JSON).
+std::string payload_with_inputs(const std::string& type, const std::string& payload,
+                                const json& inputs) {
+  json p = json::parse(payload, nullptr, false);
+  if (!p.is_object()) p = json::object();
+  p["inputs"] = inputs;
+  if (type == "exec") {
+    json& env = p["env"];
+    if (!env.is_object()) env = json::object();
+    for (const auto& [step, result] : inputs.items())
+      env[core::step_input_env_name(step)] = result.dump();
+    env["HYPERSDK_INPUTS"] = inputs.dump();
+  }
+  return p.dump();
+}
+
+struct Upstream {
+  core::StepState state;
+  std::string name;
+  std::string result;
+  std::string payload;
+};
+
+std::vector<Upstream> upstreams_of(Connection& c, core::JobId id) {
+  std::vector<Upstream> out;
+  auto& st = c.stmt(kUpstreams);
+  st.bind(1, static_cast<std::int64_t>(id));
+  while (st.executeStep())
+    out.push_back({step_state(st.getColumn(0).getString(), st.getColumn(1).getInt() != 0),
+                   st.getColumn(2).getString(), st.getColumn(3).getString(),
+                   st.getColumn(4).getString()});
+  return out;
+}
+
+}  // namespace
+
+StepVerdict decide_waiting_step(Connection& c, core::JobId id, const std::string& rule_text,
+                                const std::string& type, const std::string& payload,
+                                core::TimeMs now) {
+  const auto ups = upstreams_of(c, id);
+  std::vector<core::StepState> states;
+  for (const auto& u : ups) states.push_back(u.state);
+  const auto rule = core::parse_trigger_rule(rule_text).value_or(core::TriggerRule::all_success);
+  const auto decision = core::decide_step(rule, states);
+  if (decision == core::StepDecision::wait) return StepVerdict::waiting;
+  if (decision == core::StepDecision::ready) {
+    json inputs = json::object();
+    for (const auto& u : ups) {
+      json p = json::parse(u.payload, nullptr, false);
+      if (p.is_object() && p.contains("inputs") && p["inputs"].is_object())
+        for (const auto& [k, v] : p["inputs"].items()) inputs[k] = v;
+      if (u.state == core::StepState::succeeded) {
+        json r = json::parse(u.result.empty() ? "null" : u.result, nullptr, false);
+        inputs[u.name] = r.is_discarded() ? json(u.result) : r;
+      }
+    }
+    auto& st = c.stmt(kMakeReady);
+    st.bind(1, static_cast<std::int64_t>(now));
+    st.bind(2, payload_with_inputs(type, payload, inputs));
+    st.bind(3, static_cast<std::int64_t>(id));
+    st.exec();
+    return StepVerdict::queued;
+  }
+  const bool skipped = decision == core::StepDecision::skipped;
+  std::string why;
+  for (const auto& u : ups)
+    if (u.state != core::StepState::succeeded && u.state != core::StepState::pending)
+      why += (why.empty() ? "" : ", ") + u.name;
+  auto& st = c.stmt(kMarkUpstreamFailed);
+  st.bind(1, static_cast<std::int64_t>(now));
+  st.bind(2, skipped ? 1 : 0);
+  st.bind(3, skipped ? "conflict" : "cancelled");
+  st.bind(4, skipped ? "not run: trigger rule " + rule_text + " not met (upstream: " +
+                           (why.empty() ? "all succeeded" : why + " did not succeed") + ")"
+                     : "not run: upstream step(s) " + why + " did not succeed (trigger rule " +
+                           rule_text + ")");
+  st.bind(5, static_cast<std::int64_t>(id));
+  st.exec();
+  return StepVerdict::finished;
+}
+
+Status workflow_maybe_end(Connection& c, WorkflowId wf, core::TimeMs now) {
+  auto& q = c.stmt(kUnfinishedSteps);
+  q.bind(1, static_cast<std::int64_t>(wf));
+  q.executeStep();
+  const auto unfinished = q.getColumn(0).getInt64();
+  q.reset();
+  if (unfinished > 0) return Status::Ok();
+  auto& ws = c.stmt(kWorkflowState);
+  ws.bind(1, static_cast<std::int64_t>(wf));
+  if (!ws.executeStep()) return Status::Ok();
+  const std::string status = ws.getColumn(0).getString();
+  const bool cancel = ws.getColumn(1).getInt() != 0;
+  const std::string name = ws.getColumn(2).getString();
+  ws.reset();
+  if (status != "running") return Status::Ok();
+  auto& f = c.stmt(kFailedSteps);
+  f.bind(1, static_cast<std::int64_t>(wf));
+  f.executeStep();
+  const auto failed = f.getColumn(0).getInt64();
+  f.reset();
+  const std::string end = cancel ? "cancelled" : failed > 0 ? "failed" : "succeeded";
+  auto& st = c.stmt(kEndWorkflow);
+  st.bind(1, end);
+  st.bind(2, static_cast<std::int64_t>(now));
+  st.bind(3, static_cast<std::int64_t>(wf));
+  st.exec();
+  const std::string kind = end == "succeeded" ? "workflow.completed" : "workflow." + end;
+  workflow_event(c, kind, end == "failed" ? "error" : "info", wf, name,
+                 json{{"status", end}, {"failed_steps", failed}}, now);
+  return Status::Ok();
+}
+
+Status workflow_step_finished(Connection& c, core::JobId id, core::TimeMs now) {
+  auto& q = c.stmt(kStepWorkflow);
+  q.bind(1, static_cast<std::int64_t>(id));
+  if (!q.executeStep()) return Status::Ok();
+  const WorkflowId wf = q.getColumn(0).getInt64();
+  q.reset();
+  std::deque<core::JobId> finished{id};
+  while (!finished.empty()) {
+    const core::JobId up = finished.front();
+    finished.pop_front();
+    struct Down {
+      core::JobId id;
+      std::string rule, type, payload;
+    };
+    std::vector<Down> downs;
+    auto& d = c.stmt(kWaitingDownstream);
+    d.bind(1, static_cast<std::int64_t>(up));
+    while (d.executeStep())
+      downs.push_back({d.getColumn(0).getInt64(), d.getColumn(1).getString(),
+                       d.getColumn(2).getString(), d.getColumn(3).getString()});
+    d.reset();
+    for (const auto& x : downs)
+      if (decide_waiting_step(c, x.id, x.rule, x.type, x.payload, now) == StepVerdict::finished)
+        finished.push_back(x.id);
+  }
+  return workflow_maybe_end(c, wf, now);
+}
+
+}  // namespace hypersdk::store::detail

@@ -1,0 +1,41 @@
+// Internal to the SQLite store: helpers shared by the workflow operations
+// (sqlite_workflows.cpp) and the advancer (sqlite_workflow_advance.cpp).
+// REQUIRES for all: inside a transaction of the caller (write for those that change rows).
+#pragma once
+
+#include <optional>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "store/database.h"
+#include "store/workflow_types.h"
+
+namespace hypersdk::store::detail {
+
+enum class StepVerdict { waiting, queued, finished };
+
+// Decides one step that waits for its upstreams: queues it with its inputs, marks it
+// upstream_failed (or skipped), or leaves it waiting.
+StepVerdict decide_waiting_step(Connection& c, core::JobId id, const std::string& rule,
+                                const std::string& type, const std::string& payload,
+                                core::TimeMs now);
+
+// Ends the workflow (status, finished_at, event) when none of its steps is unfinished.
+Status workflow_maybe_end(Connection& c, WorkflowId wf, core::TimeMs now);
+
+// Writes a workflow.* event for the notifier.
+void workflow_event(Connection& c, const std::string& kind, const std::string& severity,
+                    WorkflowId wf, const std::string& name, nlohmann::json payload,
+                    core::TimeMs now);
+
+// workflow_retry inside the caller's write transaction. Errors: not_found, conflict.
+Status workflow_retry_in(Connection& c, WorkflowId id, core::TimeMs now);
+
+// The workflow job `id` is a step of, if any.
+std::optional<WorkflowId> step_workflow(Connection& c, core::JobId id);
+
+// The workflow with its steps in topological order. Errors: not_found.
+Result<Workflow> load_workflow(Connection& c, WorkflowId id);
+
+}  // namespace hypersdk::store::detail
