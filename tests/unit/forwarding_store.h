@@ -128,6 +128,21 @@ class ForwardingStore : public store::Store {
   Result<std::vector<Event>> event_list(std::int64_t after_id, int limit) override {
     return inner_.event_list(after_id, limit);
   }
+  Result<store::Workflow> workflow_submit(const store::WorkflowSubmit& req, TimeMs now) override {
+    return inner_.workflow_submit(req, now);
+  }
+  Result<store::Workflow> workflow_get(store::WorkflowId id) override {
+    return inner_.workflow_get(id);
+  }
+  Result<std::vector<store::Workflow>> workflow_list(int limit) override {
+    return inner_.workflow_list(limit);
+  }
+  Result<store::Workflow> workflow_retry(store::WorkflowId id, TimeMs now) override {
+    return inner_.workflow_retry(id, now);
+  }
+  Result<store::Workflow> workflow_cancel(store::WorkflowId id, TimeMs now) override {
+    return inner_.workflow_cancel(id, now);
+  }
   Result<std::int64_t> data_version() override { return inner_.data_version(); }
 
  protected:
