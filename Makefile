@@ -56,7 +56,7 @@ test: build
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
 
 test-unit: build
-	cd $(BUILD) && ctest --output-on-failure -j $(JOBS) -R '^unit: '
+	cd $(BUILD) && ctest --output-on-failure -j $(JOBS) -R '^unit:'
 
 # The same suite under AddressSanitizer + UndefinedBehaviorSanitizer.
 test-asan: deps

@@ -128,13 +128,18 @@ class LogFollower:
         return ends[0] if ends else None
 
 
-def scheduler_ticks(srv):
-    """hypersdk_scheduler_ticks_total of `srv`: its scheduler's completed ticks."""
+def metric(srv, name):
+    """The value of the unlabelled sample `name` in a scrape of `srv`."""
     _, _, body = srv.request("GET", "/api/v1/metrics")
     for line in body.decode().splitlines():
-        if line.startswith("hypersdk_scheduler_ticks_total "):
+        if line.startswith(name + " "):
             return float(line.split()[1])
-    raise AssertionError("hypersdk_scheduler_ticks_total not in the scrape")
+    raise AssertionError(f"{name} not in the scrape")
+
+
+def scheduler_ticks(srv):
+    """hypersdk_scheduler_ticks_total of `srv`: its scheduler's completed ticks."""
+    return metric(srv, "hypersdk_scheduler_ticks_total")
 
 
 def wait_for_scheduler_ticks(srv, ticks=2, timeout=30):

@@ -7,17 +7,9 @@ import statistics
 import time
 
 from conftest import free_port, wait_for
-from ops_support import LogFollower, NotifySocket, find_log, log_lines
+from ops_support import LogFollower, NotifySocket, find_log, log_lines, metric
 
 EXEC_ON = {"HYPERSDK_JOBS__EXEC__ENABLED": "true"}
-
-
-def metric(srv, name):
-    _, _, body = srv.request("GET", "/api/v1/metrics")
-    for line in body.decode().splitlines():
-        if line.startswith(name + " "):
-            return float(line.split()[1])
-    raise AssertionError(f"{name} not in the scrape")
 
 
 def test_notify_socket_gets_ready_watchdog_reloading_and_stopping(h):

@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from conftest import wait_for
+from ops_support import metric
 
 
 def make_history(h, n, finished_ago_s):
@@ -110,14 +111,6 @@ def test_default_timeout_zero_means_no_timeout(h):
              what="the exec job to end")
     assert h.json("query", "--id", jid)["status"] == "succeeded"
     assert srv.stop() == 0
-
-
-def metric(srv, name):
-    _, _, body = srv.request("GET", "/api/v1/metrics")
-    for line in body.decode().splitlines():
-        if line.startswith(name + " "):
-            return float(line.split()[1])
-    raise AssertionError(f"{name} not in the scrape")
 
 
 def test_empty_export_dir_is_exports_beside_the_database(h):

@@ -368,7 +368,7 @@ TEST_CASE("cross-key checks: TLS pair, retry cap below base") {
   CHECK(contains(msg, s.cfg() + ":6: error: retry.cap (30s) is shorter than retry.base (1m)"));
 }
 
-TEST_CASE("secrets are redacted in entries and JSON; references stay visible") {
+TEST_CASE("secrets are redacted in entries and JSON, references stay visible") {
   Sandbox s;
   auto r = s.load(
       "api:\n  tokens:\n"

@@ -31,7 +31,7 @@ TEST_CASE("output past the line cap keeps the head live and the tail after a not
   CHECK(out.dropped(OutputDrop::truncated) == 90);
 }
 
-TEST_CASE("output past the byte cap is cut the same way; within the caps nothing is added") {
+TEST_CASE("output past the byte cap is cut the same way, within the caps nothing is added") {
   JobOutput out({.max_bytes = 2000, .max_lines = 1000, .buffer_bytes = 1 << 20});
   const std::string hundred(100, 'x');
   for (int i = 0; i < 50; ++i) out.append(1, i, "stderr", hundred);

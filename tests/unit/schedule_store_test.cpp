@@ -123,7 +123,7 @@ TEST_CASE("every change bumps the generation other schedulers poll") {
   CHECK(f.store->schedule_delete("nightly").error().cls == ErrorClass::not_found);
 }
 
-TEST_CASE("resume moves the cursor to now; update with reset_cursor too") {
+TEST_CASE("resume moves the cursor to now, update with reset_cursor too") {
   test::StoreFixture f;
   REQUIRE(f.store->schedule_create(spec(), 1000).ok());
   auto paused = f.store->schedule_set_paused("nightly", true, 2000);

@@ -233,7 +233,7 @@ TEST_CASE("two schedulers on one database never fire one occurrence twice") {
   CHECK(keys.size() == jobs.size());
 }
 
-TEST_CASE("a backward wall-clock jump fires nothing twice; a forward jump catches up") {
+TEST_CASE("a backward wall-clock jump fires nothing twice, a forward jump catches up") {
   SchedulerFixture x;
   auto s = x.create(spec("0 * * * *", "UTC"), "2025-06-01T10:00:30Z");
   CHECK(x.tick("2025-06-01T11:00:00Z").fired == 1);

@@ -28,7 +28,7 @@ TEST_CASE("a workflow request: defaults under each step's own fields, rules and 
   CHECK(wf->steps[1].trigger_rule == "all_done");
 }
 
-TEST_CASE("parameters fill {{name}} placeholders; flags override the request's params") {
+TEST_CASE("parameters fill {{name}} placeholders, flags override the request's params") {
   json body = json::parse(R"({"params": {"vm": "a", "zone": "z1"},
       "steps": [{"name": "s", "type": "noop", "target": "{{vm}}-{{ zone }}",
                  "payload": {"argv": ["x", "{{vm}}"]}}]})");

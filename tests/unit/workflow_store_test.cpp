@@ -200,7 +200,7 @@ TEST_CASE("a failed branch marks its descendants upstream_failed while the other
   }
 }
 
-TEST_CASE("one_failed runs only when an upstream failed; all_done runs after any outcome") {
+TEST_CASE("one_failed runs only when an upstream failed, all_done runs after any outcome") {
   test::StoreFixture f;
   WorkflowSubmit req;
   req.spec.name = "rules";
