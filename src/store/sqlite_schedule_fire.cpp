@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/schedule_rules.h"
+#include "store/event_row.h"
 #include "store/hot_statements.h"
 #include "store/job_row.h"
 #include "store/schedule_row.h"
@@ -40,8 +41,6 @@ constexpr const char* kCancelPendingRuns =
 constexpr const char* kCancelRunningRuns =
     "UPDATE jobs SET cancel_requested = 1 WHERE schedule_id = ? AND status = 'running'"
     " RETURNING id";
-constexpr const char* kInsertEvent =
-    "INSERT INTO events (kind, severity, subject, payload, created_at) VALUES (?, ?, ?, ?, ?)";
 constexpr const char* kInsertAudit =
     "INSERT INTO audit_log (at, actor, action, subject, reason, job_id, details)"
     " VALUES (?, ?, ?, ?, ?, ?, ?)";
@@ -153,13 +152,7 @@ void raise_missed_events(Connection& c, ScheduleId id, const std::string& name,
                  {"first", iso(list.front()->nominal_utc)},
                  {"last", iso(list.back()->nominal_utc)},
                  {"occurrences", occ}};
-    auto& st = c.stmt(kInsertEvent);
-    st.bind(1, "schedule.missed");
-    st.bind(2, "warning");
-    st.bind(3, name);
-    st.bind(4, payload.dump());
-    st.bind(5, static_cast<std::int64_t>(now));
-    st.exec();
+    event_insert(c, "schedule.missed", "warning", name, payload.dump(), now);
   }
 }
 

@@ -4,6 +4,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "store/event_row.h"
 #include "store/job_row.h"
 #include "store/sqlite_store.h"
 #include "store/sqlite_workflow_rows.h"
@@ -33,8 +34,6 @@ constexpr const char* kSteps = "SELECT " HYPERSDK_JOB_COLUMNS
 constexpr const char* kEdges =
     "SELECT u.step_name, d.step_name FROM workflow_edges e JOIN jobs d ON d.id = e.downstream_id"
     " JOIN jobs u ON u.id = e.upstream_id WHERE d.workflow_id = ? ORDER BY e.upstream_id";
-constexpr const char* kInsertEvent =
-    "INSERT INTO events (kind, severity, subject, payload, created_at) VALUES (?, ?, ?, ?, ?)";
 constexpr const char* kResetStep =
     "UPDATE jobs SET status = 'waiting', waiting_for = 'upstream', attempt = 0, run_at = ?1,"
     " finished_at = NULL, started_at = NULL, lease_expiries = 0, cancel_requested = 0,"
@@ -66,13 +65,7 @@ void workflow_event(Connection& c, const std::string& kind, const std::string& s
                     WorkflowId wf, const std::string& name, json payload, core::TimeMs now) {
   payload["workflow_id"] = format_workflow_id(wf);
   payload["name"] = name;
-  auto& st = c.stmt(kInsertEvent);
-  st.bind(1, kind);
-  st.bind(2, severity);
-  st.bind(3, format_workflow_id(wf));
-  st.bind(4, payload.dump());
-  st.bind(5, static_cast<std::int64_t>(now));
-  st.exec();
+  event_insert(c, kind, severity, format_workflow_id(wf), payload.dump(), now);
 }
 
 Result<Workflow> load_workflow(Connection& c, WorkflowId id) {
