@@ -33,12 +33,22 @@ define apt_install
 	fi
 endef
 
-.PHONY: all deps deps-build build test test-unit test-asan serve clean format deploy deb bench
+.PHONY: all deps deps-npm deps-build build test test-unit test-asan serve clean format deploy deb bench
 
 all: build
 
 deps:
 	$(call apt_install,$(DEB_PACKAGES))
+	@$(MAKE) --no-print-directory deps-npm
+
+# Test-only tools from the npm registry (independent implementations the integration tests
+# check against: a SigV4-checking S3 server, Standard Webhooks, an OpenAPI validator), pinned
+# by tests/node/package-lock.json. Reinstalled only when the lock file changes.
+deps-npm: tests/node/node_modules/.package-lock.json
+
+tests/node/node_modules/.package-lock.json: tests/node/package-lock.json
+	cd tests/node && npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
 
 # What building and running the product needs, and nothing for the tests.
 deps-build:
