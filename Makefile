@@ -21,7 +21,8 @@ RUNTIME_PACKAGES := tzdata sqlite3 logrotate systemd
 # `make deb`: dpkg-shlibdeps (dpkg-dev) and file, for the package's dependencies.
 DEB_TOOL_PACKAGES := dpkg-dev file
 DEB_PACKAGES := $(BUILD_PACKAGES) $(RUNTIME_PACKAGES) $(DEB_TOOL_PACKAGES) \
-  python3 python3-pytest python3-aiosmtpd prometheus clang-format openssl
+  python3 python3-pytest python3-aiosmtpd prometheus clang-format openssl \
+  golang-go golang-github-vmware-govmomi-dev
 
 # Installs the missing ones of $(1) with apt-get (sudo unless root).
 define apt_install

@@ -1,0 +1,351 @@
+// vcsim-hypersdk: VMware's vCenter simulator (govmomi's simulator package, vcsim 0.24) on
+// loopback HTTPS, with the two things the tests need that vcsim 0.24 lacks:
+//
+//   - VirtualMachine.ExportVm: answered by a middleware in front of the SOAP endpoint. It
+//     registers an HttpNfcLease whose device URLs serve each VM disk from the simulator's
+//     datastore over the ordinary /folder/ URL. The request is first replayed as a property
+//     read of the VM, so an unauthenticated call or an unknown VM gets vcsim's own fault.
+//   - POST /harness/expire-sessions: terminates every session but the harness's own, as a
+//     vCenter does when a session times out ("export stuck at 0%: provider auth expired").
+//
+// Each VM's disk file is created in the datastore from -disk (for example a streamOptimized
+// VMDK made by qemu-img), so a test can compare what hypersdk exported with the source.
+//
+// Built offline from Debian's golang-github-vmware-govmomi-dev (tests/vcsim/build.sh). On
+// start it prints one JSON line to stdout: url, username, password, datastore directory,
+// the certificate's SHA-256 thumbprint, and the disks it wrote. It runs until killed.
+package main
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"crypto/tls"
+	"encoding/json"
+	"encoding/xml"
+	"flag"
+	"fmt"
+	"io"
+	"io/ioutil"
+	"log"
+	"net/http"
+	"net/url"
+	"os"
+	"path"
+	"path/filepath"
+	"strings"
+
+	"github.com/vmware/govmomi/session"
+	"github.com/vmware/govmomi/simulator"
+	"github.com/vmware/govmomi/vim25"
+	"github.com/vmware/govmomi/vim25/mo"
+	"github.com/vmware/govmomi/vim25/soap"
+	"github.com/vmware/govmomi/vim25/types"
+)
+
+type diskFile struct {
+	VM        string `json:"vm"`
+	Datastore string `json:"datastore"`
+	Path      string `json:"path"` // file on the local disk
+	URL       string `json:"url"`  // the /folder/ URL the lease hands out
+}
+
+type harness struct {
+	serverURL *url.URL // https://127.0.0.1:PORT/sdk
+	disks     map[string][]diskFile
+	client    *vim25.Client // the harness's own session (expire-sessions keeps it)
+}
+
+func main() {
+	listen := flag.String("listen", "127.0.0.1:0", "address to listen on")
+	certFile := flag.String("cert", "", "PEM certificate (default: Go's built-in test certificate)")
+	keyFile := flag.String("key", "", "PEM private key for -cert")
+	disk := flag.String("disk", "", "file copied as every VM's disk (default: 1 MiB of a pattern)")
+	username := flag.String("username", "user", "the login user name")
+	password := flag.String("password", "pass", "the login password")
+	flag.Parse()
+
+	model := simulator.VPX()
+	if err := model.Create(); err != nil {
+		log.Fatalf("vcsim: create model: %v", err)
+	}
+	defer model.Remove()
+
+	model.Service.Listen = &url.URL{Host: *listen, User: url.UserPassword(*username, *password)}
+	model.Service.TLS = new(tls.Config)
+	if *certFile != "" {
+		cert, err := tls.LoadX509KeyPair(*certFile, *keyFile)
+		if err != nil {
+			log.Fatalf("vcsim: load certificate: %v", err)
+		}
+		model.Service.TLS.Certificates = []tls.Certificate{cert}
+	}
+	model.Service.ServeMux = http.NewServeMux()
+	h := &harness{disks: map[string][]diskFile{}}
+	sdk := &sdkMiddleware{h: h}
+	server := model.Service.NewServer()
+	defer server.Close()
+	h.serverURL = server.URL
+
+	// NewServer registered vcsim's handlers on the mux; the middleware wraps the server's
+	// handler in front of them.
+	base := server.Server.Config.Handler
+	server.Server.Config.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/harness/expire-sessions" {
+			h.expireSessions(w, r)
+			return
+		}
+		if r.Method == http.MethodPost && strings.HasPrefix(r.URL.Path, "/sdk") {
+			sdk.serve(w, r, base)
+			return
+		}
+		base.ServeHTTP(w, r)
+	})
+
+	ctx := context.Background()
+	c, err := vim25.NewClient(ctx, soap.NewClient(server.URL, true))
+	if err != nil {
+		log.Fatalf("vcsim: client: %v", err)
+	}
+	if err := session.NewManager(c).Login(ctx, server.URL.User); err != nil {
+		log.Fatalf("vcsim: harness login: %v", err)
+	}
+	h.client = c
+	if err := h.writeDisks(*disk); err != nil {
+		log.Fatalf("vcsim: write disks: %v", err)
+	}
+
+	leaf := server.Server.TLS.Certificates[0].Certificate[0]
+	sum := sha256.Sum256(leaf)
+	var thumb []string
+	for _, b := range sum {
+		thumb = append(thumb, fmt.Sprintf("%02X", b))
+	}
+	u := *server.URL
+	u.User = nil
+	var all []diskFile
+	for _, d := range h.disks {
+		all = append(all, d...)
+	}
+	info := map[string]interface{}{
+		"url":        u.String(),
+		"username":   *username,
+		"password":   *password,
+		"thumbprint": strings.Join(thumb, ":"),
+		"disks":      all,
+	}
+	line, _ := json.Marshal(info)
+	fmt.Println(string(line))
+	os.Stdout.Sync()
+	select {}
+}
+
+// writeDisks gives every VM's virtual disks a file in its datastore directory.
+func (h *harness) writeDisks(source string) error {
+	content := bytes.Repeat([]byte("hypersdk-vcsim-disk\n"), 1<<20/20)
+	if source != "" {
+		b, err := ioutil.ReadFile(source)
+		if err != nil {
+			return err
+		}
+		content = b
+	}
+	for _, obj := range simulator.Map.All("VirtualMachine") {
+		vm := obj.(*simulator.VirtualMachine)
+		for _, dev := range vm.Config.Hardware.Device {
+			d, ok := dev.(*types.VirtualDisk)
+			if !ok {
+				continue
+			}
+			backing, ok := d.Backing.(types.BaseVirtualDeviceFileBackingInfo)
+			if !ok {
+				continue
+			}
+			var p datastorePath
+			p.parse(backing.GetVirtualDeviceFileBackingInfo().FileName)
+			ds := findDatastore(p.datastore)
+			if ds == nil {
+				continue
+			}
+			dir := ds.Info.GetDatastoreInfo().Url
+			file := filepath.Join(dir, p.path)
+			if err := os.MkdirAll(filepath.Dir(file), 0o755); err != nil {
+				return err
+			}
+			if err := ioutil.WriteFile(file, content, 0o644); err != nil {
+				return err
+			}
+			dc := datacenterOf(vm)
+			q := url.Values{"dsName": {p.datastore}, "dcPath": {dc}}
+			link := url.URL{Scheme: h.serverURL.Scheme, Host: h.serverURL.Host,
+				Path: "/folder/" + p.path, RawQuery: q.Encode()}
+			h.disks[vm.Self.Value] = append(h.disks[vm.Self.Value],
+				diskFile{VM: vm.Name, Datastore: p.datastore, Path: file, URL: link.String()})
+		}
+	}
+	return nil
+}
+
+// datastorePath is a datastore path "[LocalDS_0] DC0_H0_VM0/disk1.vmdk".
+type datastorePath struct{ datastore, path string }
+
+func (o *datastorePath) parse(s string) {
+	if i := strings.Index(s, "]"); strings.HasPrefix(s, "[") && i > 0 {
+		o.datastore = s[1:i]
+		o.path = strings.TrimSpace(s[i+1:])
+		return
+	}
+	o.path = s
+}
+
+func findDatastore(name string) *simulator.Datastore {
+	for _, obj := range simulator.Map.All("Datastore") {
+		if ds := obj.(*simulator.Datastore); ds.Name == name {
+			return ds
+		}
+	}
+	return nil
+}
+
+func datacenterOf(vm *simulator.VirtualMachine) string {
+	var ref types.ManagedObjectReference = vm.Self
+	for {
+		e, ok := simulator.Map.Get(ref).(mo.Entity)
+		if !ok || e.Entity().Parent == nil {
+			return ""
+		}
+		ref = *e.Entity().Parent
+		if ref.Type == "Datacenter" {
+			return simulator.Map.Get(ref).(*simulator.Datacenter).Name
+		}
+	}
+}
+
+type sdkMiddleware struct{ h *harness }
+
+// exportVmRequest is the body of a SOAP ExportVm call.
+type exportVmRequest struct {
+	Body struct {
+		ExportVm *struct {
+			This types.ManagedObjectReference `xml:"_this"`
+		} `xml:"ExportVm"`
+	} `xml:"Body"`
+}
+
+func (s *sdkMiddleware) serve(w http.ResponseWriter, r *http.Request, next http.Handler) {
+	body, err := ioutil.ReadAll(io.LimitReader(r.Body, 16<<20))
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusBadRequest)
+		return
+	}
+	var req exportVmRequest
+	if !bytes.Contains(body, []byte("ExportVm")) || xml.Unmarshal(body, &req) != nil ||
+		req.Body.ExportVm == nil {
+		r.Body = ioutil.NopCloser(bytes.NewReader(body))
+		next.ServeHTTP(w, r)
+		return
+	}
+	vmRef := req.Body.ExportVm.This
+	// Let vcsim answer first: it checks the session and the object before it finds that
+	// VirtualMachine has no ExportVm method. Any other fault (NotAuthenticated,
+	// ManagedObjectNotFound) is vcsim's answer and goes back to the client as it is.
+	rec := &recorder{header: http.Header{}}
+	r.Body = ioutil.NopCloser(bytes.NewReader(body))
+	next.ServeHTTP(rec, r)
+	if !bytes.Contains(rec.body.Bytes(), []byte("MethodNotFound")) {
+		for k, v := range rec.header {
+			w.Header()[k] = v
+		}
+		if rec.status == 0 {
+			rec.status = http.StatusOK
+		}
+		w.WriteHeader(rec.status)
+		w.Write(rec.body.Bytes())
+		return
+	}
+	vm, ok := simulator.Map.Get(vmRef).(*simulator.VirtualMachine)
+	if !ok {
+		http.Error(w, "no such VM", http.StatusInternalServerError)
+		return
+	}
+	lease := &simulator.HttpNfcLease{HttpNfcLease: mo.HttpNfcLease{
+		Info:  &types.HttpNfcLeaseInfo{Entity: vmRef, LeaseTimeout: 300},
+		State: types.HttpNfcLeaseStateReady,
+	}}
+	var totalKB int64
+	for i, d := range s.h.disks[vmRef.Value] {
+		st, err := os.Stat(d.Path)
+		if err == nil {
+			totalKB += (st.Size() + 1023) / 1024
+		}
+		lease.Info.DeviceUrl = append(lease.Info.DeviceUrl, types.HttpNfcLeaseDeviceUrl{
+			Key:       fmt.Sprintf("/%s/VirtualLsiLogicController0:%d", vm.Name, i),
+			ImportKey: fmt.Sprintf("/%s/VirtualLsiLogicController0:%d", vm.Name, i),
+			Url:       d.URL,
+			TargetId:  path.Base(d.Path),
+			Disk:      types.NewBool(true),
+		})
+	}
+	lease.Info.TotalDiskCapacityInKB = totalKB
+	simulator.Map.Put(lease)
+	w.Header().Set("Content-Type", "text/xml; charset=utf-8")
+	fmt.Fprintf(w, `<?xml version="1.0" encoding="UTF-8"?>
+<soapenv:Envelope xmlns:soapenv="http://schemas.xmlsoap.org/soap/envelope/" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"><soapenv:Body>
+<ExportVmResponse xmlns="urn:vim25"><returnval type="HttpNfcLease">%s</returnval></ExportVmResponse>
+</soapenv:Body></soapenv:Envelope>`, xmlEscape(lease.Self.Value))
+}
+
+// expireSessions terminates every session except the harness's own.
+func (h *harness) expireSessions(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodPost {
+		http.Error(w, "POST only", http.StatusMethodNotAllowed)
+		return
+	}
+	ctx := r.Context()
+	m := session.NewManager(h.client)
+	own, err := m.UserSession(ctx)
+	if err != nil || own == nil {
+		http.Error(w, fmt.Sprintf("harness session: %v", err), http.StatusInternalServerError)
+		return
+	}
+	var sm mo.SessionManager
+	if err := mo.RetrieveProperties(ctx, h.client, h.client.ServiceContent.PropertyCollector,
+		*h.client.ServiceContent.SessionManager, &sm); err != nil {
+		http.Error(w, err.Error(), http.StatusInternalServerError)
+		return
+	}
+	var keys []string
+	for _, s := range sm.SessionList {
+		if s.Key != own.Key {
+			keys = append(keys, s.Key)
+		}
+	}
+	if len(keys) > 0 {
+		if err := m.TerminateSession(ctx, keys); err != nil {
+			http.Error(w, err.Error(), http.StatusInternalServerError)
+			return
+		}
+	}
+	fmt.Fprintf(w, "{\"expired\":%d}\n", len(keys))
+}
+
+type recorder struct {
+	header http.Header
+	status int
+	body   bytes.Buffer
+}
+
+func (r *recorder) Header() http.Header { return r.header }
+func (r *recorder) Write(b []byte) (int, error) {
+	if r.status == 0 {
+		r.status = http.StatusOK
+	}
+	return r.body.Write(b)
+}
+func (r *recorder) WriteHeader(s int) { r.status = s }
+
+func xmlEscape(s string) string {
+	var b bytes.Buffer
+	xml.EscapeText(&b, []byte(s))
+	return b.String()
+}
