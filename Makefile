@@ -24,6 +24,9 @@ DEB_PACKAGES := $(BUILD_PACKAGES) $(RUNTIME_PACKAGES) $(DEB_TOOL_PACKAGES) \
   python3 python3-pytest python3-aiosmtpd prometheus clang-format openssl \
   golang-go golang-github-vmware-govmomi-dev
 
+# The peers `make bench` measures hypersdk against (bench/run.py); never needed by tests.
+BENCH_PACKAGES := beanstalkd wrk hyperfine nginx
+
 # Installs the missing ones of $(1) with apt-get (sudo unless root).
 define apt_install
 	@missing=$$(for p in $(1); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q 'install ok installed' || echo $$p; done); \
@@ -74,6 +77,12 @@ test-asan: deps
 	cmake -S . -B $(ASAN_BUILD) -G Ninja -DCMAKE_BUILD_TYPE=Debug -DHYPERSDK_SANITIZE=ON -DHYPERSDK_TEST_HOOKS=ON
 	cmake --build $(ASAN_BUILD) -j $(JOBS)
 	cd $(ASAN_BUILD) && ASAN_OPTIONS=detect_leaks=1 ctest --output-on-failure -j $(JOBS)
+
+# Every benchmark beside its reference from the same run; appends to bench/RESULTS.md.
+bench: build
+	$(call apt_install,$(BENCH_PACKAGES))
+	cmake --build $(BUILD) -j $(JOBS) --target queue_bench raw_sqlite_bench
+	bench/run.py $(BUILD)
 
 serve: build
 	./$(BUILD)/hypersdk serve

@@ -1,12 +1,15 @@
 // Queue throughput: N no-op jobs enqueued into a fresh WAL database (synchronous=NORMAL),
 // then drained by the real WorkerPool (claim batches, worker threads, batched completions).
-// Reports enqueue rate and end-to-end drain rate. Usage: queue_bench [jobs] [workers] [batch]
-// With a fourth argument, only fills that database with the jobs and keeps it (serve_bench.py
-// then measures the drain through `hypersdk serve`).
+// Reports enqueue rate and end-to-end drain rate. Usage:
+//   queue_bench [--sync=FULL|NORMAL] [--json] [jobs] [workers] [batch] [fill_db]
+// With fill_db, only fills that database with the jobs and keeps it (serve_bench.py then
+// measures the drain through `hypersdk serve`). --json prints one JSON object (bench/run.py).
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
+#include <string>
 #include <thread>
+#include <vector>
 
 #include "engine/clock.h"
 #include "engine/handler.h"
@@ -17,15 +20,28 @@ using namespace hypersdk;
 using Clock = std::chrono::steady_clock;
 
 int main(int argc, char** argv) {
-  const int jobs = argc > 1 ? std::atoi(argv[1]) : 20000;
-  const int workers = argc > 2 ? std::atoi(argv[2]) : 8;
-  const int batch = argc > 3 ? std::atoi(argv[3]) : 64;
-  const bool fill_only = argc > 4;
+  bool sync_full = false;
+  bool json = false;
+  std::vector<std::string> args;
+  for (int i = 1; i < argc; ++i) {
+    const std::string a = argv[i];
+    if (a == "--sync=FULL" || a == "--sync=NORMAL")
+      sync_full = a == "--sync=FULL";
+    else if (a == "--json")
+      json = true;
+    else
+      args.push_back(a);
+  }
+  const int jobs = args.size() > 0 ? std::atoi(args[0].c_str()) : 20000;
+  const int workers = args.size() > 1 ? std::atoi(args[1].c_str()) : 8;
+  const int batch = args.size() > 2 ? std::atoi(args[2].c_str()) : 64;
+  const bool fill_only = args.size() > 3;
   const auto dir = std::filesystem::temp_directory_path() / "hypersdk-queue-bench";
   std::filesystem::remove_all(dir);
   store::DatabaseOptions opts;
-  opts.path = fill_only ? std::string(argv[4]) : (dir / "bench.db").string();
-  opts.synchronous_full = false;
+  std::filesystem::create_directories(dir);
+  opts.path = fill_only ? args[3] : (dir / "bench.db").string();
+  opts.synchronous_full = sync_full;
   auto db = store::Database::open(opts);
   if (!db) {
     std::fprintf(stderr, "%s\n", db.error().message.c_str());
@@ -63,8 +79,14 @@ int main(int argc, char** argv) {
   }
   const double drain_s = std::chrono::duration<double>(Clock::now() - t1).count();
   pool.stop(std::chrono::milliseconds(0));
-  std::printf("jobs=%d workers=%d batch=%d enqueue=%.0f/s (one tx each) drain=%.0f jobs/s\n", jobs,
-              workers, batch, jobs / enqueue_s, jobs / drain_s);
+  if (json)
+    std::printf(
+        "{\"sync\": \"%s\", \"jobs\": %d, \"workers\": %d, \"batch\": %d, "
+        "\"enqueue_per_s\": %.0f, \"drain_per_s\": %.0f}\n",
+        sync_full ? "FULL" : "NORMAL", jobs, workers, batch, jobs / enqueue_s, jobs / drain_s);
+  else
+    std::printf("jobs=%d workers=%d batch=%d enqueue=%.0f/s (one tx each) drain=%.0f jobs/s\n",
+                jobs, workers, batch, jobs / enqueue_s, jobs / drain_s);
   std::filesystem::remove_all(dir);
   return 0;
 }

@@ -52,9 +52,9 @@ def wait_until(pred, timeout):
     raise SystemExit("timed out")
 
 
-def start_serve(binary, tmp, db, workers):
+def start_serve(binary, tmp, db, workers, sync="NORMAL"):
     config = Path(tmp) / "config.yaml"
-    config.write_text("db:\n  synchronous: NORMAL\n"
+    config.write_text(f"db:\n  synchronous: {sync}\n"
                       "api:\n  rate_limit:\n    requests_per_second: 1000000\n    burst: 1000000\n"
                       f"workers:\n  count: {workers}\nlog:\n  level: warn\n")
     port = free_port()
@@ -75,21 +75,23 @@ def wait_http(port):
     wait_until(up, 20)
 
 
-def bench_drain(build, jobs, workers):
+def bench_drain(build, jobs, workers, sync="NORMAL"):
+    """Rate (jobs/s, startup included) of serve draining `jobs` queued noop jobs."""
     with tempfile.TemporaryDirectory() as tmp:
         db = Path(tmp) / "drain.db"
         subprocess.run([str(build / "queue_bench"), str(jobs), "1", "1", str(db)], check=True,
                        stdout=subprocess.DEVNULL)
         t0 = time.monotonic()
-        proc, _ = start_serve(str(build / "hypersdk"), tmp, db, workers)
+        proc, _ = start_serve(str(build / "hypersdk"), tmp, db, workers, sync)
         try:
             wait_until(lambda: succeeded(db) == jobs, 300)
             elapsed = time.monotonic() - t0
         finally:
             proc.terminate()
             proc.wait()
-    print(f"drain through serve: {jobs} noop jobs, {workers} workers: {elapsed:.2f} s, "
+    print(f"drain through serve ({sync}): {jobs} noop jobs, {workers} workers: {elapsed:.2f} s, "
           f"{jobs / elapsed:,.0f} jobs/s (startup included)")
+    return jobs / elapsed
 
 
 def seed_backlog(build, db, jobs):
