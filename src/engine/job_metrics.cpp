@@ -1,5 +1,8 @@
 #include "engine/job_metrics.h"
 
+#include <prometheus/counter.h>
+#include <prometheus/family.h>
+
 #include <filesystem>
 
 #include "store/sqlite_store.h"
@@ -41,7 +44,21 @@ void JobMetrics::on_job_event(const JobEvent& e) {
 
 void add_store_scrape_hook(ops::Metrics& metrics, store::Store& store, store::Database& db,
                            std::function<int()> running) {
-  metrics.add_scrape_hook([&metrics, &store, &db, running = std::move(running)] {
+  // Group commit at work: committed writes against the transactions that carried them.
+  auto& writes = prometheus::BuildCounter()
+                     .Name("hypersdk_db_writes_total")
+                     .Help("Database writes committed")
+                     .Register(metrics.registry())
+                     .Add({});
+  auto& commits = prometheus::BuildCounter()
+                      .Name("hypersdk_db_commits_total")
+                      .Help("Database transactions committed (concurrent writes share one)")
+                      .Register(metrics.registry())
+                      .Add({});
+  metrics.add_scrape_hook([&metrics, &store, &db, &writes, &commits, running = std::move(running)] {
+    const auto counts = db.write_counts();
+    writes.Increment(static_cast<double>(counts.writes) - writes.Value());
+    commits.Increment(static_cast<double>(counts.commits) - commits.Value());
     static const char* kStatuses[] = {"waiting",   "queued", "running",   "retrying",
                                       "succeeded", "failed", "cancelled", "upstream_failed"};
     if (auto counts = store.job_count_by_status()) {

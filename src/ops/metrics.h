@@ -21,6 +21,7 @@
 //   hypersdk_filesystem_free_bytes{path_kind}           gauge     path_kind = export|database
 //   hypersdk_filesystem_size_bytes{path_kind}           gauge     (free / size: the disk alert)
 //   hypersdk_db_wal_bytes, hypersdk_db_size_bytes       gauge
+//   hypersdk_db_writes_total, hypersdk_db_commits_total counter (engine/job_metrics.cpp)
 //   hypersdk_config_last_reload_successful              gauge     0|1
 //   hypersdk_config_last_reload_success_timestamp_seconds gauge
 //   hypersdk_http_requests_total{route,method,code}     counter

@@ -172,42 +172,6 @@ int Database::schema_version() {
   }
 }
 
-Status Database::write(const std::function<Status(Connection&)>& fn) {
-  std::lock_guard lock(writer_mu_);
-  Status result;
-  bool storage_failed = false;  // an error from SQLite, not a refusal by `fn`
-  bool changed = false;
-  try {
-    const auto before = sqlite3_total_changes64(writer_->db().getHandle());
-    TxGuard tx(*writer_, "BEGIN IMMEDIATE");
-    result = fn(*writer_);
-    if (result.ok()) {
-      tx.commit();
-      changed = sqlite3_total_changes64(writer_->db().getHandle()) != before;
-    }
-  } catch (const SQLite::Exception& e) {
-    result = translate(e, "database write failed");
-    // A constraint is the caller's conflict, not a storage failure.
-    storage_failed = e.getErrorCode() != SQLITE_CONSTRAINT;
-  } catch (const std::exception& e) {
-    result = translate(e, "database write failed");
-  }
-  if (!writer_->make_clean()) {
-    // A transaction that cannot be rolled back would block every later write: start over
-    // with a new connection (SQLite rolls back the old one's when it closes).
-    try {
-      writer_ = writer_conn();
-    } catch (const std::exception&) {
-      // The next write tries again; readiness reports the failing writes meanwhile.
-    }
-  }
-  if (storage_failed)
-    note_write(result, false);
-  else if (changed)
-    note_write(Status::Ok(), true);
-  return result;
-}
-
 std::unique_ptr<Connection> Database::writer_conn() {
   auto c = std::make_unique<Connection>(
       opts_.path, SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE | SQLite::OPEN_FULLMUTEX, opts_);

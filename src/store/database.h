@@ -5,7 +5,9 @@
 // Thread safety: all methods are safe to call from any thread.
 #pragma once
 
+#include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <functional>
 #include <memory>
 #include <mutex>
@@ -84,7 +86,10 @@ class Database {
   const MigrationReport& migration() const { return migration_; }
 
   // Runs `fn` inside BEGIN IMMEDIATE on the writer connection; commits when it returns ok,
-  // rolls back otherwise or on an exception. SQLite errors become Error values.
+  // rolls back otherwise or on an exception. SQLite errors become Error values. Concurrent
+  // writes share one transaction and one commit (group commit, database_write.cpp), each in
+  // its own savepoint: `fn` may run on another caller's thread, and must not assume it is
+  // the transaction's only write.
   Status write(const std::function<Status(Connection&)>& fn);
   // Leaves the writer clean on every path: statements reset, transaction rolled back (or the
   // connection reopened when that fails), so one failed write (a full disk, an exception
@@ -94,6 +99,13 @@ class Database {
   Status read(const std::function<Status(Connection&)>& fn);
 
   WriteHealth write_health() const;
+  // Writes that committed, and the transactions that committed them: with group commit the
+  // second is smaller (hypersdk_db_commits_total / hypersdk_db_writes_total).
+  struct WriteCounts {
+    std::int64_t writes = 0;
+    std::int64_t commits = 0;
+  };
+  WriteCounts write_counts() const { return {writes_.load(), commits_.load()}; }
   // A one-row write (store_probe) that tells whether writes succeed again; clears or sets
   // write_health(). For the recovery probe while writes fail: nothing else may write then.
   Status probe_write(std::int64_t now_ms);
@@ -124,6 +136,18 @@ class Database {
   std::vector<std::unique_ptr<Connection>> readers_;  // GUARDED_BY(readers_mu_)
   void note_write(const Status& s, bool changed);
   std::unique_ptr<Connection> writer_conn();
+
+  // Group commit (database_write.cpp).
+  struct PendingWrite;
+  Status write_alone(const std::function<Status(Connection&)>& fn);
+  bool write_group(const std::vector<PendingWrite*>& group);
+  void finish_write(const Status* storage_error, bool changed);
+  std::mutex group_mu_;
+  std::condition_variable group_cv_;
+  std::vector<PendingWrite*> waiting_;  // GUARDED_BY(group_mu_), in arrival order
+  bool group_leader_ = false;           // GUARDED_BY(group_mu_): a group is being written
+  std::atomic<std::int64_t> writes_{0};
+  std::atomic<std::int64_t> commits_{0};
 
   mutable std::mutex health_mu_;
   WriteHealth health_;  // GUARDED_BY(health_mu_)
