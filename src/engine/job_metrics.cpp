@@ -3,6 +3,7 @@
 #include <filesystem>
 
 #include "store/sqlite_store.h"
+#include "store/workflow_stats.h"
 
 namespace hypersdk::engine {
 
@@ -41,6 +42,22 @@ void JobMetrics::on_job_event(const JobEvent& e) {
 
 void add_store_scrape_hook(ops::Metrics& metrics, store::Store& store, store::Database& db,
                            std::function<int()> running) {
+  // Workflows by status in the database (a gauge: pruning removes finished ones); the
+  // running series is the number of workflow runs in flight. Their steps are jobs, counted in
+  // hypersdk_queue_depth and hypersdk_jobs_total like any other.
+  auto& workflows = prometheus::BuildGauge()
+                        .Name("hypersdk_workflows")
+                        .Help("Workflows in the database by status.")
+                        .Register(metrics.registry());
+  metrics.add_scrape_hook([&workflows, &db] {
+    auto counts = store::workflow_count_by_status(db);
+    if (!counts) return;
+    for (const char* s : {"running", "succeeded", "failed", "cancelled"}) {
+      auto it = counts->find(s);
+      workflows.Add({{"status", s}})
+          .Set(it == counts->end() ? 0.0 : static_cast<double>(it->second));
+    }
+  });
   metrics.add_scrape_hook([&metrics, &store, &db, running = std::move(running)] {
     static const char* kStatuses[] = {"waiting",   "queued", "running",   "retrying",
                                       "succeeded", "failed", "cancelled", "upstream_failed"};
