@@ -1,6 +1,6 @@
 #!/usr/bin/python3
 """Workflows through the real binary: submit and run a 1,000-step workflow of noop steps (a
-chain and a wide fan-out) on `hypersdk serve --workers 4`, beside 1,000 plain noop jobs in the
+chain, a wide fan-out, and a fan-out joined again by one step below all 998) on `hypersdk serve --workers 4`, beside 1,000 plain noop jobs in the
 same run. Usage: bench/workflow_bench.py [BUILD_DIR]. Prints one line per measurement."""
 import json
 import socket
@@ -53,11 +53,13 @@ def main():
         plain = time.monotonic() - t
         print(f"plain: {N} noop jobs, one POST each, until all succeeded: {plain:.2f} s "
               f"({plain / N * 1000:.2f} ms/job)")
-        for shape in ("chain", "fanout"):
+        for shape in ("chain", "fanout", "fanin"):
             steps = [{"name": "s0", "type": "noop"}]
             for i in range(1, N):
                 up = f"s{i - 1}" if shape == "chain" else "s0"
                 steps.append({"name": f"s{i}", "type": "noop", "depends_on": [up]})
+            if shape == "fanin":  # the fan-out's 999 steps joined again by a last one
+                steps[-1]["depends_on"] = [f"s{i}" for i in range(1, N - 1)]
             t = time.monotonic()
             w = call("POST", "/workflows", {"name": shape, "steps": steps})
             submit = time.monotonic() - t

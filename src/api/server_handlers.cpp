@@ -278,6 +278,7 @@ void ApiServer::Impl::install_handlers() {
     if (r.method == "GET") s.Get(pattern, wrapped);
     if (r.method == "POST") s.Post(pattern, wrapped);
     if (r.method == "DELETE") s.Delete(pattern, wrapped);
+    if (r.method == "PUT") s.Put(pattern, wrapped);
   }
 }
 

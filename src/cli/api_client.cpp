@@ -200,6 +200,15 @@ Result<json> ApiClient::del(const std::string& path) const {
       base_url_);
 }
 
+Result<json> ApiClient::put(const std::string& path, const json& body) const {
+  if (auto t = target(); !t) return t.error();
+  const std::string text = body.dump();
+  return decode(send([&](httplib::Client& c, const std::string& prefix) {
+                  return c.Put(prefix + path, text, "application/json");
+                }),
+                base_url_);
+}
+
 Status ApiClient::stream_sse(
     const std::string& path,
     const std::function<bool(const std::string& event, const std::string& data)>& on_event) const {

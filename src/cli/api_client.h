@@ -45,6 +45,7 @@ class ApiClient {
                               const nlohmann::json& body = nlohmann::json::object(),
                               const Headers& headers = {}) const;
   Result<nlohmann::json> del(const std::string& path) const;
+  Result<nlohmann::json> put(const std::string& path, const nlohmann::json& body) const;
 
   // Any HTTP answer, error statuses included (e.g. /ready's 503 body names the failing
   // checks); only a failed connection is an Error. `body` is null when it is not JSON.

@@ -79,6 +79,16 @@ class Backend {
   virtual Result<nlohmann::json> workflow_get(const std::string& id) = 0;
   virtual Result<nlohmann::json> workflow_retry(const std::string& id) = 0;
   virtual Result<nlohmann::json> workflow_cancel(const std::string& id) = 0;
+  // Templates, in the shapes of /api/v1/workflow-templates (wire/workflow_template.h).
+  // put: without replace, an existing template of that name is a conflict.
+  virtual Result<nlohmann::json> workflow_template_put(const std::string& name,
+                                                       const nlohmann::json& definition,
+                                                       bool replace) = 0;
+  // {"templates": [...]}, by name.
+  virtual Result<nlohmann::json> workflow_template_list() = 0;
+  virtual Result<nlohmann::json> workflow_template_get(const std::string& name) = 0;
+  // {"deleted": NAME}
+  virtual Result<nlohmann::json> workflow_template_delete(const std::string& name) = 0;
 };
 
 }  // namespace hypersdk::cli

@@ -1,7 +1,9 @@
-// hypersdk workflow submit | list | show | retry | cancel: DAGs of steps (DESIGN §7).
+// hypersdk workflow submit | list | show | retry | cancel | template: DAGs of steps
+// (DESIGN §7).
 #include <iostream>
 #include <map>
 
+#include "cli/cmd_workflow.h"
 #include "cli/commands.h"
 #include "cli/output.h"
 #include "cli/yaml_json.h"
@@ -50,7 +52,7 @@ void print_workflow(std::ostream& out, const json& w) {
 
 void add_workflow_command(CLI::App& app, Context& ctx) {
   struct Flags {
-    std::string id, file;
+    std::string id, file, template_name;
     std::vector<std::string> params;
     int limit = 50;
     bool json_out = false;
@@ -59,13 +61,19 @@ void add_workflow_command(CLI::App& app, Context& ctx) {
   auto* wf = app.add_subcommand("workflow", "Workflows: DAGs of steps with dependencies");
   wf->require_subcommand(1);
 
-  auto* submit = wf->add_subcommand("submit", "Submit a workflow from a YAML or JSON file");
-  submit->add_option("--file", f->file, "Workflow definition (YAML or JSON)")->required();
+  auto* submit =
+      wf->add_subcommand("submit", "Submit a workflow from a YAML or JSON file or a template");
+  auto* file = submit->add_option("--file", f->file, "Workflow definition (YAML or JSON)");
+  auto* tpl = submit->add_option("--template", f->template_name, "Template name (e.g. migrate)");
+  file->excludes(tpl);
   submit->add_option("--param", f->params, "NAME=VALUE for {{NAME}} in the definition");
   submit->add_flag("--json", f->json_out, "Print JSON");
   submit->callback([&ctx, f] {
     ctx.action = [&ctx, f]() -> int {
-      auto doc = read_json_or_yaml_file(f->file);
+      if (f->file.empty() && f->template_name.empty())
+        return ctx.fail(invalid_error("workflow submit needs --file FILE or --template NAME"));
+      Result<json> doc = json{{"template", f->template_name}};
+      if (f->template_name.empty()) doc = read_json_or_yaml_file(f->file);
       if (!doc) return ctx.fail(doc.error());
       std::map<std::string, std::string> params;
       for (const auto& kv : f->params) {
@@ -140,6 +148,7 @@ void add_workflow_command(CLI::App& app, Context& ctx) {
   cancel->add_flag("--json", f->json_out, "Print JSON");
   cancel->callback(
       one("cancelled", [](Backend& b, const std::string& id) { return b.workflow_cancel(id); }));
+  add_workflow_template_command(*wf, ctx);
 }
 
 }  // namespace hypersdk::cli

@@ -141,4 +141,22 @@ Result<json> RemoteBackend::workflow_cancel(const std::string& id) {
   return client_.post("/api/v1/workflows/" + enc(id) + "/cancel", json::object());
 }
 
+Result<json> RemoteBackend::workflow_template_put(const std::string& name, const json& definition,
+                                                  bool replace) {
+  return client_.put("/api/v1/workflow-templates/" + enc(name) + (replace ? "" : "?replace=false"),
+                     definition);
+}
+
+Result<json> RemoteBackend::workflow_template_list() {
+  return client_.get("/api/v1/workflow-templates");
+}
+
+Result<json> RemoteBackend::workflow_template_get(const std::string& name) {
+  return client_.get("/api/v1/workflow-templates/" + enc(name));
+}
+
+Result<json> RemoteBackend::workflow_template_delete(const std::string& name) {
+  return client_.del("/api/v1/workflow-templates/" + enc(name));
+}
+
 }  // namespace hypersdk::cli

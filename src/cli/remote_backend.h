@@ -41,6 +41,12 @@ class RemoteBackend final : public Backend {
   Result<nlohmann::json> workflow_get(const std::string& id) override;
   Result<nlohmann::json> workflow_retry(const std::string& id) override;
   Result<nlohmann::json> workflow_cancel(const std::string& id) override;
+  Result<nlohmann::json> workflow_template_put(const std::string& name,
+                                               const nlohmann::json& definition,
+                                               bool replace) override;
+  Result<nlohmann::json> workflow_template_list() override;
+  Result<nlohmann::json> workflow_template_get(const std::string& name) override;
+  Result<nlohmann::json> workflow_template_delete(const std::string& name) override;
 
  private:
   ApiClient client_;

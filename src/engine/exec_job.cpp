@@ -2,7 +2,13 @@
 
 #include <poll.h>
 #include <signal.h>
+#include <sys/stat.h>
 #include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <optional>
+#include <string>
 
 #include <nlohmann/json.hpp>
 
@@ -28,6 +34,49 @@ struct ExecRequest {
   std::vector<std::string> argv;
   std::map<std::string, std::string> env;
   std::string cwd;
+  std::optional<std::string> inputs;  // a workflow step's upstream results (JSON object)
+};
+
+// A workflow step's inputs as a private file for the command (HYPERSDK_INPUTS_FILE): created
+// before the spawn, removed when the step ends, whatever the outcome. Environment variables
+// hold the same, but a file has no size limit (ARG_MAX) and suits `jq`.
+class InputsFile {
+ public:
+  InputsFile() = default;
+  InputsFile(const InputsFile&) = delete;
+  InputsFile& operator=(const InputsFile&) = delete;
+  ~InputsFile() {
+    if (!path_.empty()) ::unlink(path_.c_str());
+  }
+  // Writes `text` to a new file (mode 0600) in $TMPDIR or /tmp. Errors: internal.
+  Status create(const core::Job& job, const std::string& text) {
+    const char* tmp = std::getenv("TMPDIR");
+    std::string path = std::string(tmp && *tmp ? tmp : "/tmp") + "/hypersdk-inputs-" +
+                       core::format_job_id(job.id) + "-XXXXXX";
+    int fd = ::mkstemp(path.data());  // mode 0600
+    if (fd < 0)
+      return make_error(ErrorClass::internal,
+                        "cannot create the step's inputs file " + path + ": " + strerror(errno));
+    path_ = path;
+    std::size_t done = 0;
+    while (done < text.size()) {
+      const ssize_t n = ::write(fd, text.data() + done, text.size() - done);
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) {
+        const std::string why = strerror(errno);
+        ::close(fd);
+        return make_error(ErrorClass::internal, "cannot write " + path_ + ": " + why);
+      }
+      done += static_cast<std::size_t>(n);
+    }
+    if (::close(fd) != 0)
+      return make_error(ErrorClass::internal, "cannot write " + path_ + ": " + strerror(errno));
+    return Status::Ok();
+  }
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
 };
 
 Result<ExecRequest> parse_request(const std::string& payload, const ExecConfig& config) {
@@ -67,6 +116,11 @@ Result<ExecRequest> parse_request(const std::string& payload, const ExecConfig& 
       return make_error(ErrorClass::invalid, "exec payload: \"cwd\" must be a string");
     req.cwd = j["cwd"].get<std::string>();
   }
+  if (j.contains("inputs")) {
+    if (!j["inputs"].is_object())
+      return make_error(ErrorClass::invalid, "exec payload: \"inputs\" must be an object");
+    req.inputs = j["inputs"].dump();
+  }
   return req;
 }
 
@@ -95,7 +149,13 @@ Status validate_exec_payload(const std::string& payload_json, const ExecConfig& 
 Result<std::string> ExecHandler::run(JobContext& ctx) {
   auto req = parse_request(ctx.job.spec.payload, config_);
   if (!req) return req.error();
-  auto spawned = ops::ChildProcess::spawn({req->argv, child_env(*req, ctx.job), req->cwd});
+  auto env = child_env(*req, ctx.job);
+  InputsFile inputs;
+  if (req->inputs) {
+    if (Status st = inputs.create(ctx.job, *req->inputs); !st.ok()) return st.error();
+    env["HYPERSDK_INPUTS_FILE"] = inputs.path();
+  }
+  auto spawned = ops::ChildProcess::spawn({req->argv, env, req->cwd});
   if (!spawned) return spawned.error();
   ops::ChildProcess& child = spawned.value();
   ctx.log("system", "started pid " + std::to_string(child.pid()) + ": " + req->argv[0]);

@@ -5,6 +5,8 @@
 //
 // Payload: {"argv": ["cmd", "arg"...]} or {"shell": "cmd | other"},
 //          optional "env": {"K": "V"}, "cwd": "/dir".
+// A workflow step's "inputs" (its upstreams' results, set by the store) are also given to the
+// command as a JSON file, HYPERSDK_INPUTS_FILE, removed when the step ends.
 #pragma once
 
 #include <chrono>

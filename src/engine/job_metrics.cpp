@@ -6,6 +6,7 @@
 #include <filesystem>
 
 #include "store/sqlite_store.h"
+#include "store/workflow_stats.h"
 
 namespace hypersdk::engine {
 
@@ -44,6 +45,22 @@ void JobMetrics::on_job_event(const JobEvent& e) {
 
 void add_store_scrape_hook(ops::Metrics& metrics, store::Store& store, store::Database& db,
                            std::function<int()> running) {
+  // Workflows by status in the database (a gauge: pruning removes finished ones); the
+  // running series is the number of workflow runs in flight. Their steps are jobs, counted in
+  // hypersdk_queue_depth and hypersdk_jobs_total like any other.
+  auto& workflows = prometheus::BuildGauge()
+                        .Name("hypersdk_workflows")
+                        .Help("Workflows in the database by status.")
+                        .Register(metrics.registry());
+  metrics.add_scrape_hook([&workflows, &db] {
+    auto counts = store::workflow_count_by_status(db);
+    if (!counts) return;
+    for (const char* s : {"running", "succeeded", "failed", "cancelled"}) {
+      auto it = counts->find(s);
+      workflows.Add({{"status", s}})
+          .Set(it == counts->end() ? 0.0 : static_cast<double>(it->second));
+    }
+  });
   // Group commit at work: committed writes against the transactions that carried them.
   auto& writes = prometheus::BuildCounter()
                      .Name("hypersdk_db_writes_total")
@@ -56,9 +73,9 @@ void add_store_scrape_hook(ops::Metrics& metrics, store::Store& store, store::Da
                       .Register(metrics.registry())
                       .Add({});
   metrics.add_scrape_hook([&metrics, &store, &db, &writes, &commits, running = std::move(running)] {
-    const auto counts = db.write_counts();
-    writes.Increment(static_cast<double>(counts.writes) - writes.Value());
-    commits.Increment(static_cast<double>(counts.commits) - commits.Value());
+    const auto written = db.write_counts();
+    writes.Increment(static_cast<double>(written.writes) - writes.Value());
+    commits.Increment(static_cast<double>(written.commits) - commits.Value());
     static const char* kStatuses[] = {"waiting",   "queued", "running",   "retrying",
                                       "succeeded", "failed", "cancelled", "upstream_failed"};
     if (auto counts = store.job_count_by_status()) {

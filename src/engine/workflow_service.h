@@ -27,6 +27,14 @@ class WorkflowService {
   Result<store::Workflow> retry(store::WorkflowId id);
   Result<store::Workflow> cancel(store::WorkflowId id);
 
+  // Templates (engine/workflow_templates.cpp): the built-in ones first, then the stored ones.
+  // REQUIRES for template_put: the definition was checked (wire::check_template_definition).
+  // Errors: not_found; conflict (a built-in name, or the name is taken and not replace).
+  Result<store::WorkflowTemplate> template_get(const std::string& name);
+  Result<std::vector<store::WorkflowTemplate>> template_list();
+  Result<store::WorkflowTemplate> template_put(const store::WorkflowTemplate& t, bool replace);
+  Status template_delete(const std::string& name);
+
  private:
   Result<store::Workflow> changed(Result<store::Workflow> r) {
     if (r.ok()) jobs_.notify_change();
@@ -34,6 +42,10 @@ class WorkflowService {
   }
   JobService& jobs_;
 };
+
+// The templates shipped with the binary: `migrate` (snapshot -> export -> convert -> upload ->
+// verify, then cleanup removes the snapshot whatever happened).
+const std::vector<store::WorkflowTemplate>& builtin_workflow_templates();
 
 // Parses "w-7" or "7"; error class invalid otherwise.
 Result<store::WorkflowId> parse_workflow_ref(const std::string& id);

@@ -91,10 +91,11 @@ constexpr const char* kNextQueued =
     "SELECT min(run_at) FROM jobs INDEXED BY jobs_queued_run_at WHERE status = 'queued'";
 constexpr const char* kPruneOld =
     "DELETE FROM jobs WHERE id IN (SELECT id FROM jobs WHERE finished_at < ?1"
-    " AND id NOT IN (SELECT job_id FROM dead_letters) LIMIT 5000)";
+    " AND workflow_id IS NULL AND id NOT IN (SELECT job_id FROM dead_letters) LIMIT 5000)";
 constexpr const char* kPruneBeyond =
     "DELETE FROM jobs WHERE id IN (SELECT id FROM jobs WHERE finished_at IS NOT NULL"
-    " AND id NOT IN (SELECT job_id FROM dead_letters) ORDER BY finished_at DESC"
+    " AND workflow_id IS NULL AND id NOT IN (SELECT job_id FROM dead_letters)"
+    " ORDER BY finished_at DESC"
     " LIMIT 5000 OFFSET ?1)";
 
 Error no_such_job(JobId id) {
@@ -428,6 +429,8 @@ Result<int> SqliteStore::job_prune(std::optional<TimeMs> before, std::optional<i
       beyond.bind(1, *keep);
       n += beyond.exec();
     }
+    // Workflow steps are never pruned one by one: whole finished workflows go together.
+    n += workflow_prune_in(c, before, keep);
     return Status::Ok();
   });
   if (!s.ok()) return s.error();

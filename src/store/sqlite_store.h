@@ -72,6 +72,11 @@ class SqliteStore final : public Store {
   Result<std::vector<Workflow>> workflow_list(int limit) override;
   Result<Workflow> workflow_retry(WorkflowId id, TimeMs now) override;
   Result<Workflow> workflow_cancel(WorkflowId id, TimeMs now) override;
+  Result<WorkflowTemplate> workflow_template_put(const WorkflowTemplate& t, bool replace,
+                                                 TimeMs now) override;
+  Result<WorkflowTemplate> workflow_template_get(const std::string& name) override;
+  Result<std::vector<WorkflowTemplate>> workflow_template_list() override;
+  Status workflow_template_delete(const std::string& name) override;
 
   Result<std::int64_t> data_version() override { return db_->data_version(); }
 

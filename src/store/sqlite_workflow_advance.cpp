@@ -16,9 +16,14 @@ using nlohmann::json;
 namespace {
 
 constexpr const char* kStepWorkflow =
-    "SELECT workflow_id FROM jobs WHERE id = ? AND workflow_id IS NOT NULL";
+    "SELECT workflow_id, status, step_skipped FROM jobs WHERE id = ? AND workflow_id IS NOT NULL";
+// One upstream of each waiting dependent has just finished.
+constexpr const char* kCountDown =
+    "UPDATE jobs SET upstream_unfinished = upstream_unfinished - 1"
+    " WHERE id IN (SELECT downstream_id FROM workflow_edges WHERE upstream_id = ?)"
+    " AND status = 'waiting' AND waiting_for = 'upstream' AND upstream_unfinished IS NOT NULL";
 constexpr const char* kWaitingDownstream =
-    "SELECT j.id, j.trigger_rule, j.type, j.payload FROM workflow_edges e"
+    "SELECT j.id, j.trigger_rule, j.type, j.payload, j.upstream_unfinished FROM workflow_edges e"
     " JOIN jobs j ON j.id = e.downstream_id"
     " WHERE e.upstream_id = ? AND j.status = 'waiting' AND j.waiting_for = 'upstream'";
 constexpr const char* kUpstreams =
@@ -140,7 +145,7 @@ StepVerdict decide_waiting_step(Connection& c, core::JobId id, const std::string
                            rule_text + ")");
   st.bind(5, static_cast<std::int64_t>(id));
   st.exec();
-  return StepVerdict::finished;
+  return skipped ? StepVerdict::skipped : StepVerdict::finished;
 }
 
 Status workflow_maybe_end(Connection& c, WorkflowId wf, core::TimeMs now) {
@@ -175,30 +180,61 @@ Status workflow_maybe_end(Connection& c, WorkflowId wf, core::TimeMs now) {
   return Status::Ok();
 }
 
+namespace {
+
+// Whether a finished upstream in `state` can change a waiting dependent's decision before
+// all of its upstreams have finished: only a failure can (all_success and
+// none_failed_min_one_success give up, one_failed runs); a success or a skip only matters
+// once nothing is pending, as decide_step shows rule by rule. all_done waits for all anyway.
+bool decides_early(core::StepState up, const std::string& rule) {
+  const bool failed = up == core::StepState::failed || up == core::StepState::cancelled ||
+                      up == core::StepState::upstream_failed;
+  return failed && rule != "all_done";
+}
+
+}  // namespace
+
 Status workflow_step_finished(Connection& c, core::JobId id, core::TimeMs now) {
   auto& q = c.stmt(kStepWorkflow);
   q.bind(1, static_cast<std::int64_t>(id));
   if (!q.executeStep()) return Status::Ok();
   const WorkflowId wf = q.getColumn(0).getInt64();
+  const auto state = step_state(q.getColumn(1).getString(), q.getColumn(2).getInt() != 0);
   q.reset();
-  std::deque<core::JobId> finished{id};
+  struct Finished {
+    core::JobId id;
+    core::StepState state;
+  };
+  std::deque<Finished> finished{{id, state}};
   while (!finished.empty()) {
-    const core::JobId up = finished.front();
+    const Finished up = finished.front();
     finished.pop_front();
+    auto& count = c.stmt(kCountDown);
+    count.bind(1, static_cast<std::int64_t>(up.id));
+    count.exec();
     struct Down {
       core::JobId id;
       std::string rule, type, payload;
     };
     std::vector<Down> downs;
     auto& d = c.stmt(kWaitingDownstream);
-    d.bind(1, static_cast<std::int64_t>(up));
-    while (d.executeStep())
-      downs.push_back({d.getColumn(0).getInt64(), d.getColumn(1).getString(),
-                       d.getColumn(2).getString(), d.getColumn(3).getString()});
+    d.bind(1, static_cast<std::int64_t>(up.id));
+    while (d.executeStep()) {
+      // NULL: a step written before the count existed; it is decided every time.
+      const bool all_finished = d.getColumn(4).isNull() || d.getColumn(4).getInt64() <= 0;
+      std::string rule = d.getColumn(1).getString();
+      if (!all_finished && !decides_early(up.state, rule)) continue;
+      downs.push_back({d.getColumn(0).getInt64(), std::move(rule), d.getColumn(2).getString(),
+                       d.getColumn(3).getString()});
+    }
     d.reset();
-    for (const auto& x : downs)
-      if (decide_waiting_step(c, x.id, x.rule, x.type, x.payload, now) == StepVerdict::finished)
-        finished.push_back(x.id);
+    for (const auto& x : downs) {
+      const auto verdict = decide_waiting_step(c, x.id, x.rule, x.type, x.payload, now);
+      if (verdict == StepVerdict::finished)
+        finished.push_back({x.id, core::StepState::upstream_failed});
+      else if (verdict == StepVerdict::skipped)
+        finished.push_back({x.id, core::StepState::skipped});
+    }
   }
   return workflow_maybe_end(c, wf, now);
 }

@@ -13,7 +13,9 @@
 
 namespace hypersdk::store::detail {
 
-enum class StepVerdict { waiting, queued, finished };
+// finished: marked upstream_failed; skipped: marked upstream_failed with step_skipped (its
+// rule could not be met, nothing failed).
+enum class StepVerdict { waiting, queued, finished, skipped };
 
 // Decides one step that waits for its upstreams: queues it with its inputs, marks it
 // upstream_failed (or skipped), or leaves it waiting.
@@ -23,6 +25,11 @@ StepVerdict decide_waiting_step(Connection& c, core::JobId id, const std::string
 
 // Ends the workflow (status, finished_at, event) when none of its steps is unfinished.
 Status workflow_maybe_end(Connection& c, WorkflowId wf, core::TimeMs now);
+
+// Deletes finished workflows (those with no dead-lettered step) with all their steps: those
+// finished before `before`, and those beyond the newest `keep`. One batch; returns the rows
+// deleted (steps and workflows), 0 when there was nothing to prune.
+int workflow_prune_in(Connection& c, std::optional<core::TimeMs> before, std::optional<int> keep);
 
 // Writes a workflow.* event for the notifier.
 void workflow_event(Connection& c, const std::string& kind, const std::string& severity,

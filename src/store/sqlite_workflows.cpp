@@ -1,4 +1,5 @@
 // Workflow operations of the SQLite store: submit, get, list, retry, cancel (DESIGN §7).
+#include <algorithm>
 #include <map>
 #include <set>
 
@@ -18,10 +19,12 @@ namespace {
 constexpr const char* kInsertWorkflow =
     "INSERT INTO workflows (name, status, definition, params, created_at, updated_at)"
     " VALUES (?1, 'running', ?2, ?3, ?4, ?4) RETURNING id";
+// A step with upstreams (?5 > 0 of them) waits for them.
 constexpr const char* kMarkStep =
-    "UPDATE jobs SET workflow_id = ?1, step_name = ?2, trigger_rule = ?3 WHERE id = ?4";
-constexpr const char* kWaitForUpstream =
-    "UPDATE jobs SET status = 'waiting', waiting_for = 'upstream' WHERE id = ?";
+    "UPDATE jobs SET workflow_id = ?1, step_name = ?2, trigger_rule = ?3,"
+    " upstream_unfinished = ?5,"
+    " status = CASE WHEN ?5 > 0 THEN 'waiting' ELSE status END,"
+    " waiting_for = CASE WHEN ?5 > 0 THEN 'upstream' ELSE waiting_for END WHERE id = ?4";
 constexpr const char* kInsertEdge =
     "INSERT OR IGNORE INTO workflow_edges (upstream_id, downstream_id) VALUES (?, ?)";
 constexpr const char* kWorkflowById =
@@ -38,6 +41,10 @@ constexpr const char* kResetStep =
     "UPDATE jobs SET status = 'waiting', waiting_for = 'upstream', attempt = 0, run_at = ?1,"
     " finished_at = NULL, started_at = NULL, lease_expiries = 0, cancel_requested = 0,"
     " lease_owner = NULL, lease_until = NULL, step_skipped = 0 WHERE id = ?2";
+constexpr const char* kRecountUpstreams =
+    "UPDATE jobs SET upstream_unfinished = (SELECT count(*) FROM workflow_edges e"
+    " JOIN jobs u ON u.id = e.upstream_id WHERE e.downstream_id = jobs.id"
+    " AND u.status IN ('waiting', 'queued', 'running', 'retrying')) WHERE id = ?";
 constexpr const char* kStepWorkflowOf =
     "SELECT workflow_id FROM jobs WHERE id = ? AND workflow_id IS NOT NULL";
 constexpr const char* kDeleteDeadLetter = "DELETE FROM dead_letters WHERE job_id = ?";
@@ -153,33 +160,53 @@ Result<Workflow> SqliteStore::workflow_submit(const WorkflowSubmit& req, TimeMs 
       wf = st.getColumn(0).getInt64();
       st.reset();
     }
+    // The answer is built from what is written here rather than read back: the inserted
+    // rows (RETURNING) with the status the marking gives them, in topological order.
+    Workflow w;
+    w.id = wf;
+    w.name = req.spec.name;
+    w.status = "running";
+    w.definition = req.definition;
+    w.params = req.params;
+    w.created_at = w.updated_at = now;
+    w.steps.reserve(order->size());
     std::map<std::string, JobId> ids;
     for (auto i : *order) {
       const auto& step = req.spec.steps[i];
       auto job = insert_job(c, step.spec, now);
       if (!job) return Status(invalid_error("step '" + step.name + "': " + job.error().message));
-      ids[step.name] = job->id;
+      const JobId jid = job->id;
+      ids[step.name] = jid;
+      std::set<std::string> upstreams(step.depends_on.begin(), step.depends_on.end());
+      WorkflowStepRow row;
+      row.name = step.name;
+      row.trigger_rule = step.trigger_rule;
+      row.job = std::move(*job);
+      if (!upstreams.empty()) row.job.status = JobStatus::waiting;
+      // As load_workflow lists them: by the upstream's job id, i.e. in topological order.
+      std::vector<std::pair<JobId, std::string>> by_id;
+      for (const auto& d : upstreams) by_id.emplace_back(ids.at(d), d);
+      std::sort(by_id.begin(), by_id.end());
+      for (auto& u : by_id) row.depends_on.push_back(std::move(u.second));
+      w.steps.push_back(std::move(row));
       auto& mark = c.stmt(kMarkStep);
       mark.bind(1, static_cast<std::int64_t>(wf));
       mark.bind(2, step.name);
       mark.bind(3, step.trigger_rule);
-      mark.bind(4, static_cast<std::int64_t>(job->id));
+      mark.bind(4, static_cast<std::int64_t>(jid));
+      mark.bind(5, static_cast<std::int64_t>(upstreams.size()));
       mark.exec();
-      if (step.depends_on.empty()) continue;
       // Upstream first (topological order), so every upstream already has its id.
-      auto& wait = c.stmt(kWaitForUpstream);
-      wait.bind(1, static_cast<std::int64_t>(job->id));
-      wait.exec();
-      for (const auto& d : step.depends_on) {
+      for (const auto& d : upstreams) {
         auto& e = c.stmt(kInsertEdge);
         e.bind(1, static_cast<std::int64_t>(ids.at(d)));
-        e.bind(2, static_cast<std::int64_t>(job->id));
+        e.bind(2, static_cast<std::int64_t>(jid));
         e.exec();
       }
     }
     workflow_event(c, "workflow.started", "info", wf, req.spec.name,
                    json{{"steps", req.spec.steps.size()}, {"run", 1}}, now);
-    out = load_workflow(c, wf);
+    out = std::move(w);
     return Status::Ok();
   });
   if (!s.ok()) return s.error();
@@ -241,6 +268,12 @@ Status workflow_retry_in(Connection& c, WorkflowId id, TimeMs now) {
     dl.bind(1, static_cast<std::int64_t>(st.job.id));
     dl.exec();
     reset.push_back(&st);
+  }
+  // Every reset step is unfinished again: its dependents' counts are recomputed.
+  for (const auto* st : reset) {
+    auto& n = c.stmt(kRecountUpstreams);
+    n.bind(1, static_cast<std::int64_t>(st->job.id));
+    n.exec();
   }
   auto& rs = c.stmt(kRestartWorkflow);
   rs.bind(1, static_cast<std::int64_t>(now));

@@ -126,6 +126,9 @@ class Store {
   // Deletes finished jobs (never dead-lettered ones) that finished before `before`, and those
   // beyond the newest `keep` finished ones. nullopt = no limit of that kind (retention 0 means
   // keep forever); with both nullopt nothing is deleted. REQUIRES: keep >= 0 when set.
+  // Workflow steps are not pruned on their own: a finished workflow (none of its steps
+  // dead-lettered) is deleted whole, with its steps, by the same two limits counted in
+  // workflows; the steps of a running workflow are never deleted.
   // One short transaction of at most a few thousand rows: call again while it returns > 0.
   virtual Result<int> job_prune(std::optional<TimeMs> before, std::optional<int> keep) = 0;
 
@@ -214,6 +217,16 @@ class Store {
   // Cancels every step not yet running; running steps get a cancellation request, and the
   // workflow ends `cancelled` once they stop. Errors: not_found, conflict (finished).
   virtual Result<Workflow> workflow_cancel(WorkflowId id, TimeMs now) = 0;
+  // Stores a template; an existing one of that name is replaced only with `replace`.
+  // Errors: conflict (exists and not replace).
+  virtual Result<WorkflowTemplate> workflow_template_put(const WorkflowTemplate& t, bool replace,
+                                                         TimeMs now) = 0;
+  // Errors: not_found.
+  virtual Result<WorkflowTemplate> workflow_template_get(const std::string& name) = 0;
+  // By name.
+  virtual Result<std::vector<WorkflowTemplate>> workflow_template_list() = 0;
+  // Errors: not_found.
+  virtual Status workflow_template_delete(const std::string& name) = 0;
 
   // Changes whenever any connection of any process commits; cheap to poll for wake-ups.
   // An error when it cannot be read: the caller must assume something changed.

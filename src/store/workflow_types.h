@@ -42,6 +42,15 @@ struct WorkflowSubmit {
   std::string params = "{}";
 };
 
+// A named workflow definition with "{{param}}" placeholders (wire/workflow_template.h).
+struct WorkflowTemplate {
+  std::string name;
+  std::string definition;  // JSON object: a workflow request
+  bool builtin = false;    // shipped with the binary; cannot be replaced or deleted
+  core::TimeMs created_at = 0;
+  core::TimeMs updated_at = 0;
+};
+
 // "w-7"; a bare "7" is accepted too.
 std::string format_workflow_id(WorkflowId id);
 std::optional<WorkflowId> parse_workflow_id(const std::string& s);

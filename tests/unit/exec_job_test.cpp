@@ -37,6 +37,7 @@ struct ExecFixture {
   engine::CancelToken cancel;
   std::mutex mu;
   Run out;
+  nlohmann::json payload = nlohmann::json::object();  // more payload fields beside argv
 
   Run run(const std::vector<std::string>& argv,
           engine::SteadyTime deadline = engine::SteadyTime::max()) {
@@ -44,7 +45,8 @@ struct ExecFixture {
     job.id = 42;
     job.attempt = 2;
     job.spec.type = "exec";
-    job.spec.payload = nlohmann::json{{"argv", argv}}.dump();
+    payload["argv"] = argv;
+    job.spec.payload = payload.dump();
     engine::JobContext ctx{job, cancel, deadline,
                            [this](std::string_view stream, std::string_view line) {
                              std::lock_guard lock(mu);
@@ -93,6 +95,36 @@ TEST_CASE("exec: output lines, exit 0 succeeds, the job's identity is in the env
   CHECK(r.has("stdout", "out-j-42-2"));
   CHECK(r.has("stdout", "key-j-42"));
   CHECK(r.has("stderr", "err"));
+}
+
+TEST_CASE("exec: a workflow step's inputs are a private JSON file, removed after the step") {
+  ExecFixture f;
+  f.payload["inputs"] = {{"export", {{"path", "/x/vm.ova"}, {"size_bytes", 7}}}};
+  auto r =
+      f.run({"/bin/sh", "-c",
+             "echo \"file=$HYPERSDK_INPUTS_FILE\"; stat -c 'mode=%a' \"$HYPERSDK_INPUTS_FILE\"; "
+             "cat \"$HYPERSDK_INPUTS_FILE\"; echo"});
+  REQUIRE(r.result.ok());
+  CHECK(r.has("stdout", "mode=600"));
+  CHECK(r.has("stdout", R"({"export":{"path":"/x/vm.ova","size_bytes":7}})"));
+  std::string path;
+  for (const auto& [s, l] : r.lines)
+    if (l.rfind("file=", 0) == 0) path = l.substr(5);
+  REQUIRE(path.find("hypersdk-inputs-j-42-") != std::string::npos);
+  CHECK(access(path.c_str(), F_OK) != 0);  // removed when the step ended
+
+  // Removed after a failed step too; a job without inputs gets no file.
+  ExecFixture g;
+  g.payload["inputs"] = nlohmann::json::object();
+  auto failed = g.run({"/bin/sh", "-c", "echo \"file=$HYPERSDK_INPUTS_FILE\"; exit 3"});
+  REQUIRE_FALSE(failed.result.ok());
+  for (const auto& [s, l] : failed.lines)
+    if (l.rfind("file=", 0) == 0) path = l.substr(5);
+  CHECK(path.find("hypersdk-inputs-j-42-") != std::string::npos);
+  CHECK(access(path.c_str(), F_OK) != 0);
+  ExecFixture plain;
+  CHECK(plain.run({"/bin/sh", "-c", "echo \"file=${HYPERSDK_INPUTS_FILE-none}\""})
+            .has("stdout", "file=none"));
 }
 
 TEST_CASE("exec: exit codes map to error classes (75 transient, others internal)") {

@@ -143,6 +143,19 @@ class ForwardingStore : public store::Store {
   Result<store::Workflow> workflow_cancel(store::WorkflowId id, TimeMs now) override {
     return inner_.workflow_cancel(id, now);
   }
+  Result<store::WorkflowTemplate> workflow_template_put(const store::WorkflowTemplate& t,
+                                                        bool replace, TimeMs now) override {
+    return inner_.workflow_template_put(t, replace, now);
+  }
+  Result<store::WorkflowTemplate> workflow_template_get(const std::string& name) override {
+    return inner_.workflow_template_get(name);
+  }
+  Result<std::vector<store::WorkflowTemplate>> workflow_template_list() override {
+    return inner_.workflow_template_list();
+  }
+  Status workflow_template_delete(const std::string& name) override {
+    return inner_.workflow_template_delete(name);
+  }
   Result<std::int64_t> data_version() override { return inner_.data_version(); }
 
  protected:
