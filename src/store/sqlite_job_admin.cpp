@@ -67,7 +67,7 @@ constexpr const char* kReleaseCancelled =
     "UPDATE jobs SET status = 'cancelled', finished_at = ?1, lease_owner = NULL,"
     " lease_until = NULL, cancel_requested = 0, error_class = 'cancelled',"
     " error_message = 'cancelled by operator' WHERE status = 'running' AND lease_owner = ?2"
-    " AND cancel_requested = 1";
+    " AND cancel_requested = 1 RETURNING id";
 constexpr const char* kRelease =
     "UPDATE jobs SET status = 'queued', attempt = max(attempt - 1, 0), run_at = ?1,"
     " lease_owner = NULL, lease_until = NULL WHERE status = 'running' AND lease_owner = ?2";
@@ -75,7 +75,7 @@ constexpr const char* kReleaseLeaseCancelled =
     "UPDATE jobs SET status = 'cancelled', finished_at = ?1, lease_owner = NULL,"
     " lease_until = NULL, cancel_requested = 0, error_class = 'cancelled',"
     " error_message = 'cancelled by operator' WHERE id = ?2 AND lease_token = ?3"
-    " AND status = 'running' AND cancel_requested = 1";
+    " AND status = 'running' AND cancel_requested = 1 RETURNING id";
 constexpr const char* kReleaseLease =
     "UPDATE jobs SET status = 'queued', attempt = max(attempt - 1, 0), run_at = ?1,"
     " lease_owner = NULL, lease_until = NULL WHERE id = ?2 AND lease_token = ?3"
@@ -365,13 +365,21 @@ Result<std::vector<std::string>> SqliteStore::job_lease_owners() {
 Result<int> SqliteStore::job_release(const std::string& owner, TimeMs now) {
   int n = 0;
   Status s = db_->write([&](Connection& c) {
-    n = 0;
-    for (const char* sql : {kReleaseCancelled, kRelease}) {
-      auto& st = c.stmt(sql);
+    std::vector<JobId> cancelled;
+    {
+      auto& st = c.stmt(kReleaseCancelled);
       st.bind(1, static_cast<std::int64_t>(now));
       st.bind(2, owner);
-      n += st.exec();
+      while (st.executeStep()) cancelled.push_back(st.getColumn(0).getInt64());
+      st.reset();
     }
+    auto& st = c.stmt(kRelease);
+    st.bind(1, static_cast<std::int64_t>(now));
+    st.bind(2, owner);
+    n = static_cast<int>(cancelled.size()) + st.exec();
+    // A step cancelled here has finished: its workflow moves on as after any other end.
+    for (JobId id : cancelled)
+      if (Status w = workflow_step_finished(c, id, now); !w.ok()) return w;
     return Status::Ok();
   });
   if (!s.ok()) return s.error();
@@ -384,13 +392,25 @@ Result<int> SqliteStore::job_release_leases(const std::vector<Lease>& leases, Ti
   Status s = db_->write([&](Connection& c) {
     n = 0;
     for (const auto& lease : leases) {
-      for (const char* sql : {kReleaseLeaseCancelled, kReleaseLease}) {
-        auto& st = c.stmt(sql);
+      bool cancelled = false;
+      {
+        auto& st = c.stmt(kReleaseLeaseCancelled);
         st.bind(1, static_cast<std::int64_t>(now));
         st.bind(2, static_cast<std::int64_t>(lease.id));
         st.bind(3, static_cast<std::int64_t>(lease.token));
-        n += st.exec();
+        cancelled = st.executeStep();
+        st.reset();
       }
+      if (cancelled) {
+        ++n;
+        if (Status w = workflow_step_finished(c, lease.id, now); !w.ok()) return w;
+        continue;
+      }
+      auto& st = c.stmt(kReleaseLease);
+      st.bind(1, static_cast<std::int64_t>(now));
+      st.bind(2, static_cast<std::int64_t>(lease.id));
+      st.bind(3, static_cast<std::int64_t>(lease.token));
+      n += st.exec();
     }
     return Status::Ok();
   });

@@ -326,3 +326,27 @@ TEST_CASE("a windowed step made ready outside its window waits for the opening")
   CHECK(r.run(wf, {}) == std::vector<std::string>{"b"});
   CHECK(f.store->workflow_get(wf)->status == "succeeded");
 }
+
+TEST_CASE("a step whose cancel is applied as its leases are handed back decides its dependents") {
+  for (bool by_lease : {false, true}) {
+    CAPTURE(by_lease);
+    test::StoreFixture f;
+    WorkflowSubmit req;
+    req.spec.name = "release";
+    req.spec.steps = {step("a"), step("b", {"a"})};
+    const auto id = f.store->workflow_submit(req, 1000).value().id;
+    auto claimed = f.store->job_claim(10, 2000, milliseconds(60000), "srv").value();
+    REQUIRE(claimed.size() == 1);
+    REQUIRE(f.store->job_cancel(claimed[0].id, 2100).ok());  // running: cancel requested
+    if (by_lease)
+      CHECK(f.store->job_release_leases({{claimed[0].id, claimed[0].lease_token}}, 2200).value() ==
+            1);
+    else
+      CHECK(f.store->job_release("srv", 2200).value() == 1);
+    auto w = f.store->workflow_get(id).value();
+    auto steps = by_name(w);
+    CHECK(steps["a"].job.status == JobStatus::cancelled);
+    CHECK(steps["b"].job.status == JobStatus::upstream_failed);
+    CHECK(w.status == "failed");
+  }
+}
