@@ -12,7 +12,7 @@
 
 namespace hypersdk::cli {
 
-class LocalBackend final : public Backend {
+class LocalBackend : public Backend {
  public:
   LocalBackend(std::shared_ptr<store::Database> db, engine::AdmissionPolicy policy);
 
@@ -46,11 +46,14 @@ class LocalBackend final : public Backend {
   Result<nlohmann::json> workflow_get(const std::string& id) override;
   Result<nlohmann::json> workflow_retry(const std::string& id) override;
   Result<nlohmann::json> workflow_cancel(const std::string& id) override;
+  Result<nlohmann::json> audit_query(const AuditFilter& f) override;
 
- private:
+ protected:  // for AuditedLocalBackend (audited_backend.h)
   std::shared_ptr<store::Database> db_;
   store::SqliteStore store_;
   std::unique_ptr<engine::Clock> clock_;  // engine::cli_clock(): real time, or a test clock
+
+ private:
   engine::JobService jobs_;
   engine::ScheduleService schedules_;
   engine::WorkflowService workflows_;
