@@ -23,6 +23,8 @@ DEB_TOOL_PACKAGES := dpkg-dev file
 DEB_PACKAGES := $(BUILD_PACKAGES) $(RUNTIME_PACKAGES) $(DEB_TOOL_PACKAGES) \
   python3 python3-pytest python3-aiosmtpd prometheus clang-format openssl \
   golang-go golang-github-vmware-govmomi-dev
+# make fuzz: clang with libFuzzer and the sanitizer runtimes.
+DEB_PACKAGES += clang libclang-rt-14-dev
 
 # The peers `make bench` measures hypersdk against (bench/run.py); never needed by tests.
 BENCH_PACKAGES := beanstalkd wrk hyperfine nginx
@@ -37,7 +39,8 @@ define apt_install
 	fi
 endef
 
-.PHONY: all deps deps-npm deps-build build test test-unit test-asan serve clean format deploy deb bench
+.PHONY: all deps deps-npm deps-build build test test-unit test-asan serve clean format deploy deb bench \
+  fuzz fuzz-build
 
 all: build
 
@@ -84,6 +87,38 @@ bench: build
 	cmake --build $(BUILD) -j $(JOBS) --target queue_bench raw_sqlite_bench
 	bench/run.py $(BUILD)
 
+# libFuzzer targets for the parsers (tests/fuzz/fuzz_*.cpp) with ASan+UBSan, built with
+# Debian's clang; each runs FUZZ_SECONDS (CI: 30) from the seed corpus in tests/fuzz/corpus/,
+# keeping what it finds in $(FUZZ_BUILD)/corpus/ and a crashing input as
+# $(FUZZ_BUILD)/crash-*. The core parsers need no other library than date-tz.
+FUZZ_BUILD   ?= build-fuzz
+FUZZ_SECONDS ?= 30
+FUZZ_TARGETS := cron window holiday_ics
+FUZZ_CXX     ?= clang++
+FUZZ_FLAGS   := -std=c++20 -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined \
+  -fno-sanitize-recover=undefined -DUSE_OS_TZDB=1 -DONLY_C_LOCALE=1 -DHAS_STRING_VIEW=1 -Isrc
+FUZZ_CORE_OBJS := $(patsubst src/core/%.cpp,$(FUZZ_BUILD)/core/%.o,$(wildcard src/core/*.cpp))
+
+$(FUZZ_BUILD)/core/%.o: src/core/%.cpp $(wildcard src/core/*.h)
+	@mkdir -p $(@D)
+	$(FUZZ_CXX) $(FUZZ_FLAGS) -fsanitize=fuzzer-no-link -c $< -o $@
+
+$(FUZZ_BUILD)/fuzz_%: tests/fuzz/fuzz_%.cpp $(FUZZ_CORE_OBJS)
+	$(FUZZ_CXX) $(FUZZ_FLAGS) -fsanitize=fuzzer $< $(FUZZ_CORE_OBJS) -ldate-tz -o $@
+
+.SECONDARY: $(FUZZ_CORE_OBJS)  # kept, so a changed target relinks without recompiling
+
+fuzz-build: deps $(addprefix $(FUZZ_BUILD)/fuzz_,$(FUZZ_TARGETS))
+
+fuzz: fuzz-build
+	@for t in $(FUZZ_TARGETS); do \
+	  mkdir -p $(FUZZ_BUILD)/corpus/$$t; \
+	  echo "fuzz: $$t for $(FUZZ_SECONDS) s"; \
+	  $(FUZZ_BUILD)/fuzz_$$t -max_total_time=$(FUZZ_SECONDS) -max_len=4096 -timeout=10 \
+	    -rss_limit_mb=2048 -artifact_prefix=$(FUZZ_BUILD)/ -print_final_stats=1 \
+	    $(FUZZ_BUILD)/corpus/$$t tests/fuzz/corpus/$$t || exit 1; \
+	done
+
 serve: build
 	./$(BUILD)/hypersdk serve
 
@@ -125,4 +160,4 @@ deb: deps-build $(DEB_BUILD)/build.ninja
 	@ls -1 $(DEB_DIR)/*.deb
 
 clean:
-	rm -rf $(BUILD) $(ASAN_BUILD) $(DEB_BUILD)
+	rm -rf $(BUILD) $(ASAN_BUILD) $(DEB_BUILD) $(FUZZ_BUILD)

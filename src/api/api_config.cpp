@@ -1,4 +1,5 @@
 // api_config_from(): the API section of the config, with token secrets resolved.
+#include "api/auth.h"
 #include "api/server.h"
 #include "ops/bounded_file.h"
 #include "ops/config.h"
@@ -13,6 +14,7 @@ Result<ApiConfig> api_config_from(const ops::Config& config, const ops::EnvMap& 
   out.tls_cert = config.get_string("api.tls.cert");
   out.tls_key = config.get_string("api.tls.key");
   out.allow_remote_without_token = config.get_bool("api.allow_remote_without_token");
+  out.cors_origins = config.get_list("api.cors.allowed_origins");
   // OpenSSL would read a FIFO or /dev/zero without end: only regular files of a sane size.
   for (const auto& [path, what] :
        {std::pair{out.tls_cert, "TLS certificate"}, std::pair{out.tls_key, "TLS key"}})
@@ -26,15 +28,26 @@ Result<ApiConfig> api_config_from(const ops::Config& config, const ops::EnvMap& 
   for (const auto& t : tokens) {
     const std::string name = t["name"] ? t["name"].as<std::string>("") : "";
     const std::string ref = t["token"] ? t["token"].as<std::string>("") : "";
+    const std::string digest = t["token_sha256"] ? t["token_sha256"].as<std::string>("") : "";
     const std::string role_text = t["role"] ? t["role"].as<std::string>("") : "";
-    if (name.empty() || ref.empty())
-      return make_error(ErrorClass::invalid, "api.tokens: each token needs a name and a token");
+    if (name.empty() || ref.empty() == digest.empty())
+      return make_error(ErrorClass::invalid,
+                        "api.tokens: each token needs a name and exactly one of token or "
+                        "token_sha256");
     auto role = parse_role(role_text);
     if (!role)
       return make_error(ErrorClass::invalid, "api.tokens: token '" + name +
                                                  "': role must be "
                                                  "read, operate or admin, got '" +
                                                  role_text + "'");
+    if (!digest.empty()) {
+      if (!parse_sha256_hex(digest))
+        return make_error(ErrorClass::invalid, "api.tokens: token '" + name +
+                                                   "': token_sha256 must be 64 hex digits "
+                                                   "(what 'hypersdk token create' prints)");
+      out.tokens.push_back({name, "", *role, digest});
+      continue;
+    }
     auto secret = ops::resolve_secret(ref, env);
     if (!secret)
       return make_error(ErrorClass::invalid,
@@ -42,7 +55,7 @@ Result<ApiConfig> api_config_from(const ops::Config& config, const ops::EnvMap& 
     if (secret->empty())
       return make_error(ErrorClass::invalid,
                         "api.tokens: token '" + name + "' resolves to an empty secret");
-    out.tokens.push_back({name, *secret, *role});
+    out.tokens.push_back({name, *secret, *role, ""});
   }
   return out;
 }

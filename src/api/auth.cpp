@@ -26,6 +26,33 @@ bool iequals(std::string_view a, std::string_view b) {
 
 }  // namespace
 
+std::string sha256_hex(std::string_view text) {
+  static constexpr char kDigits[] = "0123456789abcdef";
+  std::string out;
+  for (unsigned char b : sha256(text)) {
+    out += kDigits[b >> 4];
+    out += kDigits[b & 15];
+  }
+  return out;
+}
+
+std::optional<std::array<unsigned char, 32>> parse_sha256_hex(std::string_view hex) {
+  if (hex.size() != 64) return std::nullopt;
+  auto nibble = [](char c) -> int {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+  };
+  std::array<unsigned char, 32> out{};
+  for (std::size_t i = 0; i < 32; ++i) {
+    const int hi = nibble(hex[2 * i]), lo = nibble(hex[2 * i + 1]);
+    if (hi < 0 || lo < 0) return std::nullopt;
+    out[i] = static_cast<unsigned char>(hi * 16 + lo);
+  }
+  return out;
+}
+
 std::string_view to_string(Role role) {
   switch (role) {
     case Role::read:
@@ -45,7 +72,14 @@ std::optional<Role> parse_role(std::string_view text) {
 }
 
 Authenticator::Authenticator(const std::vector<Token>& tokens) {
-  for (const auto& t : tokens) tokens_.push_back({sha256(t.token), {t.name, t.role}});
+  for (const auto& t : tokens) {
+    if (!t.token.empty()) {
+      tokens_.push_back({sha256(t.token), {t.name, t.role}});
+    } else if (auto digest = parse_sha256_hex(t.token_sha256)) {
+      tokens_.push_back({*digest, {t.name, t.role}});
+    }
+    // Neither: api_config_from() refuses such an entry, so none reaches here from a config.
+  }
 }
 
 Result<Principal> Authenticator::authenticate(std::string_view header) const {

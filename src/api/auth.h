@@ -23,11 +23,19 @@ enum class Role { read = 1, operate = 2, admin = 3 };
 std::string_view to_string(Role role);  // "read" | "operate" | "admin"
 std::optional<Role> parse_role(std::string_view text);
 
+// One of `token` and `token_sha256` is set: a config may hold only the SHA-256 of a token
+// (`token_sha256:`, what `hypersdk token create` prints), so that it holds no secret.
 struct Token {
   std::string name;   // shown in logs and used as the rate-limit key; not secret
   std::string token;  // the secret itself (already resolved from env:/file: references)
   Role role = Role::read;
+  std::string token_sha256;  // 64 hex digits of SHA-256(token), when `token` is empty
 };
+
+// 64 lowercase hex digits of SHA-256(text).
+std::string sha256_hex(std::string_view text);
+// The 32 bytes of a 64-hex-digit digest (either case); nullopt when it is not one.
+std::optional<std::array<unsigned char, 32>> parse_sha256_hex(std::string_view hex);
 
 // The authenticated caller.
 struct Principal {

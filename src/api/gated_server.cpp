@@ -137,7 +137,8 @@ void GatedServer::reject_slow(socket_t fd) const {
         {"request_id", id}}}}.dump();
   const std::string answer =
       "HTTP/1.1 408 Request Timeout\r\nContent-Type: application/json\r\nConnection: "
-      "close\r\nX-Request-ID: " +
+      "close\r\nX-Content-Type-Options: nosniff\r\nX-Frame-Options: DENY\r\n"
+      "Cache-Control: no-store\r\nContent-Security-Policy: default-src 'none'\r\nX-Request-ID: " +
       id + "\r\nContent-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body;
   [[maybe_unused]] auto n = ::send(fd, answer.data(), answer.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
   ::shutdown(fd, SHUT_RDWR);

@@ -45,6 +45,16 @@ std::vector<Route> job_routes(ServerState& state);
 std::vector<Route> dlq_routes(ServerState& state);
 std::vector<Route> schedule_routes(ServerState& state);  // schedule_routes.cpp
 std::vector<Route> workflow_routes(ServerState& state);  // workflow_routes.cpp
+std::vector<Route> audit_routes(ServerState& state);     // audit_routes.cpp
+
+// The audit trail's name for a route's action: "jobs.cancel", "schedules.update", ...
+std::string audit_action(const std::string& method, const std::string& path_template);
+// Records a mutating request that succeeded, and any request refused for its token's role
+// (403, "auth.denied"), in deps().audit (audit_routes.cpp). Successful reads and other
+// failures are not recorded.
+void audit_request(ServerState& state, const Route& route, const httplib::Request& req,
+                   const httplib::Response& res, const std::string& principal,
+                   const std::string& request_id);
 
 // The regular expression httplib matches for a template: {name} -> ([^/]+).
 std::string route_pattern(const std::string& path_template);

@@ -10,7 +10,6 @@
 //   POST   /api/v1/schedules/{name}/run       {"emergency": bool, "reason": "..."}     operate
 //                                              (emergency: admin when tokens are configured)
 //   GET    /api/v1/schedules/{name}/next      ?count=N&from=ISO                        read
-//   GET    /api/v1/audit                      ?limit=N: emergency overrides            admin
 // The audit log names the caller: its token's name, or the client address without tokens.
 #include "api/auth.h"
 #include "api/errors.h"
@@ -199,18 +198,6 @@ void next(ServerState& state, const Req& req, Res& res) {
   write_json(res, 200, {{"schedule", s->spec.name}, {"fires", out}});
 }
 
-void audit(ServerState& state, const Req& req, Res& res) {
-  auto* svc = service(state, res);
-  if (!svc) return;
-  auto limit = int_param(req, "limit", 50, 1, 10000);
-  if (!limit) return write_error(res, limit.error());
-  auto entries = svc->audit(static_cast<int>(*limit));
-  if (!entries) return write_error(res, entries.error());
-  json out = json::array();
-  for (const auto& a : *entries) out.push_back(wire::audit_to_json(a));
-  write_json(res, 200, {{"entries", out}});
-}
-
 }  // namespace
 
 std::vector<Route> schedule_routes(ServerState& state) {
@@ -230,7 +217,6 @@ std::vector<Route> schedule_routes(ServerState& state) {
        [st](const Req& req, Res& res) { set_paused(*st, req, res, false); }},
       {"POST", "/api/v1/schedules/{name}/run", Access::operate, h(run)},
       {"GET", "/api/v1/schedules/{name}/next", Access::read, h(next)},
-      {"GET", "/api/v1/audit", Access::admin, h(audit)},
   };
 }
 

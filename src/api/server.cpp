@@ -39,12 +39,15 @@ Status ApiServer::Impl::create_server() {
     http = std::move(gated_server);
     return Status::Ok();
   }
-  auto tls = std::make_unique<httplib::SSLServer>(c.tls_cert.c_str(), c.tls_key.c_str());
-  if (!tls->is_valid())
-    return make_error(ErrorClass::invalid, "cannot load the TLS certificate '" + c.tls_cert +
-                                               "' or key '" + c.tls_key +
-                                               "' (PEM files readable by this user?)");
-  http = std::move(tls);
+  auto creds = TlsCredentials::load(c.tls_cert, c.tls_key);
+  if (!creds) return creds.error();
+  tls = std::make_unique<TlsContext>(std::move(*creds));
+  auto server =
+      std::make_unique<httplib::SSLServer>([this](SSL_CTX& ctx) { return tls->configure(ctx); });
+  if (!server->is_valid())
+    return make_error(ErrorClass::internal,
+                      "cannot set up TLS with the certificate '" + c.tls_cert + "'");
+  http = std::move(server);
   return Status::Ok();
 }
 
@@ -154,6 +157,20 @@ Status ApiServer::update_access(const ApiConfig& config) {
                                                  {"rate_per_second", next->rate_per_second},
                                                  {"burst", next->burst}});
   return Status::Ok();
+}
+
+Status ApiServer::update_tls(std::shared_ptr<const TlsCredentials> credentials) {
+  if (!impl_->tls)
+    return make_error(ErrorClass::invalid,
+                      "the API does not serve TLS (yet): switching TLS on needs a restart");
+  impl_->tls->replace(std::move(credentials));
+  ops::log::info("TLS certificate replaced for new connections",
+                 {{"cert", impl_->state.config().tls_cert}});
+  return Status::Ok();
+}
+
+bool ApiServer::serves_tls() const {
+  return !impl_->state.config().tls_cert.empty();
 }
 
 int ApiServer::port() const {

@@ -17,7 +17,8 @@
 //   POST   /dlq/{id}/replay                                                         operate
 //   DELETE /dlq/{id}, /dlq          purge one or all                                admin
 //   GET    /config                 the effective config, redacted                   admin
-//   /schedules, /schedules/{name}[/pause|/resume|/run|/next], /audit: see schedule_routes.cpp
+//   /schedules, /schedules/{name}[/pause|/resume|/run|/next]: see schedule_routes.cpp
+//   GET    /audit                  the audit trail (audit_routes.cpp)                admin
 // Errors are {"error":{"code","message","request_id"}} (api/errors.h). Every response has
 // X-Request-ID; every log line written while handling a request has http.request.id.
 //
@@ -44,6 +45,7 @@ namespace hypersdk::engine {
 class JobService;
 class ScheduleService;
 class WorkflowService;
+class AuditTrail;
 }  // namespace hypersdk::engine
 namespace hypersdk::ops {
 class Config;
@@ -51,6 +53,8 @@ class Metrics;
 }  // namespace hypersdk::ops
 
 namespace hypersdk::api {
+
+class TlsCredentials;  // tls_context.h
 
 // One readiness check; shown in /ready as checks[name] = [{"status","output"}].
 struct ReadyCheck {
@@ -72,6 +76,9 @@ struct ApiConfig {
   // A plain-HTTP request (head and a body up to 16 KiB) must arrive within this, or 408;
   // until then it holds no request thread (gated_server.h).
   std::chrono::milliseconds head_timeout{5000};
+  // Origins (scheme://host[:port]) whose browser scripts may call the API (CORS); empty:
+  // no CORS headers at all, so browsers keep other sites' scripts out.
+  std::vector<std::string> cors_origins;
 };
 
 struct ApiDeps {
@@ -86,6 +93,9 @@ struct ApiDeps {
   engine::ScheduleService* schedules = nullptr;
   // /workflows (workflow_routes.cpp); nullptr: they answer 503.
   engine::WorkflowService* workflows = nullptr;
+  // The audit trail: mutating requests are recorded here, GET /audit reads it; nullptr:
+  // nothing is recorded and /audit answers 503.
+  engine::AuditTrail* audit = nullptr;
 };
 
 class ApiServer {
@@ -115,6 +125,11 @@ class ApiServer {
   // settings would leave it open without tokens. check_access() is that test alone.
   Status check_access(const ApiConfig& config) const;
   Status update_access(const ApiConfig& config);
+
+  // HTTPS only: the certificate and key for the connections accepted from now on (SIGHUP);
+  // open connections keep theirs. Error invalid when the server was started without TLS.
+  Status update_tls(std::shared_ptr<const TlsCredentials> credentials);
+  bool serves_tls() const;  // configured with api.tls.*, from construction on
 
   // While draining, /ready answers 503 (SIGTERM: load balancers stop sending traffic);
   // every other route keeps working until stop().

@@ -8,6 +8,7 @@
 
 #include "api/errors.h"
 #include "api/request_id.h"
+#include "api/security_headers.h"
 #include "api/server_impl.h"
 #include "ops/log.h"
 #include "ops/metrics.h"
@@ -151,7 +152,10 @@ void ApiServer::Impl::on_error(const httplib::Request& req, httplib::Response& r
                                   : "HTTP status " + std::to_string(res.status));
 }
 
-void ApiServer::Impl::on_routed(const httplib::Request& req, const httplib::Response& res) {
+void ApiServer::Impl::on_routed(const httplib::Request& req, httplib::Response& res) {
+  // Post-routing runs for every answer, errors and pre-routing rejections included.
+  add_security_headers(res, tls != nullptr);
+  if (req.method != "OPTIONS") add_cors_headers(req, res, state.config().cors_origins);
   // Recorded before the answer is written, so a client that reads /metrics after getting an
   // answer always sees that request counted.
   ops::Metrics* m = state.deps().metrics;
@@ -263,10 +267,16 @@ void ApiServer::Impl::install_handlers() {
   s.set_logger(
       [this](const httplib::Request& req, const httplib::Response& res) { on_finished(req, res); });
 
+  if (!c.cors_origins.empty())
+    s.Options(".*", [this](const httplib::Request& req, httplib::Response& res) {
+      t_request.route = "CORS preflight";
+      answer_preflight(req, res, state.config().cors_origins);
+    });
+
   routes.clear();  // a start() that failed to bind may be retried
   matchers.clear();
   for (auto list : {ops_routes(state), job_routes(state), dlq_routes(state), schedule_routes(state),
-                    workflow_routes(state)})
+                    workflow_routes(state), audit_routes(state)})
     for (auto& r : list) routes.push_back(std::move(r));
   for (const Route& r : routes) {
     const std::string pattern = route_pattern(r.path);
@@ -274,6 +284,7 @@ void ApiServer::Impl::install_handlers() {
     auto wrapped = [this, &r](const httplib::Request& req, httplib::Response& res) {
       t_request.route = r.path;
       if (admit(req, res, r.access)) r.handler(req, res);
+      audit_request(state, r, req, res, t_request.principal, t_request.id);
     };
     if (r.method == "GET") s.Get(pattern, wrapped);
     if (r.method == "POST") s.Post(pattern, wrapped);

@@ -19,6 +19,7 @@
 #include "api/route.h"
 #include "api/server.h"
 #include "api/server_state.h"
+#include "api/tls_context.h"
 
 namespace hypersdk::api {
 
@@ -29,6 +30,7 @@ struct ApiServer::Impl {
 
   ServerState state;
   RateLimiter limiter;
+  std::unique_ptr<TlsContext> tls;  // with HTTPS; outlives `http`, whose SSL_CTX points here
   std::unique_ptr<httplib::Server> http;
   GatedServer* gated = nullptr;  // http itself when plain HTTP; nullptr with TLS
   std::vector<Route> routes;     // immutable once serving
@@ -48,7 +50,7 @@ struct ApiServer::Impl {
   void install_handlers();
   bool admit(const httplib::Request& req, httplib::Response& res, Access access);
   void on_error(const httplib::Request& req, httplib::Response& res);
-  void on_routed(const httplib::Request& req, const httplib::Response& res);
+  void on_routed(const httplib::Request& req, httplib::Response& res);
   void on_finished(const httplib::Request& req, const httplib::Response& res);
   std::vector<std::string> allowed_methods(const std::string& path) const;
 };

@@ -8,6 +8,7 @@
 
 #include "api/errors.h"
 #include "api/sse.h"
+#include "engine/schedule_service.h"
 
 namespace hypersdk::cli {
 
@@ -86,8 +87,11 @@ Result<json> decode(const httplib::Result& r, const std::string& url) {
 
 }  // namespace
 
-ApiClient::ApiClient(std::string base_url, std::string token)
-    : base_url_(std::move(base_url)), token_(std::move(token)) {
+ApiClient::ApiClient(std::string base_url, std::string token, ClientTls tls)
+    : base_url_(std::move(base_url)),
+      token_(std::move(token)),
+      ca_cert_path_(std::move(tls.ca_cert)),
+      insecure_(tls.insecure) {
   while (!base_url_.empty() && base_url_.back() == '/') base_url_.pop_back();
   if (base_url_.find("://") == std::string::npos) base_url_ = "http://" + base_url_;
 }
@@ -109,9 +113,17 @@ Result<ApiClient::Target> ApiClient::target() const {
 
 namespace {
 
+// "$USER (uid N)" for the server's audit trail, printable ASCII only (a header value).
+std::string requested_by() {
+  std::string out;
+  for (unsigned char c : engine::local_actor())
+    if (c >= 0x20 && c < 0x7f) out += static_cast<char>(c);
+  return out.substr(0, 200);
+}
+
 std::unique_ptr<httplib::Client> make_client(const std::string& scheme_host_port,
                                              const std::string& token, const std::string& ca,
-                                             std::chrono::seconds connect,
+                                             bool insecure, std::chrono::seconds connect,
                                              std::chrono::seconds read) {
   auto c = std::make_unique<httplib::Client>(scheme_host_port);
   c->set_connection_timeout(connect);
@@ -119,10 +131,11 @@ std::unique_ptr<httplib::Client> make_client(const std::string& scheme_host_port
   c->set_write_timeout(std::chrono::seconds(30));
   c->set_keep_alive(false);
   if (!token.empty()) c->set_bearer_token_auth(token);
-  c->enable_server_certificate_verification(true);
+  c->enable_server_certificate_verification(!insecure);
   if (!ca.empty()) c->set_ca_cert_path(ca);
-  c->set_default_headers(
-      {{"User-Agent", "hypersdk-cli/" HYPERSDK_VERSION}, {"Accept", "application/json"}});
+  c->set_default_headers({{"User-Agent", "hypersdk-cli/" HYPERSDK_VERSION},
+                          {"Accept", "application/json"},
+                          {"X-Requested-By", requested_by()}});
   return c;
 }
 
@@ -150,8 +163,8 @@ httplib::Result ApiClient::send(const Call& call) const {
   auto budget = rate_limit_budget_;
   for (;;) {
     auto t = target();
-    auto c =
-        make_client(t->scheme_host_port, token_, ca_cert_path_, connect_timeout_, read_timeout_);
+    auto c = make_client(t->scheme_host_port, token_, ca_cert_path_, insecure_, connect_timeout_,
+                         read_timeout_);
     httplib::Result r = call(*c, t->prefix);
     if (!r || r->status != 429) return r;
     const std::chrono::seconds wait(retry_after_seconds(r->get_header_value("Retry-After")));
@@ -216,7 +229,7 @@ Status ApiClient::stream_sse(
   if (!t) return t.error();
   // The server sends a comment at least every 15 s while idle; a read timeout well above
   // that notices a dead server without cutting off a quiet job.
-  auto c = make_client(t->scheme_host_port, token_, ca_cert_path_, connect_timeout_,
+  auto c = make_client(t->scheme_host_port, token_, ca_cert_path_, insecure_, connect_timeout_,
                        std::max(read_timeout_, std::chrono::seconds(60)));
   int status = 0;
   std::string request_id, retry_after, error_body;

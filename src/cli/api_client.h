@@ -32,11 +32,17 @@ class Result;
 
 namespace hypersdk::cli {
 
+// How an https:// server is verified (--cacert, --insecure).
+struct ClientTls {
+  std::string ca_cert;    // a PEM bundle instead of the system's CAs; empty: the system's
+  bool insecure = false;  // no verification at all (testing only)
+};
+
 class ApiClient {
  public:
   // base_url: "http://host:port" or "https://host:port", optionally with a path prefix;
   // a URL without a scheme means http. An empty token sends no Authorization header.
-  ApiClient(std::string base_url, std::string token);
+  ApiClient(std::string base_url, std::string token, ClientTls tls = {});
 
   using Headers = std::map<std::string, std::string>;
 
@@ -86,6 +92,7 @@ class ApiClient {
   std::string base_url_;
   std::string token_;
   std::string ca_cert_path_;
+  bool insecure_ = false;
   std::chrono::seconds connect_timeout_{5};
   std::chrono::seconds read_timeout_{60};
   std::chrono::seconds rate_limit_budget_{30};

@@ -30,6 +30,11 @@ int main_entry(int argc, char** argv) {
       "Use the HTTP API at this URL, e.g. http://127.0.0.1:8080 (default: the running server "
       "registered in the database, else the database itself)");
   app.add_option("--token", ctx.global.token, "API bearer token (default: $HYPERSDK_TOKEN)");
+  app.add_option("--cacert", ctx.global.cacert,
+                 "PEM CA bundle to verify an https:// server with (default: the system's CAs)")
+      ->check(CLI::ExistingFile);
+  app.add_flag("--insecure", ctx.global.insecure,
+               "Do not verify an https:// server's certificate (testing only)");
   app.add_flag("--local", ctx.global.local,
                "Work on the database directly even when a server is running (break-glass)");
   app.add_flag("-v,--verbose", ctx.global.verbose,
@@ -50,6 +55,8 @@ int main_entry(int argc, char** argv) {
   add_config_command(app, ctx);
   add_upgrade_command(app, ctx);
   add_schedule_command(app, ctx);
+  add_token_command(app, ctx);
+  add_audit_command(app, ctx);
 
   try {
     std::reverse(args.begin(), args.end());  // CLI11 parses a reversed vector

@@ -23,6 +23,14 @@ struct ListQuery {
   std::string cursor;  // "j-42": only older jobs
 };
 
+// `audit list` (the API's GET /api/v1/audit query); empty strings do not filter.
+struct AuditFilter {
+  std::string since;  // RFC 3339 or milliseconds since the epoch
+  std::string actor;
+  std::string action;
+  int limit = 100;
+};
+
 // One page of `schedule list` (the API's GET /api/v1/schedules query).
 struct ScheduleQuery {
   std::string name;      // glob; empty = any
@@ -67,8 +75,10 @@ class Backend {
   // {"emergency": bool, "reason": "..."}; returns the job.
   virtual Result<nlohmann::json> schedule_run(const std::string& name,
                                               const nlohmann::json& request) = 0;
-  // {"entries": [...]}, newest first.
+  // Emergency overrides: {"entries": [...]}, newest first.
   virtual Result<nlohmann::json> audit_list(int limit) = 0;
+  // The whole audit trail, as GET /api/v1/audit: {"entries": [...]}, newest first.
+  virtual Result<nlohmann::json> audit_query(const AuditFilter& f) = 0;
 
   // Workflows, in the shapes of /api/v1/workflows (wire/workflow_json.h). `params` are the
   // --param values, applied to the "{{name}}" placeholders of the definition.

@@ -22,7 +22,8 @@ Result<std::string> health_url(Context& ctx) {
   if (!cfg) return cfg.error();
   if (auto path = ctx.db_path(); path && std::filesystem::exists(*path))
     if (auto db = ctx.database(/*migrate=*/false))
-      if (auto live = find_live_server(**db, ctx.token())) return live->address;
+      if (auto live = find_live_server(**db, ctx.token(), nullptr, ctx.client_tls()))
+        return live->address;
   return "http://" + (*cfg)->get_string("api.listen");
 }
 
@@ -51,7 +52,7 @@ void add_health_command(CLI::App& app, Context& ctx) {
     ctx.action = [&ctx, f]() -> int {
       auto url = health_url(ctx);
       if (!url) return ctx.fail(url.error());
-      ApiClient client(*url, ctx.token());
+      ApiClient client(*url, ctx.token(), ctx.client_tls());
       client.set_timeouts(std::chrono::seconds(3), std::chrono::seconds(5));
       client.set_rate_limit_budget(std::chrono::seconds(0));
       auto live = client.get("/api/v1/health");

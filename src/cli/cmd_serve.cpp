@@ -12,10 +12,12 @@
 #include <mutex>
 
 #include "api/server.h"
+#include "api/tls_context.h"
 #include "cli/commands.h"
 #include "cli/exit_codes.h"
 #include "cli/serve_reload.h"
 #include "cli/server_registration.h"
+#include "engine/audit_trail.h"
 #include "engine/file_clock.h"
 #include "engine/runtime.h"
 #include "engine/schedule_calendars.h"
@@ -82,6 +84,25 @@ void add_live_parts(ReloadState& reload, api::ApiServer& server, engine::Runtime
                                               {{"error", s.error().message}});
                           });
                         }});
+  // A renewed certificate (same paths or new ones) for the connections that follow; open
+  // connections keep theirs. Switching TLS on or off needs a restart.
+  if (server.serves_tls())
+    reload.add_live_part({{"api.tls.cert", "api.tls.key"},
+                          [&server](const ops::Config& next) -> Result<std::function<void()>> {
+                            const std::string cert = next.get_string("api.tls.cert");
+                            const std::string key = next.get_string("api.tls.key");
+                            if (cert.empty() || key.empty())
+                              return make_error(
+                                  ErrorClass::invalid,
+                                  "api.tls.cert/api.tls.key: switching TLS off needs a restart");
+                            auto creds = api::TlsCredentials::load(cert, key);
+                            if (!creds) return creds.error();
+                            return std::function<void()>([&server, c = std::move(*creds)] {
+                              if (Status s = server.update_tls(c); !s.ok())
+                                ops::log::error("applying the TLS certificate failed",
+                                                {{"error", s.error().message}});
+                            });
+                          }});
   // Read from the current config when serve stops.
   reload.add_live_part({{"workers.shutdown_grace"}, nullptr});
   // More or fewer workers (fewer: the extra ones leave when idle; no job is interrupted).
@@ -141,6 +162,14 @@ int serve(Context& ctx, const ServeFlags& flags) {
                     },
                     [&reload] { return reload.current()->to_json(true); }};
   deps.schedules = &rt.schedules();
+  engine::AuditTrail audit(rt.database(), *clock);
+  deps.audit = &audit;
+  reload.set_on_reload([&audit](bool ok, const std::string& why) {
+    (void)audit.record({.actor = "signal:SIGHUP",
+                        .action = ok ? "config.reload" : "config.reload_failed",
+                        .source = "serve",
+                        .details = nlohmann::json{{"error", why}}.dump()});
+  });
   engine::WorkflowService workflows(rt.jobs());
   deps.workflows = &workflows;
   api::ApiServer server(*api_cfg, deps);

@@ -23,5 +23,7 @@ void add_config_command(CLI::App& app, Context& ctx);
 void add_upgrade_command(CLI::App& app, Context& ctx);
 void add_schedule_command(CLI::App& app, Context& ctx);
 void add_workflow_command(CLI::App& app, Context& ctx);  // cmd_workflow.cpp
+void add_token_command(CLI::App& app, Context& ctx);     // cmd_token.cpp
+void add_audit_command(CLI::App& app, Context& ctx);     // cmd_audit.cpp
 
 }  // namespace hypersdk::cli

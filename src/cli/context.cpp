@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <iostream>
 
+#include "cli/audited_backend.h"
 #include "cli/db_backups.h"
 #include "cli/exit_codes.h"
 #include "cli/live_server.h"
@@ -74,21 +75,27 @@ std::string Context::token() const {
   return {};
 }
 
+ClientTls Context::client_tls() const {
+  return {global.cacert, global.insecure};
+}
+
 Result<std::unique_ptr<Backend>> Context::backend() {
   if (!global.server.empty())
-    return std::unique_ptr<Backend>(std::make_unique<RemoteBackend>(global.server, token()));
+    return std::unique_ptr<Backend>(
+        std::make_unique<RemoteBackend>(global.server, token(), client_tls()));
   auto cfg = config();
   if (!cfg) return cfg.error();
   auto db = database();
   if (!db) return db.error();
   if (!global.local) {
     std::string why_not;
-    if (auto live = find_live_server(**db, token(), &why_not)) {
+    if (auto live = find_live_server(**db, token(), &why_not, client_tls())) {
       if (global.verbose)
         std::cerr << "hypersdk: using the server at " << live->address << " (pid " << live->pid
                   << " on " << live->host << ", version " << live->version << ", registered in "
                   << (*db)->path() << ")\n";
-      return std::unique_ptr<Backend>(std::make_unique<RemoteBackend>(live->address, token()));
+      return std::unique_ptr<Backend>(
+          std::make_unique<RemoteBackend>(live->address, token(), client_tls()));
     }
     if (global.verbose)
       std::cerr << "hypersdk: working on the database " << (*db)->path() << " directly: " << why_not
@@ -97,7 +104,7 @@ Result<std::unique_ptr<Backend>> Context::backend() {
     std::cerr << "hypersdk: working on the database " << (*db)->path() << " directly (--local)\n";
   }
   return std::unique_ptr<Backend>(
-      std::make_unique<LocalBackend>(*db, engine::admission_policy(**cfg)));
+      std::make_unique<AuditedLocalBackend>(*db, engine::admission_policy(**cfg)));
 }
 
 int Context::fail(const Error& e) const {

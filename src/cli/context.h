@@ -8,6 +8,7 @@
 #include <optional>
 #include <string>
 
+#include "cli/api_client.h"
 #include "cli/backend.h"
 #include "core/error.h"
 #include "ops/config.h"
@@ -22,6 +23,8 @@ struct GlobalOptions {
   std::string token;        // --token (else $HYPERSDK_TOKEN)
   bool local = false;       // --local: the database even when a server is running
   bool verbose = false;     // --verbose: say which path (server or database) a command takes
+  std::string cacert;       // --cacert: PEM bundle that verifies an https:// server
+  bool insecure = false;    // --insecure: do not verify an https:// server at all
 };
 
 class Context {
@@ -43,6 +46,8 @@ class Context {
   Result<std::unique_ptr<Backend>> backend();
   // The token for API calls: --token, else $HYPERSDK_TOKEN.
   std::string token() const;
+  // --cacert / --insecure, for every API client this invocation makes.
+  ClientTls client_tls() const;
 
   // Prints "hypersdk: error: ..." to stderr and returns the exit code for its class.
   int fail(const Error& e) const;

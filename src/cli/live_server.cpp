@@ -23,7 +23,7 @@ bool is_hypersdk_answer(const ApiClient::Answer& a) {
 }  // namespace
 
 std::optional<store::ServerEntry> find_live_server(store::Database& db, const std::string& token,
-                                                   std::string* why_not) {
+                                                   std::string* why_not, const ClientTls& tls) {
   store::ServerRegistry registry(db);
   const core::TimeMs now = engine::SystemClock().now_ms();
   auto live = registry.server_list_live(now - kServerFresh.count());
@@ -47,7 +47,7 @@ std::optional<store::ServerEntry> find_live_server(store::Database& db, const st
                  ") is gone";
       continue;
     }
-    ApiClient client(e.address, token);
+    ApiClient client(e.address, token, tls);
     // Short: a command must not hang on a server that stopped answering.
     client.set_timeouts(std::chrono::seconds(1), std::chrono::seconds(3));
     client.set_rate_limit_budget(std::chrono::seconds(0));

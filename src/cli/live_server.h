@@ -9,6 +9,7 @@
 #include <optional>
 #include <string>
 
+#include "cli/api_client.h"
 #include "store/database.h"
 #include "store/server_registry.h"
 
@@ -17,6 +18,7 @@ namespace hypersdk::cli {
 // The freshest registered server that answers; nullopt when none does. `why_not` (when given)
 // receives a sentence on the entries that were skipped, for --verbose.
 std::optional<store::ServerEntry> find_live_server(store::Database& db, const std::string& token,
-                                                   std::string* why_not = nullptr);
+                                                   std::string* why_not = nullptr,
+                                                   const ClientTls& tls = {});
 
 }  // namespace hypersdk::cli

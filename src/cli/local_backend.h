@@ -12,7 +12,7 @@
 
 namespace hypersdk::cli {
 
-class LocalBackend final : public Backend {
+class LocalBackend : public Backend {
  public:
   LocalBackend(std::shared_ptr<store::Database> db, engine::AdmissionPolicy policy);
 
@@ -52,11 +52,14 @@ class LocalBackend final : public Backend {
   Result<nlohmann::json> workflow_template_list() override;
   Result<nlohmann::json> workflow_template_get(const std::string& name) override;
   Result<nlohmann::json> workflow_template_delete(const std::string& name) override;
+  Result<nlohmann::json> audit_query(const AuditFilter& f) override;
 
- private:
+ protected:  // for AuditedLocalBackend (audited_backend.h)
   std::shared_ptr<store::Database> db_;
   store::SqliteStore store_;
   std::unique_ptr<engine::Clock> clock_;  // engine::cli_clock(): real time, or a test clock
+
+ private:
   engine::JobService jobs_;
   engine::ScheduleService schedules_;
   engine::WorkflowService workflows_;

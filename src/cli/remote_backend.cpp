@@ -111,7 +111,15 @@ Result<json> RemoteBackend::schedule_run(const std::string& name, const json& re
 }
 
 Result<json> RemoteBackend::audit_list(int limit) {
-  return client_.get("/api/v1/audit?limit=" + std::to_string(limit));
+  return client_.get("/api/v1/audit?action=schedule.emergency_run&limit=" + std::to_string(limit));
+}
+
+Result<json> RemoteBackend::audit_query(const AuditFilter& f) {
+  std::string q = "/api/v1/audit?limit=" + std::to_string(f.limit);
+  if (!f.since.empty()) q += "&since=" + enc(f.since);
+  if (!f.actor.empty()) q += "&actor=" + enc(f.actor);
+  if (!f.action.empty()) q += "&action=" + enc(f.action);
+  return client_.get(q);
 }
 
 // The --param values travel in the definition's "params" (they override its own).

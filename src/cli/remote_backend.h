@@ -8,8 +8,8 @@ namespace hypersdk::cli {
 
 class RemoteBackend final : public Backend {
  public:
-  RemoteBackend(std::string base_url, std::string token)
-      : client_(std::move(base_url), std::move(token)) {}
+  RemoteBackend(std::string base_url, std::string token, ClientTls tls = {})
+      : client_(std::move(base_url), std::move(token), std::move(tls)) {}
 
   Result<nlohmann::json> submit(const nlohmann::json& request) override;
   Result<nlohmann::json> list(const ListQuery& q) override;
@@ -34,6 +34,7 @@ class RemoteBackend final : public Backend {
   Result<nlohmann::json> schedule_run(const std::string& name,
                                       const nlohmann::json& request) override;
   Result<nlohmann::json> audit_list(int limit) override;
+  Result<nlohmann::json> audit_query(const AuditFilter& f) override;
 
   Result<nlohmann::json> workflow_submit(const nlohmann::json& definition,
                                          const std::map<std::string, std::string>& params) override;

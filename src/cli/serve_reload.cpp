@@ -64,6 +64,7 @@ std::shared_ptr<const ops::Config> ReloadState::current() const {
 }
 
 bool ReloadState::fail(const std::string& why) {
+  last_error_ = why;
   metrics_.config_last_reload_successful().Set(0);
   ops::log::error("config reload failed; keeping the previous configuration", {{"error", why}});
   ops::sd_notify_send("READY=1\nSTATUS=serving (config reload failed: previous config in use)");
@@ -76,12 +77,15 @@ void ReloadState::shut() {
 }
 
 bool ReloadState::reload() {
+  bool ok = false;
   try {
-    return reload_once();
+    ok = reload_once();
   } catch (const std::exception& e) {
     // yaml-cpp conversions and the like: a bug to fix, but never a reason to end the daemon.
-    return fail(std::string("unexpected error: ") + e.what());
+    ok = fail(std::string("unexpected error: ") + e.what());
   }
+  if (on_reload_) on_reload_(ok, ok ? std::string() : last_error_);
+  return ok;
 }
 
 bool ReloadState::reload_once() {

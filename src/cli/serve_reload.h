@@ -53,6 +53,11 @@ class ReloadState {
   static constexpr std::chrono::seconds kReloadTimeout{30};
   // REQUIRES: before the first reload().
   void add_live_part(LivePart part);
+  // Called after each reload with its outcome and, when it failed, why (the audit trail).
+  // REQUIRES: before the first reload().
+  void set_on_reload(std::function<void(bool ok, const std::string& why)> fn) {
+    on_reload_ = std::move(fn);
+  }
   std::shared_ptr<const ops::Config> current() const;
 
  private:
@@ -62,6 +67,8 @@ class ReloadState {
   const Context& ctx_;
   ops::Metrics& metrics_;
   std::vector<LivePart> parts_;
+  std::function<void(bool, const std::string&)> on_reload_;
+  std::string last_error_;  // of the last failed reload; reload() runs on one thread
   mutable std::mutex mu_;
   std::shared_ptr<const ops::Config> config_;  // GUARDED_BY(mu_)
   std::mutex apply_mu_;                        // held while applying, and by shut()

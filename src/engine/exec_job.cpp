@@ -79,6 +79,25 @@ class InputsFile {
   std::string path_;
 };
 
+}  // namespace
+
+bool exec_command_allowed(const std::string& program, const std::vector<std::string>& allowed) {
+  const bool climbs = program.find("/../") != std::string::npos || program.starts_with("../") ||
+                      program.ends_with("/..");
+  for (const auto& entry : allowed) {
+    if (entry.empty()) continue;
+    if (entry.back() != '/') {
+      if (program == entry) return true;
+    } else if (entry.front() == '/' && !climbs && program.starts_with(entry) &&
+               program.size() > entry.size()) {
+      return true;
+    }
+  }
+  return false;
+}
+
+namespace {
+
 Result<ExecRequest> parse_request(const std::string& payload, const ExecConfig& config) {
   auto j = json::parse(payload, nullptr, false);
   if (!j.is_object()) return make_error(ErrorClass::invalid, "exec payload must be a JSON object");
@@ -102,6 +121,10 @@ Result<ExecRequest> parse_request(const std::string& payload, const ExecConfig& 
   } else {
     return make_error(ErrorClass::invalid, "exec payload needs \"argv\" (or \"shell\")");
   }
+  if (!config.allowed.empty() && !exec_command_allowed(req.argv.front(), config.allowed))
+    return make_error(ErrorClass::invalid,
+                      "exec payload: '" + req.argv.front() +
+                          "' is not among the commands jobs.exec.allowed permits");
   if (j.contains("env")) {
     if (!j["env"].is_object())
       return make_error(ErrorClass::invalid, "exec payload: \"env\" must be an object");

@@ -11,6 +11,8 @@
 
 #include <chrono>
 #include <map>
+#include <string>
+#include <vector>
 
 #include "engine/handler.h"
 
@@ -20,7 +22,16 @@ struct ExecConfig {
   bool allow_shell = false;
   std::chrono::milliseconds kill_grace{10'000};
   std::map<int, ErrorClass> exit_codes{{75, ErrorClass::transient}};
+  // jobs.exec.allowed: when not empty, the only commands exec jobs may run. An entry ending
+  // in '/' admits every program under that directory; any other entry admits exactly that
+  // argv[0] ("/usr/local/bin/backup.sh", or a bare name looked up in PATH such as "rsync").
+  // A shell job runs /bin/sh, so it needs "/bin/sh" here too.
+  std::vector<std::string> allowed;
 };
+
+// Whether `program` (argv[0]) may run under `allowed` (see ExecConfig::allowed); a path with
+// a ".." segment never matches a directory entry.
+bool exec_command_allowed(const std::string& program, const std::vector<std::string>& allowed);
 
 // Checks an exec payload at submit time, so a bad one is a 400, not a failed job.
 Status validate_exec_payload(const std::string& payload_json, const ExecConfig& config);

@@ -7,6 +7,7 @@
 #include "engine/job_events_log.h"
 #include "engine/settings.h"
 #include "ops/log.h"
+#include "store/audit_log.h"
 #include "store/migrations.h"
 
 namespace hypersdk::engine {
@@ -164,11 +165,12 @@ void Runtime::add_pruner() {
   // (hypersdk.yaml.example): each 0 removes that bound; with both 0 nothing is ever pruned.
   const auto keep_for = cfg.get_duration("retention.finished_jobs");
   const std::int64_t keep_max = cfg.get_int("retention.max_finished_jobs");  // 0..INT32_MAX
+  const auto audit_for = cfg.get_duration("retention.audit");                // 0 = keep forever
   if (keep_for.count() <= 0 && keep_max <= 0) {
     ops::log::info(
         "retention: finished jobs are kept forever (retention.finished_jobs and "
         "retention.max_finished_jobs are 0)");
-    return;
+    if (audit_for.count() <= 0) return;
   }
   const std::optional<int> keep =
       keep_max > 0 ? std::optional<int>(static_cast<int>(keep_max)) : std::nullopt;
@@ -178,13 +180,13 @@ void Runtime::add_pruner() {
   // start-up work (rescue, first claims, the first readiness probes) comes first.
   maintenance_.push_back(std::make_unique<PeriodicService>(
       "pruner", milliseconds(10 * 60 * 1000),
-      [this, keep_for, keep, &clock] {
+      [this, keep_for, keep, audit_for, &clock] {
         const std::optional<core::TimeMs> before =
             keep_for.count() > 0 ? std::optional<core::TimeMs>(clock.now_ms() - keep_for.count())
                                  : std::nullopt;
         // Batch by batch, so that stop() never waits for a whole large history to go.
-        int jobs = 0, occ = 0;
-        for (int n = 1; n > 0 && !stopping_.load();) {
+        int jobs = 0, occ = 0, audit = 0;
+        for (int n = before || keep ? 1 : 0; n > 0 && !stopping_.load();) {
           auto r = store_->job_prune(before, keep);
           if (!r) return Status(r.error());
           jobs += n = *r;
@@ -194,6 +196,13 @@ void Runtime::add_pruner() {
           if (!r) return Status(r.error());
           occ += n = *r;
         }
+        store::AuditLog audit_log(*db_);
+        for (int n = audit_for.count() > 0 ? 1 : 0; n > 0 && !stopping_.load();) {
+          auto r = audit_log.audit_prune(clock.now_ms() - audit_for.count());
+          if (!r) return Status(r.error());
+          audit += n = *r;
+        }
+        if (audit > 0) ops::log::info("pruned the audit trail", {{"entries", audit}});
         if (jobs > 0) ops::log::info("pruned finished jobs", {{"jobs", jobs}});
         if (occ > 0) ops::log::info("pruned schedule occurrences and events", {{"rows", occ}});
         ops::log::debug("retention pass done", {{"jobs", jobs}, {"occurrences_and_events", occ}});

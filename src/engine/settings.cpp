@@ -33,6 +33,7 @@ ExecConfig exec_config(const ops::Config& c) {
   ExecConfig e;
   e.allow_shell = c.get_bool("jobs.exec.allow_shell");
   e.kill_grace = c.get_duration("jobs.exec.kill_grace");
+  e.allowed = c.get_list("jobs.exec.allowed");
   // The schema validated the map (codes 1..255, known classes) at load time.
   const YAML::Node codes = c.get_node("jobs.exec.exit_codes");
   if (codes.IsMap()) {

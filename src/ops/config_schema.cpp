@@ -38,12 +38,23 @@ void check_tokens(std::string_view key, const YAML::Node& v, std::vector<ValuePr
     }
     for (const auto& field : t) {
       const std::string f = field.first.Scalar();
-      if (f != "name" && f != "token" && f != "role")
-        problem(out, field.first, key, "unknown field '" + f + "' (expected name, token, role)");
+      if (f != "name" && f != "token" && f != "token_sha256" && f != "role")
+        problem(out, field.first, key,
+                "unknown field '" + f + "' (expected name, token or token_sha256, role)");
     }
-    for (const char* f : {"name", "token", "role"})
+    for (const char* f : {"name", "role"})
       if (!t[f] || !t[f].IsScalar() || t[f].Scalar().empty())
         problem(out, t, key, std::string("each token needs a non-empty '") + f + "'");
+    // The digest form keeps the secret out of the config (`hypersdk token create`).
+    if (!t["token"] == !t["token_sha256"])
+      problem(out, t, key, "each token needs exactly one of 'token' and 'token_sha256'");
+    if (const YAML::Node d = t["token_sha256"]; d) {
+      const std::string& h = d.IsScalar() ? d.Scalar() : std::string();
+      if (h.size() != 64 || h.find_first_not_of("0123456789abcdefABCDEF") != std::string::npos)
+        problem(out, d, key, "token_sha256: expected 64 hex digits (SHA-256 of the token)");
+    } else if (const YAML::Node s = t["token"]; s && (!s.IsScalar() || s.Scalar().empty())) {
+      problem(out, t, key, "each token needs a non-empty 'token'");
+    }
     if (t["name"] && t["name"].IsScalar() && !names.insert(t["name"].Scalar()).second)
       problem(out, t["name"], key, "duplicate token name '" + t["name"].Scalar() + "'");
     const YAML::Node role = t["role"];
@@ -165,7 +176,7 @@ const std::vector<KeySpec>& schema_table() {
       {.name = "api.tokens",
        .type = T::map,
        .default_value = "[]",
-       .help = "bearer tokens: list of {name, token, role: read|operate|admin}",
+       .help = "bearer tokens: list of {name, token or token_sha256, role: read|operate|admin}",
        .secret = true,
        .secret_field = "token",
        .check = check_tokens},
@@ -193,6 +204,11 @@ const std::vector<KeySpec>& schema_table() {
        .type = T::boolean,
        .default_value = "false",
        .help = "allow a non-loopback listen address with no api.tokens"},
+      {.name = "api.cors.allowed_origins",
+       .type = T::string_list,
+       .default_value = "[]",
+       .help = "origins (https://host[:port], or *) whose browser scripts may call the API; "
+               "empty: no CORS"},
       // Workers
       {.name = "workers.count",
        .type = T::integer,
@@ -224,6 +240,11 @@ const std::vector<KeySpec>& schema_table() {
        .type = T::boolean,
        .default_value = "false",
        .help = "allow exec jobs to ask for /bin/sh -c"},
+      {.name = "jobs.exec.allowed",
+       .type = T::string_list,
+       .default_value = "[]",
+       .help = "commands exec jobs may run: exact argv[0] values, or directories ending in "
+               "'/'; empty = any"},
       {.name = "jobs.exec.kill_grace",
        .type = T::duration,
        .default_value = "10s",
@@ -308,6 +329,10 @@ const std::vector<KeySpec>& schema_table() {
        .type = T::duration,
        .default_value = "30d",
        .help = "finished jobs older than this are pruned (0 = keep forever)"},
+      {.name = "retention.audit",
+       .type = T::duration,
+       .default_value = "365d",
+       .help = "audit trail entries older than this are pruned (0 = keep forever)"},
       {.name = "retention.max_finished_jobs",
        .type = T::integer,
        .default_value = "100000",

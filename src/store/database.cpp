@@ -1,7 +1,12 @@
 #include "store/database.h"
 
+#include <fcntl.h>
 #include <sqlite3.h>
 #include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
 
 #include <chrono>
 #include <filesystem>
@@ -290,14 +295,22 @@ Result<MigrationReport> Database::migrate(bool backup) {
 Status Database::backup_to(const std::string& path) {
   if (fs::exists(path))
     return make_error(ErrorClass::conflict, "backup target " + path + " already exists");
+  // Created empty and private first (VACUUM INTO accepts an empty file), so the copy is never
+  // readable by others, not even while it is being written.
+  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+  if (fd < 0)
+    return make_error(errno == EEXIST ? ErrorClass::conflict : ErrorClass::unavailable,
+                      "cannot create backup " + path + ": " + std::strerror(errno));
+  ::close(fd);
   std::lock_guard lock(writer_mu_);
   try {
     SQLite::Statement st(writer_->db(), "VACUUM INTO ?");
     st.bind(1, path);
     st.exec();
-    ::chmod(path.c_str(), 0600);
     return Status::Ok();
   } catch (const std::exception& e) {
+    std::error_code ec;
+    fs::remove(path, ec);  // the empty or partial copy is no backup
     return translate(e, "backup to " + path + " failed");
   }
 }

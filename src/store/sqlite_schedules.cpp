@@ -47,7 +47,7 @@ constexpr const char* kOccurrences =
     " FROM schedule_occurrences WHERE schedule_id = ? ORDER BY nominal_fire_utc DESC LIMIT ?";
 constexpr const char* kAuditList =
     "SELECT id, at, actor, action, subject, reason, job_id, details FROM audit_log"
-    " ORDER BY id DESC LIMIT ?";
+    " WHERE action = 'schedule.emergency_run' ORDER BY id DESC LIMIT ?";
 constexpr const char* kEventList =
     "SELECT id, kind, severity, subject, payload, created_at FROM events WHERE id > ?"
     " ORDER BY id LIMIT ?";
