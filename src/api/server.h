@@ -18,6 +18,7 @@
 //   DELETE /dlq/{id}, /dlq          purge one or all                                admin
 //   GET    /config                 the effective config, redacted                   admin
 //   /schedules, /schedules/{name}[/pause|/resume|/run|/next], /audit: see schedule_routes.cpp
+//   GET /targets, POST /targets/{name}/test: see target_routes.cpp
 // Errors are {"error":{"code","message","request_id"}} (api/errors.h). Every response has
 // X-Request-ID; every log line written while handling a request has http.request.id.
 //
@@ -45,6 +46,9 @@ class JobService;
 class ScheduleService;
 class WorkflowService;
 }  // namespace hypersdk::engine
+namespace hypersdk::targets {
+class TargetRegistry;
+}  // namespace hypersdk::targets
 namespace hypersdk::ops {
 class Config;
 class Metrics;
@@ -86,6 +90,8 @@ struct ApiDeps {
   engine::ScheduleService* schedules = nullptr;
   // /workflows (workflow_routes.cpp); nullptr: they answer 503.
   engine::WorkflowService* workflows = nullptr;
+  // /targets (target_routes.cpp); nullptr: they answer 503.
+  targets::TargetRegistry* targets = nullptr;
 };
 
 class ApiServer {

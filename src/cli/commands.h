@@ -23,5 +23,6 @@ void add_config_command(CLI::App& app, Context& ctx);
 void add_upgrade_command(CLI::App& app, Context& ctx);
 void add_schedule_command(CLI::App& app, Context& ctx);
 void add_workflow_command(CLI::App& app, Context& ctx);  // cmd_workflow.cpp
+void add_target_command(CLI::App& app, Context& ctx);    // cmd_target.cpp
 
 }  // namespace hypersdk::cli
