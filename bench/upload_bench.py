@@ -41,7 +41,9 @@ def main():
 
             (tmp / "h").mkdir()
             h = Hypersdk(tmp / "h")
-            h.write_config("targets:\n" + s3_target_yaml("s3", s3))
+            # UPLOAD_BENCH_TARGET_EXTRA: more target settings, e.g. "    parallel: 2\n".
+            h.write_config("targets:\n" + s3_target_yaml(
+                "s3", s3, extra=os.environ.get("UPLOAD_BENCH_TARGET_EXTRA", "")))
             srv = h.serve()
             t0 = time.monotonic()
             status, _, job = srv.api("POST", "/api/v1/jobs", {

@@ -33,6 +33,7 @@ std::size_t read_cb(char* buf, std::size_t size, std::size_t n, void* user) {
     if (want == 0) return 0;
     const std::size_t got = std::fread(buf, 1, want, t->file);
     if (got == 0) return CURL_READFUNC_ABORT;  // the file shrank under us
+    if (t->req->on_body_read) t->req->on_body_read(t->req->file->length - t->remaining, buf, got);
     t->remaining -= got;
     return got;
   }

@@ -32,6 +32,9 @@ struct HttpRequest {
   std::optional<FileRange> file;  // when set, the body is this range of the file
   // Bytes of the body sent so far; return false to abort the transfer.
   std::function<bool(std::uint64_t sent)> on_progress;
+  // Each block of the file body as it is read for sending, with its offset in the range (0
+  // again when a retried request starts over): lets a caller hash while it sends.
+  std::function<void(std::uint64_t offset, const char*, std::size_t)> on_body_read;
   // When set, the answer's body goes here (return false to stop) instead of into body.
   std::function<bool(const char*, std::size_t)> sink;
   std::string user, password;  // HTTP basic auth when user is set

@@ -11,6 +11,45 @@
 
 namespace hypersdk::targets {
 
+struct StreamDigest::Impl {
+  EVP_MD_CTX* sha = EVP_MD_CTX_new();
+  EVP_MD_CTX* md5 = EVP_MD_CTX_new();
+  std::uint64_t size = 0;
+  ~Impl() {
+    EVP_MD_CTX_free(sha);
+    EVP_MD_CTX_free(md5);
+  }
+};
+
+StreamDigest::StreamDigest() : impl_(std::make_unique<Impl>()) {
+  reset();
+}
+StreamDigest::~StreamDigest() = default;
+
+void StreamDigest::reset() {
+  EVP_DigestInit_ex(impl_->sha, EVP_sha256(), nullptr);
+  EVP_DigestInit_ex(impl_->md5, EVP_md5(), nullptr);
+  impl_->size = 0;
+}
+
+void StreamDigest::update(const char* data, std::size_t n) {
+  EVP_DigestUpdate(impl_->sha, data, n);
+  EVP_DigestUpdate(impl_->md5, data, n);
+  impl_->size += n;
+}
+
+Digest StreamDigest::finish() {
+  unsigned char out[EVP_MAX_MD_SIZE];
+  unsigned int n = 0;
+  Digest d;
+  d.size = impl_->size;
+  EVP_DigestFinal_ex(impl_->sha, out, &n);
+  d.sha256 = hex(out, n);
+  EVP_DigestFinal_ex(impl_->md5, out, &n);
+  d.md5 = hex(out, n);
+  return d;
+}
+
 Result<Digest> file_digest(const std::filesystem::path& path, std::uint64_t offset,
                            std::uint64_t length, const std::function<bool()>& cancelled) {
   std::unique_ptr<std::FILE, decltype(&std::fclose)> f(std::fopen(path.c_str(), "rb"), std::fclose);

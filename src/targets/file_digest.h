@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <functional>
+#include <memory>
 #include <string>
 
 #include "core/error.h"
@@ -15,6 +16,22 @@ struct Digest {
   std::string sha256;  // hex
   std::string md5;     // hex
   std::uint64_t size = 0;
+};
+
+// SHA-256 and MD5 of bytes fed block by block (hashing while sending).
+class StreamDigest {
+ public:
+  StreamDigest();
+  ~StreamDigest();
+  StreamDigest(const StreamDigest&) = delete;
+  StreamDigest& operator=(const StreamDigest&) = delete;
+  void reset();
+  void update(const char* data, std::size_t n);
+  Digest finish();  // then reset() before reuse
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
 };
 
 // length = UINT64_MAX: to the end of the file. Error not_found when the file cannot be read.

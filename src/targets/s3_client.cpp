@@ -38,6 +38,7 @@ Result<HttpResponse> S3Client::perform(const Call& call) const {
     req.body = call.body;
     req.file = call.file;
     req.on_progress = call.on_progress;
+    req.on_body_read = call.on_body_read;
     req.sink = call.sink;
     req.ca_file = spec_.ca_file;
     req.timeout_seconds = spec_.timeout_seconds;

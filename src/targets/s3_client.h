@@ -35,6 +35,7 @@ class S3Client {
     std::string body;
     std::optional<FileRange> file;
     std::function<bool(std::uint64_t)> on_progress;
+    std::function<void(std::uint64_t, const char*, std::size_t)> on_body_read;
     std::function<bool(const char*, std::size_t)> sink;
     std::function<bool()> cancelled;
   };

@@ -115,18 +115,20 @@ Result<PutResult> S3Target::put_multipart(const std::filesystem::path& file, con
         std::lock_guard lock(mu);
         if (!first_error) first_error = std::move(e);
       };
-      auto digest = file_digest(file, offset, len, options.cancelled);
-      if (!digest) return fail(digest.error());
+      // The part's MD5 is computed as it is sent and checked against the ETag S3 returns.
+      StreamDigest digest;
       Result<HttpResponse> res = make_error(ErrorClass::internal, "not sent");
       for (int attempt = 1; attempt <= kPartTries; ++attempt) {
         S3Client::Call call;
         call.method = "PUT";
         call.key = key;
         call.query = {{"partNumber", std::to_string(n)}, {"uploadId", upload_id}};
-        call.payload_sha256 = digest->sha256;
-        call.headers = {{"Content-MD5", base64_of_hex(digest->md5)}};
         call.file = FileRange{file, offset, len};
         call.cancelled = options.cancelled;
+        call.on_body_read = [&](std::uint64_t at, const char* data, std::size_t k) {
+          if (at == 0) digest.reset();
+          digest.update(data, k);
+        };
         call.on_progress = [&](std::uint64_t sent) {
           std::lock_guard lock(mu);
           in_flight[n] = sent;
@@ -143,11 +145,15 @@ Result<PutResult> S3Target::put_multipart(const std::filesystem::path& file, con
         if (!retryable(e) || attempt == kPartTries) return fail(e);
         std::this_thread::sleep_for(std::chrono::seconds(attempt));
       }
-      MultipartPart part{n, len, res->header("etag"), digest->md5};
-      if (!part.etag.empty() && unquote(part.etag) != digest->md5)
+      const Digest sent = digest.finish();
+      if (sent.size != len)
+        return fail(make_error(ErrorClass::conflict, "part " + std::to_string(n) +
+                                                         ": the file changed while it was sent"));
+      MultipartPart part{n, len, res->header("etag"), sent.md5};
+      if (!part.etag.empty() && unquote(part.etag) != sent.md5)
         return fail(make_error(ErrorClass::conflict, "part " + std::to_string(n) +
                                                          ": the server's ETag " + part.etag +
-                                                         " differs from its MD5 " + digest->md5));
+                                                         " differs from its MD5 " + sent.md5));
       if (options.ledger && options.ledger->part_done)
         if (Status s = options.ledger->part_done(part); !s.ok()) return fail(s.error());
       std::lock_guard lock(mu);

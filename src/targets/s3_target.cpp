@@ -38,20 +38,18 @@ Result<PutResult> S3Target::put(const std::filesystem::path& file, const std::st
     return make_error(ErrorClass::not_found, "cannot read " + file.string() + ": " + ec.message());
   if (size > spec_.multipart_threshold) return put_multipart(file, key, size, options);
 
-  auto digest = file_digest(file, 0, UINT64_MAX, options.cancelled);
-  if (!digest) return digest.error();
-  if (!options.sha256.empty() && options.sha256 != digest->sha256)
-    return make_error(ErrorClass::conflict, file.string() + " changed: its SHA-256 is " +
-                                                digest->sha256 + ", the input said " +
-                                                options.sha256);
+  // One read of the file: SHA-256 and MD5 are computed as the body is sent (the payload goes
+  // unsigned, UNSIGNED-PAYLOAD) and the stored object is checked against them afterwards.
+  StreamDigest digest;
   S3Client::Call call;
   call.method = "PUT";
   call.key = key;
-  call.payload_sha256 = digest->sha256;
-  call.headers = {{"x-amz-checksum-sha256", base64_of_hex(digest->sha256)},
-                  {"Content-MD5", base64_of_hex(digest->md5)}};
   call.file = FileRange{file, 0, size};
   call.cancelled = options.cancelled;
+  call.on_body_read = [&](std::uint64_t offset, const char* data, std::size_t n) {
+    if (offset == 0) digest.reset();  // a retried request starts over
+    digest.update(data, n);
+  };
   call.on_progress = [&](std::uint64_t sent) {
     if (options.progress) options.progress(sent, size);
     return !(options.cancelled && options.cancelled());
@@ -59,7 +57,18 @@ Result<PutResult> S3Target::put(const std::filesystem::path& file, const std::st
   auto res = client_.perform(call);
   if (!res) return res.error();
   if (res->status / 100 != 2) return http_status_error(*res, "PUT " + client_.object_url(key));
-  PutResult out{client_.object_url(key), key, size, digest->sha256, "size"};
+  if (size == 0) digest.reset();
+  const Digest sent = digest.finish();
+  if (sent.size != size) {
+    (void)remove(key);
+    return make_error(ErrorClass::conflict, file.string() + " changed while it was sent");
+  }
+  if (!options.sha256.empty() && options.sha256 != sent.sha256) {
+    (void)remove(key);
+    return make_error(ErrorClass::conflict, file.string() + " changed: its SHA-256 is " +
+                                                sent.sha256 + ", the input said " + options.sha256);
+  }
+  PutResult out{client_.object_url(key), key, size, sent.sha256, "size"};
   // The server's own account of what it stored.
   auto remote = stat(key);
   if (!remote) return remote.error();
@@ -68,16 +77,16 @@ Result<PutResult> S3Target::put(const std::filesystem::path& file, const std::st
                                                 " bytes but the server holds " +
                                                 std::to_string(remote->size));
   if (remote->sha256) {
-    if (*remote->sha256 != digest->sha256)
+    if (*remote->sha256 != sent.sha256)
       return make_error(ErrorClass::conflict, "the server's SHA-256 " + *remote->sha256 +
-                                                  " differs from the file's " + digest->sha256);
+                                                  " differs from the file's " + sent.sha256);
     out.checked_by = "sha256";
-  } else if (remote->etag && unquote(*remote->etag) == digest->md5) {
+  } else if (remote->etag && unquote(*remote->etag) == sent.md5) {
     out.checked_by = "etag-md5";
   } else if (remote->etag && unquote(*remote->etag).find('-') == std::string::npos &&
              unquote(*remote->etag).size() == 32) {
     return make_error(ErrorClass::conflict, "the server's ETag " + *remote->etag +
-                                                " differs from the file's MD5 " + digest->md5);
+                                                " differs from the file's MD5 " + sent.md5);
   }
   if (options.progress) options.progress(size, size);
   return out;
