@@ -3,6 +3,9 @@
 
 #include <openssl/evp.h>
 
+#include <atomic>
+#include <future>
+
 #include "targets/file_digest.h"
 
 namespace hypersdk::targets {
@@ -38,27 +41,33 @@ Result<PutResult> S3Target::put(const std::filesystem::path& file, const std::st
     return make_error(ErrorClass::not_found, "cannot read " + file.string() + ": " + ec.message());
   if (size > spec_.multipart_threshold) return put_multipart(file, key, size, options);
 
-  // One read of the file: SHA-256 and MD5 are computed as the body is sent (the payload goes
-  // unsigned, UNSIGNED-PAYLOAD) and the stored object is checked against them afterwards.
-  StreamDigest digest;
+  // SHA-256 and MD5 are computed while the body is sent (the payload goes unsigned,
+  // UNSIGNED-PAYLOAD) and the stored object is checked against them afterwards.
+  // The digest runs on a thread of its own, beside the transfer (the file is in the page
+  // cache by then, and the server, not the hashing, sets the pace).
+  std::atomic<bool> stop{false};
+  auto whole = std::async(std::launch::async, [&] {
+    return file_digest(file, 0, UINT64_MAX,
+                       [&] { return stop.load() || (options.cancelled && options.cancelled()); });
+  });
   S3Client::Call call;
   call.method = "PUT";
   call.key = key;
   call.file = FileRange{file, 0, size};
   call.cancelled = options.cancelled;
-  call.on_body_read = [&](std::uint64_t offset, const char* data, std::size_t n) {
-    if (offset == 0) digest.reset();  // a retried request starts over
-    digest.update(data, n);
-  };
   call.on_progress = [&](std::uint64_t sent) {
     if (options.progress) options.progress(sent, size);
     return !(options.cancelled && options.cancelled());
   };
   auto res = client_.perform(call);
-  if (!res) return res.error();
-  if (res->status / 100 != 2) return http_status_error(*res, "PUT " + client_.object_url(key));
-  if (size == 0) digest.reset();
-  const Digest sent = digest.finish();
+  if (!res || res->status / 100 != 2) {
+    stop = true;
+    (void)whole.get();
+    return res ? http_status_error(*res, "PUT " + client_.object_url(key)) : res.error();
+  }
+  auto digested = whole.get();
+  if (!digested) return digested.error();
+  const Digest sent = *digested;
   if (sent.size != size) {
     (void)remove(key);
     return make_error(ErrorClass::conflict, file.string() + " changed while it was sent");
