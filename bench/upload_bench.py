@@ -54,6 +54,9 @@ def main():
             assert job["status"] == "succeeded", job
             srv.stop()
             h.close()
+            # s3rver assembles a multipart object itself when it is completed (reads every
+            # part, writes the object): time the server spends after the last part.
+            complete = [e for e in s3.log() if e["method"] == "POST" and "uploadId=" in e["url"]]
             print(json.dumps({
                 "size_mib": size_mib,
                 "curl_T_seconds": round(curl_s, 2),
@@ -61,6 +64,7 @@ def main():
                 "ratio": round(hyper_s / curl_s, 3),
                 "hypersdk_parts": job["result"]["parts"],
                 "checked_by": job["result"]["checked_by"],
+                "s3rver_complete_seconds": round(complete[0]["ms"] / 1000, 2) if complete else 0,
             }))
         finally:
             s3.stop()

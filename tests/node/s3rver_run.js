@@ -1,7 +1,7 @@
 // Starts @20minutes/s3rver (a SigV4-checking S3 server) for the integration tests, through its
 // library: node s3rver_run.js PORT DIR LOG [FAULTS]
 //  - bucket "test" is created; credentials are s3rver's S3RVER / S3RVER;
-//  - every request is appended to LOG as a JSON line {method, host, url, status} when answered, so
+//  - every request is appended to LOG as a JSON line {method, host, url, status, ms} when answered, so
 //    tests can see which parts were sent;
 //  - when FAULTS (a JSON file) exists and holds {"count": N, "status": S, "retry_after": R,
 //    "code": C, "match": SUBSTRING}, the next N requests whose "METHOD url" contains SUBSTRING
@@ -38,10 +38,11 @@ server.run().then(() => {
   const handlers = http.listeners('request')
   http.removeAllListeners('request')
   http.on('request', (req, res) => {
+    const started = Date.now()
     const url = req.url  // as sent: s3rver rewrites req.url of virtual-host requests
     const line = `${req.method} ${url}`
     res.on('finish', () => {
-      fs.appendFileSync(logPath, JSON.stringify({ method: req.method, host: req.headers.host, url, status: res.statusCode }) + '\n')
+      fs.appendFileSync(logPath, JSON.stringify({ method: req.method, host: req.headers.host, url, status: res.statusCode, ms: Date.now() - started }) + '\n')
     })
     const fault = takeFault(line)
     if (fault && fault.delay_ms) {
