@@ -3,6 +3,7 @@ API's /targets, and the `upload` job type to a directory and to an S3 server tha
 SigV4 (s3rver): single PUT, multipart, resume after kill -9, error classes."""
 import hashlib
 import json
+import signal
 import sqlite3
 import time
 from urllib.parse import parse_qs, urlparse
@@ -316,3 +317,25 @@ def test_cancel_aborts_the_multipart_upload(h, s3, tmp_path):
     assert len(aborts) == 1
     assert ledger(h) == {}
     assert not s3.object_path("big.img").exists()
+
+
+def test_sighup_reloads_targets_and_keeps_them_when_the_new_ones_are_broken(h, tmp_path):
+    h.write_config(f"targets:\n  a:\n    kind: dir\n    path: {tmp_path / 'a'}\n")
+    srv = h.serve()
+
+    def names():
+        status, _, body = srv.api("GET", "/api/v1/targets")
+        assert status == 200
+        return sorted(t["name"] for t in body["targets"])
+
+    assert names() == ["a"]
+    h.write_config(f"targets:\n  a:\n    kind: dir\n    path: {tmp_path / 'a'}\n"
+                   f"  b:\n    kind: dir\n    path: {tmp_path / 'b'}\n")
+    srv.signal(signal.SIGHUP)
+    wait_for(lambda: names() == ["a", "b"], timeout=10, what="target b after SIGHUP")
+    # A target the new config cannot build (relative path): the reload fails as a whole and
+    # the running targets stay.
+    h.write_config(f"targets:\n  c:\n    kind: dir\n    path: relative\n")
+    srv.signal(signal.SIGHUP)
+    wait_for(lambda: "targets.c.path" in srv.output(), timeout=10, what="the reload error")
+    assert names() == ["a", "b"]
