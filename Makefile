@@ -25,9 +25,12 @@ DEB_PACKAGES := $(BUILD_PACKAGES) $(RUNTIME_PACKAGES) $(DEB_TOOL_PACKAGES) \
   golang-go golang-github-vmware-govmomi-dev
 # make fuzz: clang with libFuzzer and the sanitizer runtimes.
 DEB_PACKAGES += clang libclang-rt-14-dev
+# Upload targets' tests: OpenSSH's sshd for SFTP, nginx (its DAV module) for WebDAV; nginx is
+# also the peer of `make bench`.
+DEB_PACKAGES += openssh-server openssh-client nginx-light
 
 # The peers `make bench` measures hypersdk against (bench/run.py); never needed by tests.
-BENCH_PACKAGES := beanstalkd wrk hyperfine nginx
+BENCH_PACKAGES := beanstalkd wrk hyperfine
 
 # Installs the missing ones of $(1) with apt-get (sudo unless root).
 define apt_install

@@ -19,6 +19,7 @@
 //   GET    /config                 the effective config, redacted                   admin
 //   /schedules, /schedules/{name}[/pause|/resume|/run|/next]: see schedule_routes.cpp
 //   GET    /audit                  the audit trail (audit_routes.cpp)                admin
+//   GET /targets, POST /targets/{name}/test: see target_routes.cpp
 // Errors are {"error":{"code","message","request_id"}} (api/errors.h). Every response has
 // X-Request-ID; every log line written while handling a request has http.request.id.
 //
@@ -47,6 +48,9 @@ class ScheduleService;
 class WorkflowService;
 class AuditTrail;
 }  // namespace hypersdk::engine
+namespace hypersdk::targets {
+class TargetRegistry;
+}  // namespace hypersdk::targets
 namespace hypersdk::ops {
 class Config;
 class Metrics;
@@ -96,6 +100,8 @@ struct ApiDeps {
   // The audit trail: mutating requests are recorded here, GET /audit reads it; nullptr:
   // nothing is recorded and /audit answers 503.
   engine::AuditTrail* audit = nullptr;
+  // /targets (target_routes.cpp); nullptr: they answer 503.
+  targets::TargetRegistry* targets = nullptr;
 };
 
 class ApiServer {

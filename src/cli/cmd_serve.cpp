@@ -119,6 +119,14 @@ void add_live_parts(ReloadState& reload, api::ApiServer& server, engine::Runtime
          return std::function<void()>(
              [&rt, c = std::move(*calendars)]() mutable { rt.holidays().replace(std::move(c)); });
        }});
+  // Targets: the uploads and tests that start after the reload use the new settings.
+  reload.add_live_part(
+      {{"targets"}, [&rt](const ops::Config& next) -> Result<std::function<void()>> {
+         auto set = targets::parse_targets(next.get_node("targets"), ops::environ_map());
+         if (!set) return set.error();
+         auto shared = std::make_shared<const targets::TargetSet>(std::move(*set));
+         return std::function<void()>([&rt, shared] { rt.targets().replace(shared); });
+       }});
 }
 
 int serve(Context& ctx, const ServeFlags& flags) {
@@ -172,6 +180,7 @@ int serve(Context& ctx, const ServeFlags& flags) {
   });
   engine::WorkflowService workflows(rt.jobs());
   deps.workflows = &workflows;
+  deps.targets = &rt.targets();
   api::ApiServer server(*api_cfg, deps);
 
   add_live_parts(reload, server, rt);

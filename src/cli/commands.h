@@ -25,5 +25,6 @@ void add_schedule_command(CLI::App& app, Context& ctx);
 void add_workflow_command(CLI::App& app, Context& ctx);  // cmd_workflow.cpp
 void add_token_command(CLI::App& app, Context& ctx);     // cmd_token.cpp
 void add_audit_command(CLI::App& app, Context& ctx);     // cmd_audit.cpp
+void add_target_command(CLI::App& app, Context& ctx);    // cmd_target.cpp
 
 }  // namespace hypersdk::cli

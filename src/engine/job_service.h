@@ -22,7 +22,7 @@ struct AdmissionPolicy {
   bool exec_enabled = false;
   ExecConfig exec;
   // Job types this installation can run; empty = accept any well-formed type.
-  std::set<std::string> known_types{"noop", "exec"};
+  std::set<std::string> known_types{"noop", "exec", "upload"};
   // The configured holiday calendars, for job and schedule windows; when the config's
   // calendars could not be loaded, the error is reported to whoever names a calendar.
   // The book is shared: a reload that replaces the calendars reaches every holder.

@@ -6,6 +6,7 @@
 #include "engine/exec_job.h"
 #include "engine/job_events_log.h"
 #include "engine/settings.h"
+#include "engine/upload_job.h"
 #include "ops/log.h"
 #include "store/audit_log.h"
 #include "store/migrations.h"
@@ -54,6 +55,12 @@ Result<std::unique_ptr<Runtime>> Runtime::open(RuntimeOptions options) {
   const AdmissionPolicy admission = admission_policy(cfg);
   if (admission.exec_enabled)
     rt->handlers_.add("exec", std::make_shared<ExecHandler>(admission.exec));
+  auto targets = targets::parse_targets(cfg.get_node("targets"), ops::environ_map());
+  if (!targets) return targets.error();
+  rt->targets_->replace(std::make_shared<const targets::TargetSet>(std::move(*targets)));
+  rt->handlers_.add("upload", std::make_shared<UploadHandler>(
+                                  rt->targets_, std::make_shared<store::UploadStore>(rt->db_),
+                                  *rt->options_.clock));
 
   if (rt->options_.metrics) {
     rt->job_metrics_ = std::make_unique<JobMetrics>(*rt->options_.metrics, rt->handlers_.types());

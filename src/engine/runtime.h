@@ -20,6 +20,7 @@
 #include "ops/config.h"
 #include "ops/metrics.h"
 #include "store/sqlite_store.h"
+#include "targets/target_spec.h"
 
 namespace hypersdk::engine {
 
@@ -52,6 +53,8 @@ class Runtime {
   // them).
   HolidayBook& holidays() { return *jobs_->policy().holidays; }
   WorkerPool& pool() { return *pool_; }
+  // The upload targets (config `targets`); a reload replaces them.
+  targets::TargetRegistry& targets() { return *targets_; }
   store::Database& database() { return *db_; }
   store::Store& store() { return *store_; }
   const Clock& clock() const { return *options_.clock; }
@@ -75,6 +78,7 @@ class Runtime {
   std::unique_ptr<JobEventLog> job_log_;
   JobListeners listeners_;  // job_metrics_, job_log_: what the pool reports to
   std::unique_ptr<WorkerPool> pool_;
+  std::shared_ptr<targets::TargetRegistry> targets_ = std::make_shared<targets::TargetRegistry>();
   std::unique_ptr<JobService> jobs_;
   std::unique_ptr<ScheduleService> schedules_;
   std::unique_ptr<Scheduler> scheduler_;  // when scheduler.enabled

@@ -96,10 +96,13 @@ void WorkerPool::run_one(Running& r) {
                         "no handler for job type '" + job.spec.type +
                             "' in this server (is the job type enabled in the config?)");
   } else {
-    JobContext ctx{job, *r.cancel, r.deadline,
+    JobContext ctx{job,
+                   *r.cancel,
+                   r.deadline,
                    [this, id = job.id](std::string_view stream, std::string_view line) {
                      append_log(id, stream, line);
                    },
+                   {},
                    clock_};
     try {
       result = handler->run(ctx);

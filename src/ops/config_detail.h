@@ -19,6 +19,16 @@ inline bool is_reference(std::string_view v) {
 // Calls fn on every secret scalar of a subtree: all scalars when `field` is empty, else the
 // scalars under a mapping key named `field`. fn may assign to the node it gets. The tree has
 // passed yaml_over_limits (yaml_limits.h), so the recursion is shallow.
+// `field` may name several fields separated by '|' ("secret_key|password").
+inline bool secret_field_matches(std::string_view name, std::string_view field) {
+  for (std::size_t start = 0; start <= field.size();) {
+    const std::size_t bar = std::min(field.find('|', start), field.size());
+    if (field.substr(start, bar - start) == name) return true;
+    start = bar + 1;
+  }
+  return false;
+}
+
 inline void visit_secrets(YAML::Node node, std::string_view field, bool under,
                           const std::function<void(YAML::Node)>& fn) {
   if (node.IsScalar()) {
@@ -26,7 +36,8 @@ inline void visit_secrets(YAML::Node node, std::string_view field, bool under,
   } else if (node.IsSequence()) {
     for (auto child : node) visit_secrets(child, field, under, fn);
   } else if (node.IsMap()) {
-    for (auto kv : node) visit_secrets(kv.second, field, under || kv.first.Scalar() == field, fn);
+    for (auto kv : node)
+      visit_secrets(kv.second, field, under || secret_field_matches(kv.first.Scalar(), field), fn);
   }
 }
 

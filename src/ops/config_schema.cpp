@@ -130,6 +130,30 @@ void check_timezone(std::string_view key, const YAML::Node& v, std::vector<Value
   }
 }
 
+// The shape only (a mapping of name -> {kind, scalar settings}); the fields of each kind are
+// checked by targets/target_spec.cpp, which ops may not depend on.
+void check_targets(std::string_view key, const YAML::Node& v, std::vector<ValueProblem>& out) {
+  if (v.IsNull()) return;
+  if (!v.IsMap()) return problem(out, v, key, "expected a mapping of target name to settings");
+  for (const auto& t : v) {
+    const std::string where = std::string(key) + "." + t.first.Scalar();
+    if (!t.second.IsMap()) {
+      problem(out, t.second, where, "expected {kind: dir|s3|sftp|webdav, ...}");
+      continue;
+    }
+    const YAML::Node kind = t.second["kind"];
+    if (!kind || !kind.IsScalar())
+      problem(out, t.second, where, "'kind' is required (dir, s3, sftp or webdav)");
+    else if (kind.Scalar() != "dir" && kind.Scalar() != "s3" && kind.Scalar() != "sftp" &&
+             kind.Scalar() != "webdav")
+      problem(out, kind, where + ".kind",
+              "expected dir, s3, sftp or webdav, got '" + kind.Scalar() + "'");
+    for (const auto& field : t.second)
+      if (!field.second.IsScalar())
+        problem(out, field.second, where + "." + field.first.Scalar(), "expected a single value");
+  }
+}
+
 // ---- The table -----------------------------------------------------------------------------
 
 const std::vector<KeySpec>& schema_table() {
@@ -364,6 +388,13 @@ const std::vector<KeySpec>& schema_table() {
        .default_value = "{}",
        .help = "named holiday calendars: NAME: {dates: [YYYY-MM-DD, ...], ics: PATH}",
        .check = check_holidays},
+      {.name = "targets",
+       .type = T::map,
+       .default_value = "{}",
+       .help = "upload targets: NAME: {kind: dir|s3|sftp|webdav, ...} (README, Upload targets)",
+       .secret = true,
+       .secret_field = "secret_key|session_token|password",  // several: config_detail.h
+       .check = check_targets},
   };
   return table;
 }

@@ -1,0 +1,74 @@
+#!/usr/bin/python3
+"""upload_bench.py [BUILD_DIR] [SIZE_MIB]: uploads one file (1 GiB by default) to a local S3
+server (s3rver from tests/node, which checks SigV4) twice in the same run: with `curl -T`
+(one signed PUT, libcurl's --aws-sigv4) and as a hypersdk `upload` job through `serve` (its
+multipart path with the default settings: 16 MiB parts, 4 at a time, SHA-256 and MD5 computed
+and checked). Prints both times and their ratio; the target is hypersdk <= 1.2x curl."""
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "tests" / "integration"))
+from conftest import Hypersdk  # noqa: E402
+from target_servers import S3Server, make_file, s3_target_yaml, wait_job  # noqa: E402
+
+
+def main():
+    build = Path(sys.argv[1] if len(sys.argv) > 1 else ROOT / "build").resolve()
+    size_mib = int(sys.argv[2]) if len(sys.argv) > 2 else 1024
+    os.environ["HYPERSDK_BIN"] = str(build / "hypersdk")
+    import conftest
+    conftest.BIN = str(build / "hypersdk")
+    with tempfile.TemporaryDirectory(prefix="upload-bench-") as d:
+        tmp = Path(d)
+        src = make_file(tmp / "disk.img", size_mib * 1024 * 1024)
+        s3 = S3Server(tmp)
+        try:
+            # Warm the page cache for both runs alike.
+            subprocess.run(["cat", str(src)], stdout=subprocess.DEVNULL, check=True)
+            t0 = time.monotonic()
+            subprocess.run(
+                ["curl", "-sS", "-f", "-o", "/dev/null", "-T", str(src),
+                 "--aws-sigv4", "aws:amz:us-east-1:s3", "--user", "S3RVER:S3RVER",
+                 "-H", "x-amz-content-sha256: UNSIGNED-PAYLOAD",
+                 f"{s3.endpoint}/test/curl.img"], check=True)
+            curl_s = time.monotonic() - t0
+
+            (tmp / "h").mkdir()
+            h = Hypersdk(tmp / "h")
+            # UPLOAD_BENCH_TARGET_EXTRA: more target settings, e.g. "    parallel: 2\n".
+            h.write_config("targets:\n" + s3_target_yaml(
+                "s3", s3, extra=os.environ.get("UPLOAD_BENCH_TARGET_EXTRA", "")))
+            srv = h.serve()
+            t0 = time.monotonic()
+            status, _, job = srv.api("POST", "/api/v1/jobs", {
+                "type": "upload", "payload": {"target": "s3", "path": str(src), "key": "hypersdk.img"}})
+            assert status == 201, job
+            job = wait_job(srv, job["id"], timeout=1800)
+            hyper_s = time.monotonic() - t0
+            assert job["status"] == "succeeded", job
+            srv.stop()
+            h.close()
+            # s3rver assembles a multipart object itself when it is completed (reads every
+            # part, writes the object): time the server spends after the last part.
+            complete = [e for e in s3.log() if e["method"] == "POST" and "uploadId=" in e["url"]]
+            print(json.dumps({
+                "size_mib": size_mib,
+                "curl_T_seconds": round(curl_s, 2),
+                "hypersdk_upload_seconds": round(hyper_s, 2),
+                "ratio": round(hyper_s / curl_s, 3),
+                "hypersdk_parts": job["result"]["parts"],
+                "checked_by": job["result"]["checked_by"],
+                "s3rver_complete_seconds": round(complete[0]["ms"] / 1000, 2) if complete else 0,
+            }))
+        finally:
+            s3.stop()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,69 @@
+// Starts @20minutes/s3rver (a SigV4-checking S3 server) for the integration tests, through its
+// library: node s3rver_run.js PORT DIR LOG [FAULTS]
+//  - bucket "test" is created; credentials are s3rver's S3RVER / S3RVER;
+//  - every request is appended to LOG as a JSON line {method, host, url, status, ms} when answered, so
+//    tests can see which parts were sent;
+//  - when FAULTS (a JSON file) exists and holds {"count": N, "status": S, "retry_after": R,
+//    "code": C, "match": SUBSTRING}, the next N requests whose "METHOD url" contains SUBSTRING
+//    get status S (with Retry-After R and an S3 error code C) instead of reaching s3rver;
+//    with "delay_ms": D instead, every matching request's answer is held back D ms.
+// Prints "ready" once it listens.
+'use strict'
+const fs = require('node:fs')
+const S3rver = require('@20minutes/s3rver')
+
+const [port, dir, logPath, faultsPath] = process.argv.slice(2)
+const server = new S3rver({
+  address: '127.0.0.1',
+  port: Number(port),
+  directory: dir,
+  silent: true,
+  serviceEndpoint: 'localhost',
+  configureBuckets: [{ name: 'test' }],
+})
+
+function takeFault(line) {
+  if (!faultsPath || !fs.existsSync(faultsPath)) return null
+  const f = JSON.parse(fs.readFileSync(faultsPath, 'utf8'))
+  if (f.delay_ms) return f.match && !line.includes(f.match) ? null : f
+  if (!f.count || f.count <= 0) return null
+  if (f.match && !line.includes(f.match)) return null
+  f.count -= 1
+  fs.writeFileSync(faultsPath, JSON.stringify(f))
+  return f
+}
+
+server.run().then(() => {
+  const http = server.httpServer
+  const handlers = http.listeners('request')
+  http.removeAllListeners('request')
+  http.on('request', (req, res) => {
+    const started = Date.now()
+    const url = req.url  // as sent: s3rver rewrites req.url of virtual-host requests
+    const line = `${req.method} ${url}`
+    res.on('finish', () => {
+      fs.appendFileSync(logPath, JSON.stringify({ method: req.method, host: req.headers.host, url, status: res.statusCode, ms: Date.now() - started }) + '\n')
+    })
+    const fault = takeFault(line)
+    if (fault && fault.delay_ms) {
+      // The answer waits, not the request: s3rver stores the part at once, so a client killed
+      // while waiting leaves nothing behind that could land after its next attempt.
+      const end = res.end.bind(res)
+      res.end = (...args) => { setTimeout(() => end(...args), fault.delay_ms); return res }
+    } else if (fault) {
+      req.resume()
+      req.on('end', () => {
+        const headers = { 'Content-Type': 'application/xml' }
+        if (fault.retry_after !== undefined) headers['Retry-After'] = String(fault.retry_after)
+        res.writeHead(fault.status, headers)
+        res.end(`<?xml version="1.0" encoding="UTF-8"?><Error><Code>${fault.code || 'InternalError'}</Code><Message>injected by the test</Message></Error>`)
+      })
+      return
+    }
+    for (const h of handlers) h.call(http, req, res)
+  })
+  process.stdout.write('ready\n')
+}).catch((err) => {
+  process.stderr.write(String(err && err.stack || err) + '\n')
+  process.exit(1)
+})
