@@ -22,6 +22,9 @@ RUNTIME_PACKAGES := tzdata sqlite3 logrotate systemd
 DEB_TOOL_PACKAGES := dpkg-dev file
 DEB_PACKAGES := $(BUILD_PACKAGES) $(RUNTIME_PACKAGES) $(DEB_TOOL_PACKAGES) \
   python3 python3-pytest python3-aiosmtpd prometheus clang-format openssl
+# Providers and exports (issue 11): qemu-img converts disks at run time; xmllint checks OVFs.
+RUNTIME_PACKAGES += qemu-utils
+DEB_PACKAGES += qemu-utils libxml2-utils
 
 # Installs the missing ones of $(1) with apt-get (sudo unless root).
 define apt_install

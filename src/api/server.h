@@ -45,6 +45,12 @@ class JobService;
 class ScheduleService;
 class WorkflowService;
 }  // namespace hypersdk::engine
+namespace hypersdk::providers {
+class ProviderRegistry;
+}
+namespace hypersdk::store {
+class BackupStore;
+}
 namespace hypersdk::ops {
 class Config;
 class Metrics;
@@ -86,6 +92,9 @@ struct ApiDeps {
   engine::ScheduleService* schedules = nullptr;
   // /workflows (workflow_routes.cpp); nullptr: they answer 503.
   engine::WorkflowService* workflows = nullptr;
+  // /providers and /backups (provider_routes.cpp); nullptr: they answer 503.
+  providers::ProviderRegistry* providers = nullptr;
+  store::BackupStore* backups = nullptr;
 };
 
 class ApiServer {

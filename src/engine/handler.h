@@ -5,6 +5,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <cstdint>
 #include <functional>
 #include <map>
 #include <memory>
@@ -42,6 +43,7 @@ struct JobContext {
   SteadyTime deadline;
   // Appends one line to the job's log; stream is "stdout", "stderr" or "system".
   std::function<void(std::string_view stream, std::string_view line)> log;
+  std::function<void(std::uint64_t done, std::uint64_t total)> progress;
   // The pool's clock: handlers measure grace periods and the deadline with it.
   const Clock& clock;
 };

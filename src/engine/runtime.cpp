@@ -5,6 +5,7 @@
 
 #include "engine/exec_job.h"
 #include "engine/job_events_log.h"
+#include "engine/provider_jobs.h"
 #include "engine/settings.h"
 #include "ops/log.h"
 #include "store/migrations.h"
@@ -54,6 +55,15 @@ Result<std::unique_ptr<Runtime>> Runtime::open(RuntimeOptions options) {
   if (admission.exec_enabled)
     rt->handlers_.add("exec", std::make_shared<ExecHandler>(admission.exec));
 
+  {
+    // Providers and exports (issue 11).
+    auto built = providers::build_providers(cfg.get_node("providers"), ops::environ_map());
+    if (!built) return built.error();
+    rt->providers_ = std::make_shared<providers::ProviderRegistry>(std::move(*built));
+    rt->backups_ = std::make_shared<store::BackupStore>(rt->db_);
+    add_provider_handlers(rt->handlers_,
+                          {rt->providers_, export_dir(cfg, rt->options_.db_path), rt->backups_});
+  }
   if (rt->options_.metrics) {
     rt->job_metrics_ = std::make_unique<JobMetrics>(*rt->options_.metrics, rt->handlers_.types());
     rt->listeners_.add(rt->job_metrics_.get());

@@ -73,6 +73,9 @@ class SqliteStore final : public Store {
   Result<Workflow> workflow_retry(WorkflowId id, TimeMs now) override;
   Result<Workflow> workflow_cancel(WorkflowId id, TimeMs now) override;
 
+  Status job_progress_record(const std::vector<ProgressReport>& reports) override;
+  Result<std::optional<JobProgress>> job_progress_get(JobId id) override;
+
   Result<std::int64_t> data_version() override { return db_->data_version(); }
 
  private:

@@ -45,11 +45,14 @@ struct ExecFixture {
     job.attempt = 2;
     job.spec.type = "exec";
     job.spec.payload = nlohmann::json{{"argv", argv}}.dump();
-    engine::JobContext ctx{job, cancel, deadline,
+    engine::JobContext ctx{job,
+                           cancel,
+                           deadline,
                            [this](std::string_view stream, std::string_view line) {
                              std::lock_guard lock(mu);
                              out.lines.emplace_back(std::string(stream), std::string(line));
                            },
+                           {},
                            clock};
     engine::ExecHandler handler(config);
     out.result = handler.run(ctx);
