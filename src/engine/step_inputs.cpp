@@ -18,6 +18,9 @@ Result<std::optional<json>> step_input_with(const json& payload, const std::stri
   std::string found_name;
   for (const auto& [name, result] : inputs.items()) {
     if (!result.is_object() || !result.contains(key)) continue;
+    // Inputs that agree are no ambiguity (a snapshot step and the export of that snapshot
+    // both name the same provider, VM and snapshot).
+    if (found && (*found)[key] == result[key]) continue;
     if (found)
       return invalid_error("inputs " + found_name + " and " + name + " both have a '" + key +
                            "': name one with from: STEP");

@@ -361,3 +361,66 @@ def test_provider_test_names_a_missing_permission(h, tmp_path_factory):
     finally:
         (base / "vms").chmod(0o700)
         shutil.rmtree(base)
+
+
+def _workflow_done(h, wid):
+    return wait_for(lambda: (lambda w: w if w["status"] in ("succeeded", "failed", "cancelled")
+                             else None)(h.json("workflow", "show", "--id", wid)),
+                    timeout=120, interval=0.2, what=f"workflow {wid}")
+
+
+def _snapshot_chain(name):
+    """snapshot -> export of that snapshot -> remove the snapshot whatever the export did."""
+    return {"name": name, "steps": [
+        {"name": "snap", "type": "snapshot",
+         "payload": {"provider": "lab", "vm": "web-1", "action": "create"}},
+        {"name": "export", "type": "export", "depends_on": ["snap"],
+         "payload": {"format": "ova"}, "retry": {"max_retries": 0}},
+        {"name": "verify", "type": "verify", "depends_on": ["export"]},
+        # Depends on snap too: inputs reach a step only through upstreams that ran, and when
+        # the export fails, verify never runs.
+        {"name": "cleanup", "type": "snapshot", "depends_on": ["snap", "verify"],
+         "trigger_rule": "all_done", "payload": {"action": "remove"}},
+    ]}
+
+
+def test_snapshot_export_verify_cleanup_chain_follows_the_step_contract(h):
+    vms = h.tmp / "vms"
+    src = vm_dir(vms, "web-1", size=8 * MIB)
+    configure(h, vms)
+    srv = h.serve()
+    wf = h.tmp / "wf.json"
+    wf.write_text(json.dumps(_snapshot_chain("chain-ok")))
+    wid = h.run("workflow", "submit", "--file", str(wf), check=True).stdout.strip()
+    w = _workflow_done(h, wid)
+    assert w["status"] == "succeeded", w
+    results = {s["name"]: h.json("query", "--id", s["job_id"]) for s in w["steps"]}
+    snap = results["snap"]["result"]["snapshot"]
+    exp = results["export"]["result"]
+    # The export read the snapshot (its point-in-time copy), not the live disk.
+    assert exp["snapshot"] == snap and exp["vm"] == "web-1" and exp["provider"] == "lab"
+    assert results["verify"]["result"]["path"] == exp["path"]
+    assert results["cleanup"]["result"] == {"provider": "lab", "vm": "web-1", "snapshot": snap,
+                                            "removed": True}
+    assert not (vms / "web-1" / ".snapshots" / snap).exists()
+    srv.stop()
+
+
+def test_the_snapshot_is_removed_even_when_the_export_fails(h):
+    vms = h.tmp / "vms"
+    vm_dir(vms, "web-1", size=MIB)
+    blocker = h.tmp / "not-a-dir"
+    blocker.write_text("x")
+    # export.dir below a regular file: the export cannot create its output and fails.
+    h.write_config(f"providers:\n  lab:\n    kind: local\n    dirs: [{vms}]\n"
+                   f"export:\n  dir: {blocker / 'exports'}\n")
+    srv = h.serve()
+    wf = h.tmp / "wf.json"
+    wf.write_text(json.dumps(_snapshot_chain("chain-fail")))
+    wid = h.run("workflow", "submit", "--file", str(wf), check=True).stdout.strip()
+    w = _workflow_done(h, wid)
+    st = {s["name"]: s["state"] for s in w["steps"]}
+    assert st["export"] == "failed" and st["cleanup"] == "succeeded", st
+    snaps = vms / "web-1" / ".snapshots"
+    assert not snaps.exists() or list(snaps.iterdir()) == []
+    srv.stop()
