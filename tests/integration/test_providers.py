@@ -424,3 +424,46 @@ def test_the_snapshot_is_removed_even_when_the_export_fails(h):
     snaps = vms / "web-1" / ".snapshots"
     assert not snaps.exists() or list(snaps.iterdir()) == []
     srv.stop()
+
+
+def test_export_formats_and_convert_give_the_source_bytes(h):
+    vms = h.tmp / "vms"
+    src = vm_dir(vms, "app-1", size=8 * MIB)
+    configure(h, vms)
+    srv = h.serve()
+    fmts = {"qcow2": "qcow2", "vmdk": "vmdk", "raw": "raw"}
+    for fmt, qfmt in fmts.items():
+        j = wait_done(h, submit_json(h, {"type": "export", "payload": {
+            "provider": "lab", "vm": "app-1", "format": fmt}}))
+        assert j["status"] == "succeeded", j
+        r = j["result"]
+        assert r["format"] == fmt and Path(r["path"]).suffix == "." + fmt
+        assert r["sha256"] == hashlib.sha256(Path(r["path"]).read_bytes()).hexdigest()
+        info = json.loads(run_tool("qemu-img", "info", "--output=json", r["path"]).stdout)
+        assert info["format"] == qfmt
+        cmp = run_tool("qemu-img", "compare", "-f", "raw", "-F", qfmt, str(src), r["path"])
+        assert cmp.returncode == 0, (fmt, cmp.stdout, cmp.stderr)
+        if fmt == "qcow2":
+            qcow2 = r["path"]
+    # OVF: a directory with the descriptor, the disk and the manifest; verify reads it.
+    j = wait_done(h, submit_json(h, {"type": "export", "payload": {
+        "provider": "lab", "vm": "app-1", "format": "ovf"}}))
+    assert j["status"] == "succeeded", j
+    ovf = Path(j["result"]["path"])
+    assert ovf.suffix == ".ovf" and run_tool("xmllint", "--noout", str(ovf)).returncode == 0
+    mf = (ovf.parent / "app-1.mf").read_text()
+    tagged = h.tmp / "ovf.sha256"
+    tagged.write_text(mf.replace("SHA256(", "SHA256 (").replace(")= ", ") = "))
+    assert run_tool("sha256sum", "-c", str(tagged), cwd=ovf.parent).returncode == 0
+    v = wait_done(h, submit_json(h, {"type": "verify", "payload": {"path": str(ovf)}}))
+    assert v["status"] == "succeeded", v
+    # convert: the qcow2 export as a raw file beside it, same bytes as the source.
+    c = wait_done(h, submit_json(h, {"type": "convert", "payload": {"path": qcow2,
+                                                                     "format": "raw"}}))
+    assert c["status"] == "succeeded", c
+    assert Path(c["result"]["path"]).read_bytes() == src.read_bytes()
+    # A checksum that does not match fails verify clearly.
+    v = wait_done(h, submit_json(h, {"type": "verify", "payload": {
+        "path": c["result"]["path"], "sha256": "0" * 64}, "retry": {"max_retries": 0}}))
+    assert v["status"] == "failed" and "SHA256 mismatch" in v["error"]["message"]
+    srv.stop()
