@@ -467,3 +467,27 @@ def test_export_formats_and_convert_give_the_source_bytes(h):
         "path": c["result"]["path"], "sha256": "0" * 64}, "retry": {"max_retries": 0}}))
     assert v["status"] == "failed" and "SHA256 mismatch" in v["error"]["message"]
     srv.stop()
+
+
+def test_sighup_reloads_the_providers(h):
+    import signal
+    vms = h.tmp / "vms"
+    vm_dir(vms, "a", size=MIB)
+    configure(h, vms)
+    srv = h.serve()
+    status, _, body = srv.api("GET", "/api/v1/providers")
+    assert [p["name"] for p in body["providers"]] == ["lab"]
+    h.write_config(f"providers:\n  lab:\n    kind: local\n    dirs: [{vms}]\n"
+                   f"  more:\n    kind: local\n    dirs: [{vms}]\n")
+    srv.signal(signal.SIGHUP)
+    wait_for(lambda: [p["name"] for p in srv.api("GET", "/api/v1/providers")[2]["providers"]]
+             == ["lab", "more"], what="the reloaded providers")
+    # A broken providers section is refused as a whole; the running ones stay.
+    h.write_config("providers:\n  lab:\n    kind: nope\n")
+    srv.signal(signal.SIGHUP)
+    from ops_support import metric
+    wait_for(lambda: metric(srv, "hypersdk_config_last_reload_successful") == 0,
+             what="the reload to be refused")
+    assert [p["name"] for p in srv.api("GET", "/api/v1/providers")[2]["providers"]] == \
+        ["lab", "more"]
+    srv.stop()
