@@ -170,7 +170,7 @@ def test_stalled_export_times_out_and_retries_and_cancel_leaves_no_partial_file(
     d.mkdir(parents=True)
     fifo = d / "disk.raw"
     os.mkfifo(fifo)
-    configure(h, vms, "jobs:\n  stall_timeout: 2s\n")
+    configure(h, vms, "jobs:\n  stall_timeout: 5s\n")
     srv = h.serve()
     stop = threading.Event()
 
@@ -214,7 +214,7 @@ def test_stalled_export_times_out_and_retries_and_cancel_leaves_no_partial_file(
                  what="progress of 3 MiB")
     assert j["status"] == "running"
     q = h.run("query", "--id", job).stdout
-    assert "progress:" in q and "3.0 MiB" in q, q
+    assert "progress:" in q and "MiB" in q and "B/s" in q, q
     # The API streams it too: a "progress" event on the job's log stream.
     import http.client
     conn = http.client.HTTPConnection("127.0.0.1", srv.port, timeout=10)
@@ -234,7 +234,7 @@ def test_stalled_export_times_out_and_retries_and_cancel_leaves_no_partial_file(
     j = wait_for(lambda: (lambda q: q if q["errors"] else None)(h.json("query", "--id", job)),
                  timeout=30, what="the stall to fail the attempt")
     assert j["errors"][0]["class"] == "timeout"
-    assert "stalled: no progress for 2s" in j["errors"][0]["message"]
+    assert "stalled: no progress for 5s" in j["errors"][0]["message"]
     # The retry gets bytes again; cancel it while it copies: no file is left.
     wait_for(lambda: h.json("query", "--id", job)["attempt"] == 2 and
              h.json("query", "--id", job)["status"] == "running", timeout=30,
