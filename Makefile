@@ -29,6 +29,10 @@ DEB_PACKAGES += clang libclang-rt-14-dev
 # also the peer of `make bench`.
 DEB_PACKAGES += openssh-server openssh-client nginx-light
 
+# Providers and exports: qemu-img converts disks at run time; xmllint checks OVFs in tests.
+RUNTIME_PACKAGES += qemu-utils
+DEB_PACKAGES += qemu-utils libxml2-utils
+
 # The peers `make bench` measures hypersdk against (bench/run.py); never needed by tests.
 BENCH_PACKAGES := beanstalkd wrk hyperfine
 

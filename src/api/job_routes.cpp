@@ -7,6 +7,7 @@
 #include "api/server_state.h"
 #include "engine/job_service.h"
 #include "wire/job_json.h"
+#include "wire/progress_json.h"
 
 namespace hypersdk::api {
 namespace {
@@ -84,7 +85,10 @@ void get(ServerState& state, const Req& req, Res& res) {
   if (!id) return write_error(res, id.error());
   auto job = state.deps().jobs.get(*id);
   if (!job) return write_error(res, job.error());
-  write_json(res, 200, wire::job_to_json(*job));
+  json out = wire::job_to_json(*job);
+  if (auto p = state.deps().jobs.store().job_progress_get(*id); p && *p)
+    out["progress"] = wire::progress_to_json(**p);
+  write_json(res, 200, out);
 }
 
 void logs(ServerState& state, const Req& req, Res& res) {

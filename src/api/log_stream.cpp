@@ -8,6 +8,7 @@
 #include "api/sse.h"
 #include "engine/job_service.h"
 #include "wire/job_json.h"
+#include "wire/progress_json.h"
 
 namespace hypersdk::api {
 namespace {
@@ -23,6 +24,7 @@ struct Follow {
   std::int64_t after;
   std::chrono::steady_clock::time_point last_write = std::chrono::steady_clock::now();
   bool first = true;
+  core::TimeMs progress_at = 0;  // updated_at of the last progress event sent
 
   bool send(httplib::DataSink& sink, const std::string& text) {
     last_write = std::chrono::steady_clock::now();
@@ -50,6 +52,12 @@ struct Follow {
         after = l.seq;
       }
       if (static_cast<int>(lines->size()) < kBatch) break;
+    }
+    // The job's progress as a "progress" event whenever its worker stored a newer report.
+    if (auto p = jobs.store().job_progress_get(id); p && *p && (*p)->updated_at != progress_at) {
+      progress_at = (*p)->updated_at;
+      if (!send(sink, format_sse_event("progress", wire::progress_to_json(**p).dump())))
+        return false;
     }
     if (terminal) {
       if (!send(sink, format_sse_event("end", wire::job_to_json(*job).dump()))) return false;

@@ -45,6 +45,7 @@ std::vector<Route> job_routes(ServerState& state);
 std::vector<Route> dlq_routes(ServerState& state);
 std::vector<Route> schedule_routes(ServerState& state);  // schedule_routes.cpp
 std::vector<Route> workflow_routes(ServerState& state);  // workflow_routes.cpp
+std::vector<Route> provider_routes(ServerState& state);  // provider_routes.cpp
 std::vector<Route> target_routes(ServerState& state);    // target_routes.cpp
 std::vector<Route> audit_routes(ServerState& state);     // audit_routes.cpp
 

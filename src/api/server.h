@@ -51,6 +51,12 @@ class AuditTrail;
 namespace hypersdk::targets {
 class TargetRegistry;
 }  // namespace hypersdk::targets
+namespace hypersdk::providers {
+class ProviderRegistry;
+}
+namespace hypersdk::store {
+class BackupStore;
+}
 namespace hypersdk::ops {
 class Config;
 class Metrics;
@@ -102,6 +108,9 @@ struct ApiDeps {
   engine::AuditTrail* audit = nullptr;
   // /targets (target_routes.cpp); nullptr: they answer 503.
   targets::TargetRegistry* targets = nullptr;
+  // /providers and /backups (provider_routes.cpp); nullptr: they answer 503.
+  providers::ProviderRegistry* providers = nullptr;
+  store::BackupStore* backups = nullptr;
 };
 
 class ApiServer {

@@ -9,6 +9,12 @@
 
 namespace hypersdk::cli {
 
+// Providers and exports (issue 11). Declared here rather than in commands.h only to spare every
+// command file a rebuild on a loaded machine; they belong with the others there.
+void add_provider_command(CLI::App& app, Context& ctx);  // cmd_provider.cpp
+void add_backup_command(CLI::App& app, Context& ctx);    // cmd_backup.cpp
+void add_restore_command(CLI::App& app, Context& ctx);   // cmd_restore.cpp
+
 int main_entry(int argc, char** argv) {
   const std::string invoked = std::filesystem::path(argc > 0 ? argv[0] : "hypersdk").filename();
   // `hypervisord [flags]` is `hypersdk serve [flags]`.
@@ -49,6 +55,9 @@ int main_entry(int argc, char** argv) {
   add_retry_command(app, ctx);
   add_dlq_command(app, ctx);
   add_workflow_command(app, ctx);
+  add_provider_command(app, ctx);
+  add_backup_command(app, ctx);
+  add_restore_command(app, ctx);
   add_health_command(app, ctx);
   add_version_command(app, ctx);
   add_db_command(app, ctx);

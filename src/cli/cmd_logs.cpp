@@ -1,16 +1,48 @@
 // hypersdk logs --id=ID [--follow]: a job's output; --follow streams until the job ends.
 // In text form a finished job's log ends with how it ended ("[end] exit status 0 (succeeded)").
+#include <unistd.h>
+
+#include <algorithm>
 #include <iostream>
 
 #include "cli/commands.h"
 #include "cli/exit_codes.h"
 #include "cli/output.h"
+#include "wire/progress_json.h"
 
 namespace hypersdk::cli {
 using nlohmann::json;
 
 namespace {
-void print_line(const json& l, bool json_out) {
+// A progress bar redrawn in place on a terminal; cleared before the next log line. Both
+// backends' follow() pass progress as {"progress": {...}} between the log lines.
+struct Bar {
+  bool tty = ::isatty(STDOUT_FILENO) == 1;
+  bool shown = false;
+  void clear() {
+    if (shown) std::cout << "\r\033[K";
+    shown = false;
+  }
+  void draw(const json& p) {
+    if (!tty) return;
+    constexpr int kWidth = 30;
+    const double pct =
+        p.contains("percent") && p["percent"].is_number() ? p["percent"].get<double>() : 0;
+    const int filled = static_cast<int>(pct / 100.0 * kWidth);
+    clear();
+    std::cout << "[" << std::string(std::clamp(filled, 0, kWidth), '#')
+              << std::string(kWidth - std::clamp(filled, 0, kWidth), ' ') << "] "
+              << wire::progress_text(p) << std::flush;
+    shown = true;
+  }
+};
+
+void print_line(const json& l, bool json_out, Bar& bar) {
+  if (l.contains("progress")) {
+    if (!json_out) bar.draw(l["progress"]);
+    return;
+  }
+  bar.clear();
   if (json_out) {
     std::cout << l.dump() << "\n";
   } else {
@@ -55,7 +87,10 @@ void add_logs_command(CLI::App& app, Context& ctx) {
       auto backend = ctx.backend();
       if (!backend) return ctx.fail(backend.error());
       if (f->follow) {
-        auto job = (*backend)->follow(f->id, [&](const json& l) { print_line(l, f->json_out); });
+        Bar bar;
+        auto job =
+            (*backend)->follow(f->id, [&](const json& l) { print_line(l, f->json_out, bar); });
+        bar.clear();
         if (!job) return ctx.fail(job.error());
         if (!f->json_out) print_ending(*job);
         // Like `tail --pid`, but the exit code says how the job ended.
@@ -66,7 +101,8 @@ void add_logs_command(CLI::App& app, Context& ctx) {
         auto page = (*backend)->logs(f->id, after, 1000);
         if (!page) return ctx.fail(page.error());
         for (const auto& l : (*page)["lines"]) {
-          print_line(l, f->json_out);
+          Bar none{.tty = false};
+          print_line(l, f->json_out, none);
           after = l["seq"].get<std::int64_t>();
         }
         if ((*page)["lines"].size() < 1000) {

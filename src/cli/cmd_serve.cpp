@@ -127,6 +127,14 @@ void add_live_parts(ReloadState& reload, api::ApiServer& server, engine::Runtime
          auto shared = std::make_shared<const targets::TargetSet>(std::move(*set));
          return std::function<void()>([&rt, shared] { rt.targets().replace(shared); });
        }});
+  // Providers added, removed or changed: jobs that start afterwards see the new registry.
+  reload.add_live_part(
+      {{"providers"}, [&rt](const ops::Config& next) -> Result<std::function<void()>> {
+         auto built = providers::build_providers(next.get_node("providers"), ops::environ_map());
+         if (!built) return built.error();
+         return std::function<void()>(
+             [&rt, p = std::move(*built)]() mutable { rt.providers().replace(std::move(p)); });
+       }});
 }
 
 int serve(Context& ctx, const ServeFlags& flags) {
@@ -181,6 +189,8 @@ int serve(Context& ctx, const ServeFlags& flags) {
   engine::WorkflowService workflows(rt.jobs());
   deps.workflows = &workflows;
   deps.targets = &rt.targets();
+  deps.providers = &rt.providers();
+  deps.backups = &rt.backups();
   api::ApiServer server(*api_cfg, deps);
 
   add_live_parts(reload, server, rt);

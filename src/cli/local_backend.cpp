@@ -4,6 +4,7 @@
 
 #include "engine/file_clock.h"
 #include "wire/job_json.h"
+#include "wire/progress_json.h"
 
 namespace hypersdk::cli {
 using nlohmann::json;
@@ -64,7 +65,12 @@ Result<json> LocalBackend::list(const ListQuery& q) {
 Result<json> LocalBackend::get(const std::string& id) {
   auto n = parse_id(id);
   if (!n) return n.error();
-  return map(jobs_.get(*n), wire::job_to_json);
+  auto job = jobs_.get(*n);
+  if (!job) return job.error();
+  json out = wire::job_to_json(*job);
+  if (auto p = jobs_.store().job_progress_get(*n); p && *p)
+    out["progress"] = wire::progress_to_json(**p);
+  return out;
 }
 
 Result<json> LocalBackend::logs(const std::string& id, std::int64_t after, int limit) {
@@ -82,10 +88,15 @@ Result<json> LocalBackend::follow(const std::string& id,
   auto n = parse_id(id);
   if (!n) return n.error();
   std::int64_t after = 0;
+  core::TimeMs progress_at = 0;
   for (;;) {
     // Read the status before the lines: once it is terminal, every line is already stored.
     auto job = jobs_.get(*n);
     if (!job) return job.error();
+    if (auto p = jobs_.store().job_progress_get(*n); p && *p && (*p)->updated_at != progress_at) {
+      progress_at = (*p)->updated_at;
+      if (!core::is_terminal(job->status)) on_line(json{{"progress", wire::progress_to_json(**p)}});
+    }
     for (;;) {
       auto lines = jobs_.logs(*n, after, 1000);
       if (!lines) return lines.error();

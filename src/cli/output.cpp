@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <ostream>
 
+#include "wire/progress_json.h"
+
 namespace hypersdk::cli {
 using nlohmann::json;
 
@@ -114,6 +116,8 @@ void print_job(std::ostream& out, const json& job) {
                                         short_time(job["dead_letter"]["at"])});
   if (job.contains("error") && job["error"].is_object())
     rows.push_back({"error:", text(job["error"]["class"]) + ": " + text(job["error"]["message"])});
+  if (job.contains("progress") && job["progress"].is_object())
+    rows.push_back({"progress:", wire::progress_text(job["progress"])});
   if (job.value("status", "") == "waiting" && job.contains("window") && job["window"].is_object())
     rows.push_back({"waiting for:", waiting_for(job)});
   for (const auto& r : rows)

@@ -41,6 +41,9 @@ Result<json> RemoteBackend::follow(const std::string& id,
                                   if (event == "log") {
                                     auto line = json::parse(data, nullptr, false);
                                     if (!line.is_discarded()) on_line(line);
+                                  } else if (event == "progress") {
+                                    auto p = json::parse(data, nullptr, false);
+                                    if (p.is_object()) on_line(json{{"progress", p}});
                                   }
                                   return event != "end";
                                 });

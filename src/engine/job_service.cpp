@@ -1,6 +1,7 @@
 #include "engine/job_service.h"
 
 #include "engine/job_events_log.h"
+#include "engine/provider_jobs.h"
 
 namespace hypersdk::engine {
 
@@ -24,9 +25,12 @@ Result<core::Job> JobService::submit(const core::JobSpec& spec) {
   return changed(logged(store_.job_enqueue(*admitted, clock_.now_ms()), "queued"));
 }
 
-Result<core::JobSpec> JobService::admit(const core::JobSpec& spec) const {
-  if (Status s = core::validate_spec(spec); !s.ok()) return s.error();
-  if (Status s = check_job_type(policy_, spec.type); !s.ok()) return s.error();
+Result<core::JobSpec> JobService::admit(const core::JobSpec& submitted) const {
+  if (Status s = core::validate_spec(submitted); !s.ok()) return s.error();
+  if (Status s = check_job_type(policy_, submitted.type); !s.ok()) return s.error();
+  auto filled = admit_provider_job(submitted);  // payload checks; provider/target from it
+  if (!filled) return filled.error();
+  const core::JobSpec& spec = *filled;
   if (spec.type == "exec")
     if (Status s = validate_exec_payload(spec.payload, policy_.exec); !s.ok()) return s.error();
   const core::TimeMs now = clock_.now_ms();
@@ -45,7 +49,7 @@ Result<core::JobSpec> JobService::admit(const core::JobSpec& spec) const {
       return s.error();
     return resolved;
   }
-  return spec;
+  return *filled;
 }
 
 Result<core::Job> JobService::cancel(core::JobId id) {

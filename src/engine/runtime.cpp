@@ -5,6 +5,7 @@
 
 #include "engine/exec_job.h"
 #include "engine/job_events_log.h"
+#include "engine/provider_jobs.h"
 #include "engine/settings.h"
 #include "engine/upload_job.h"
 #include "ops/log.h"
@@ -62,6 +63,15 @@ Result<std::unique_ptr<Runtime>> Runtime::open(RuntimeOptions options) {
                                   rt->targets_, std::make_shared<store::UploadStore>(rt->db_),
                                   *rt->options_.clock));
 
+  {
+    // Providers and exports (issue 11).
+    auto built = providers::build_providers(cfg.get_node("providers"), ops::environ_map());
+    if (!built) return built.error();
+    rt->providers_ = std::make_shared<providers::ProviderRegistry>(std::move(*built));
+    rt->backups_ = std::make_shared<store::BackupStore>(rt->db_);
+    add_provider_handlers(rt->handlers_,
+                          {rt->providers_, export_dir(cfg, rt->options_.db_path), rt->backups_});
+  }
   if (rt->options_.metrics) {
     rt->job_metrics_ = std::make_unique<JobMetrics>(*rt->options_.metrics, rt->handlers_.types());
     rt->listeners_.add(rt->job_metrics_.get());

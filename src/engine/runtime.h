@@ -19,6 +19,8 @@
 #include "engine/worker_pool.h"
 #include "ops/config.h"
 #include "ops/metrics.h"
+#include "providers/registry.h"
+#include "store/backup_store.h"
 #include "store/sqlite_store.h"
 #include "targets/target_spec.h"
 
@@ -57,6 +59,9 @@ class Runtime {
   targets::TargetRegistry& targets() { return *targets_; }
   store::Database& database() { return *db_; }
   store::Store& store() { return *store_; }
+  // Providers (replaced whole by a config reload) and backup records (issue 11).
+  providers::ProviderRegistry& providers() { return *providers_; }
+  store::BackupStore& backups() { return *backups_; }
   const Clock& clock() const { return *options_.clock; }
 
   // Readiness: each check with the reason it fails. Bounded in time: reads on a reader
@@ -74,6 +79,8 @@ class Runtime {
   std::shared_ptr<store::Database> db_;
   std::unique_ptr<store::SqliteStore> store_;
   HandlerRegistry handlers_;
+  std::shared_ptr<providers::ProviderRegistry> providers_;
+  std::shared_ptr<store::BackupStore> backups_;
   std::unique_ptr<JobMetrics> job_metrics_;
   std::unique_ptr<JobEventLog> job_log_;
   JobListeners listeners_;  // job_metrics_, job_log_: what the pool reports to

@@ -1,5 +1,7 @@
 #include "engine/settings.h"
 
+#include "engine/provider_jobs.h"
+
 #include <charconv>
 
 #include "engine/schedule_calendars.h"
@@ -52,6 +54,8 @@ AdmissionPolicy admission_policy(const ops::Config& c) {
   AdmissionPolicy a;
   a.default_retry = default_retry_policy(c);
   a.exec_enabled = c.get_bool("jobs.exec.enabled");
+  // Providers and exports (issue 11).
+  for (const auto& t : provider_job_types()) a.known_types.insert(t);
   a.exec = exec_config(c);
   a.default_timezone = c.get_string("scheduler.default_timezone");
   auto holidays = load_holiday_calendars(c);
@@ -69,6 +73,12 @@ SchedulerConfig scheduler_config(const ops::Config& c) {
   return s;
 }
 
+std::filesystem::path export_dir(const ops::Config& c, const std::string& db_path) {
+  const std::string& dir = c.get_string("export.dir");
+  if (!dir.empty()) return dir;
+  return std::filesystem::absolute(db_path).parent_path() / "exports";
+}
+
 WorkerPoolConfig worker_pool_config(const ops::Config& c, std::string owner) {
   WorkerPoolConfig w;
   w.workers = static_cast<int>(c.get_int("workers.count"));
@@ -78,6 +88,7 @@ WorkerPoolConfig worker_pool_config(const ops::Config& c, std::string owner) {
   w.output.max_bytes = c.get_int("jobs.output.max_bytes");
   w.output.max_lines = c.get_int("jobs.output.max_lines");
   w.output.buffer_bytes = c.get_int("jobs.output.buffer_bytes");
+  w.stall_timeout = c.get_duration("jobs.stall_timeout");
   return w;
 }
 

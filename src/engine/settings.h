@@ -2,6 +2,7 @@
 // only place that knows which config key feeds which knob.
 #pragma once
 
+#include <filesystem>
 #include <string>
 
 #include "engine/job_service.h"
@@ -19,5 +20,7 @@ ExecConfig exec_config(const ops::Config& c);
 AdmissionPolicy admission_policy(const ops::Config& c);
 WorkerPoolConfig worker_pool_config(const ops::Config& c, std::string owner);
 SchedulerConfig scheduler_config(const ops::Config& c);
+// export.dir, or exports/ beside the database when it is empty.
+std::filesystem::path export_dir(const ops::Config& c, const std::string& db_path);
 
 }  // namespace hypersdk::engine

@@ -57,6 +57,11 @@ struct WorkerPoolConfig {
   // Tries at recording a batch of outcomes (backing off 50 ms, 100 ms, ...) before its jobs
   // are abandoned to the lease reaper.
   int complete_attempts = 20;
+  // A job that reported progress and then reported no more for this long is stopped as a
+  // `timeout` (and retried per its policy); 0 = never. Jobs that never report are exempt.
+  std::chrono::milliseconds stall_timeout{0};
+  // Progress reports reach the store at most this often per pool (one batched write).
+  std::chrono::milliseconds progress_interval{1'000};
 };
 
 class WorkerPool {
@@ -109,6 +114,12 @@ class WorkerPool {
     core::Job job;
     std::shared_ptr<CancelToken> cancel;
     SteadyTime deadline = SteadyTime::max();  // set when the handler starts
+    // Progress, kept on the entry in running_ (worker_pool_progress.cpp).
+    std::int64_t done = 0;
+    std::int64_t total = 0;
+    std::optional<SteadyTime> progress_moved;  // first report, then each that moved `done`
+    bool progress_dirty = false;               // not yet written to the store
+    bool stalled = false;                      // stopped for want of progress
   };
   struct Finished {
     store::Completion completion;
@@ -125,6 +136,7 @@ class WorkerPool {
     bool want_claim = true;
     int claim_failures = 0;
     SteadyTime claim_retry_at{};
+    SteadyTime next_progress_flush{};
   };
 
   void dispatch_loop();
@@ -140,6 +152,9 @@ class WorkerPool {
   void run_one(Running& r);
   void add_workers_locked();  // REQUIRES: mu_ held
   void append_log(core::JobId id, std::string_view stream, std::string_view line);
+  void on_progress(const core::Job& job, std::uint64_t done, std::uint64_t total);
+  void flush_progress(DispatchState& d);
+  void check_stalls_locked(SteadyTime now);  // REQUIRES: mu_ held
   void flush(std::vector<Finished>& done, std::vector<store::LogLine>& logs);
   void report_events(const std::vector<Finished>& done,
                      const std::vector<store::CompletionResult>& results);

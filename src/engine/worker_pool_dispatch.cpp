@@ -82,6 +82,7 @@ void WorkerPool::dispatch_once() {
   if (d.want_claim && now >= d.claim_retry_at && !draining) claim_some(d);
   watch(changed);
   if (now >= d.next_heartbeat) heartbeat(d);
+  if (now >= d.next_progress_flush) flush_progress(d);
 }
 
 void WorkerPool::claim_some(DispatchState& d) {
@@ -150,6 +151,7 @@ void WorkerPool::watch(bool check_requests) {
   const SteadyTime now = clock_.steady_now();
   for (auto& [id, r] : running_)
     if (now >= r.deadline) r.cancel->cancel(CancelReason::timeout);
+  check_stalls_locked(now);
   if (!requested) return;
   for (core::JobId id : *requested) {
     if (auto it = running_.find(id); it != running_.end())

@@ -96,14 +96,15 @@ void WorkerPool::run_one(Running& r) {
                         "no handler for job type '" + job.spec.type +
                             "' in this server (is the job type enabled in the config?)");
   } else {
-    JobContext ctx{job,
-                   *r.cancel,
-                   r.deadline,
-                   [this, id = job.id](std::string_view stream, std::string_view line) {
-                     append_log(id, stream, line);
-                   },
-                   {},
-                   clock_};
+    JobContext ctx{
+        job,
+        *r.cancel,
+        r.deadline,
+        [this, id = job.id](std::string_view stream, std::string_view line) {
+          append_log(id, stream, line);
+        },
+        [this, &job](std::uint64_t done, std::uint64_t total) { on_progress(job, done, total); },
+        clock_};
     try {
       result = handler->run(ctx);
     } catch (const std::exception& e) {
@@ -135,6 +136,13 @@ void WorkerPool::run_one(Running& r) {
     c.outcome = store::Outcome::failed;
     c.error = {ErrorClass::timeout,
                "timed out after " + std::to_string(job.spec.timeout_ms / 1000) + "s"};
+    std::lock_guard lock(mu_);
+    if (auto it = running_.find(job.id);
+        it != running_.end() && it->second.job.lease_token == job.lease_token && it->second.stalled)
+      c.error.message = "stalled: no progress for " +
+                        std::to_string(config_.stall_timeout.count() / 1000) + "s (at " +
+                        std::to_string(it->second.done) + " of " +
+                        std::to_string(it->second.total) + " bytes)";
   } else {
     c.outcome = store::Outcome::failed;
     c.error = result.error();

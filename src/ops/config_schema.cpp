@@ -4,6 +4,7 @@
 
 #include <set>
 
+#include "ops/config_providers.h"
 #include "ops/config_schema_detail.h"
 
 namespace hypersdk::ops {
@@ -302,6 +303,11 @@ const std::vector<KeySpec>& schema_table() {
        .type = T::duration,
        .default_value = "0",
        .help = "timeout of jobs that set none (0 = none)"},
+      {.name = "jobs.stall_timeout",
+       .type = T::duration,
+       .default_value = "10m",
+       .help = "a job whose progress (bytes done) stands still this long fails as a timeout "
+               "and is retried; jobs that report no progress are exempt (0 = never)"},
       // Retries
       {.name = "retry.max_retries",
        .type = T::integer,
@@ -395,6 +401,12 @@ const std::vector<KeySpec>& schema_table() {
        .secret = true,
        .secret_field = "secret_key|session_token|password",  // several: config_detail.h
        .check = check_targets},
+      // Providers and exports (issue 11)
+      {.name = "providers",
+       .type = T::map,
+       .default_value = "{}",
+       .help = "VM providers: NAME: {kind: local, dirs: [DIR, ...]}",
+       .check = check_providers},
   };
   return table;
 }

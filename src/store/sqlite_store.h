@@ -78,6 +78,9 @@ class SqliteStore final : public Store {
   Result<std::vector<WorkflowTemplate>> workflow_template_list() override;
   Status workflow_template_delete(const std::string& name) override;
 
+  Status job_progress_record(const std::vector<ProgressReport>& reports) override;
+  Result<std::optional<JobProgress>> job_progress_get(JobId id) override;
+
   Result<std::int64_t> data_version() override { return db_->data_version(); }
 
  private:

@@ -74,6 +74,26 @@ struct RescueResult {
   std::vector<JobId> cancelled;  // a cancel was pending: the job ends cancelled, not rerun
 };
 
+// A running job's progress as its worker reports it (bytes done of total, total 0 = unknown).
+struct ProgressReport {
+  JobId id = 0;
+  std::int64_t token = 0;  // the lease token: a stale worker's report is ignored
+  int attempt = 0;
+  std::int64_t done = 0;
+  std::int64_t total = 0;
+  TimeMs at = 0;
+};
+
+// The latest progress stored for a job; started_at is the attempt's first report.
+struct JobProgress {
+  JobId job_id = 0;
+  int attempt = 0;
+  std::int64_t done = 0;
+  std::int64_t total = 0;
+  TimeMs started_at = 0;
+  TimeMs updated_at = 0;
+};
+
 // One lease a worker holds: the job and the fencing token its claim returned.
 struct Lease {
   JobId id = 0;
@@ -227,6 +247,12 @@ class Store {
   virtual Result<std::vector<WorkflowTemplate>> workflow_template_list() = 0;
   // Errors: not_found.
   virtual Status workflow_template_delete(const std::string& name) = 0;
+
+  // ---- Progress of running jobs (issue 11) ----
+  // Stores each report whose job is still running under its token; others are ignored.
+  virtual Status job_progress_record(const std::vector<ProgressReport>& reports) = 0;
+  // The job's latest progress; nullopt when it never reported any.
+  virtual Result<std::optional<JobProgress>> job_progress_get(JobId id) = 0;
 
   // Changes whenever any connection of any process commits; cheap to poll for wake-ups.
   // An error when it cannot be read: the caller must assume something changed.

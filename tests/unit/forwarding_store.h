@@ -156,6 +156,12 @@ class ForwardingStore : public store::Store {
   Status workflow_template_delete(const std::string& name) override {
     return inner_.workflow_template_delete(name);
   }
+  Status job_progress_record(const std::vector<store::ProgressReport>& reports) override {
+    return inner_.job_progress_record(reports);
+  }
+  Result<std::optional<store::JobProgress>> job_progress_get(JobId id) override {
+    return inner_.job_progress_get(id);
+  }
   Result<std::int64_t> data_version() override { return inner_.data_version(); }
 
  protected:

@@ -1,0 +1,79 @@
+// ova_bench: OVA packaging (exporter::write_ova: ustar, the OVF, one SHA-256 per member and one
+// of the whole archive, fsync, rename) of a disk file against `cp` of the same bytes, in the
+// same run, alternating, so both see the same machine and page cache.
+//   build/ova_bench [DIR] [MiB] [rounds]      (defaults: /tmp, 1024, 3)
+// The disk is random bytes (packaging does not parse it; random defeats any compression).
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "export/ova.h"
+
+namespace fs = std::filesystem;
+using Clock = std::chrono::steady_clock;
+
+namespace {
+double seconds_since(Clock::time_point t) {
+  return std::chrono::duration<double>(Clock::now() - t).count();
+}
+double median(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  return v[v.size() / 2];
+}
+}  // namespace
+
+int main(int argc, char** argv) {
+  const fs::path base = argc > 1 ? argv[1] : "/tmp";
+  const std::uint64_t mib = argc > 2 ? std::strtoull(argv[2], nullptr, 10) : 1024;
+  const int rounds = argc > 3 ? std::atoi(argv[3]) : 3;
+  const fs::path dir = base / ("ova_bench-" + std::to_string(::getpid()));
+  fs::create_directories(dir);
+  const fs::path disk = dir / "disk.vmdk";
+  {
+    std::mt19937_64 rng(42);
+    std::vector<std::uint64_t> buf(1 << 17);  // 1 MiB
+    const int fd = ::open(disk.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    for (std::uint64_t i = 0; i < mib; ++i) {
+      for (auto& w : buf) w = rng();
+      if (::write(fd, buf.data(), buf.size() * 8) != static_cast<ssize_t>(buf.size() * 8)) return 1;
+    }
+    ::fsync(fd);
+    ::close(fd);
+  }
+  std::vector<double> cp, ova;
+  for (int r = 0; r < rounds; ++r) {
+    // cp, then sync so its write-back is paid as the OVA's fsync is.
+    auto t = Clock::now();
+    const std::string cmd = "cp " + disk.string() + " " + (dir / "copy.vmdk").string() +
+                            " && sync -f " + (dir / "copy.vmdk").string();
+    if (std::system(cmd.c_str()) != 0) return 1;
+    cp.push_back(seconds_since(t));
+    fs::remove(dir / "copy.vmdk");
+
+    t = Clock::now();
+    auto res = hypersdk::exporter::write_ova(
+        dir / "vm.ova", "vm", 2, 2048, {{disk, "vm-disk1.vmdk", mib << 20}}, nullptr, nullptr);
+    ova.push_back(seconds_since(t));
+    if (!res) {
+      std::fprintf(stderr, "write_ova: %s\n", res.error().message.c_str());
+      return 1;
+    }
+    fs::remove(dir / "vm.ova");
+    std::printf("round %d: cp %.2f s, ova %.2f s\n", r + 1, cp.back(), ova.back());
+  }
+  fs::remove_all(dir);
+  const double c = median(cp), o = median(ova);
+  std::printf(
+      "%llu MiB: cp median %.2f s (%.0f MiB/s), OVA median %.2f s (%.0f MiB/s), ratio %.2f\n",
+      static_cast<unsigned long long>(mib), c, static_cast<double>(mib) / c, o,
+      static_cast<double>(mib) / o, o / c);
+  return 0;
+}

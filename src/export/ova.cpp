@@ -1,0 +1,289 @@
+#include "export/ova.h"
+
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cstring>
+#include <sstream>
+#include <thread>
+
+#include "export/atomic_output.h"
+#include "export/sha256.h"
+#include "export/ustar.h"
+
+namespace hypersdk::exporter {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+struct Fd {
+  int fd = -1;
+  ~Fd() {
+    if (fd >= 0) ::close(fd);
+  }
+};
+
+// Writes `data` as one member, hashing it into `whole` and its own hash.
+Status put_member(int out, const std::string& name, const std::string& data, Sha256& whole,
+                  std::string& member_hash) {
+  auto h = tar_header(name, data.size(), 0);
+  if (!h) return h.error();
+  if (Status s = write_all(out, h->data(), h->size(), &whole, "the OVA"); !s.ok()) return s;
+  Sha256 mh;
+  mh.update(data.data(), data.size());
+  member_hash = mh.hex();
+  if (Status s = write_all(out, data.data(), data.size(), &whole, "the OVA"); !s.ok()) return s;
+  static const char zeros[kTarBlock] = {};
+  return write_all(out, zeros, tar_padding(data.size()), &whole, "the OVA");
+}
+
+// A regular file's bytes into the archive: the kernel copies them (copy_file_range: no trip
+// through user space) while two threads hash the same bytes from a read-only mapping, one
+// for the member's SHA-256 and one for the archive's. Still one read of the data from disk;
+// the hashes come from the page cache. Falls back to pump() where the kernel cannot copy.
+Result<std::uint64_t> copy_member(int in, int out, std::uint64_t size, Sha256& member,
+                                  Sha256& whole, const PumpHooks& hooks, const std::string& what) {
+  if (size == 0) return pump(in, out, {&member, &whole}, hooks, what);
+  void* map = ::mmap(nullptr, size, PROT_READ, MAP_SHARED, in, 0);
+  if (map == MAP_FAILED) return pump(in, out, {&member, &whole}, hooks, what);
+  ::madvise(map, size, MADV_SEQUENTIAL);
+  std::atomic<bool> stop{false};
+  auto hash_all = [&](Sha256& h) {
+    const char* p = static_cast<const char*>(map);
+    constexpr std::uint64_t kStep = 1 << 20;
+    for (std::uint64_t off = 0; off < size && !stop; off += kStep)
+      h.update(p + off, static_cast<std::size_t>(std::min(kStep, size - off)));
+  };
+  std::thread member_hasher([&] { hash_all(member); });
+  std::thread whole_hasher([&] { hash_all(whole); });
+  std::uint64_t moved = 0;
+  loff_t off_in = 0;
+  Error failure{ErrorClass::internal, ""};
+  bool failed = false;
+  constexpr std::size_t kCopyStep = 64 << 20;
+  while (moved < size) {
+    if (hooks.cancelled && hooks.cancelled()) {
+      failure = make_error(ErrorClass::cancelled, "cancelled while copying " + what);
+      failed = true;
+      break;
+    }
+    const ssize_t n = ::copy_file_range(
+        in, &off_in, out, nullptr,
+        static_cast<std::size_t>(std::min<std::uint64_t>(kCopyStep, size - moved)), 0);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      failure = make_error(ErrorClass::internal,
+                           "copying " + what + " into the OVA failed: " +
+                               (n == 0 ? std::string("short file") : std::strerror(errno)));
+      failed = true;
+      break;
+    }
+    moved += static_cast<std::uint64_t>(n);
+    if (hooks.progress) hooks.progress(moved);
+  }
+  if (failed) stop = true;
+  member_hasher.join();
+  whole_hasher.join();
+  ::munmap(map, size);
+  if (failed) return failure;
+  return moved;
+}
+
+}  // namespace
+
+Result<OvaResult> write_ova(const fs::path& out, const std::string& vm_name, int cpus,
+                            std::uint64_t memory_mib, const std::vector<OvaDisk>& disks,
+                            const std::function<void(std::uint64_t, std::uint64_t)>& progress,
+                            const std::function<bool()>& cancelled) {
+  OvfVm ovf{vm_name, cpus, memory_mib, {}};
+  std::uint64_t total = 0;
+  for (const auto& d : disks) {
+    std::error_code ec;
+    const auto size = fs::file_size(d.source, ec);
+    if (ec) return make_error(ErrorClass::not_found, "cannot read " + d.source.string());
+    ovf.disks.push_back({d.member, size, d.capacity});
+    total += kTarBlock + size + tar_padding(size);
+  }
+  const std::string descriptor = ovf_descriptor(ovf);
+  const std::string ovf_name = vm_name + ".ovf";
+  const std::string mf_name = vm_name + ".mf";
+  // The manifest's size is known before the hashes: one fixed-length line per member.
+  std::size_t mf_size = 0;
+  mf_size += std::string("SHA256(" + ovf_name + ")= \n").size() + 64;
+  for (const auto& d : disks) mf_size += std::string("SHA256(" + d.member + ")= \n").size() + 64;
+  total += kTarBlock + descriptor.size() + tar_padding(descriptor.size());
+  total += kTarBlock + mf_size + tar_padding(mf_size);
+  total += 2 * kTarBlock;  // end-of-archive marker
+
+  auto file = AtomicOutput::create(out);
+  if (!file) return file.error();
+  Sha256 whole;
+  OvaResult res;
+  std::uint64_t done = 0;
+  auto report = [&](std::uint64_t n) {
+    if (progress) progress(n, total);
+  };
+  report(0);
+  if (Status s = put_member(file->fd(), ovf_name, descriptor, whole, res.members[ovf_name]);
+      !s.ok())
+    return s.error();
+  done += kTarBlock + descriptor.size() + tar_padding(descriptor.size());
+  report(done);
+
+  for (const auto& d : disks) {
+    const std::uint64_t size = fs::file_size(d.source);
+    auto h = tar_header(d.member, size, 0);
+    if (!h) return h.error();
+    if (Status s = write_all(file->fd(), h->data(), h->size(), &whole, "the OVA"); !s.ok())
+      return s.error();
+    done += kTarBlock;
+    Fd in{::open(d.source.c_str(), O_RDONLY | O_CLOEXEC)};
+    if (in.fd < 0) return make_error(ErrorClass::not_found, "cannot read " + d.source.string());
+    ::posix_fadvise(in.fd, 0, 0, POSIX_FADV_SEQUENTIAL);
+    // One pass over the bytes feeds both the member's hash and the whole archive's.
+    Sha256 member;
+    const std::uint64_t base = done;
+    PumpHooks hooks{[&](std::uint64_t moved) { report(base + moved); }, cancelled};
+    auto moved = copy_member(in.fd, file->fd(), size, member, whole, hooks, d.source.string());
+    if (!moved) return moved.error();
+    if (*moved != size)
+      return make_error(ErrorClass::internal,
+                        d.source.string() + " changed size while it was packaged");
+    static const char zeros[kTarBlock] = {};
+    if (Status s = write_all(file->fd(), zeros, tar_padding(size), &whole, "the OVA"); !s.ok())
+      return s.error();
+    res.members[d.member] = member.hex();
+    done += size + tar_padding(size);
+    report(done);
+  }
+
+  std::string mf = "SHA256(" + ovf_name + ")= " + res.members[ovf_name] + "\n";
+  for (const auto& d : disks) mf += "SHA256(" + d.member + ")= " + res.members[d.member] + "\n";
+  std::string ignored;
+  if (Status s = put_member(file->fd(), mf_name, mf, whole, ignored); !s.ok()) return s.error();
+  static const char zeros[2 * kTarBlock] = {};
+  if (Status s = write_all(file->fd(), zeros, sizeof zeros, &whole, "the OVA"); !s.ok())
+    return s.error();
+  if (Status s = file->commit(); !s.ok()) return s.error();
+  report(total);
+  res.size = total;
+  res.sha256 = whole.hex();
+  return res;
+}
+
+Result<std::map<std::string, std::string>> parse_manifest(const std::string& text) {
+  std::map<std::string, std::string> out;
+  std::istringstream in(text);
+  std::string line;
+  int n = 0;
+  while (std::getline(in, line)) {
+    ++n;
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    if (line.empty()) continue;
+    const auto open = line.find('(');
+    const auto close = line.rfind(')');
+    const auto eq = line.rfind('=');
+    if (open == std::string::npos || close == std::string::npos || eq == std::string::npos ||
+        close < open || eq < close)
+      return invalid_error("manifest line " + std::to_string(n) +
+                           " is not 'SHA256(file)= hex': " + line.substr(0, 80));
+    std::string algo = line.substr(0, open);
+    algo.erase(std::remove(algo.begin(), algo.end(), ' '), algo.end());
+    if (algo != "SHA256")
+      return invalid_error("manifest line " + std::to_string(n) + " uses " + algo +
+                           "; only SHA256 is checked");
+    std::string hex = line.substr(eq + 1);
+    hex.erase(std::remove(hex.begin(), hex.end(), ' '), hex.end());
+    std::transform(hex.begin(), hex.end(), hex.begin(), ::tolower);
+    out[line.substr(open + 1, close - open - 1)] = hex;
+  }
+  return out;
+}
+
+Result<OvaCheck> verify_ova(const fs::path& path,
+                            const std::function<void(std::uint64_t, std::uint64_t)>& progress,
+                            const std::function<bool()>& cancelled) {
+  Fd in{::open(path.c_str(), O_RDONLY | O_CLOEXEC)};
+  if (in.fd < 0) return make_error(ErrorClass::not_found, "cannot read " + path.string());
+  std::error_code ec;
+  const std::uint64_t total = fs::file_size(path, ec);
+  OvaCheck check;
+  std::map<std::string, std::string> hashes;
+  std::string manifest_text;
+  std::string manifest_name;
+  const int null_fd = ::open("/dev/null", O_WRONLY | O_CLOEXEC);
+  Fd null{null_fd};
+  for (;;) {
+    char block[kTarBlock];
+    const ssize_t r = ::read(in.fd, block, kTarBlock);
+    if (r != static_cast<ssize_t>(kTarBlock))
+      return invalid_error(path.string() + " ends inside the archive (truncated)");
+    check.bytes_read += kTarBlock;
+    auto entry = parse_tar_header(block);
+    if (!entry) return invalid_error(path.string() + ": " + entry.error().message);
+    if (entry->name.empty()) break;
+    if (check.members.empty() && !entry->name.ends_with(".ovf"))
+      return invalid_error(path.string() + ": the first member is '" + entry->name +
+                           "', an OVA must start with its .ovf descriptor");
+    check.members.push_back(entry->name);
+    if (entry->name.ends_with(".mf")) {
+      manifest_name = entry->name;
+      manifest_text.resize(entry->size);
+      if (::read(in.fd, manifest_text.data(), entry->size) != static_cast<ssize_t>(entry->size))
+        return invalid_error(path.string() + ": the manifest is truncated");
+    } else {
+      Sha256 h;
+      const std::uint64_t base = check.bytes_read;
+      PumpHooks hooks{[&](std::uint64_t moved) {
+                        if (progress) progress(base + moved, total);
+                      },
+                      cancelled};
+      auto moved = pump(in.fd, null.fd, {&h}, hooks, entry->name, entry->size);
+      if (!moved) return moved.error();
+      if (*moved != entry->size)
+        return invalid_error(path.string() + ": member " + entry->name + " is truncated");
+      hashes[entry->name] = h.hex();
+    }
+    check.bytes_read += entry->size;
+    const std::size_t pad = tar_padding(entry->size);
+    if (pad && ::lseek(in.fd, static_cast<off_t>(pad), SEEK_CUR) < 0)
+      return make_error(ErrorClass::internal, "cannot seek in " + path.string());
+    check.bytes_read += pad;
+  }
+  // The rest is the end-of-archive padding: zeros only, read too (every byte is checked).
+  for (char buf[65536];;) {
+    const ssize_t r = ::read(in.fd, buf, sizeof buf);
+    if (r < 0) return make_error(ErrorClass::internal, "cannot read " + path.string());
+    if (r == 0) break;
+    for (ssize_t i = 0; i < r; ++i)
+      if (buf[i] != 0)
+        return invalid_error(path.string() + ": data after the end of the archive (damaged)");
+    check.bytes_read += static_cast<std::uint64_t>(r);
+  }
+  if (manifest_name.empty())
+    return invalid_error(path.string() +
+                         " has no .mf manifest: nothing to check its files against");
+  auto listed = parse_manifest(manifest_text);
+  if (!listed) return invalid_error(path.string() + ": " + listed.error().message);
+  for (const auto& [name, hex] : hashes) {
+    auto it = listed->find(name);
+    if (it == listed->end())
+      return invalid_error(path.string() + ": member " + name + " is not in the manifest");
+    if (it->second != hex)
+      return invalid_error(path.string() + ": SHA256 mismatch for " + name + ": manifest says " +
+                           it->second + ", the content hashes to " + hex +
+                           " (the package is damaged)");
+  }
+  for (const auto& [name, hex] : *listed)
+    if (!hashes.count(name))
+      return invalid_error(path.string() + ": the manifest lists " + name +
+                           " but the package does not contain it");
+  if (progress) progress(total, total);
+  return check;
+}
+
+}  // namespace hypersdk::exporter

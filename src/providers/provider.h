@@ -1,0 +1,70 @@
+// The provider port (DESIGN §9): where VMs live and how their disks are read. One adapter per
+// kind (local disk images, libvirt, ...), configured under `providers:` and looked up by name
+// in the registry (registry.h).
+//
+// A provider answers questions about VMs and takes and removes snapshots; it does not copy
+// bytes itself: it hands out the paths of the disks to read (the VM's current disks or a
+// snapshot's point-in-time copies) and the export pipeline (src/export/) reads them.
+//
+// Errors carry a class (auth, network, not_found, ...) and a message a person can act on.
+// Thread safety: every method may be called from any thread.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "core/error.h"
+
+namespace hypersdk::providers {
+
+struct Disk {
+  std::string path;             // a file the caller may open and read
+  std::string format;           // raw | qcow2 | vmdk
+  std::uint64_t capacity = 0;   // virtual size in bytes
+  std::uint64_t file_size = 0;  // bytes on disk
+};
+
+struct Vm {
+  std::string name;
+  std::string state;  // "stopped", "running", ... as the provider knows it
+  int cpus = 1;
+  std::uint64_t memory_mib = 1024;
+  std::vector<Disk> disks;
+};
+
+// The outcome of test(): ok, or a failure with its class and a diagnosis naming the cause
+// (DNS, refused, TLS, auth failed or expired, missing permission, missing directory) and
+// what to do about it.
+struct TestReport {
+  bool ok = false;
+  std::string diagnosis;
+  int vm_count = 0;
+  ErrorClass cls = ErrorClass::internal;  // when !ok
+};
+
+class Provider {
+ public:
+  virtual ~Provider() = default;
+  virtual const std::string& name() const = 0;
+  virtual std::string kind() const = 0;
+  // Reachability, authentication and permissions, with a diagnosis.
+  virtual TestReport test() = 0;
+  // VMs whose names match the shell-style glob ("" or "*" = all), by name.
+  virtual Result<std::vector<Vm>> list(const std::string& glob) = 0;
+  // One VM. Errors: not_found naming the VM and the provider.
+  virtual Result<Vm> get(const std::string& vm) = 0;
+  // A point-in-time copy of the VM's disks; returns its id.
+  virtual Result<std::string> snapshot_create(const std::string& vm) = 0;
+  // Removes a snapshot (and merges it back when the provider needs that). Removing one that
+  // is already gone succeeds.
+  virtual Status snapshot_remove(const std::string& vm, const std::string& snapshot) = 0;
+  // The disks to read for an export: the snapshot's when `snapshot` is not empty, else the
+  // VM's current disks.
+  virtual Result<std::vector<Disk>> disks(const std::string& vm, const std::string& snapshot) = 0;
+};
+
+// Shell-style name match (fnmatch): "prod-web-*", "db-?"; "" matches everything.
+bool name_matches(const std::string& glob, const std::string& name);
+
+}  // namespace hypersdk::providers
