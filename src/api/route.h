@@ -45,6 +45,10 @@ std::vector<Route> job_routes(ServerState& state);
 std::vector<Route> dlq_routes(ServerState& state);
 std::vector<Route> schedule_routes(ServerState& state);  // schedule_routes.cpp
 std::vector<Route> workflow_routes(ServerState& state);  // workflow_routes.cpp
+std::vector<Route> web_routes(ServerState& state);       // web_routes.cpp: openapi.json
+
+// "open" | "read" | "operate" | "admin"
+std::string_view to_string(Access a);
 
 // The regular expression httplib matches for a template: {name} -> ([^/]+).
 std::string route_pattern(const std::string& path_template);

@@ -156,6 +156,13 @@ Status ApiServer::update_access(const ApiConfig& config) {
   return Status::Ok();
 }
 
+std::vector<ApiServer::RouteInfo> ApiServer::route_table() const {
+  std::vector<RouteInfo> out;
+  for (const Route& r : impl_->routes)
+    out.push_back({r.method, r.path, std::string(to_string(r.access))});
+  return out;
+}
+
 int ApiServer::port() const {
   return impl_->port;
 }

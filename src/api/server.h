@@ -116,6 +116,14 @@ class ApiServer {
   Status check_access(const ApiConfig& config) const;
   Status update_access(const ApiConfig& config);
 
+  // The routes this server registered, in registration order (e.g. {"GET",
+  // "/api/v1/jobs/{id}", "read"}): what the OpenAPI document must describe. Empty before
+  // start().
+  struct RouteInfo {
+    std::string method, path, access;  // access: open | read | operate | admin
+  };
+  std::vector<RouteInfo> route_table() const;
+
   // While draining, /ready answers 503 (SIGTERM: load balancers stop sending traffic);
   // every other route keeps working until stop().
   void set_draining(bool draining);
