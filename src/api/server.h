@@ -18,6 +18,7 @@
 //   DELETE /dlq/{id}, /dlq          purge one or all                                admin
 //   GET    /config                 the effective config, redacted                   admin
 //   /schedules, /schedules/{name}[/pause|/resume|/run|/next], /audit: see schedule_routes.cpp
+//   GET    /openapi.json           this API's OpenAPI 3.1 document (docs/openapi.json)  open
 // Errors are {"error":{"code","message","request_id"}} (api/errors.h). Every response has
 // X-Request-ID; every log line written while handling a request has http.request.id.
 //
