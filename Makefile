@@ -22,6 +22,8 @@ RUNTIME_PACKAGES := tzdata sqlite3 logrotate systemd
 DEB_TOOL_PACKAGES := dpkg-dev file
 DEB_PACKAGES := $(BUILD_PACKAGES) $(RUNTIME_PACKAGES) $(DEB_TOOL_PACKAGES) \
   python3 python3-pytest python3-aiosmtpd prometheus clang-format openssl
+# test_cli_completion: `man -l` renders the generated page.
+DEB_PACKAGES += man-db
 
 # Installs the missing ones of $(1) with apt-get (sudo unless root).
 define apt_install

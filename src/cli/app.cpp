@@ -50,6 +50,7 @@ int main_entry(int argc, char** argv) {
   add_config_command(app, ctx);
   add_upgrade_command(app, ctx);
   add_schedule_command(app, ctx);
+  add_completion_command(app, ctx);
 
   try {
     std::reverse(args.begin(), args.end());  // CLI11 parses a reversed vector

@@ -23,5 +23,7 @@ void add_config_command(CLI::App& app, Context& ctx);
 void add_upgrade_command(CLI::App& app, Context& ctx);
 void add_schedule_command(CLI::App& app, Context& ctx);
 void add_workflow_command(CLI::App& app, Context& ctx);  // cmd_workflow.cpp
+// completion, man and the hidden __complete helper; added last (reads the whole app).
+void add_completion_command(CLI::App& app, Context& ctx);  // cmd_completion.cpp
 
 }  // namespace hypersdk::cli
