@@ -98,8 +98,8 @@ std::string man_page(const CliCommand& root, const std::string& version, const s
          "\n.TP\n.I /var/lib/hypersdk/hypersdk.db\n" +
          esc("The service's database (~/.local/share/hypersdk/hypersdk.db for a user).") + "\n";
   out += ".SH SEE ALSO\n" +
-         esc("The API is described by GET /api/v1/openapi.json; the dashboard is served at / "
-             "by hypervisord. Shell completion: hyperctl completion bash|zsh|fish.") +
+         esc("The API is described by GET /api/v1/openapi.json (docs/openapi.json). Shell "
+             "completion: hyperctl completion bash|zsh|fish.") +
          "\n";
   return out;
 }
