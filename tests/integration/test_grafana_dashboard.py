@@ -118,7 +118,9 @@ scrape_configs:
         assert not empty, "panels without data:\n" + "\n".join(empty)
 
         by_title = {p["title"]: p["targets"][0]["expr"] for p in panels()}
-        assert numbers(by_title["Success rate (range)"]) == [0.75]
+        # 3 of 4 exec jobs; increase() scales both series alike, up to rounding.
+        rate = numbers(by_title["Success rate (range)"])
+        assert len(rate) == 1 and abs(rate[0] - 0.75) < 1e-9, rate
         assert numbers(by_title["Dead letters"]) == [1.0]
         assert numbers(by_title["Up"]) == [1.0]
         failures = {r["metric"]["type"]: float(r["value"][1])
