@@ -33,6 +33,9 @@ DEB_PACKAGES += openssh-server openssh-client nginx-light
 RUNTIME_PACKAGES += qemu-utils
 DEB_PACKAGES += qemu-utils libxml2-utils
 
+# test_cli_completion: `man -l` renders the generated page.
+DEB_PACKAGES += man-db
+
 # The peers `make bench` measures hypersdk against (bench/run.py); never needed by tests.
 BENCH_PACKAGES := beanstalkd wrk hyperfine
 

@@ -6,6 +6,20 @@
 
 namespace hypersdk::api {
 
+std::string_view to_string(Access a) {
+  switch (a) {
+    case Access::open:
+      return "open";
+    case Access::read:
+      return "read";
+    case Access::operate:
+      return "operate";
+    case Access::admin:
+      return "admin";
+  }
+  return "read";
+}
+
 std::string route_pattern(const std::string& path_template) {
   std::string out;
   for (std::size_t i = 0; i < path_template.size(); ++i) {

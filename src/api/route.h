@@ -57,6 +57,10 @@ std::string audit_action(const std::string& method, const std::string& path_temp
 void audit_request(ServerState& state, const Route& route, const httplib::Request& req,
                    const httplib::Response& res, const std::string& principal,
                    const std::string& request_id);
+std::vector<Route> web_routes(ServerState& state);  // web_routes.cpp: openapi.json
+
+// "open" | "read" | "operate" | "admin"
+std::string_view to_string(Access a);
 
 // The regular expression httplib matches for a template: {name} -> ([^/]+).
 std::string route_pattern(const std::string& path_template);

@@ -173,6 +173,13 @@ bool ApiServer::serves_tls() const {
   return !impl_->state.config().tls_cert.empty();
 }
 
+std::vector<ApiServer::RouteInfo> ApiServer::route_table() const {
+  std::vector<RouteInfo> out;
+  for (const Route& r : impl_->routes)
+    out.push_back({r.method, r.path, std::string(to_string(r.access))});
+  return out;
+}
+
 int ApiServer::port() const {
   return impl_->port;
 }

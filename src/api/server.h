@@ -20,6 +20,7 @@
 //   /schedules, /schedules/{name}[/pause|/resume|/run|/next]: see schedule_routes.cpp
 //   GET    /audit                  the audit trail (audit_routes.cpp)                admin
 //   GET /targets, POST /targets/{name}/test: see target_routes.cpp
+//   GET    /openapi.json           this API's OpenAPI 3.1 document (docs/openapi.json)  open
 // Errors are {"error":{"code","message","request_id"}} (api/errors.h). Every response has
 // X-Request-ID; every log line written while handling a request has http.request.id.
 //
@@ -145,6 +146,12 @@ class ApiServer {
   // open connections keep theirs. Error invalid when the server was started without TLS.
   Status update_tls(std::shared_ptr<const TlsCredentials> credentials);
   bool serves_tls() const;  // configured with api.tls.*, from construction on
+  // "/api/v1/jobs/{id}", "read"}): what the OpenAPI document must describe. Empty before
+  // start().
+  struct RouteInfo {
+    std::string method, path, access;  // access: open | read | operate | admin
+  };
+  std::vector<RouteInfo> route_table() const;
 
   // While draining, /ready answers 503 (SIGTERM: load balancers stop sending traffic);
   // every other route keeps working until stop().

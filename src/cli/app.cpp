@@ -67,6 +67,7 @@ int main_entry(int argc, char** argv) {
   add_token_command(app, ctx);
   add_audit_command(app, ctx);
   add_target_command(app, ctx);
+  add_completion_command(app, ctx);
 
   try {
     std::reverse(args.begin(), args.end());  // CLI11 parses a reversed vector

@@ -26,5 +26,7 @@ void add_workflow_command(CLI::App& app, Context& ctx);  // cmd_workflow.cpp
 void add_token_command(CLI::App& app, Context& ctx);     // cmd_token.cpp
 void add_audit_command(CLI::App& app, Context& ctx);     // cmd_audit.cpp
 void add_target_command(CLI::App& app, Context& ctx);    // cmd_target.cpp
+// completion, man and the hidden __complete helper; added last (reads the whole app).
+void add_completion_command(CLI::App& app, Context& ctx);  // cmd_completion.cpp
 
 }  // namespace hypersdk::cli
