@@ -44,6 +44,7 @@ namespace hypersdk::engine {
 class JobService;
 class ScheduleService;
 class WorkflowService;
+class NotificationService;
 }  // namespace hypersdk::engine
 namespace hypersdk::ops {
 class Config;
@@ -86,6 +87,8 @@ struct ApiDeps {
   engine::ScheduleService* schedules = nullptr;
   // /workflows (workflow_routes.cpp); nullptr: they answer 503.
   engine::WorkflowService* workflows = nullptr;
+  // /notifications (notification_routes.cpp); nullptr: they answer 503.
+  engine::NotificationService* notifications = nullptr;
 };
 
 class ApiServer {

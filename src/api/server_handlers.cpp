@@ -7,6 +7,7 @@
 #include <regex>
 
 #include "api/errors.h"
+#include "api/notification_routes.h"
 #include "api/request_id.h"
 #include "api/server_impl.h"
 #include "ops/log.h"
@@ -266,7 +267,7 @@ void ApiServer::Impl::install_handlers() {
   routes.clear();  // a start() that failed to bind may be retried
   matchers.clear();
   for (auto list : {ops_routes(state), job_routes(state), dlq_routes(state), schedule_routes(state),
-                    workflow_routes(state)})
+                    workflow_routes(state), notification_routes(state)})
     for (auto& r : list) routes.push_back(std::move(r));
   for (const Route& r : routes) {
     const std::string pattern = route_pattern(r.path);

@@ -4,6 +4,7 @@
 #include <iostream>
 #include <string>
 
+#include "cli/cmd_notify.h"
 #include "cli/commands.h"
 #include "cli/exit_codes.h"
 
@@ -50,6 +51,7 @@ int main_entry(int argc, char** argv) {
   add_config_command(app, ctx);
   add_upgrade_command(app, ctx);
   add_schedule_command(app, ctx);
+  add_notify_command(app, ctx);
 
   try {
     std::reverse(args.begin(), args.end());  // CLI11 parses a reversed vector

@@ -6,8 +6,10 @@
 #include "engine/exec_job.h"
 #include "engine/job_events_log.h"
 #include "engine/settings.h"
+#include "notify/notifier.h"
 #include "ops/log.h"
 #include "store/migrations.h"
+#include "store/sqlite_outbox.h"
 
 namespace hypersdk::engine {
 
@@ -76,6 +78,12 @@ Result<std::unique_ptr<Runtime>> Runtime::open(RuntimeOptions options) {
                                           pool->notify();
                                           if (sched) sched->poke();
                                         });
+  auto plan = notify::make_plan(cfg, ops::environ_map());
+  if (!plan) return plan.error();
+  rt->notifier_ = std::make_unique<notify::Notifier>(
+      std::make_shared<store::SqliteOutbox>(rt->db_), std::move(*plan),
+      notify::NotifierOptions{.now = [clock = rt->options_.clock] { return clock->now_ms(); },
+                              .metrics = rt->options_.metrics});
   if (rt->options_.metrics) add_output_metrics(*rt->options_.metrics, *rt->pool_);
   if (rt->options_.metrics)
     add_store_scrape_hook(*rt->options_.metrics, *rt->store_, *rt->db_,
@@ -141,6 +149,7 @@ Status Runtime::start() {
         return Status::Ok();
       }));
   for (auto& m : maintenance_) m->start();
+  notifier_->start();
   if (scheduler_) scheduler_->start();
   started_ = true;
   return Status::Ok();
@@ -151,6 +160,7 @@ void Runtime::stop(milliseconds grace) {
   started_ = false;
   stopping_ = true;
   if (scheduler_) scheduler_->stop();
+  notifier_->stop();
   for (auto it = maintenance_.rbegin(); it != maintenance_.rend(); ++it) (*it)->stop();
   maintenance_.clear();
   pool_->stop(grace);
@@ -178,7 +188,7 @@ void Runtime::add_pruner() {
   // start-up work (rescue, first claims, the first readiness probes) comes first.
   maintenance_.push_back(std::make_unique<PeriodicService>(
       "pruner", milliseconds(10 * 60 * 1000),
-      [this, keep_for, keep, &clock] {
+      [this, keep_for, keep, &clock, &cfg] {
         const std::optional<core::TimeMs> before =
             keep_for.count() > 0 ? std::optional<core::TimeMs>(clock.now_ms() - keep_for.count())
                                  : std::nullopt;
@@ -194,6 +204,16 @@ void Runtime::add_pruner() {
           if (!r) return Status(r.error());
           occ += n = *r;
         }
+        // Delivered and failed notifications by their own retention, before the events
+        // they reference go.
+        int sent = 0;
+        if (const auto keep = cfg.get_duration("retention.notifications"); keep.count() > 0)
+          for (int n = 1; n > 0 && !stopping_.load();) {
+            auto r = notifier_->outbox().delivery_prune(clock.now_ms() - keep.count());
+            if (!r) return Status(r.error());
+            sent += n = *r;
+          }
+        if (sent > 0) ops::log::info("pruned notification deliveries", {{"deliveries", sent}});
         if (jobs > 0) ops::log::info("pruned finished jobs", {{"jobs", jobs}});
         if (occ > 0) ops::log::info("pruned schedule occurrences and events", {{"rows", occ}});
         ops::log::debug("retention pass done", {{"jobs", jobs}, {"occurrences_and_events", occ}});
