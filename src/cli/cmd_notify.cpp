@@ -10,6 +10,7 @@
 #include "cli/output.h"
 #include "core/time_text.h"
 #include "notify/channels.h"
+#include "notify/email.h"
 #include "store/sqlite_outbox.h"
 #include "wire/notify_json.h"
 
@@ -74,17 +75,21 @@ int notify_test(Context& ctx, const std::string& name) {
   e.subject = name;
   e.at = now;
   e.payload = json{{"message", "test notification from hypersdk to receiver " + name}}.dump();
-  const auto res = notify::http_post(notify::build_request(*r, e, now));
+  const auto res = r->config.type == "email" ? notify::send_email(*r, {{e, ""}}, now)
+                                             : notify::http_post(notify::build_request(*r, e, now));
+  const char* proto = r->config.type == "email" ? "SMTP" : "HTTP";
   if (!res.status) {
     std::cout << name << ": no answer after " << res.latency.count() << " ms: " << res.error
               << "\n";
     return ctx.fail(make_error(ErrorClass::network, "receiver '" + name + "': " + res.error));
   }
-  std::cout << name << ": HTTP " << *res.status << " in " << res.latency.count() << " ms\n";
+  std::cout << name << ": " << proto << " " << *res.status << " in " << res.latency.count()
+            << " ms\n";
   if (!res.body.empty()) std::cout << res.body << "\n";
   if (*res.status < 200 || *res.status >= 300)
-    return ctx.fail(make_error(ErrorClass::unavailable, "receiver '" + name + "' answered HTTP " +
-                                                            std::to_string(*res.status)));
+    return ctx.fail(make_error(
+        ErrorClass::unavailable,
+        "receiver '" + name + "' answered " + proto + " " + std::to_string(*res.status)));
   return 0;
 }
 

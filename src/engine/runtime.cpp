@@ -83,7 +83,16 @@ Result<std::unique_ptr<Runtime>> Runtime::open(RuntimeOptions options) {
   rt->notifier_ = std::make_unique<notify::Notifier>(
       std::make_shared<store::SqliteOutbox>(rt->db_), std::move(*plan),
       notify::NotifierOptions{.now = [clock = rt->options_.clock] { return clock->now_ms(); },
-                              .metrics = rt->options_.metrics});
+                              .metrics = rt->options_.metrics,
+                              .job_log =
+                                  [store = rt->store_.get()](core::JobId id) {
+                                    // The newest attempts' output, bounded (job_output caps it).
+                                    std::string text;
+                                    auto lines = store->job_log_read(id, 0, 5000);
+                                    if (lines)
+                                      for (const auto& l : *lines) text += l.line + "\n";
+                                    return text;
+                                  }});
   if (rt->options_.metrics) add_output_metrics(*rt->options_.metrics, *rt->pool_);
   if (rt->options_.metrics)
     add_store_scrape_hook(*rt->options_.metrics, *rt->store_, *rt->db_,

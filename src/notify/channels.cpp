@@ -234,6 +234,11 @@ Result<Receiver> resolve_receiver(const ops::ReceiverConfig& config, const ops::
     if (!k) return k.error();
     r.routing_key = *k;
   }
+  if (!config.password.empty()) {
+    auto k = resolve_field(config, "password", config.password, env);
+    if (!k) return k.error();
+    r.password = *k;
+  }
   if (!config.api_key.empty()) {
     auto k = resolve_field(config, "api_key", config.api_key, env);
     if (!k) return k.error();

@@ -24,6 +24,7 @@ struct Receiver {
   std::vector<std::string> keys;  // webhook signing keys (decoded whsec_)
   std::string routing_key;
   std::string api_key;
+  std::string password;  // email
 };
 
 // Errors: invalid, naming the receiver and field (not the secret), when a reference does

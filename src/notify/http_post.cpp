@@ -17,9 +17,7 @@ namespace {
 constexpr std::size_t kMaxAnswer = 4096;
 
 struct Exchange {
-  bool allow_private = false;
-  bool refused_private = false;
-  std::string refused_address;
+  SocketGuard guard;
   std::string body;
   std::string retry_after;
 };
@@ -34,10 +32,10 @@ std::string address_text(const sockaddr* a) {
 }
 
 curl_socket_t open_socket(void* clientp, curlsocktype, struct curl_sockaddr* addr) {
-  auto* ex = static_cast<Exchange*>(clientp);
-  if (!ex->allow_private && is_private_address(&addr->addr)) {
-    ex->refused_private = true;
-    ex->refused_address = address_text(&addr->addr);
+  auto* g = static_cast<SocketGuard*>(clientp);
+  if (!g->allow_private && is_private_address(&addr->addr)) {
+    g->refused = true;
+    g->address = address_text(&addr->addr);
     return CURL_SOCKET_BAD;
   }
   return socket(addr->family, addr->socktype, addr->protocol);
@@ -114,11 +112,20 @@ std::optional<std::chrono::milliseconds> parse_retry_after(
                   std::chrono::duration_cast<std::chrono::milliseconds>(at - now));
 }
 
+void curl_global_once() {
+  global_init();
+}
+
+void install_socket_guard(void* curl, SocketGuard* guard) {
+  curl_easy_setopt(static_cast<CURL*>(curl), CURLOPT_OPENSOCKETFUNCTION, open_socket);
+  curl_easy_setopt(static_cast<CURL*>(curl), CURLOPT_OPENSOCKETDATA, guard);
+}
+
 HttpResult http_post(const HttpRequest& req) {
   global_init();
   HttpResult out;
   Exchange ex;
-  ex.allow_private = req.allow_private;
+  ex.guard.allow_private = req.allow_private;
   CURL* curl = curl_easy_init();
   if (!curl) {
     out.error = "cannot create a libcurl handle";
@@ -141,8 +148,7 @@ HttpResult http_post(const HttpRequest& req) {
   curl_easy_setopt(curl, CURLOPT_FOLLOWLOCATION, 0L);
   curl_easy_setopt(curl, CURLOPT_PROXY, "");  // "" = no proxy, whatever the environment says
   curl_easy_setopt(curl, CURLOPT_USERAGENT, "hypersdk/" HYPERSDK_VERSION);
-  curl_easy_setopt(curl, CURLOPT_OPENSOCKETFUNCTION, open_socket);
-  curl_easy_setopt(curl, CURLOPT_OPENSOCKETDATA, &ex);
+  install_socket_guard(curl, &ex.guard);
   curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, on_body);
   curl_easy_setopt(curl, CURLOPT_WRITEDATA, &ex);
   curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, on_header);
@@ -157,8 +163,8 @@ HttpResult http_post(const HttpRequest& req) {
     out.status = static_cast<int>(code);
     out.body = std::move(ex.body);
     out.retry_after = parse_retry_after(ex.retry_after, std::chrono::system_clock::now());
-  } else if (ex.refused_private) {
-    out.error = "refused to connect to the private address " + ex.refused_address +
+  } else if (ex.guard.refused) {
+    out.error = "refused to connect to the private address " + ex.guard.address +
                 " (set allow_private: true on the receiver to allow it)";
   } else {
     out.error = curl_easy_strerror(rc);

@@ -33,6 +33,17 @@ struct HttpResult {
 
 HttpResult http_post(const HttpRequest& req);
 
+// The SSRF guard for any libcurl transfer (the SMTP one too): installs the open-socket check
+// on `curl` (a CURL*). After the transfer, `refused` tells whether it refused an address.
+struct SocketGuard {
+  bool allow_private = false;
+  bool refused = false;
+  std::string address;  // the refused address
+};
+void install_socket_guard(void* curl, SocketGuard* guard);
+// curl_global_init, once per process, before the first transfer.
+void curl_global_once();
+
 // True for loopback, private (RFC 1918, fc00::/7), link-local (169.254/16, fe80::/10), CGNAT,
 // unspecified, multicast and IPv4-mapped forms of these: what a guarded request may not reach.
 bool is_private_address(const sockaddr* addr);

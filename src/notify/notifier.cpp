@@ -5,7 +5,9 @@
 #include <prometheus/histogram.h>
 
 #include <algorithm>
+#include <nlohmann/json.hpp>
 
+#include "notify/email.h"
 #include "notify/router.h"
 #include "ops/log.h"
 
@@ -152,12 +154,30 @@ Status Notifier::run_once() {
   wake_at_ = 0;
   auto due = outbox_->delivery_due(options_.now(), kSendBatch);
   if (!due) return due.error();
+  // Digest receivers: their non-critical deliveries go out together once the oldest has
+  // waited the digest interval; critical ones are sent at once like any other.
+  std::map<std::string, std::vector<store::Delivery>> digests;
   for (const auto& d : *due) {
     {
       std::lock_guard lock(mu_);
       if (!running_ && thread_.joinable()) break;  // stopping: the rest waits for next start
     }
-    send(*plan, d, options_.now());
+    auto r = plan->receivers.find(d.receiver);
+    if (r != plan->receivers.end() && r->second.config.digest.count() > 0 &&
+        d.severity != "critical") {
+      digests[d.receiver].push_back(d);
+      continue;
+    }
+    send(*plan, {d}, options_.now());
+  }
+  for (const auto& [name, list] : digests) {
+    core::TimeMs oldest = list.front().created_at;
+    for (const auto& d : list) oldest = std::min(oldest, d.created_at);
+    const auto at = oldest + plan->receivers.at(name).config.digest.count();
+    if (at <= options_.now())
+      send(*plan, list, options_.now());
+    else
+      wake_at_ = wake_at_ == 0 ? at : std::min(wake_at_, at);
   }
   return Status::Ok();
 }
@@ -171,31 +191,78 @@ void Notifier::observe(const std::string& receiver, const char* outcome, millise
       .Observe(static_cast<double>(latency.count()) / 1000.0);
 }
 
-void Notifier::send(const NotifyPlan& plan, const store::Delivery& d, core::TimeMs now) {
-  store::DeliveryOutcome o;
-  o.id = d.id;
-  o.attempt.attempt = d.attempts + 1;
-  o.attempt.at = now;
-  auto it = plan.receivers.find(d.receiver);
-  if (it == plan.receivers.end()) {
-    o.next = store::DeliveryOutcome::Next::failed;
-    o.attempt.error = "receiver '" + d.receiver + "' is no longer configured";
-    (void)outbox_->delivery_record(o, now);
-    return;
+// Email as one message, else the request of the channel (one delivery).
+HttpResult Notifier::transmit(const Receiver& r, const std::vector<store::Delivery>& batch,
+                              core::TimeMs now, bool& paced) {
+  paced = false;
+  if (r.config.type == "email") {
+    std::vector<EmailItem> items;
+    for (const auto& d : batch) {
+      EmailItem item{outgoing(d), ""};
+      const auto p = nlohmann::json::parse(d.payload, nullptr, false);
+      if (options_.job_log && p.is_object() && p.contains("job") && p["job"].is_object())
+        if (auto id = core::parse_job_id(p["job"].value("id", "")))
+          item.job_log = options_.job_log(*id);
+      items.push_back(std::move(item));
+    }
+    return send_email(r, items, now);
   }
-  const Receiver& r = it->second;
-  ReceiverState& state = receivers_[d.receiver];
-  if (now < state.open_until) return;  // breaker open: waits, no attempt counted
-  const HttpRequest req = build_request(r, outgoing(d), now);
+  const HttpRequest req = build_request(r, outgoing(batch.front()), now);
   if (r.config.rate_per_second > 0) {
     core::TimeMs& next = url_next_[req.url];
     if (now < next) {  // paced: sent in a later pass, never dropped
       wake_at_ = wake_at_ == 0 ? next : std::min(wake_at_, next);
-      return;
+      paced = true;
+      return {};
     }
     next = now + static_cast<core::TimeMs>(1000.0 / r.config.rate_per_second);
   }
-  const HttpResult res = http_post(req);
+  return http_post(req);
+}
+
+void Notifier::send(const NotifyPlan& plan, const std::vector<store::Delivery>& batch,
+                    core::TimeMs now) {
+  const store::Delivery& first = batch.front();
+  auto record = [&](const store::Delivery& d, store::DeliveryOutcome o) {
+    o.id = d.id;
+    o.attempt.attempt = d.attempts + 1;
+    o.attempt.at = now;
+    if (o.next == store::DeliveryOutcome::Next::retry) {
+      milliseconds delay = backoff(plan.config, o.attempt.attempt, d.id);
+      if (o.retry_at > 0) delay = std::max(delay, milliseconds(o.retry_at));
+      // From when the answer came, so the wait the receiver asked for is honoured in full.
+      o.retry_at = options_.now() + delay.count();
+    }
+    if (o.next == store::DeliveryOutcome::Next::retry &&
+        o.attempt.attempt >= plan.config.max_attempts)
+      o.next = store::DeliveryOutcome::Next::failed;
+    if (o.next != store::DeliveryOutcome::Next::delivered)
+      ops::log::warn("notification attempt failed",
+                     {{"receiver", d.receiver},
+                      {"delivery", d.id},
+                      {"attempt", o.attempt.attempt},
+                      {"error", o.attempt.error},
+                      {"will_retry", o.next == store::DeliveryOutcome::Next::retry}});
+    if (Status s = outbox_->delivery_record(o, options_.now()); !s.ok())
+      ops::log::error("recording a notification attempt failed; it will be sent again",
+                      {{"delivery", d.id}, {"error", s.error().message}});
+    return o.next;
+  };
+  auto it = plan.receivers.find(first.receiver);
+  if (it == plan.receivers.end()) {
+    store::DeliveryOutcome o;
+    o.next = store::DeliveryOutcome::Next::failed;
+    o.attempt.error = "receiver '" + first.receiver + "' is no longer configured";
+    for (const auto& d : batch) record(d, o);
+    return;
+  }
+  const Receiver& r = it->second;
+  ReceiverState& state = receivers_[first.receiver];
+  if (now < state.open_until) return;  // breaker open: waits, no attempt counted
+  bool paced = false;
+  const HttpResult res = transmit(r, batch, now, paced);
+  if (paced) return;
+  store::DeliveryOutcome o;
   o.attempt.http_status = res.status;
   o.attempt.latency_ms = res.latency.count();
   const bool ok = res.status && *res.status >= 200 && *res.status < 300;
@@ -204,42 +271,32 @@ void Notifier::send(const NotifyPlan& plan, const store::Delivery& d, core::Time
     state.failures_in_row = 0;
     state.open_until = 0;
   } else {
-    o.attempt.error = res.status ? "HTTP " + std::to_string(*res.status) +
-                                       (res.body.empty() ? "" : ": " + res.body.substr(0, 200))
-                                 : res.error;
-    const bool retryable = !res.status || retryable_status(*res.status);
-    if (retryable && o.attempt.attempt < plan.config.max_attempts) {
-      o.next = store::DeliveryOutcome::Next::retry;
-      milliseconds delay = backoff(plan.config, o.attempt.attempt, d.id);
-      if (res.retry_after) delay = std::max(delay, *res.retry_after);
-      // From when the answer came, so the wait the receiver asked for is honoured in full.
-      o.retry_at = options_.now() + delay.count();
-    } else {
-      o.next = store::DeliveryOutcome::Next::failed;
-    }
+    const bool email = r.config.type == "email";
+    o.attempt.error = !res.error.empty() ? res.error
+                      : email            ? "SMTP " + std::to_string(*res.status)
+                                         : "HTTP " + std::to_string(*res.status) +
+                                    (res.body.empty() ? "" : ": " + res.body.substr(0, 200));
+    // SMTP: 4xx is transient, 5xx permanent; HTTP: see retryable_status.
+    const bool retryable =
+        !res.status || (email ? *res.status / 100 == 4 : retryable_status(*res.status));
+    o.next = retryable ? store::DeliveryOutcome::Next::retry : store::DeliveryOutcome::Next::failed;
+    o.retry_at = res.retry_after ? res.retry_after->count() : 0;  // a minimum, made absolute
     if (++state.failures_in_row >= plan.config.breaker_failures) {
       state.open_until = now + plan.config.breaker_cooldown.count();
       ops::log::warn("notification receiver failing; pausing it",
-                     {{"receiver", d.receiver},
+                     {{"receiver", first.receiver},
                       {"failures_in_row", state.failures_in_row},
                       {"cooldown_ms", plan.config.breaker_cooldown.count()}});
     }
   }
-  observe(d.receiver,
-          o.next == store::DeliveryOutcome::Next::delivered ? "delivered"
-          : o.next == store::DeliveryOutcome::Next::retry   ? "retried"
+  for (const auto& d : batch) {
+    const auto next = record(d, o);
+    observe(d.receiver,
+            next == store::DeliveryOutcome::Next::delivered ? "delivered"
+            : next == store::DeliveryOutcome::Next::retry   ? "retried"
                                                             : "failed",
-          res.latency);
-  if (o.next != store::DeliveryOutcome::Next::delivered)
-    ops::log::warn("notification attempt failed",
-                   {{"receiver", d.receiver},
-                    {"delivery", d.id},
-                    {"attempt", o.attempt.attempt},
-                    {"error", o.attempt.error},
-                    {"will_retry", o.next == store::DeliveryOutcome::Next::retry}});
-  if (Status s = outbox_->delivery_record(o, options_.now()); !s.ok())
-    ops::log::error("recording a notification attempt failed; it will be sent again",
-                    {{"delivery", d.id}, {"error", s.error().message}});
+            res.latency);
+  }
 }
 
 }  // namespace hypersdk::notify

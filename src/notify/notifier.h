@@ -38,6 +38,8 @@ struct NotifierOptions {
   std::function<core::TimeMs()> now;  // wall clock, ms
   std::chrono::milliseconds poll{250};
   ops::Metrics* metrics = nullptr;  // may be null
+  // The log of a job, attached to emails about it; may be empty (no attachment).
+  std::function<std::string(core::JobId)> job_log;
 };
 
 class Notifier {
@@ -63,7 +65,10 @@ class Notifier {
   };
   void loop();
   Status route_new(const NotifyPlan& plan);
-  void send(const NotifyPlan& plan, const store::Delivery& d, core::TimeMs now);
+  // One attempt for the batch (one delivery, or an email digest's), recorded for each.
+  void send(const NotifyPlan& plan, const std::vector<store::Delivery>& batch, core::TimeMs now);
+  HttpResult transmit(const Receiver& r, const std::vector<store::Delivery>& batch,
+                      core::TimeMs now, bool& paced);
   void observe(const std::string& receiver, const char* outcome, std::chrono::milliseconds latency);
 
   std::shared_ptr<store::Outbox> outbox_;

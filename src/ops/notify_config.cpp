@@ -8,8 +8,14 @@ namespace hypersdk::ops {
 namespace {
 using namespace schema_detail;
 
-const std::set<std::string> kReceiverTypes = {"webhook", "slack", "pagerduty", "opsgenie"};
-const std::set<std::string> kReceiverFields = {"type",
+const std::set<std::string> kReceiverTypes = {"webhook", "slack", "pagerduty", "opsgenie", "email"};
+const std::set<std::string> kReceiverFields = {"from",
+                                               "to",
+                                               "username",
+                                               "password",
+                                               "tls",
+                                               "digest",
+                                               "type",
                                                "url",
                                                "secret",
                                                "secrets",
@@ -73,19 +79,50 @@ std::map<std::string, ReceiverConfig> parse_receivers(std::string_view key, cons
         problem(out, f.first, at, "unknown field '" + f.first.Scalar() + "'");
     if (!n["type"] || !n["type"].IsScalar() || !kReceiverTypes.count(n["type"].Scalar())) {
       problem(out, n["type"] ? n["type"] : n, at + ".type",
-              "expected one of webhook, slack, pagerduty, opsgenie, got " +
+              "expected one of webhook, slack, pagerduty, opsgenie, email, got " +
                   (n["type"] ? describe(n["type"]) : std::string("nothing")));
       continue;
     }
     r.type = n["type"].Scalar();
     if (n["url"] && n["url"].IsScalar()) r.url = n["url"].Scalar();
-    const bool url_needed = r.type == "webhook" || r.type == "slack";
+    const bool url_needed = r.type == "webhook" || r.type == "slack" || r.type == "email";
     if (url_needed && r.url.empty())
       problem(out, n, at + ".url", "a " + r.type + " receiver needs a url");
-    if (!r.url.empty() && !r.url.starts_with("env:") && !r.url.starts_with("file:") &&
-        !r.url.starts_with("http://") && !r.url.starts_with("https://"))
+    const bool is_ref = r.url.starts_with("env:") || r.url.starts_with("file:");
+    if (r.type == "email") {
+      if (!r.url.empty() && !is_ref && !r.url.starts_with("smtp://") &&
+          !r.url.starts_with("smtps://"))
+        problem(out, n["url"], at + ".url",
+                "expected an smtp:// or smtps:// URL (or an env:/file: reference)");
+    } else if (!r.url.empty() && !is_ref && !r.url.starts_with("http://") &&
+               !r.url.starts_with("https://")) {
       problem(out, n["url"], at + ".url",
               "expected an http:// or https:// URL (or an env:/file: reference)");
+    }
+    if (r.type == "email") {
+      if (n["from"] && n["from"].IsScalar()) r.from = n["from"].Scalar();
+      if (n["to"]) r.to = scalars(n["to"], at + ".to", out);
+      if (r.from.empty()) problem(out, n, at + ".from", "an email receiver needs a from address");
+      if (r.to.empty()) problem(out, n, at + ".to", "an email receiver needs to: [addresses]");
+      if (n["username"]) r.username = n["username"].Scalar();
+      if (n["password"]) r.password = n["password"].Scalar();
+      if (n["tls"]) {
+        r.tls = n["tls"].Scalar();
+        if (r.tls != "starttls" && r.tls != "smtps" && r.tls != "none")
+          problem(out, n["tls"], at + ".tls",
+                  "expected starttls (required), smtps or none, got " + describe(n["tls"]));
+      } else if (r.url.starts_with("smtps://")) {
+        r.tls = "smtps";
+      }
+      if (n["digest"]) {
+        auto d = n["digest"].IsScalar() ? parse_duration(n["digest"].Scalar()) : std::nullopt;
+        if (!d || d->count() < 0 || d->count() > 24LL * 3600 * 1000)
+          problem(out, n["digest"], at + ".digest",
+                  "expected a duration up to 1d (0 = no digest), got " + describe(n["digest"]));
+        else
+          r.digest = *d;
+      }
+    }
     for (const char* f : {"secret", "secrets"})
       if (n[f])
         for (auto& s : scalars(n[f], at + "." + f, out)) r.secrets.push_back(s);

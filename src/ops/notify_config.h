@@ -22,7 +22,7 @@ namespace hypersdk::ops {
 
 struct ReceiverConfig {
   std::string name;
-  std::string type;  // webhook | slack | pagerduty | opsgenie
+  std::string type;  // webhook | slack | pagerduty | opsgenie | email
   std::string url;   // the endpoint (slack: its incoming-webhook URL); may be a reference
   // webhook: Standard Webhooks secrets ("whsec_<base64>"); each signs, for key rotation.
   std::vector<std::string> secrets;
@@ -35,6 +35,14 @@ struct ReceiverConfig {
   double rate_per_second = 0;     // pacing per URL; 0 = none (slack defaults to 1)
   std::string routing_key;        // pagerduty
   std::string api_key;            // opsgenie
+  // email: url smtp://host:port or smtps://host:port
+  std::string from;
+  std::vector<std::string> to;
+  std::string username;
+  std::string password;
+  std::string tls = "starttls";  // starttls (required) | smtps (url scheme) | none
+  // Non-critical events are batched into one message per interval; 0 = one message each.
+  std::chrono::milliseconds digest{0};
 };
 
 struct RouteConfig {

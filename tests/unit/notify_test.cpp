@@ -323,3 +323,24 @@ TEST_CASE("outbox: routing writes deliveries once, attempts are recorded, retry 
   CHECK(*f.store->schedule_prune(1'000'000) == 0);
   CHECK(outbox.delivery_get(b).ok());
 }
+
+TEST_CASE("an email receiver needs smtp(s), from and to, and a known tls mode") {
+  auto ok = load(
+      "notifications:\n  receivers:\n"
+      "    m: {type: email, url: \"smtp://mail:587\", from: a@b.c, to: [x@y.z], digest: 15m}\n");
+  REQUIRE_MESSAGE(ok.ok(), (ok.ok() ? "" : ok.error().message));
+  auto n = ops::notify_config(ok->config);
+  REQUIRE(n.ok());
+  CHECK(n->receivers.at("m").tls == "starttls");  // required unless said otherwise
+  CHECK(n->receivers.at("m").digest == std::chrono::minutes(15));
+  auto bad = load(
+      "notifications:\n  receivers:\n"
+      "    m: {type: email, url: \"http://mail\", tls: maybe}\n");
+  REQUIRE_FALSE(bad.ok());
+  const std::string msg = bad.error().message;
+  CHECK(msg.find("notifications.receivers.m.url: expected an smtp:// or smtps:// URL") !=
+        std::string::npos);
+  CHECK(msg.find("notifications.receivers.m.from") != std::string::npos);
+  CHECK(msg.find("notifications.receivers.m.to") != std::string::npos);
+  CHECK(msg.find("notifications.receivers.m.tls") != std::string::npos);
+}
