@@ -300,3 +300,33 @@ def test_secrets_are_not_shown_by_config_show(h):
     out = h.run("config", "show", env=env()).stdout
     assert "s3cr3t" not in out and "c2VjcmV0c2VjcmV0" not in out
     assert "notifications.receivers" in out
+
+
+def test_pagerduty_and_opsgenie_resolve_when_the_job_later_succeeds(h, rx, tmp_path):
+    h.write_config(
+        "notifications:\n"
+        "  receivers:\n"
+        f"    pd: {{type: pagerduty, url: {rx.url}/pd, routing_key: KEY, allow_private: true}}\n"
+        f"    og: {{type: opsgenie, url: {rx.url}/v2/alerts, api_key: env:OG_KEY, allow_private: true}}\n"
+        "  routes:\n"
+        "    - match: {event: [job.failed, job.completed]}\n"
+        "      receivers: [pd, og]\n"
+        "retry:\n  base: 100ms\n")
+    srv = h.serve(env={**EXEC_ON, "OG_KEY": "GENIE"})
+    try:
+        flag = tmp_path / "second-time"
+        job = h.submit("--type", "exec", "--retry-max", "1", "--", "/bin/sh", "-c",
+                       f"test -f {flag} || {{ touch {flag}; exit 75; }}")
+        wait_for(lambda: len(rx.received()) >= 4, what="trigger and resolve, create and close")
+        pd = rx.bodies("/pd")
+        assert [p["event_action"] for p in pd] == ["trigger", "resolve"]
+        assert pd[0]["dedup_key"] == pd[1]["dedup_key"] == f"hypersdk/job/{job}"
+        assert pd[0]["payload"]["severity"] == "warning"  # retrying, not final
+        created = rx.received("/v2/alerts")
+        assert len(created) == 1 and created[0]["headers"]["authorization"] == "GenieKey GENIE"
+        alias = json.loads(created[0]["body"])["alias"]
+        assert alias == f"hypersdk/job/{job}"
+        closed = [r for r in rx.received() if r["path"].endswith("/close?identifierType=alias")]
+        assert len(closed) == 1 and closed[0]["path"].startswith("/v2/alerts/hypersdk%2Fjob%2F")
+    finally:
+        srv.stop()
