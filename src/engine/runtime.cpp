@@ -3,6 +3,9 @@
 #include <prometheus/counter.h>
 #include <prometheus/family.h>
 
+#include <filesystem>
+
+#include "engine/disk_watch.h"
 #include "engine/exec_job.h"
 #include "engine/job_events_log.h"
 #include "engine/settings.h"
@@ -133,6 +136,20 @@ Status Runtime::start() {
     maintenance_.push_back(std::make_unique<PeriodicService>("checkpointer", every,
                                                              [this] { return db_->checkpoint(); }));
   add_pruner();
+  {
+    // system.disk_low for the database's filesystem and the export directory's.
+    const std::string db_dir = std::filesystem::path(options_.db_path).parent_path().string();
+    std::string export_dir = cfg.get_string("export.dir");
+    if (export_dir.empty()) export_dir = (std::filesystem::path(db_dir) / "exports").string();
+    auto watch = std::make_shared<DiskWatch>(
+        notifier_->outbox(),
+        std::vector<std::pair<std::string, std::string>>{
+            {"database", db_dir.empty() ? "." : db_dir}, {"export", export_dir}},
+        static_cast<int>(cfg.get_int("notifications.disk_low_percent")));
+    maintenance_.push_back(std::make_unique<PeriodicService>(
+        "disk-watch", milliseconds(60'000),
+        [watch, &clock] { return watch->run_once(clock.now_ms()); }));
+  }
   // While writes fail (a full disk), probes every second whether they work again, so the
   // server recovers by itself even when no job or request gives it anything to write. Logs
   // each episode once (also one that ended before this looked) and its end.

@@ -387,6 +387,12 @@ const std::vector<KeySpec>& schema_table() {
        .help = "how long a receiver stays paused before one trial attempt",
        .min = 100,
        .max = 24 * 3600 * kSecond},
+      {.name = "notifications.disk_low_percent",
+       .type = T::integer,
+       .default_value = "10",
+       .help =
+           "raise system.disk_low when the database or export filesystem has less free (0 = off)",
+       .max = 100},
       {.name = "retention.notifications",
        .type = T::duration,
        .default_value = "30d",

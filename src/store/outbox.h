@@ -6,6 +6,7 @@
 #pragma once
 
 #include <optional>
+#include <string>
 #include <vector>
 
 #include "core/error.h"
@@ -17,6 +18,10 @@ namespace hypersdk::store {
 class Outbox {
  public:
   virtual ~Outbox() = default;
+  // Appends an event that no other state change carries (system.disk_low).
+  virtual Status event_raise(const std::string& kind, const std::string& severity,
+                             const std::string& subject, const std::string& payload_json,
+                             core::TimeMs now) = 0;
   // Events the notifier has not routed yet, oldest first.
   virtual Result<std::vector<Event>> event_unrouted(int limit) = 0;
   // For each event of the batch not yet routed: one pending delivery per receiver (due at

@@ -2,6 +2,7 @@
 // dispatcher's claims and attempt records, and the operator's list/show/retry.
 #include <algorithm>
 
+#include "store/event_row.h"
 #include "store/sqlite_outbox.h"
 
 namespace hypersdk::store {
@@ -101,6 +102,15 @@ std::optional<Delivery> get_in(Connection& c, DeliveryId id) {
 }
 
 }  // namespace
+
+Status SqliteOutbox::event_raise(const std::string& kind, const std::string& severity,
+                                 const std::string& subject, const std::string& payload_json,
+                                 core::TimeMs now) {
+  return db_->write([&](Connection& c) {
+    detail::event_insert(c, kind, severity, subject, payload_json, now);
+    return Status::Ok();
+  });
+}
 
 Result<std::vector<Event>> SqliteOutbox::event_unrouted(int limit) {
   std::vector<Event> out;

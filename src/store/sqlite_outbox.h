@@ -14,6 +14,9 @@ class SqliteOutbox final : public Outbox {
  public:
   explicit SqliteOutbox(std::shared_ptr<Database> db) : db_(std::move(db)) {}
 
+  Status event_raise(const std::string& kind, const std::string& severity,
+                     const std::string& subject, const std::string& payload_json,
+                     core::TimeMs now) override;
   Result<std::vector<Event>> event_unrouted(int limit) override;
   Status event_route(const std::vector<EventRouting>& batch, core::TimeMs now) override;
   Result<std::vector<Delivery>> delivery_due(core::TimeMs now, int limit) override;

@@ -330,3 +330,25 @@ def test_pagerduty_and_opsgenie_resolve_when_the_job_later_succeeds(h, rx, tmp_p
         assert len(closed) == 1 and closed[0]["path"].startswith("/v2/alerts/hypersdk%2Fjob%2F")
     finally:
         srv.stop()
+
+
+def test_disk_low_is_raised_once_per_filesystem_and_routed(h, rx):
+    # A threshold of 100% makes any real filesystem "low": the check, the event and its route
+    # are real; only the threshold is extreme.
+    h.write_config(webhook_config(
+        rx.url + "/hook",
+        routes="    - match: {event: system.disk_low}\n      receivers: [hook]\n") +
+        "  disk_low_percent: 100\n")
+    srv = h.serve(env=env())
+    try:
+        wait_for(lambda: len(rx.received("/hook")) >= 2, what="two disk_low events")
+        time.sleep(1.0)
+        bodies = rx.bodies("/hook")
+        assert len(bodies) == 2  # once per filesystem, not on every check
+        assert {b["path_kind"] for b in bodies} == {"database", "export"}
+        for b in bodies:
+            assert b["event"] == "system.disk_low" and b["threshold_percent"] == 100
+            assert 0 <= b["free_percent"] < 100 and b["size_bytes"] > 0
+            assert b["severity"] in ("warning", "critical")
+    finally:
+        srv.stop()
