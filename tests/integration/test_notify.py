@@ -3,6 +3,7 @@ Standard-Webhooks-signed webhook (verified by the npm `standardwebhooks` package
 with Retry-After, 4xx not retried, the SSRF guard, the spec's routing table, Slack pacing, and
 the outbox surviving kill -9."""
 import json
+import signal
 import sqlite3
 import subprocess
 import time
@@ -350,5 +351,30 @@ def test_disk_low_is_raised_once_per_filesystem_and_routed(h, rx):
             assert b["event"] == "system.disk_low" and b["threshold_percent"] == 100
             assert 0 <= b["free_percent"] < 100 and b["size_bytes"] > 0
             assert b["severity"] in ("warning", "critical")
+    finally:
+        srv.stop()
+
+
+def test_sighup_reloads_receivers_and_routes_and_keeps_them_on_a_broken_config(h, rx):
+    h.write_config(webhook_config(rx.url + "/before"))
+    srv = h.serve(env=env())
+    try:
+        h.submit("--type", "noop")
+        wait_for(lambda: rx.received("/before"), what="the first route")
+        h.write_config(webhook_config(rx.url + "/after"))
+        mark = len(srv.output())
+        srv.signal(signal.SIGHUP)
+        wait_for(lambda: "configuration reloaded" in srv.output()[mark:], what="the reload")
+        h.submit("--type", "noop")
+        wait_for(lambda: rx.received("/after"), what="the reloaded receiver")
+        assert len(rx.received("/before")) == 1
+        # A route to a receiver that does not exist: the reload fails, the old routes stay.
+        h.write_config(webhook_config(rx.url + "/after").replace("receivers: [hook]",
+                                                                 "receivers: [nobody]"))
+        mark = len(srv.output())
+        srv.signal(signal.SIGHUP)
+        wait_for(lambda: "unknown receiver 'nobody'" in srv.output()[mark:], what="the refusal")
+        h.submit("--type", "noop")
+        wait_for(lambda: len(rx.received("/after")) == 2, what="delivery on the old routes")
     finally:
         srv.stop()
