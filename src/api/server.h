@@ -48,6 +48,7 @@ class JobService;
 class ScheduleService;
 class WorkflowService;
 class AuditTrail;
+class NotificationService;
 }  // namespace hypersdk::engine
 namespace hypersdk::targets {
 class TargetRegistry;
@@ -112,6 +113,8 @@ struct ApiDeps {
   // /providers and /backups (provider_routes.cpp); nullptr: they answer 503.
   providers::ProviderRegistry* providers = nullptr;
   store::BackupStore* backups = nullptr;
+  // /notifications (notification_routes.cpp); nullptr: they answer 503.
+  engine::NotificationService* notifications = nullptr;
 };
 
 class ApiServer {

@@ -7,6 +7,7 @@
 #include <regex>
 
 #include "api/errors.h"
+#include "api/notification_routes.h"
 #include "api/request_id.h"
 #include "api/security_headers.h"
 #include "api/server_impl.h"
@@ -277,7 +278,7 @@ void ApiServer::Impl::install_handlers() {
   matchers.clear();
   for (auto list : {ops_routes(state), job_routes(state), dlq_routes(state), schedule_routes(state),
                     workflow_routes(state), audit_routes(state), target_routes(state),
-                    provider_routes(state), web_routes(state)})
+                    provider_routes(state), web_routes(state), notification_routes(state)})
     for (auto& r : list) routes.push_back(std::move(r));
   for (const Route& r : routes) {
     const std::string pattern = route_pattern(r.path);

@@ -4,6 +4,7 @@
 #include <iostream>
 #include <string>
 
+#include "cli/cmd_notify.h"
 #include "cli/commands.h"
 #include "cli/exit_codes.h"
 
@@ -67,6 +68,7 @@ int main_entry(int argc, char** argv) {
   add_token_command(app, ctx);
   add_audit_command(app, ctx);
   add_target_command(app, ctx);
+  add_notify_command(app, ctx);
   add_completion_command(app, ctx);
 
   try {

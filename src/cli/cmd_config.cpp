@@ -4,6 +4,7 @@
 #include "cli/commands.h"
 #include "cli/output.h"
 #include "engine/schedule_calendars.h"
+#include "ops/notify_config.h"
 
 namespace hypersdk::cli {
 
@@ -25,6 +26,8 @@ void add_config_command(CLI::App& app, Context& ctx) {
       // calendars' files are parsed, not just named.
       if (auto calendars = engine::load_holiday_calendars(**cfg); !calendars)
         return ctx.fail(calendars.error());
+      // Routes naming receivers that do not exist are caught here, not only at serve start.
+      if (auto n = ops::notify_config(**cfg); !n) return ctx.fail(n.error());
       const auto& file = (*cfg)->file();
       std::cout << "configuration " << (file ? file->string() : std::string("(defaults, no file)"))
                 << " is valid\n";

@@ -19,9 +19,11 @@
 #include "cli/server_registration.h"
 #include "engine/audit_trail.h"
 #include "engine/file_clock.h"
+#include "engine/notification_service.h"
 #include "engine/runtime.h"
 #include "engine/schedule_calendars.h"
 #include "engine/workflow_service.h"
+#include "notify/notifier.h"
 #include "ops/log.h"
 #include "ops/metrics.h"
 #include "ops/sd_notify.h"
@@ -111,6 +113,17 @@ void add_live_parts(ReloadState& reload, api::ApiServer& server, engine::Runtime
          const int n = static_cast<int>(next.get_int("workers.count"));
          return std::function<void()>([&rt, n] { rt.pool().resize(n); });
        }});
+  // New receivers and routes (secrets resolved again) for the events that follow.
+  reload.add_live_part(
+      {{"notifications.receivers", "notifications.routes", "notifications.default_receivers",
+        "notifications.retry.max_attempts", "notifications.retry.base", "notifications.retry.cap",
+        "notifications.circuit_breaker.failures", "notifications.circuit_breaker.cooldown"},
+       [&rt](const ops::Config& next) -> Result<std::function<void()>> {
+         auto plan = notify::make_plan(next, ops::environ_map());
+         if (!plan) return plan.error();
+         return std::function<void()>(
+             [&rt, p = std::move(*plan)]() mutable { rt.notifier().update(std::move(p)); });
+       }});
   // New holiday dates (config or .ics) count for the jobs and fires that follow.
   reload.add_live_part(
       {{"holidays"}, [&rt](const ops::Config& next) -> Result<std::function<void()>> {
@@ -191,6 +204,8 @@ int serve(Context& ctx, const ServeFlags& flags) {
   deps.targets = &rt.targets();
   deps.providers = &rt.providers();
   deps.backups = &rt.backups();
+  engine::NotificationService notifications(rt.notifier().outbox(), rt.clock());
+  deps.notifications = &notifications;
   api::ApiServer server(*api_cfg, deps);
 
   add_live_parts(reload, server, rt);

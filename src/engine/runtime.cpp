@@ -3,14 +3,19 @@
 #include <prometheus/counter.h>
 #include <prometheus/family.h>
 
+#include <filesystem>
+
+#include "engine/disk_watch.h"
 #include "engine/exec_job.h"
 #include "engine/job_events_log.h"
 #include "engine/provider_jobs.h"
 #include "engine/settings.h"
 #include "engine/upload_job.h"
+#include "notify/notifier.h"
 #include "ops/log.h"
 #include "store/audit_log.h"
 #include "store/migrations.h"
+#include "store/sqlite_outbox.h"
 
 namespace hypersdk::engine {
 
@@ -94,6 +99,21 @@ Result<std::unique_ptr<Runtime>> Runtime::open(RuntimeOptions options) {
                                           pool->notify();
                                           if (sched) sched->poke();
                                         });
+  auto plan = notify::make_plan(cfg, ops::environ_map());
+  if (!plan) return plan.error();
+  rt->notifier_ = std::make_unique<notify::Notifier>(
+      std::make_shared<store::SqliteOutbox>(rt->db_), std::move(*plan),
+      notify::NotifierOptions{.now = [clock = rt->options_.clock] { return clock->now_ms(); },
+                              .metrics = rt->options_.metrics,
+                              .job_log =
+                                  [store = rt->store_.get()](core::JobId id) {
+                                    // The newest attempts' output, bounded (job_output caps it).
+                                    std::string text;
+                                    auto lines = store->job_log_read(id, 0, 5000);
+                                    if (lines)
+                                      for (const auto& l : *lines) text += l.line + "\n";
+                                    return text;
+                                  }});
   if (rt->options_.metrics) add_output_metrics(*rt->options_.metrics, *rt->pool_);
   if (rt->options_.metrics)
     add_store_scrape_hook(*rt->options_.metrics, *rt->store_, *rt->db_,
@@ -134,6 +154,20 @@ Status Runtime::start() {
     maintenance_.push_back(std::make_unique<PeriodicService>("checkpointer", every,
                                                              [this] { return db_->checkpoint(); }));
   add_pruner();
+  {
+    // system.disk_low for the database's filesystem and the export directory's.
+    const std::string db_dir = std::filesystem::path(options_.db_path).parent_path().string();
+    std::string export_dir = cfg.get_string("export.dir");
+    if (export_dir.empty()) export_dir = (std::filesystem::path(db_dir) / "exports").string();
+    auto watch = std::make_shared<DiskWatch>(
+        notifier_->outbox(),
+        std::vector<std::pair<std::string, std::string>>{
+            {"database", db_dir.empty() ? "." : db_dir}, {"export", export_dir}},
+        static_cast<int>(cfg.get_int("notifications.disk_low_percent")));
+    maintenance_.push_back(std::make_unique<PeriodicService>(
+        "disk-watch", milliseconds(60'000),
+        [watch, &clock] { return watch->run_once(clock.now_ms()); }));
+  }
   // While writes fail (a full disk), probes every second whether they work again, so the
   // server recovers by itself even when no job or request gives it anything to write. Logs
   // each episode once (also one that ended before this looked) and its end.
@@ -159,6 +193,7 @@ Status Runtime::start() {
         return Status::Ok();
       }));
   for (auto& m : maintenance_) m->start();
+  notifier_->start();
   if (scheduler_) scheduler_->start();
   started_ = true;
   return Status::Ok();
@@ -169,6 +204,7 @@ void Runtime::stop(milliseconds grace) {
   started_ = false;
   stopping_ = true;
   if (scheduler_) scheduler_->stop();
+  notifier_->stop();
   for (auto it = maintenance_.rbegin(); it != maintenance_.rend(); ++it) (*it)->stop();
   maintenance_.clear();
   pool_->stop(grace);
@@ -183,11 +219,12 @@ void Runtime::add_pruner() {
   const auto keep_for = cfg.get_duration("retention.finished_jobs");
   const std::int64_t keep_max = cfg.get_int("retention.max_finished_jobs");  // 0..INT32_MAX
   const auto audit_for = cfg.get_duration("retention.audit");                // 0 = keep forever
+  const auto keep_sent = cfg.get_duration("retention.notifications");        // 0 = keep forever
   if (keep_for.count() <= 0 && keep_max <= 0) {
     ops::log::info(
         "retention: finished jobs are kept forever (retention.finished_jobs and "
         "retention.max_finished_jobs are 0)");
-    if (audit_for.count() <= 0) return;
+    if (audit_for.count() <= 0 && keep_sent.count() <= 0) return;
   }
   const std::optional<int> keep =
       keep_max > 0 ? std::optional<int>(static_cast<int>(keep_max)) : std::nullopt;
@@ -197,7 +234,7 @@ void Runtime::add_pruner() {
   // start-up work (rescue, first claims, the first readiness probes) comes first.
   maintenance_.push_back(std::make_unique<PeriodicService>(
       "pruner", milliseconds(10 * 60 * 1000),
-      [this, keep_for, keep, audit_for, &clock] {
+      [this, keep_for, keep, audit_for, keep_sent, &clock] {
         const std::optional<core::TimeMs> before =
             keep_for.count() > 0 ? std::optional<core::TimeMs>(clock.now_ms() - keep_for.count())
                                  : std::nullopt;
@@ -220,6 +257,16 @@ void Runtime::add_pruner() {
           audit += n = *r;
         }
         if (audit > 0) ops::log::info("pruned the audit trail", {{"entries", audit}});
+        // Delivered and failed notifications by their own retention, before the events
+        // they reference go.
+        int sent = 0;
+        if (keep_sent.count() > 0)
+          for (int n = 1; n > 0 && !stopping_.load();) {
+            auto r = notifier_->outbox().delivery_prune(clock.now_ms() - keep_sent.count());
+            if (!r) return Status(r.error());
+            sent += n = *r;
+          }
+        if (sent > 0) ops::log::info("pruned notification deliveries", {{"deliveries", sent}});
         if (jobs > 0) ops::log::info("pruned finished jobs", {{"jobs", jobs}});
         if (occ > 0) ops::log::info("pruned schedule occurrences and events", {{"rows", occ}});
         ops::log::debug("retention pass done", {{"jobs", jobs}, {"occurrences_and_events", occ}});

@@ -1,9 +1,8 @@
 // The running system of `serve`: the database, the store, the job handlers, the worker pool,
-// the scheduler (when scheduler.enabled) and the maintenance services (lease reaper, WAL
-// checkpointer, retention pruner). It starts
-// them in dependency order and stops them in reverse. The HTTP API is wired on top of it by
-// the serve command.
-// Thread safety: open/start/stop from one thread; the accessors' objects are thread-safe.
+// the scheduler (when scheduler.enabled), the notifier and the maintenance services (lease reaper,
+// WAL checkpointer, retention pruner). It starts them in dependency order and stops them in
+// reverse. The HTTP API is wired on top of it by the serve command. Thread safety: open/start/stop
+// from one thread; the accessors' objects are thread-safe.
 #pragma once
 
 #include <atomic>
@@ -17,6 +16,7 @@
 #include "engine/schedule_service.h"
 #include "engine/scheduler.h"
 #include "engine/worker_pool.h"
+#include "notify/notifier.h"
 #include "ops/config.h"
 #include "ops/metrics.h"
 #include "providers/registry.h"
@@ -57,6 +57,8 @@ class Runtime {
   WorkerPool& pool() { return *pool_; }
   // The upload targets (config `targets`); a reload replaces them.
   targets::TargetRegistry& targets() { return *targets_; }
+  // Routes events to the notification outbox and delivers it (src/notify/).
+  notify::Notifier& notifier() { return *notifier_; }
   store::Database& database() { return *db_; }
   store::Store& store() { return *store_; }
   // Providers (replaced whole by a config reload) and backup records (issue 11).
@@ -89,6 +91,7 @@ class Runtime {
   std::unique_ptr<JobService> jobs_;
   std::unique_ptr<ScheduleService> schedules_;
   std::unique_ptr<Scheduler> scheduler_;  // when scheduler.enabled
+  std::unique_ptr<notify::Notifier> notifier_;
   std::vector<std::unique_ptr<PeriodicService>> maintenance_;
   bool started_ = false;
   std::atomic<bool> stopping_{false};  // read by maintenance passes that loop

@@ -16,19 +16,20 @@ inline bool is_reference(std::string_view v) {
   return v.starts_with("env:") || v.starts_with("file:");
 }
 
-// Calls fn on every secret scalar of a subtree: all scalars when `field` is empty, else the
-// scalars under a mapping key named `field`. fn may assign to the node it gets. The tree has
-// passed yaml_over_limits (yaml_limits.h), so the recursion is shallow.
-// `field` may name several fields separated by '|' ("secret_key|password").
-inline bool secret_field_matches(std::string_view name, std::string_view field) {
-  for (std::size_t start = 0; start <= field.size();) {
-    const std::size_t bar = std::min(field.find('|', start), field.size());
-    if (field.substr(start, bar - start) == name) return true;
-    start = bar + 1;
+// True when `name` is one of the '|'-separated names in `fields` ("secret|url").
+inline bool is_secret_field(std::string_view fields, std::string_view name) {
+  while (!fields.empty()) {
+    const auto bar = fields.find('|');
+    if (fields.substr(0, bar) == name) return true;
+    if (bar == std::string_view::npos) break;
+    fields.remove_prefix(bar + 1);
   }
   return false;
 }
 
+// Calls fn on every secret scalar of a subtree: all scalars when `field` is empty, else the
+// scalars under a mapping key named in `field` (several as "a|b"). fn may assign to the node it
+// gets. The tree has passed yaml_over_limits (yaml_limits.h), so the recursion is shallow.
 inline void visit_secrets(YAML::Node node, std::string_view field, bool under,
                           const std::function<void(YAML::Node)>& fn) {
   if (node.IsScalar()) {
@@ -37,7 +38,7 @@ inline void visit_secrets(YAML::Node node, std::string_view field, bool under,
     for (auto child : node) visit_secrets(child, field, under, fn);
   } else if (node.IsMap()) {
     for (auto kv : node)
-      visit_secrets(kv.second, field, under || secret_field_matches(kv.first.Scalar(), field), fn);
+      visit_secrets(kv.second, field, under || is_secret_field(field, kv.first.Scalar()), fn);
   }
 }
 

@@ -6,6 +6,7 @@
 
 #include "ops/config_providers.h"
 #include "ops/config_schema_detail.h"
+#include "ops/notify_config.h"
 
 namespace hypersdk::ops {
 namespace {
@@ -407,6 +408,63 @@ const std::vector<KeySpec>& schema_table() {
        .default_value = "{}",
        .help = "VM providers: NAME: {kind: local, dirs: [DIR, ...]}",
        .check = check_providers},
+      // Notifications (ops/notify_config.h)
+      {.name = "notifications.receivers",
+       .type = T::map,
+       .default_value = "{}",
+       .help = "receivers by name: NAME: {type: webhook|slack|pagerduty|opsgenie|email, url, ...}",
+       .secret = true,
+       .secret_field = "url|secret|secrets|routing_key|api_key|password",
+       .check = check_notify_receivers},
+      {.name = "notifications.routes",
+       .type = T::map,
+       .default_value = "[]",
+       .help = "ordered routes: - {match: {event, severity, labels, ...}, receivers, continue}",
+       .check = check_notify_routes},
+      {.name = "notifications.default_receivers",
+       .type = T::string_list,
+       .default_value = "[]",
+       .help = "receivers of an event that no route matched"},
+      {.name = "notifications.retry.max_attempts",
+       .type = T::integer,
+       .default_value = "8",
+       .help = "attempts per delivery before it fails",
+       .min = 1,
+       .max = 100},
+      {.name = "notifications.retry.base",
+       .type = T::duration,
+       .default_value = "5s",
+       .help = "first retry delay of a delivery (doubling, with jitter)",
+       .min = 100,
+       .max = 3600 * kSecond},
+      {.name = "notifications.retry.cap",
+       .type = T::duration,
+       .default_value = "10m",
+       .help = "longest retry delay of a delivery",
+       .min = kSecond,
+       .max = 24 * 3600 * kSecond},
+      {.name = "notifications.circuit_breaker.failures",
+       .type = T::integer,
+       .default_value = "5",
+       .help = "failed attempts in a row after which a receiver is paused",
+       .min = 1,
+       .max = 1000},
+      {.name = "notifications.circuit_breaker.cooldown",
+       .type = T::duration,
+       .default_value = "1m",
+       .help = "how long a receiver stays paused before one trial attempt",
+       .min = 100,
+       .max = 24 * 3600 * kSecond},
+      {.name = "notifications.disk_low_percent",
+       .type = T::integer,
+       .default_value = "10",
+       .help =
+           "raise system.disk_low when the database or export filesystem has less free (0 = off)",
+       .max = 100},
+      {.name = "retention.notifications",
+       .type = T::duration,
+       .default_value = "30d",
+       .help = "delivered and failed notifications older than this are pruned"},
   };
   return table;
 }

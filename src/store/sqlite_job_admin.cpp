@@ -1,6 +1,7 @@
 // Job reads and operator actions of the SQLite store: get, list, cancel, retry, rescue,
 // release and prune.
 #include "store/hot_statements.h"
+#include "store/job_event.h"
 #include "store/job_row.h"
 #include "store/sqlite_store.h"
 #include "store/sqlite_workflow_rows.h"
@@ -136,6 +137,7 @@ RescueResult rescue(Connection& c, SQLite::Statement& select, TimeMs now, int ma
       st.bind(4, static_cast<std::int64_t>(r.id));
       st.exec();
       out.cancelled.push_back(r.id);
+      job_event(c, r.id, "job.cancelled", now);
       continue;
     }
     const Error err{ErrorClass::lease_expired, why};
@@ -154,6 +156,7 @@ RescueResult rescue(Connection& c, SQLite::Statement& select, TimeMs now, int ma
       dl.bind(3, static_cast<std::int64_t>(now));
       dl.exec();
       out.dead_lettered.push_back(r.id);
+      job_event(c, r.id, "job.failed", now, {.retries_exhausted = true});
       (void)workflow_step_finished(c, r.id, now);  // always Ok: SQLite errors throw, rolling back
     } else {
       out.requeued.push_back(r.id);
@@ -245,8 +248,10 @@ Result<Job> SqliteStore::job_cancel(JobId id, TimeMs now) {
       st.bind(2, static_cast<std::int64_t>(id));
     }
     st.exec();
-    if (job->status != JobStatus::running)
+    if (job->status != JobStatus::running) {
+      job_event(c, id, "job.cancelled", now);
       if (Status w = workflow_step_finished(c, id, now); !w.ok()) return w;
+    }
     out = get_in(c, id);
     return Status::Ok();
   });

@@ -3,6 +3,7 @@
 #include <tuple>
 
 #include "store/hot_statements.h"
+#include "store/job_event.h"
 #include "store/job_row.h"
 #include "store/sqlite_store.h"
 
@@ -210,6 +211,7 @@ Result<std::vector<Job>> SqliteStore::job_claim(int max, TimeMs now, std::chrono
     st.bind(3, static_cast<std::int64_t>(now));
     st.bind(4, max);
     while (st.executeStep()) jobs.push_back(read_job(st));
+    for (const auto& j : jobs) job_event(c, j.id, "job.started", now);
     return Status::Ok();
   });
   if (!s.ok()) return s.error();
@@ -341,6 +343,22 @@ Result<std::vector<CompletionResult>> SqliteStore::job_complete(
         r.duration_ms = now - st.getColumn(1).getInt64();
       }
       results.push_back(std::move(r));
+    }
+    for (const auto& r : results) {
+      if (!r.applied) continue;
+      switch (r.status) {
+        case JobStatus::succeeded:
+          job_event(c, r.id, "job.completed", now);
+          break;
+        case JobStatus::cancelled:
+          job_event(c, r.id, "job.cancelled", now);
+          break;
+        case JobStatus::failed:
+          job_event(c, r.id, "job.failed", now, {.retries_exhausted = r.retries_exhausted});
+          break;
+        default:  // retrying, or waiting for its window: the attempt failed, the job goes on
+          job_event(c, r.id, "job.failed", now, {.final = false});
+      }
     }
     for (const auto& r : results)  // workflow steps: decide dependents in this transaction
       if (Status w = r.applied && core::is_terminal(r.status) ? workflow_step_finished(c, r.id, now)

@@ -57,7 +57,8 @@ constexpr const char* kPruneOccurrences =
     " WHERE nominal_fire_utc < ? LIMIT 5000)";
 constexpr const char* kPruneEvents =
     "DELETE FROM events WHERE id IN (SELECT id FROM events WHERE created_at < ?"
-    " AND dispatched_at IS NOT NULL LIMIT 5000)";
+    " AND dispatched_at IS NOT NULL AND NOT EXISTS (SELECT 1 FROM deliveries"
+    " WHERE event_id = events.id AND status = 'pending') LIMIT 5000)";
 
 Error no_such_schedule(const std::string& name) {
   return make_error(ErrorClass::not_found, "no schedule \"" + name + "\"");
