@@ -5,7 +5,8 @@
 // state of a snapshot step). Output: export.dir/VM/VM-j-ID.FORMAT (a directory for ovf, one
 // file per disk for vmdk/qcow2/raw when the VM has several: -disk2, ...).
 // convert: payload {path? (or an input's), format}: the file as another disk format, beside
-// it in export.dir. snapshot: payload {provider, vm, action: create | remove, snapshot?}.
+// it in export.dir; format ova or ovf hands on an input that export already packaged so. snapshot:
+// payload {provider, vm, action: create | remove, snapshot?}.
 #include <unistd.h>
 
 #include <system_error>
@@ -190,6 +191,7 @@ class ConvertHandler final : public Handler {
     auto path = step_path(*payload);
     if (!path) return path.error();
     const std::string to = payload->value("format", std::string());
+    if (to == "ova" || to == "ovf") return already_packaged(*payload, to);
     if (to != "vmdk" && to != "qcow2" && to != "raw")
       return invalid_error("format: convert writes vmdk, qcow2 or raw, not '" + to + "'");
     auto probe = providers::probe_disk(*path);
@@ -204,6 +206,17 @@ class ConvertHandler final : public Handler {
   }
 
  private:
+  // An OVA or OVF is made by export, which converts the disks while it packages them; in a
+  // chain (the migrate template) convert then has nothing left to do and hands the package
+  // on unchanged. Anything else is the operator's mistake, said as such.
+  static Result<std::string> already_packaged(const json& payload, const std::string& to) {
+    auto input = step_input_with(payload, "path");
+    if (!input) return input.error();
+    if (*input && (*input)->value("format", std::string()) == to) return (*input)->dump();
+    return invalid_error("format: convert does not package " + to + "; export with format " + to +
+                         " (it converts the disks itself)");
+  }
+
   ProviderJobDeps deps_;
 };
 

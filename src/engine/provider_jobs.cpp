@@ -52,7 +52,7 @@ Result<core::JobSpec> admit_provider_job(core::JobSpec spec) {
                            p[key].dump());
   Status checks[] = {
       spec.type == "export"    ? one_of(p, "format", {"ova", "ovf", "vmdk", "qcow2", "raw"})
-      : spec.type == "convert" ? one_of(p, "format", {"vmdk", "qcow2", "raw"})
+      : spec.type == "convert" ? one_of(p, "format", {"vmdk", "qcow2", "raw", "ova", "ovf"})
       : spec.type == "restore" ? one_of(p, "format", {"raw", "qcow2"})
                                : Status::Ok(),
       spec.type == "backup" ? one_of(p, "type", {"full", "incremental"}) : Status::Ok(),
@@ -64,7 +64,9 @@ Result<core::JobSpec> admit_provider_job(core::JobSpec spec) {
   for (auto& s : checks)
     if (!s.ok()) return s.error();
   if (spec.type == "convert" && !p.contains("format"))
-    return invalid_error("payload.format: convert needs the format to write (vmdk, qcow2, raw)");
+    return invalid_error(
+        "payload.format: convert needs the format to write (vmdk, qcow2, raw; ova or ovf pass an "
+        "exported package on)");
   if (spec.type == "restore" && (!p.contains("backup_id") || !p.contains("to")))
     return invalid_error("payload: restore needs backup_id and to (an absolute file path)");
   if (spec.provider.empty() && p.contains("provider")) spec.provider = p["provider"];

@@ -16,12 +16,19 @@
 #include "providers/registry.h"
 #include "store/backup_store.h"
 
+namespace hypersdk::targets {
+class TargetRegistry;
+}  // namespace hypersdk::targets
+
 namespace hypersdk::engine {
 
 struct ProviderJobDeps {
   std::shared_ptr<providers::ProviderRegistry> providers;
   std::filesystem::path export_dir;
   std::shared_ptr<store::BackupStore> backups;
+  // verify of an uploaded copy (a target and key, or an upload step's result); nullptr: only
+  // local files are verified.
+  std::shared_ptr<targets::TargetRegistry> targets;
 };
 
 inline const std::set<std::string>& provider_job_types() {

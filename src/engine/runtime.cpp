@@ -74,8 +74,8 @@ Result<std::unique_ptr<Runtime>> Runtime::open(RuntimeOptions options) {
     if (!built) return built.error();
     rt->providers_ = std::make_shared<providers::ProviderRegistry>(std::move(*built));
     rt->backups_ = std::make_shared<store::BackupStore>(rt->db_);
-    add_provider_handlers(rt->handlers_,
-                          {rt->providers_, export_dir(cfg, rt->options_.db_path), rt->backups_});
+    add_provider_handlers(rt->handlers_, {rt->providers_, export_dir(cfg, rt->options_.db_path),
+                                          rt->backups_, rt->targets_});
   }
   if (rt->options_.metrics) {
     rt->job_metrics_ = std::make_unique<JobMetrics>(*rt->options_.metrics, rt->handlers_.types());

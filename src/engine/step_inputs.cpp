@@ -1,5 +1,7 @@
 #include "engine/step_inputs.h"
 
+#include <set>
+
 namespace hypersdk::engine {
 
 using nlohmann::json;
@@ -14,20 +16,31 @@ Result<std::optional<json>> step_input_with(const json& payload, const std::stri
       return invalid_error("from: no upstream step '" + from + "' among this step's inputs");
     return std::optional<json>(inputs[from]);
   }
-  std::optional<json> found;
-  std::string found_name;
-  for (const auto& [name, result] : inputs.items()) {
-    if (!result.is_object() || !result.contains(key)) continue;
-    // Inputs that agree are no ambiguity (a snapshot step and the export of that snapshot
-    // both name the same provider, VM and snapshot).
-    if (found && (*found)[key] == result[key]) continue;
-    if (found)
-      return invalid_error("inputs " + found_name + " and " + name + " both have a '" + key +
-                           "': name one with from: STEP");
-    found = result;
-    found_name = name;
+  // The step's own upstreams first: in a chain export -> convert -> upload, upload takes
+  // convert's file, not export's. Only when none of them has the key do the ancestors count
+  // (a cleanup step finds the snapshot id of the chain's first step).
+  std::set<std::string> direct;
+  if (payload.contains("upstreams") && payload["upstreams"].is_array())
+    for (const auto& n : payload["upstreams"])
+      if (n.is_string()) direct.insert(n.get<std::string>());
+  for (const bool nearest : {true, false}) {
+    std::optional<json> found;
+    std::string found_name;
+    for (const auto& [name, result] : inputs.items()) {
+      if (nearest && !direct.count(name)) continue;
+      if (!result.is_object() || !result.contains(key)) continue;
+      // Inputs that agree are no ambiguity (a snapshot step and the export of that snapshot
+      // both name the same provider, VM and snapshot).
+      if (found && (*found)[key] == result[key]) continue;
+      if (found)
+        return invalid_error("inputs " + found_name + " and " + name + " both have a '" + key +
+                             "': name one with from: STEP");
+      found = result;
+      found_name = name;
+    }
+    if (found) return found;
   }
-  return found;
+  return std::optional<json>();
 }
 
 Result<std::string> step_path(const json& payload) {

@@ -12,9 +12,10 @@
 
 namespace hypersdk::engine {
 
-// The input result to read from: the one named by `from`, else the one that has `key`
-// (several that agree on its value count as one). nullopt when none has it. Errors: invalid
-// when several disagree and no `from` picks one, or `from` names no input.
+// The input result to read from: the one named by `from`, else the one that has `key` among
+// the step's own upstreams (payload `upstreams`), else among all its ancestors' (several that
+// agree on its value count as one). nullopt when none has it. Errors: invalid when several
+// at the same distance disagree and no `from` picks one, or `from` names no input.
 Result<std::optional<nlohmann::json>> step_input_with(const nlohmann::json& payload,
                                                       const std::string& key);
 

@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <mutex>
 
+#include "engine/step_inputs.h"
 #include "targets/target.h"
 
 namespace hypersdk::engine {
@@ -28,32 +29,6 @@ Result<std::string> string_field(const json& p, const char* name, bool required)
   return p[name].get<std::string>();
 }
 
-// The upstream result that has `field`: the one named by payload `from`, else the only one.
-Result<json> input_with(const json& payload, const char* field) {
-  if (!payload.contains("inputs") || !payload["inputs"].is_object())
-    return invalid_error(std::string("payload.") + field +
-                         " is required (there is no upstream input to take it from)");
-  const json& inputs = payload["inputs"];
-  if (payload.contains("from")) {
-    auto from = string_field(payload, "from", true);
-    if (!from) return from.error();
-    if (!inputs.contains(*from) || !inputs[*from].is_object() || !inputs[*from].contains(field))
-      return invalid_error("payload.from: input '" + *from + "' has no " + field);
-    return inputs[*from];
-  }
-  std::vector<std::string> with;
-  for (const auto& [name, result] : inputs.items())
-    if (result.is_object() && result.contains(field)) with.push_back(name);
-  if (with.size() == 1) return inputs[with[0]];
-  if (with.empty())
-    return invalid_error(std::string("payload.") + field +
-                         " is required (no upstream input has one)");
-  std::string names;
-  for (const auto& n : with) names += (names.empty() ? "" : ", ") + n;
-  return invalid_error(std::string("payload.from is required: several inputs have a ") + field +
-                       " (" + names + ")");
-}
-
 std::int64_t mtime_ns(const std::string& path) {
   struct stat st {};
   if (::stat(path.c_str(), &st) != 0) return 0;
@@ -70,10 +45,7 @@ Result<std::string> input_path(const json& payload) {
       return invalid_error("payload.path: expected an absolute path, got '" + *p + "'");
     return p;
   }
-  auto in = input_with(payload, "path");
-  if (!in) return in.error();
-  if (!(*in)["path"].is_string()) return invalid_error("the input's path is not a string");
-  return (*in)["path"].get<std::string>();
+  return step_path(payload);
 }
 
 Result<std::string> UploadHandler::run(JobContext& ctx) {
@@ -88,9 +60,10 @@ Result<std::string> UploadHandler::run(JobContext& ctx) {
   if (key->empty()) *key = std::filesystem::path(*path).filename().string();
   std::string sha256;  // from the producing step, when it says
   if (payload->contains("inputs"))
-    if (auto in = input_with(*payload, "path");
-        in && (*in)["path"] == *path && in->contains("sha256") && (*in)["sha256"].is_string())
-      sha256 = (*in)["sha256"].get<std::string>();
+    if (auto in = step_input_with(*payload, "path"); in && *in && (**in)["path"] == *path &&
+                                                     (*in)->contains("sha256") &&
+                                                     (**in)["sha256"].is_string())
+      sha256 = (**in)["sha256"].get<std::string>();
   if (!std::filesystem::is_regular_file(*path))
     return make_error(ErrorClass::not_found, "payload.path: no file " + *path);
 
@@ -173,9 +146,10 @@ Result<std::string> UploadHandler::run(JobContext& ctx) {
 Result<std::string> verify_uploaded(const targets::TargetRegistry& targets, const json& payload) {
   json src = payload;
   if (!payload.contains("target") || !payload.contains("key")) {
-    auto in = input_with(payload, "key");
+    auto in = step_input_with(payload, "key");
     if (!in) return in.error();
-    src = *in;
+    if (!*in) return invalid_error("payload.key is required (no upstream input has one)");
+    src = **in;
   }
   auto name = string_field(src, "target", true);
   if (!name) return name.error();

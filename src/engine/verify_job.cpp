@@ -1,4 +1,6 @@
-// Job type verify (provider_jobs.h): payload {path? (or an input's), sha256?, backup_id?}.
+// Job type verify (provider_jobs.h): payload {path? (or an input's), sha256?, backup_id?}, or
+// {target, key} (or an upload step's result as input) for the copy on an upload target:
+// its size and SHA-256 against what was sent (engine::verify_uploaded).
 // An OVA: every byte read, the .ovf first, each member's SHA256 against the manifest. An OVF
 // directory: the same against its .mf. A disk image: one full read hashed, compared with the
 // payload's or the input's sha256 when there is one, and `qemu-img check` for qcow2 (its
@@ -9,6 +11,7 @@
 #include "engine/provider_job_support.h"
 #include "engine/provider_jobs.h"
 #include "engine/step_inputs.h"
+#include "engine/upload_job.h"
 #include "export/ova.h"
 #include "export/qemu_img.h"
 
@@ -48,10 +51,14 @@ class VerifyHandler final : public Handler {
   Result<std::string> run(JobContext& ctx) override {
     auto payload = payload_of(ctx);
     if (!payload) return payload.error();
-    if (payload->contains("target") || payload->contains("key"))
-      return invalid_error(
-          "target/key: verifying a remote copy needs the upload targets "
-          "(issue 12); pass a local path");
+    // A copy on an upload target: named by target/key, or an upload step's result upstream.
+    auto uploaded = step_input_with(*payload, "key");
+    if (!uploaded) return uploaded.error();
+    if (payload->contains("target") || payload->contains("key") || *uploaded) {
+      if (!deps_.targets)
+        return make_error(ErrorClass::unavailable, "no upload targets here to verify a copy on");
+      return verify_uploaded(*deps_.targets, *payload);
+    }
     auto path = step_path(*payload);
     if (!path) return path.error();
     const fs::path p(*path);

@@ -65,14 +65,16 @@ core::StepState step_state(const std::string& status, bool skipped) {
 }
 
 // The payload a ready step runs with: "inputs" holds the result of every ancestor that
-// succeeded (its upstreams' results and the inputs they had), and an exec step also gets them
-// as environment variables: HYPERSDK_INPUT_<STEP> (one result, JSON) and HYPERSDK_INPUTS
-// (all of them, JSON).
+// succeeded (its upstreams' results and the inputs they had), "upstreams" the names of its
+// own upstreams among them (the nearest results: engine/step_inputs.h prefers them), and an
+// exec step also gets them as environment variables: HYPERSDK_INPUT_<STEP> (one result,
+// JSON) and HYPERSDK_INPUTS (all of them, JSON).
 std::string payload_with_inputs(const std::string& type, const std::string& payload,
-                                const json& inputs) {
+                                const json& inputs, const json& upstreams) {
   json p = json::parse(payload, nullptr, false);
   if (!p.is_object()) p = json::object();
   p["inputs"] = inputs;
+  p["upstreams"] = upstreams;
   if (type == "exec") {
     json& env = p["env"];
     if (!env.is_object()) env = json::object();
@@ -114,6 +116,7 @@ StepVerdict decide_waiting_step(Connection& c, core::JobId id, const std::string
   if (decision == core::StepDecision::wait) return StepVerdict::waiting;
   if (decision == core::StepDecision::ready) {
     json inputs = json::object();
+    json direct = json::array();
     for (const auto& u : ups) {
       json p = json::parse(u.payload, nullptr, false);
       if (p.is_object() && p.contains("inputs") && p["inputs"].is_object())
@@ -121,11 +124,12 @@ StepVerdict decide_waiting_step(Connection& c, core::JobId id, const std::string
       if (u.state == core::StepState::succeeded) {
         json r = json::parse(u.result.empty() ? "null" : u.result, nullptr, false);
         inputs[u.name] = r.is_discarded() ? json(u.result) : r;
+        direct.push_back(u.name);
       }
     }
     auto& st = c.stmt(kMakeReady);
     st.bind(1, static_cast<std::int64_t>(now));
-    st.bind(2, payload_with_inputs(type, payload, inputs));
+    st.bind(2, payload_with_inputs(type, payload, inputs, direct));
     st.bind(3, static_cast<std::int64_t>(id));
     st.exec();
     return StepVerdict::queued;

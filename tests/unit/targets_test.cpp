@@ -195,10 +195,17 @@ TEST_CASE("a file-consuming step takes payload path, else its one input with a p
   const json two = {{"inputs", {{"x", {{"path", "/x"}}}, {"y", {{"path", "/y"}}}}}};
   auto r = engine::input_path(two);
   REQUIRE_FALSE(r.ok());
-  CHECK(r.error().message.find("payload.from is required") != std::string::npos);
+  CHECK(r.error().message.find("name one with from: STEP") != std::string::npos);
   json pick = two;
   pick["from"] = "y";
   CHECK(*engine::input_path(pick) == "/y");
+  // In a chain export -> convert -> upload, upload's own upstream (convert) wins over its
+  // ancestor (export); ancestors count only when no upstream has the field.
+  json chain = two;
+  chain["upstreams"] = {"y"};
+  CHECK(*engine::input_path(chain) == "/y");
+  chain["inputs"]["y"] = {{"snapshot", "s1"}};
+  CHECK(*engine::input_path(chain) == "/x");
   CHECK(engine::input_path(json::object()).error().cls == ErrorClass::invalid);
   CHECK(engine::input_path(json{{"path", "rel"}}).error().message.find("absolute") !=
         std::string::npos);
