@@ -163,7 +163,7 @@ def test_upload_takes_the_path_from_its_upstream_input(h, s3, tmp_path):
     assert job["status"] == "failed" and job["error"]["class"] == "conflict", job
     # Bad payloads fail at once, naming the field.
     for payload, needle in [({"path": str(src)}, "payload.target"),
-                            ({"target": "s3"}, "payload.path"),
+                            ({"target": "s3"}, "path: none given"),
                             ({"target": "nope", "path": str(src)}, "no target named 'nope'")]:
         job = wait_job(srv, submit_upload(srv, payload))
         assert job["status"] == "failed" and needle in job["error"]["message"], job
