@@ -111,7 +111,7 @@ std::string slack_colour(const OutgoingEvent& e) {
   return "#439FE0";
 }
 
-HttpRequest slack(const OutgoingEvent& e) {
+HttpRequest slack(const Receiver& r, const OutgoingEvent& e) {
   const json p = event_json(e);
   json fields = json::array();
   auto field = [&](const char* title, const std::string& value) {
@@ -134,6 +134,9 @@ HttpRequest slack(const OutgoingEvent& e) {
                   {"title", summary(p)},
                   {"fields", fields},
                   {"ts", e.at / 1000}};
+  if (!r.public_url.empty() && p.contains("job") && p["job"].is_object() &&
+      p["job"].contains("id") && p["job"]["id"].is_string())
+    attachment["title_link"] = r.public_url + "/api/v1/jobs/" + p["job"]["id"].get<std::string>();
   HttpRequest req;
   req.body = json{{"text", summary(p)}, {"attachments", json::array({attachment})}}.dump();
   return req;
@@ -254,7 +257,7 @@ OutgoingEvent outgoing(const store::Delivery& d) {
 HttpRequest build_request(const Receiver& r, const OutgoingEvent& e, core::TimeMs now_ms) {
   HttpRequest req;
   if (r.config.type == "slack")
-    req = slack(e);
+    req = slack(r, e);
   else if (r.config.type == "pagerduty")
     req = pagerduty(r, e);
   else if (r.config.type == "opsgenie")

@@ -25,6 +25,8 @@ struct Receiver {
   std::string routing_key;
   std::string api_key;
   std::string password;  // email
+  // api.public_url without a trailing '/': Slack messages link to the job under it.
+  std::string public_url;
 };
 
 // Errors: invalid, naming the receiver and field (not the secret), when a reference does

@@ -51,6 +51,8 @@ Result<std::shared_ptr<const NotifyPlan>> make_plan(const ops::Config& c, const 
   for (const auto& [name, rc] : plan->config.receivers) {
     auto r = resolve_receiver(rc, env);
     if (!r) return r.error();
+    r->public_url = c.get_string("api.public_url");
+    while (!r->public_url.empty() && r->public_url.back() == '/') r->public_url.pop_back();
     plan->receivers.emplace(name, std::move(*r));
   }
   return std::shared_ptr<const NotifyPlan>(std::move(plan));

@@ -22,6 +22,14 @@ void check_listen(std::string_view key, const YAML::Node& v, std::vector<ValuePr
     problem(out, v, key, "expected HOST:PORT such as 127.0.0.1:8080, got '" + s + "'");
 }
 
+void check_public_url(std::string_view key, const YAML::Node& v, std::vector<ValueProblem>& out) {
+  const std::string& s = v.Scalar();
+  if (!s.empty() && s.rfind("http://", 0) != 0 && s.rfind("https://", 0) != 0)
+    problem(
+        out, v, key,
+        "expected an http:// or https:// URL such as https://backup.example.com, got '" + s + "'");
+}
+
 void check_error_classes(std::string_view key, const YAML::Node& v,
                          std::vector<ValueProblem>& out) {
   for (const auto& item : v)
@@ -199,6 +207,12 @@ const std::vector<KeySpec>& schema_table() {
        .default_value = "127.0.0.1:8080",
        .help = "HOST:PORT of the HTTP API",
        .check = check_listen},
+      {.name = "api.public_url",
+       .type = T::string,
+       .default_value = "",
+       .help = "where operators reach this server, e.g. https://backup.example.com: notifications "
+               "link to jobs under it (empty = no links)",
+       .check = check_public_url},
       {.name = "api.tokens",
        .type = T::map,
        .default_value = "[]",

@@ -6,6 +6,7 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 
+#include "notify/channels.h"
 #include "notify/http_post.h"
 #include "notify/router.h"
 #include "notify/signing.h"
@@ -343,4 +344,18 @@ TEST_CASE("an email receiver needs smtp(s), from and to, and a known tls mode") 
   CHECK(msg.find("notifications.receivers.m.from") != std::string::npos);
   CHECK(msg.find("notifications.receivers.m.to") != std::string::npos);
   CHECK(msg.find("notifications.receivers.m.tls") != std::string::npos);
+}
+
+TEST_CASE("a slack message links to the job under api.public_url, and has no link without it") {
+  notify::Receiver r;
+  r.config.type = "slack";
+  r.url = "https://hooks.slack.com/services/T/B/x";
+  const json payload = {{"job", {{"id", "j-42"}, {"status", "failed"}, {"type", "export"}}}};
+  const notify::OutgoingEvent e{7, "job.failed", "critical", "j-42", payload.dump(), 1000};
+  auto body = json::parse(notify::build_request(r, e, 1000).body);
+  CHECK_FALSE(body["attachments"][0].contains("title_link"));
+  CHECK(body["attachments"][0]["color"] == "danger");
+  r.public_url = "https://backup.example.com";
+  body = json::parse(notify::build_request(r, e, 1000).body);
+  CHECK(body["attachments"][0]["title_link"] == "https://backup.example.com/api/v1/jobs/j-42");
 }
