@@ -21,10 +21,10 @@ constexpr int kSendBatch = 500;
 
 // Equal jitter (d/2 + U(0, d/2)) seeded by (delivery, attempt): reproducible, and deliveries
 // that failed together do not retry together.
-milliseconds backoff(const ops::NotifyConfig& c, int attempt, store::DeliveryId id) {
-  double d = static_cast<double>(c.retry_base.count());
-  for (int i = 1; i < attempt && d < static_cast<double>(c.retry_cap.count()); ++i) d *= 2;
-  d = std::min(d, static_cast<double>(c.retry_cap.count()));
+milliseconds backoff(milliseconds base, milliseconds cap, int attempt, store::DeliveryId id) {
+  double d = static_cast<double>(base.count());
+  for (int i = 1; i < attempt && d < static_cast<double>(cap.count()); ++i) d *= 2;
+  d = std::min(d, static_cast<double>(cap.count()));
   const std::uint64_t h =
       std::hash<std::int64_t>{}(id * 1'000'003 + attempt) * 0x9E3779B97F4A7C15ULL;
   const double u = static_cast<double>(h >> 11) / static_cast<double>(1ULL << 53);
@@ -229,14 +229,19 @@ void Notifier::send(const NotifyPlan& plan, const std::vector<store::Delivery>& 
     o.id = d.id;
     o.attempt.attempt = d.attempts + 1;
     o.attempt.at = now;
+    // The receiver's own retry settings, else notifications.retry.*.
+    const ops::ReceiverConfig* rc = nullptr;
+    if (auto r = plan.receivers.find(d.receiver); r != plan.receivers.end()) rc = &r->second.config;
+    const int max_attempts = rc && rc->max_attempts ? *rc->max_attempts : plan.config.max_attempts;
     if (o.next == store::DeliveryOutcome::Next::retry) {
-      milliseconds delay = backoff(plan.config, o.attempt.attempt, d.id);
+      milliseconds delay = backoff(rc && rc->retry_base ? *rc->retry_base : plan.config.retry_base,
+                                   rc && rc->retry_cap ? *rc->retry_cap : plan.config.retry_cap,
+                                   o.attempt.attempt, d.id);
       if (o.retry_at > 0) delay = std::max(delay, milliseconds(o.retry_at));
       // From when the answer came, so the wait the receiver asked for is honoured in full.
       o.retry_at = options_.now() + delay.count();
     }
-    if (o.next == store::DeliveryOutcome::Next::retry &&
-        o.attempt.attempt >= plan.config.max_attempts)
+    if (o.next == store::DeliveryOutcome::Next::retry && o.attempt.attempt >= max_attempts)
       o.next = store::DeliveryOutcome::Next::failed;
     if (o.next != store::DeliveryOutcome::Next::delivered)
       ops::log::warn("notification attempt failed",

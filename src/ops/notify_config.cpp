@@ -26,9 +26,39 @@ const std::set<std::string> kReceiverFields = {"from",
                                                "legacy_signature",
                                                "body_template",
                                                "rate_per_second",
+                                               "retry",
                                                "routing_key",
                                                "api_key"};
 const std::set<std::string> kSeverities = {"critical", "warning", "info"};
+
+// A receiver's own retry: {max_attempts, base, cap}, in the ranges of notifications.retry.*.
+void parse_receiver_retry(const YAML::Node& n, const std::string& at, ReceiverConfig& r,
+                          std::vector<ValueProblem>& out) {
+  if (!n.IsMap()) {
+    problem(out, n, at, "expected a mapping {max_attempts, base, cap}");
+    return;
+  }
+  for (const auto& kv : n) {
+    const std::string key = kv.first.Scalar();
+    const YAML::Node& v = kv.second;
+    if (key == "max_attempts") {
+      auto i = v.IsScalar() ? parse_int(v.Scalar()) : std::nullopt;
+      if (!i || *i < 1 || *i > 100)
+        problem(out, v, at + ".max_attempts",
+                "expected an integer from 1 to 100, got " + describe(v));
+      else
+        r.max_attempts = static_cast<int>(*i);
+    } else if (key == "base" || key == "cap") {
+      auto d = v.IsScalar() ? parse_duration(v.Scalar()) : std::nullopt;
+      if (!d || d->count() < 100 || d->count() > 24LL * 3600 * 1000)
+        problem(out, v, at + "." + key, "expected a duration from 100ms to 1d, got " + describe(v));
+      else
+        (key == "base" ? r.retry_base : r.retry_cap) = *d;
+    } else {
+      problem(out, kv.first, at + "." + key, "unknown key (expected max_attempts, base or cap)");
+    }
+  }
+}
 
 std::optional<bool> parse_bool(const YAML::Node& n) {
   if (!n.IsScalar()) return std::nullopt;
@@ -165,6 +195,7 @@ std::map<std::string, ReceiverConfig> parse_receivers(std::string_view key, cons
       else
         r.rate_per_second = rate;
     }
+    if (n["retry"]) parse_receiver_retry(n["retry"], at + ".retry", r, out);
     if (n["routing_key"]) r.routing_key = n["routing_key"].Scalar();
     if (n["api_key"]) r.api_key = n["api_key"].Scalar();
     if (r.type == "pagerduty" && r.routing_key.empty())

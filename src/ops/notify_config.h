@@ -43,6 +43,10 @@ struct ReceiverConfig {
   std::string tls = "starttls";  // starttls (required) | smtps (url scheme) | none
   // Non-critical events are batched into one message per interval; 0 = one message each.
   std::chrono::milliseconds digest{0};
+  // retry: {max_attempts, base, cap} of this receiver; unset = notifications.retry.*.
+  std::optional<int> max_attempts;
+  std::optional<std::chrono::milliseconds> retry_base;
+  std::optional<std::chrono::milliseconds> retry_cap;
 };
 
 struct RouteConfig {

@@ -108,6 +108,26 @@ def test_503_twice_then_200_is_one_delivery_with_three_attempts(h, rx):
         srv.stop()
 
 
+def test_a_receivers_own_retry_settings_override_the_global_ones(h, rx):
+    rx.script["/hook"] = [(503, {})]
+    # Globally 8 attempts; this receiver gives up after 2.
+    h.write_config(webhook_config(rx.url + "/hook",
+                                  extra="      retry: {max_attempts: 2, base: 100ms, cap: 200ms}\n"))
+    srv = h.serve(env=env())
+    try:
+        h.submit("--type", "noop")
+        failed = wait_for(lambda: h.json("notify", "list", "--local", "--status=failed"),
+                          what="the delivery to fail")
+        assert failed[0]["attempts"] == 2, failed
+        assert len(rx.received("/hook")) == 2
+    finally:
+        srv.stop()
+    h.write_config(webhook_config(rx.url + "/hook", extra="      retry: {max_attempts: 0}\n"))
+    r = h.run("config", "validate")
+    assert r.returncode == 2 and "notifications.receivers.hook.retry.max_attempts" in r.stderr, \
+        r.stderr
+
+
 def test_429_with_retry_after_waits_at_least_that_long(h, rx):
     rx.script["/hook"] = [(429, {"Retry-After": "2"}), (200, {})]
     h.write_config(webhook_config(rx.url + "/hook"))
