@@ -61,7 +61,9 @@ void add_completion_command(CLI::App& app, Context& ctx) {
   auto* helper = app.add_subcommand("__complete", "Values for shell completion")->group("");
   helper->add_option("what", *what, "schedules")->required()->check(CLI::IsMember({"schedules"}));
   helper->add_option("prefix", *prefix, "Only values starting with this");
-  helper->callback([&ctx, prefix] {
+  // The callback owns what and prefix: CLI11 writes into them while it parses, after this
+  // function has returned (a `what` owned by nobody was a use after free).
+  helper->callback([&ctx, prefix, what] {
     ctx.action = [&ctx, prefix] {
       auto backend = ctx.backend();
       if (!backend) return 0;

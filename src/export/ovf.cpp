@@ -1,38 +1,10 @@
 #include "export/ovf.h"
 
+#include "core/markup_text.h"
+
 namespace hypersdk::exporter {
 
 namespace {
-std::string xml_escape(const std::string& s) {
-  std::string out;
-  for (char c : s) {
-    switch (c) {
-      case '&':
-        out += "&amp;";
-        break;
-      case '<':
-        out += "&lt;";
-        break;
-      case '>':
-        out += "&gt;";
-        break;
-      case '"':
-        out += "&quot;";
-        break;
-      case '\'':
-        out += "&apos;";
-        break;
-      default:
-        // Control characters are not allowed in XML 1.0 text.
-        if (static_cast<unsigned char>(c) < 0x20 && c != '\t' && c != '\n')
-          out += '?';
-        else
-          out += c;
-    }
-  }
-  return out;
-}
-
 std::string item(const std::string& body) {
   return "      <Item>\n" + body + "      </Item>\n";
 }
@@ -42,7 +14,7 @@ std::string rasd(const char* tag, const std::string& v) {
 }  // namespace
 
 std::string ovf_descriptor(const OvfVm& vm) {
-  const std::string name = xml_escape(vm.name);
+  const std::string name = core::markup_escape(vm.name);
   std::string x =
       "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
       "<Envelope xmlns=\"http://schemas.dmtf.org/ovf/envelope/1\""
@@ -55,8 +27,8 @@ std::string ovf_descriptor(const OvfVm& vm) {
       "  <References>\n";
   for (std::size_t i = 0; i < vm.disks.size(); ++i)
     x += "    <File ovf:id=\"file" + std::to_string(i + 1) + "\" ovf:href=\"" +
-         xml_escape(vm.disks[i].file) + "\" ovf:size=\"" + std::to_string(vm.disks[i].file_size) +
-         "\"/>\n";
+         core::markup_escape(vm.disks[i].file) + "\" ovf:size=\"" +
+         std::to_string(vm.disks[i].file_size) + "\"/>\n";
   x += "  </References>\n  <DiskSection>\n    <Info>Virtual disk information</Info>\n";
   for (std::size_t i = 0; i < vm.disks.size(); ++i)
     x += "    <Disk ovf:diskId=\"vmdisk" + std::to_string(i + 1) + "\" ovf:fileRef=\"file" +

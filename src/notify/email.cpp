@@ -6,6 +6,7 @@
 #include <ctime>
 #include <nlohmann/json.hpp>
 
+#include "core/markup_text.h"
 #include "core/time_text.h"
 
 namespace hypersdk::notify {
@@ -13,29 +14,6 @@ namespace hypersdk::notify {
 namespace {
 
 using nlohmann::json;
-
-std::string html_escape(const std::string& s) {
-  std::string out;
-  for (char c : s) {
-    switch (c) {
-      case '<':
-        out += "&lt;";
-        break;
-      case '>':
-        out += "&gt;";
-        break;
-      case '&':
-        out += "&amp;";
-        break;
-      case '"':
-        out += "&quot;";
-        break;
-      default:
-        out += c;
-    }
-  }
-  return out;
-}
 
 // Header values must not carry line breaks (header injection).
 std::string header_safe(std::string s) {
@@ -94,7 +72,7 @@ HttpResult send_email(const Receiver& r, const std::vector<EmailItem>& items, co
     html += "<tr>";
     for (const auto* cell :
          {&l.when, &l.kind, &l.severity, &l.job, &l.type, &l.status, &l.vm, &l.message})
-      html += "<td>" + html_escape(*cell) + "</td>";
+      html += "<td>" + core::markup_escape(*cell) + "</td>";
     html += "</tr>\n";
   }
   html += "</table></body></html>";
