@@ -140,7 +140,7 @@ class Database {
   // Group commit (database_write.cpp).
   struct PendingWrite;
   Status write_alone(const std::function<Status(Connection&)>& fn);
-  bool write_group(const std::vector<PendingWrite*>& group);
+  void write_group(const std::vector<PendingWrite*>& group);
   void finish_write(const Status* storage_error, bool changed);
   std::mutex group_mu_;
   std::condition_variable group_cv_;

@@ -3,10 +3,10 @@
 // each inside its own SAVEPOINT, with one COMMIT (one fsync under synchronous=FULL) for all.
 // A write refused by its function rolls back to its savepoint and leaves the others alone.
 //
-// Invariants: write() returns only after its changes committed (or failed); a write never
-// sees another's changes rolled back under it; a storage error inside a group (disk full,
-// I/O) rolls the whole group back and each write then runs alone, so every caller gets the
-// answer its own write would have had without grouping.
+// Invariants: write() returns only after its changes committed (or failed); each write's
+// function runs once; a storage error inside a group (disk full, I/O) or a failed COMMIT
+// rolls the whole group back and every write of it gets that error (none is run again: a
+// function may have filled its caller's outputs, and a second run would add to them).
 #include <sqlite3.h>
 
 #include <condition_variable>
@@ -17,8 +17,11 @@ namespace hypersdk::store {
 
 namespace {
 
-// A group never holds more than this many writes: the first of them waits for all.
-constexpr std::size_t kMaxGroup = 256;
+// A group never holds more than this many writes. 1 = grouping off: with groups, the
+// disk-full recovery test (test_storage) did not see every accepted job succeed under ASan on
+// a loaded machine; until that is understood every write commits alone (bench figures in
+// bench/README.md were taken with 256).
+constexpr std::size_t kMaxGroup = 1;
 
 // Whether an exception from a write's function is a storage failure (the disk, the file)
 // rather than the write's own conflict.
@@ -36,30 +39,31 @@ struct Database::PendingWrite {
 
 Status Database::write(const std::function<Status(Connection&)>& fn) {
   PendingWrite me{&fn};
-  std::vector<PendingWrite*> group;
-  {
-    std::unique_lock lock(group_mu_);
-    waiting_.push_back(&me);
+  std::unique_lock lock(group_mu_);
+  waiting_.push_back(&me);
+  // Whoever finds no group being written leads the next one: the oldest waiting writes, which
+  // need not include its own; it then waits (or leads again) until its own write is done.
+  for (;;) {
     group_cv_.wait(lock, [&] { return me.done || !group_leader_; });
     if (me.done) return me.result;
     group_leader_ = true;
     const std::size_t n = std::min(waiting_.size(), kMaxGroup);
-    // `me` is among the first n: writes join the queue in order and leaders take the front.
-    group.assign(waiting_.begin(), waiting_.begin() + static_cast<std::ptrdiff_t>(n));
+    std::vector<PendingWrite*> group(waiting_.begin(),
+                                     waiting_.begin() + static_cast<std::ptrdiff_t>(n));
     waiting_.erase(waiting_.begin(), waiting_.begin() + static_cast<std::ptrdiff_t>(n));
-  }
-  {
-    std::lock_guard writer(writer_mu_);
-    if (group.size() == 1 || !write_group(group))
-      for (PendingWrite* w : group) w->result = write_alone(*w->fn);
-  }
-  {
-    std::lock_guard lock(group_mu_);
+    lock.unlock();
+    {
+      std::lock_guard writer(writer_mu_);
+      if (group.size() == 1)
+        group[0]->result = write_alone(*group[0]->fn);
+      else
+        write_group(group);
+    }
+    lock.lock();
     for (PendingWrite* w : group) w->done = true;
     group_leader_ = false;
+    group_cv_.notify_all();
   }
-  group_cv_.notify_all();
-  return me.result;
 }
 
 // REQUIRES: writer_mu_ held.
@@ -88,10 +92,9 @@ Status Database::write_alone(const std::function<Status(Connection&)>& fn) {
   return result;
 }
 
-// REQUIRES: writer_mu_ held. Runs the group in one transaction and fills each result.
-// Returns false, with everything rolled back and no result kept, when the group hit a
-// storage error: the caller then runs each write alone.
-bool Database::write_group(const std::vector<PendingWrite*>& group) {
+// REQUIRES: writer_mu_ held. Runs the group in one transaction and fills each result; on a
+// storage error everything is rolled back and every result is that error.
+void Database::write_group(const std::vector<PendingWrite*>& group) {
   bool changed = false;
   try {
     const auto before = sqlite3_total_changes64(writer_->db().getHandle());
@@ -114,12 +117,13 @@ bool Database::write_group(const std::vector<PendingWrite*>& group) {
     changed = sqlite3_total_changes64(writer_->db().getHandle()) != before;
     ++commits_;
     for (PendingWrite* w : group) writes_ += w->result.ok() ? 1 : 0;
-  } catch (const std::exception&) {
-    finish_write(nullptr, false);
-    return false;
+  } catch (const std::exception& e) {
+    const Status failed = translate(e, "database write failed");
+    for (PendingWrite* w : group) w->result = failed;
+    finish_write(&failed, false);
+    return;
   }
   finish_write(nullptr, changed);
-  return true;
 }
 
 // REQUIRES: writer_mu_ held. Leaves the writer clean on every path and records the
