@@ -4,6 +4,7 @@ import json
 import os
 import shutil
 import socket
+import subprocess
 import tempfile
 import threading
 import time
@@ -152,3 +153,31 @@ def wait_for_scheduler_ticks(srv, ticks=2, timeout=30):
         assert time.monotonic() < deadline, f"the scheduler did not tick {ticks} times in {timeout} s"
         assert srv.proc.poll() is None, "serve exited: " + srv.output()
         time.sleep(0.05)
+
+
+class Prometheus:
+    """A real Prometheus scraping serve's /api/v1/metrics every second (with `rules`, an alert
+    rules file, evaluated every second). `base` is its HTTP address; stop() ends it."""
+
+    def __init__(self, tmp_path, srv, port, rules=None):
+        cfg = tmp_path / "prometheus.yml"
+        rule_lines = f"  evaluation_interval: 1s\nrule_files: [{rules}]\n" if rules else ""
+        cfg.write_text(f"""global:
+  scrape_interval: 1s
+{rule_lines}scrape_configs:
+  - job_name: hypersdk
+    metrics_path: /api/v1/metrics
+    static_configs:
+      - targets: ["127.0.0.1:{srv.port}"]
+""")
+        self.log = open(tmp_path / "prometheus.log", "w")
+        self.proc = subprocess.Popen(
+            ["prometheus", f"--config.file={cfg}", f"--storage.tsdb.path={tmp_path / 'tsdb'}",
+             f"--web.listen-address=127.0.0.1:{port}"],
+            stdout=self.log, stderr=subprocess.STDOUT)
+        self.base = f"http://127.0.0.1:{port}"
+
+    def stop(self):
+        self.proc.terminate()
+        self.proc.wait(timeout=30)
+        self.log.close()

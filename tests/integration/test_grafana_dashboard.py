@@ -11,7 +11,7 @@ import urllib.request
 from pathlib import Path
 
 from conftest import FakeClock, free_port, wait_for
-from ops_support import wait_for_scheduler_ticks
+from ops_support import Prometheus, wait_for_scheduler_ticks
 
 REPO = Path(__file__).resolve().parents[2]
 DASHBOARD = REPO / "packaging" / "grafana" / "hypersdk.json"
@@ -65,22 +65,10 @@ def test_every_panel_returns_data_from_a_real_prometheus(h, tmp_path):
              interval=0.2, what="the caught-up run to finish")
 
     port = free_port()
-    cfg = tmp_path / "prometheus.yml"
-    cfg.write_text(f"""global:
-  scrape_interval: 1s
-scrape_configs:
-  - job_name: hypersdk
-    metrics_path: /api/v1/metrics
-    static_configs:
-      - targets: ["127.0.0.1:{srv.port}"]
-""")
-    log = open(tmp_path / "prometheus.log", "w")
-    prom = subprocess.Popen(
-        ["prometheus", f"--config.file={cfg}", f"--storage.tsdb.path={tmp_path / 'tsdb'}",
-         f"--web.listen-address=127.0.0.1:{port}"], stdout=log, stderr=subprocess.STDOUT)
+    prom = Prometheus(tmp_path, srv, port)
 
     def query(q):
-        url = f"http://127.0.0.1:{port}/api/v1/query?" + urllib.parse.urlencode({"query": q})
+        url = f"{prom.base}/api/v1/query?" + urllib.parse.urlencode({"query": q})
         try:
             with urllib.request.urlopen(url, timeout=10) as r:
                 body = json.loads(r.read())
@@ -137,7 +125,5 @@ scrape_configs:
             "Job duration p50 / p95")]["targets"][1]["expr"]) if not math.isnan(v)]
         assert p95 and all(v >= 0 for v in p95)
     finally:
-        prom.terminate()
-        prom.wait(timeout=30)
-        log.close()
+        prom.stop()
     assert srv.stop() == 0

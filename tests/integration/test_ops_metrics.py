@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from conftest import BIN, free_port, wait_for
+from ops_support import Prometheus
 
 REPO = Path(__file__).resolve().parents[2]
 ALERTS = REPO / "packaging" / "prometheus" / "alerts.yml"
@@ -155,23 +156,8 @@ def test_metrics_are_scraped_by_a_real_prometheus(h, tmp_path):
     port = free_port()
     rules = tmp_path / "alerts.yml"
     shutil.copy(ALERTS, rules)
-    cfg = tmp_path / "prometheus.yml"
-    cfg.write_text(f"""global:
-  scrape_interval: 1s
-  evaluation_interval: 1s
-rule_files: [{rules}]
-scrape_configs:
-  - job_name: hypersdk
-    metrics_path: /api/v1/metrics
-    static_configs:
-      - targets: ["127.0.0.1:{srv.port}"]
-""")
-    log = open(tmp_path / "prometheus.log", "w")
-    prom = subprocess.Popen(
-        ["prometheus", f"--config.file={cfg}", f"--storage.tsdb.path={tmp_path / 'tsdb'}",
-         f"--web.listen-address=127.0.0.1:{port}"],
-        stdout=log, stderr=subprocess.STDOUT)
-    base = f"http://127.0.0.1:{port}"
+    prom = Prometheus(tmp_path, srv, port, rules=rules)
+    base = prom.base
 
     def get(path, **params):
         url = base + path + ("?" + urllib.parse.urlencode(params) if params else "")
@@ -210,9 +196,7 @@ scrape_configs:
                           timeout=30, interval=0.5, what="HypersdkJobsFailed to fire")
         assert firing[0]["metric"]["type"] == "exec"
     finally:
-        prom.terminate()
-        prom.wait(timeout=30)
-        log.close()
+        prom.stop()
     assert srv.stop() == 0
 
 
