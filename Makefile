@@ -33,6 +33,13 @@ DEB_PACKAGES += openssh-server openssh-client nginx-light
 RUNTIME_PACKAGES += qemu-utils
 DEB_PACKAGES += qemu-utils libxml2-utils
 
+# The libvirt provider: libvirt's C API to build and run; its tests start a session libvirtd
+# with QEMU (TCG is enough) and use the clients (virsh) to set up domains.
+BUILD_PACKAGES += libvirt-dev
+RUNTIME_PACKAGES += libvirt0
+# (DEB_PACKAGES was expanded above, so it names the build and runtime ones again.)
+DEB_PACKAGES += libvirt-dev libvirt0 libvirt-daemon libvirt-daemon-system libvirt-daemon-driver-qemu qemu-system-x86 libvirt-clients
+
 # test_cli_completion: `man -l` renders the generated page.
 DEB_PACKAGES += man-db
 

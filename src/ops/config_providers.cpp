@@ -20,8 +20,22 @@ void check_providers(std::string_view key, const YAML::Node& v, std::vector<Valu
       continue;
     }
     const std::string kind = body["kind"].IsScalar() ? body["kind"].Scalar() : "";
+    if (kind == "libvirt") {
+      for (const auto& f : body) {
+        const std::string name = f.first.IsScalar() ? f.first.Scalar() : "";
+        if (name != "kind" && name != "uri" && name != "username" && name != "password")
+          problem(
+              out, f.first, where,
+              "unknown field '" + name + "' for kind libvirt (expected uri, username, password)");
+      }
+      if (!body["uri"] || !body["uri"].IsScalar() ||
+          body["uri"].Scalar().find(":/") == std::string::npos)
+        problem(out, body["uri"] ? body["uri"] : body, where,
+                "uri: expected a libvirt URI such as qemu:///session or test:///default");
+      continue;
+    }
     if (kind != "local") {
-      problem(out, body["kind"], where, "unknown kind '" + kind + "' (expected local)");
+      problem(out, body["kind"], where, "unknown kind '" + kind + "' (expected local or libvirt)");
       continue;
     }
     for (const auto& f : body) {

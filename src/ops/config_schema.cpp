@@ -420,7 +420,7 @@ const std::vector<KeySpec>& schema_table() {
       {.name = "providers",
        .type = T::map,
        .default_value = "{}",
-       .help = "VM providers: NAME: {kind: local, dirs: [DIR, ...]}",
+       .help = "VM providers: NAME: {kind: local, dirs: [DIR, ...]} or {kind: libvirt, uri: URI}",
        .check = check_providers},
       // Notifications (ops/notify_config.h)
       {.name = "notifications.receivers",

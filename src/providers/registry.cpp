@@ -1,5 +1,7 @@
 #include "providers/registry.h"
 
+#include "ops/config.h"
+#include "providers/libvirt_provider.h"
 #include "providers/local_provider.h"
 
 namespace hypersdk::providers {
@@ -18,10 +20,38 @@ Result<std::vector<std::filesystem::path>> string_list(const YAML::Node& n,
   }
   return out;
 }
+// {kind: libvirt, uri: "qemu:///session", username?: secret, password?: secret}
+Result<std::shared_ptr<Provider>> build_libvirt(const std::string& name, const YAML::Node& body,
+                                                const ops::EnvMap& env) {
+  const std::string where = "providers." + name;
+  for (const auto& f : body) {
+    const std::string key = f.first.Scalar();
+    if (key != "kind" && key != "uri" && key != "username" && key != "password")
+      return invalid_error(where + ": unknown field '" + key +
+                           "' for kind libvirt (expected uri, username, password)");
+  }
+  const YAML::Node uri = body["uri"];
+  if (!uri || !uri.IsScalar() || uri.Scalar().find(":/") == std::string::npos)
+    return invalid_error(where +
+                         ".uri: expected a libvirt URI such as qemu:///session, "
+                         "qemu:///system or test:///default");
+  LibvirtCredentials creds;
+  for (auto [key, value] :
+       {std::pair{"username", &creds.username}, std::pair{"password", &creds.password}}) {
+    if (!body[key]) continue;
+    if (!body[key].IsScalar())
+      return invalid_error(where + "." + key + ": expected a string or an env:/file: reference");
+    auto secret = ops::resolve_secret(body[key].Scalar(), env);
+    if (!secret) return invalid_error(where + "." + key + ": " + secret.error().message);
+    *value = *secret;
+  }
+  return std::shared_ptr<Provider>(
+      std::make_shared<LibvirtProvider>(name, uri.Scalar(), std::move(creds)));
+}
+
 }  // namespace
 
 Result<ProviderMap> build_providers(const YAML::Node& node, const ops::EnvMap& env) {
-  (void)env;  // secrets (env:/file:) are resolved by kinds that take credentials
   ProviderMap out;
   if (!node || node.IsNull()) return out;
   if (!node.IsMap()) return invalid_error("providers: expected a mapping of name -> {kind, ...}");
@@ -40,9 +70,13 @@ Result<ProviderMap> build_providers(const YAML::Node& node, const ops::EnvMap& e
       auto dirs = string_list(body["dirs"], where + ".dirs");
       if (!dirs) return dirs.error();
       out[name] = std::make_shared<LocalProvider>(name, std::move(*dirs));
+    } else if (kind == "libvirt") {
+      auto p = build_libvirt(name, body, env);
+      if (!p) return p.error();
+      out[name] = *p;
     } else {
       return invalid_error(where + ".kind: unknown provider kind '" + kind +
-                           "' (this build has: local)");
+                           "' (this build has: local, libvirt)");
     }
   }
   return out;
