@@ -1,5 +1,6 @@
 // LibvirtProvider's snapshots (libvirt_provider.h): a disk-only external snapshot of a running
 // domain, and its removal by active blockcommit and pivot.
+#include <libvirt/virterror.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -55,9 +56,12 @@ Status commit_and_pivot(virDomainPtr dom, const std::string& vm, const std::stri
       // Synchronous: returns once the domain writes to the image again.
       if (virDomainBlockJobAbort(dom, target.c_str(), VIR_DOMAIN_BLOCK_JOB_ABORT_PIVOT) == 0)
         return Status::Ok();
-      Error e = libvirt_error(what + " (pivot)");
-      // "not ready yet": cur == end can be seen a moment before the job says it is ready.
-      if (e.cls != ErrorClass::conflict) return e;
+      // "not ready for pivot yet": cur == end is seen a moment before QEMU reports the job
+      // ready (its event); anything else is a real failure.
+      virErrorPtr raw = virGetLastError();
+      const bool not_ready =
+          raw && (raw->code == VIR_ERR_BLOCK_COPY_ACTIVE || raw->code == VIR_ERR_OPERATION_INVALID);
+      if (!not_ready) return libvirt_error(what + " (pivot)");
     }
     if (std::chrono::steady_clock::now() > deadline) {
       virDomainBlockJobAbort(dom, target.c_str(), 0);

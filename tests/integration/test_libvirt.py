@@ -5,10 +5,16 @@ diagnoses of an unreachable daemon; then, under a session libvirtd that the test
 export of its point-in-time state, the snapshot merged back (blockcommit + pivot) also when
 the export fails, and incremental backups of the running domain."""
 import json
+import os
 import socket
+import subprocess
 import time
+from pathlib import Path
+
+import pytest
 
 from conftest import wait_for
+from libvirt_support import SessionLibvirtd
 
 MIB = 1024 * 1024
 
@@ -76,3 +82,159 @@ def test_a_bad_libvirt_provider_config_is_refused_naming_the_field(h):
     assert r.returncode == 2
     assert "unknown field 'dirs' for kind libvirt" in r.stderr, r.stderr
     assert "providers.kvm" in r.stderr and "uri" in r.stderr, r.stderr
+
+
+# --- under a session libvirtd with QEMU (libvirt_support.py) --------------------------------
+
+@pytest.fixture(scope="module")
+def libvirtd():
+    d = SessionLibvirtd()
+    yield d
+    d.stop()
+
+
+def qemu_write(d, vm, pattern, offset, length):
+    """Writes into the running domain's disk as its guest would (QEMU's qemu-io on the
+    device's block backend): the write lands on whatever image is the disk's top now."""
+    r = d.virsh("qemu-monitor-command", vm, "--hmp",
+                f'qemu-io -d /machine/peripheral/virtio-disk0/virtio-backend '
+                f'"write -P {pattern} {offset} {length}"')
+    assert r.stdout.strip() == "", r.stdout
+
+
+def image_bytes(path, fmt, out):
+    subprocess.run(["qemu-img", "convert", "-U", "-q", "-f", fmt, "-O", "raw", str(path),
+                    str(out)], check=True)
+    return out.read_bytes()
+
+
+def submit_json(h, request):
+    req = h.tmp / f"req-{time.monotonic_ns()}.json"
+    req.write_text(json.dumps(request))
+    return h.submit("--file", str(req))
+
+
+def wait_done(h, job, timeout=60):
+    return wait_for(lambda: (lambda j: j if j["status"] in ("succeeded", "failed", "cancelled")
+                             else None)(h.json("query", "--id", job)),
+                    timeout=timeout, what=f"job {job} to finish")
+
+
+def workflow_done(h, wid):
+    return wait_for(lambda: (lambda w: w if w["status"] in ("succeeded", "failed", "cancelled")
+                             else None)(h.json("workflow", "show", "--id", wid)),
+                    timeout=90, interval=0.2, what=f"workflow {wid}")
+
+
+def configure(h, d, export_dir=None):
+    h.write_config(f"providers:\n  kvm:\n    kind: libvirt\n    uri: '{d.uri}'\n"
+                   f"export:\n  dir: {export_dir or h.tmp / 'exports'}\n")
+
+
+def test_snapshot_of_a_running_domain_exports_its_point_in_time_and_merges_back(h, libvirtd):
+    d = libvirtd
+    data = os.urandom(4 * MIB)
+    disk = d.disk("web-1", data)
+    d.start_domain("web-1", disk)
+    configure(h, d)
+    srv = h.serve()
+    snap_job = wait_done(h, submit_json(h, {"type": "snapshot", "payload": {
+        "provider": "kvm", "vm": "web-1", "action": "create"}}))
+    assert snap_job["status"] == "succeeded", snap_job
+    snap = snap_job["result"]["snapshot"]
+    overlay = disk.parent / f"web-1.{snap}.qcow2"
+    assert d.disk_source("web-1") == str(overlay)
+    # The guest goes on writing: into the overlay, not into the image the export reads.
+    qemu_write(d, "web-1", "0xab", 0, 64 * 1024)
+    exp = wait_done(h, submit_json(h, {"type": "export", "payload": {
+        "provider": "kvm", "vm": "web-1", "format": "raw", "snapshot": snap}}))
+    assert exp["status"] == "succeeded", exp
+    assert exp["provider"] == "kvm" and exp["target"] == "web-1"
+    assert Path(exp["result"]["path"]).read_bytes() == data  # the point-in-time state
+    assert d.virsh("domstate", "web-1").stdout.strip() == "running"
+    rm = wait_done(h, submit_json(h, {"type": "snapshot", "payload": {
+        "provider": "kvm", "vm": "web-1", "action": "remove", "snapshot": snap}}))
+    assert rm["status"] == "succeeded", rm
+    # Merged back while running: the domain reads its own image again, the overlay is gone,
+    # and the write made under the snapshot is in the image.
+    assert d.virsh("domstate", "web-1").stdout.strip() == "running"
+    assert d.disk_source("web-1") == str(disk)
+    assert not overlay.exists()
+    # Removing it again is not an error (already gone).
+    again = wait_done(h, submit_json(h, {"type": "snapshot", "payload": {
+        "provider": "kvm", "vm": "web-1", "action": "remove", "snapshot": snap}}))
+    assert again["status"] == "succeeded", again["error"]
+    d.virsh("destroy", "web-1")
+    now = image_bytes(disk, "qcow2", h.tmp / "after.raw")
+    assert now[:64 * 1024] == b"\xab" * (64 * 1024) and now[64 * 1024:] == data[64 * 1024:]
+    srv.stop()
+
+
+def chain(name, vm, export):
+    return {"name": name, "steps": [
+        {"name": "snap", "type": "snapshot",
+         "payload": {"provider": "kvm", "vm": vm, "action": "create"}},
+        {"name": "export", "type": export["type"], "depends_on": ["snap"],
+         "payload": export["payload"], "retry": {"max_retries": 0}},
+        {"name": "cleanup", "type": "snapshot", "depends_on": ["snap", "export"],
+         "trigger_rule": "all_done", "payload": {"action": "remove"}},
+    ]}
+
+
+def test_the_snapshot_is_merged_back_even_when_the_export_fails(h, libvirtd):
+    d = libvirtd
+    disk = d.disk("web-2", os.urandom(MIB))
+    d.start_domain("web-2", disk)
+    blocker = h.tmp / "not-a-dir"
+    blocker.write_text("x")
+    # export.dir below a regular file: the export cannot create its output and fails.
+    configure(h, d, export_dir=blocker / "exports")
+    srv = h.serve()
+    wf = h.tmp / "wf.json"
+    wf.write_text(json.dumps(chain("lv-fail", "web-2",
+                                   {"type": "export", "payload": {"format": "ova"}})))
+    wid = h.run("workflow", "submit", "--file", str(wf), check=True).stdout.strip()
+    w = workflow_done(h, wid)
+    st = {s["name"]: s["state"] for s in w["steps"]}
+    assert st["export"] == "failed" and st["cleanup"] == "succeeded", st
+    assert d.disk_source("web-2") == str(disk)
+    assert not list(disk.parent.glob("web-2.hsdk-*"))
+    assert d.virsh("domstate", "web-2").stdout.strip() == "running"
+    srv.stop()
+    d.virsh("destroy", "web-2")
+
+
+def test_incremental_backups_of_a_running_domain_restore_its_exact_bytes(h, libvirtd):
+    d = libvirtd
+    data = bytearray(os.urandom(16 * MIB))
+    disk = d.disk("db-1", bytes(data))
+    d.start_domain("db-1", disk)
+    configure(h, d)
+    srv = h.serve()
+
+    def backup(kind):
+        wf = h.tmp / f"wf-{kind}.json"
+        wf.write_text(json.dumps(chain(f"lv-{kind}", "db-1", {"type": "backup",
+                                                              "payload": {"type": kind}})))
+        wid = h.run("workflow", "submit", "--file", str(wf), check=True).stdout.strip()
+        w = workflow_done(h, wid)
+        assert w["status"] == "succeeded", [(s["name"], h.json("query", "--id", s["job_id"]).get("error")) for s in w["steps"] if s.get("job_id")]
+        steps = {s["name"]: s for s in w["steps"]}
+        return h.json("query", "--id", steps["export"]["job_id"])["result"]
+
+    full = backup("full")
+    assert full["type"] == "full"
+    # The guest changes 1 MiB; the next backup holds about that much.
+    qemu_write(d, "db-1", "0x5a", 3 * MIB, MIB)
+    data[3 * MIB:4 * MIB] = b"\x5a" * MIB
+    incr = backup("incremental")
+    assert incr["type"] == "incremental" and incr["parent_id"] == full["backup_id"]
+    assert incr["changed_bytes"] == MIB
+    assert incr["size_bytes"] < full["size_bytes"] / 4, (incr, full)
+    assert d.disk_source("db-1") == str(disk)  # every snapshot merged back
+    out = h.tmp / "restored.raw"
+    r = h.run("restore", "--backup", str(incr["backup_id"]), "--to", str(out), "--wait")
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert out.read_bytes() == bytes(data)
+    srv.stop()
+    d.virsh("destroy", "db-1")
