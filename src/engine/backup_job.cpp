@@ -9,10 +9,7 @@
 // its chain), recorded and marked verified; then retention (keep the newest keep_last, and
 // those younger than keep_days) deletes older backups that no kept backup's chain needs.
 // Files: export.dir/backups/VM/VM-j-ID-{full,incr}.qcow2 and .map beside each.
-// Single-disk VMs for now.
-//
-// restore: payload {backup_id, to, format: raw (default) | qcow2}: the chain up to that backup
-// read back into one standalone file at `to`, atomically.
+// Single-disk VMs for now. restore is in restore_job.cpp.
 #include <fcntl.h>
 #include <unistd.h>
 
@@ -309,49 +306,10 @@ class BackupHandler final : public Handler {
   ProviderJobDeps deps_;
 };
 
-class RestoreHandler final : public Handler {
- public:
-  explicit RestoreHandler(ProviderJobDeps deps) : deps_(std::move(deps)) {}
-  Result<std::string> run(JobContext& ctx) override {
-    auto payload = payload_of(ctx);
-    if (!payload) return payload.error();
-    std::int64_t id = payload->value("backup_id", std::int64_t{0});
-    if (!id) return invalid_error("backup_id: which backup to restore");
-    const std::string to = payload->value("to", std::string());
-    if (to.empty() || to[0] != '/') return invalid_error("to: expected an absolute file path");
-    const std::string format = payload->value("format", std::string("raw"));
-    if (format != "raw" && format != "qcow2")
-      return invalid_error("format: expected raw or qcow2, got '" + format + "'");
-    auto chain = deps_.backups->chain(id);
-    if (!chain) return chain.error();
-    const store::Backup& top = chain->back();
-    std::error_code ec;
-    for (const auto& b : *chain)
-      if (!fs::exists(b.path, ec))
-        return make_error(ErrorClass::not_found, "backup " + std::to_string(b.id) +
-                                                     " of the chain is missing its file " + b.path);
-    ctx.log("system", "restoring backup " + std::to_string(id) + " (a chain of " +
-                          std::to_string(chain->size()) + ") to " + to);
-    auto w = write_disk(ctx, top.path, "qcow2", to, format, 0);
-    if (!w) return w.error();
-    json r = file_result(*w);
-    r["backup_id"] = id;
-    r["chain"] = json::array();
-    for (const auto& b : *chain) r["chain"].push_back(b.id);
-    return r.dump();
-  }
-
- private:
-  ProviderJobDeps deps_;
-};
-
 }  // namespace
 
 std::shared_ptr<Handler> make_backup_handler(const ProviderJobDeps& deps) {
   return std::make_shared<BackupHandler>(deps);
-}
-std::shared_ptr<Handler> make_restore_handler(const ProviderJobDeps& deps) {
-  return std::make_shared<RestoreHandler>(deps);
 }
 
 }  // namespace hypersdk::engine

@@ -67,8 +67,10 @@ Result<core::JobSpec> admit_provider_job(core::JobSpec spec) {
     return invalid_error(
         "payload.format: convert needs the format to write (vmdk, qcow2, raw; ova or ovf pass an "
         "exported package on)");
-  if (spec.type == "restore" && (!p.contains("backup_id") || !p.contains("to")))
-    return invalid_error("payload: restore needs backup_id and to (an absolute file path)");
+  if (spec.type == "restore" && (!p.contains("backup_id") || p.contains("to") == p.contains("vm")))
+    return invalid_error(
+        "payload: restore needs backup_id and one of to (an absolute file path) or vm (restore "
+        "onto the VM's disk)");
   if (spec.provider.empty() && p.contains("provider")) spec.provider = p["provider"];
   if (spec.target.empty() && p.contains("vm")) spec.target = p["vm"];
   return spec;

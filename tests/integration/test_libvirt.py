@@ -238,3 +238,33 @@ def test_incremental_backups_of_a_running_domain_restore_its_exact_bytes(h, libv
     assert out.read_bytes() == bytes(data)
     srv.stop()
     d.virsh("destroy", "db-1")
+
+
+def test_restore_onto_a_shut_off_domain_and_refused_while_it_runs(h, libvirtd):
+    d = libvirtd
+    data = os.urandom(4 * MIB)
+    disk = d.disk("app-1", data)
+    d.define_domain("app-1", disk)
+    configure(h, d)
+    srv = h.serve()
+    full = wait_done(h, submit_json(h, {"type": "backup", "payload": {
+        "provider": "kvm", "vm": "app-1", "type": "full"}}))
+    assert full["status"] == "succeeded", full
+    # The disk is replaced by something else while the domain is off ...
+    subprocess.run(["qemu-img", "create", "-q", "-f", "qcow2", str(disk), str(4 * MIB)],
+                   check=True)
+    d.chown(disk)
+    backup_id = str(full["result"]["backup_id"])
+    r = h.run("restore", "--backup", backup_id, "--vm", "app-1", "--wait")
+    assert r.returncode == 0, r.stdout + r.stderr
+    # ... and restored: the domain's own qcow2 holds the backed-up bytes, and QEMU (the
+    # daemon's user) can open it again.
+    assert image_bytes(disk, "qcow2", h.tmp / "now.raw") == data
+    d.virsh("start", "app-1")
+    assert d.virsh("domstate", "app-1").stdout.strip() == "running"
+    running = h.run("restore", "--backup", backup_id, "--vm", "app-1", "--wait")
+    assert running.returncode == 1
+    assert "is running: shut it down" in running.stderr, running.stderr
+    srv.stop()
+    d.virsh("destroy", "app-1")
+    d.virsh("undefine", "app-1")

@@ -315,6 +315,40 @@ def test_full_then_incremental_backup_restores_the_exact_current_bytes(h):
     srv.stop()
 
 
+def test_restore_onto_a_vm_rewrites_its_disk_atomically_keeping_owner_and_mode(h):
+    vms = h.tmp / "vms"
+    src = vm_dir(vms, "app-1", size=4 * MIB)
+    os.chmod(src, 0o640)
+    os.chown(src, 65534, 65534)
+    configure(h, vms)
+    srv = h.serve()
+    full = wait_done(h, submit_json(h, {"type": "backup", "payload": {
+        "provider": "lab", "vm": "app-1", "type": "full"}}))
+    assert full["status"] == "succeeded", full
+    backed_up = src.read_bytes()
+    with open(src, "r+b") as f:  # the disk goes bad after the backup
+        f.write(b"\0" * MIB)
+    inode = src.stat().st_ino
+    r = h.run("restore", "--backup", str(full["result"]["backup_id"]), "--vm", "app-1", "--wait")
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert "onto VM app-1" in r.stdout
+    assert src.read_bytes() == backed_up
+    st = src.stat()
+    # A new file renamed over the old one (atomic), with the old one's owner and mode.
+    assert st.st_ino != inode and (st.st_mode & 0o777) == 0o640
+    assert (st.st_uid, st.st_gid) == (65534, 65534)
+    assert sorted(p.name for p in src.parent.iterdir()) == ["disk.raw"]  # no temp left
+    # --to and --vm together, or neither, is bad usage; an unknown VM is not found.
+    both = h.run("restore", "--backup", "1", "--vm", "app-1", "--to", str(h.tmp / "x.raw"))
+    assert both.returncode == 2 and "--to" in both.stderr and "--vm" in both.stderr, both.stderr
+    neither = h.run("restore", "--backup", "1")
+    assert neither.returncode == 2 and "--to PATH" in neither.stderr, neither.stderr
+    missing = h.run("restore", "--backup", str(full["result"]["backup_id"]), "--vm", "app-9",
+                    "--wait")
+    assert missing.returncode == 1 and "no VM 'app-9'" in missing.stderr, missing.stderr
+    srv.stop()
+
+
 def test_retention_keeps_what_a_live_chain_needs(h):
     vms = h.tmp / "vms"
     src = vm_dir(vms, "app", size=4 * MIB)
