@@ -2,6 +2,8 @@
 // of the whole archive, fsync, rename) of a disk file against `cp` of the same bytes, in the
 // same run, alternating, so both see the same machine and page cache.
 //   build/ova_bench [DIR] [MiB] [rounds]      (defaults: /tmp, 1024, 3)
+// On a machine shared with other work, `chrt -r 10 build/ova_bench` measures the data path
+// rather than the share of CPU the scheduler gives it (cp runs under the same policy).
 // The disk is random bytes (packaging does not parse it; random defeats any compression).
 #include <fcntl.h>
 #include <sys/resource.h>

@@ -9,9 +9,11 @@
 #include <cstring>
 #include <sstream>
 #include <thread>
+#include <vector>
 
 #include "export/atomic_output.h"
 #include "export/sha256.h"
+#include "export/sha256_pair.h"
 #include "export/ustar.h"
 
 namespace hypersdk::exporter {
@@ -27,39 +29,71 @@ struct Fd {
   }
 };
 
+// Writes `n` bytes into the archive, hashing them into the archive's digest.
+Status put(int out, const void* data, std::size_t n, Sha256Stream& whole) {
+  whole.update(data, n);
+  return write_all(out, data, n, nullptr, "the OVA");
+}
+
 // Writes `data` as one member, hashing it into `whole` and its own hash.
-Status put_member(int out, const std::string& name, const std::string& data, Sha256& whole,
+Status put_member(int out, const std::string& name, const std::string& data, Sha256Stream& whole,
                   std::string& member_hash) {
   auto h = tar_header(name, data.size(), 0);
   if (!h) return h.error();
-  if (Status s = write_all(out, h->data(), h->size(), &whole, "the OVA"); !s.ok()) return s;
-  Sha256 mh;
+  if (Status s = put(out, h->data(), h->size(), whole); !s.ok()) return s;
+  Sha256Stream mh;
   mh.update(data.data(), data.size());
   member_hash = mh.hex();
-  if (Status s = write_all(out, data.data(), data.size(), &whole, "the OVA"); !s.ok()) return s;
+  if (Status s = put(out, data.data(), data.size(), whole); !s.ok()) return s;
   static const char zeros[kTarBlock] = {};
-  return write_all(out, zeros, tar_padding(data.size()), &whole, "the OVA");
+  return put(out, zeros, tar_padding(data.size()), whole);
+}
+
+// read, hash both digests, write: for a file that cannot be mapped.
+Result<std::uint64_t> read_member(int in, int out, std::uint64_t size, Sha256Stream& member,
+                                  Sha256Stream& whole, const PumpHooks& hooks,
+                                  const std::string& what) {
+  std::vector<char> buf(1 << 20);
+  std::uint64_t moved = 0;
+  while (moved < size) {
+    if (hooks.cancelled && hooks.cancelled())
+      return make_error(ErrorClass::cancelled, "cancelled while copying " + what);
+    const ssize_t r = ::read(in, buf.data(), std::min<std::uint64_t>(buf.size(), size - moved));
+    if (r < 0 && errno == EINTR) continue;
+    if (r < 0)
+      return make_error(ErrorClass::internal,
+                        "reading " + what + " failed: " + std::strerror(errno));
+    if (r == 0) break;
+    const auto n = static_cast<std::size_t>(r);
+    Sha256Stream::update_pair(member, whole, buf.data(), n);
+    if (Status s = write_all(out, buf.data(), n, nullptr, what); !s.ok()) return s.error();
+    moved += n;
+    if (hooks.progress) hooks.progress(moved);
+  }
+  return moved;
 }
 
 // A regular file's bytes into the archive: the kernel copies them (copy_file_range: no trip
-// through user space) while two threads hash the same bytes from a read-only mapping, one
-// for the member's SHA-256 and one for the archive's. Still one read of the data from disk;
-// the hashes come from the page cache. Falls back to pump() where the kernel cannot copy.
-Result<std::uint64_t> copy_member(int in, int out, std::uint64_t size, Sha256& member,
-                                  Sha256& whole, const PumpHooks& hooks, const std::string& what) {
-  if (size == 0) return pump(in, out, {&member, &whole}, hooks, what);
+// through user space) while one thread hashes the same bytes from a read-only mapping into
+// both digests at once (the member's for the manifest, the archive's; update_pair). One read
+// of the data from disk, the hashing from the page cache, two threads in all: the copy and
+// its write-back are never starved by hashing on a two-core machine. Falls back to
+// read/hash/write where the file cannot be mapped or the kernel cannot copy.
+Result<std::uint64_t> copy_member(int in, int out, std::uint64_t size, Sha256Stream& member,
+                                  Sha256Stream& whole, const PumpHooks& hooks,
+                                  const std::string& what) {
+  if (size == 0) return std::uint64_t{0};
   void* map = ::mmap(nullptr, size, PROT_READ, MAP_SHARED, in, 0);
-  if (map == MAP_FAILED) return pump(in, out, {&member, &whole}, hooks, what);
+  if (map == MAP_FAILED) return read_member(in, out, size, member, whole, hooks, what);
   ::madvise(map, size, MADV_SEQUENTIAL);
   std::atomic<bool> stop{false};
-  auto hash_all = [&](Sha256& h) {
+  std::thread hasher([&] {
     const char* p = static_cast<const char*>(map);
     constexpr std::uint64_t kStep = 1 << 20;
     for (std::uint64_t off = 0; off < size && !stop; off += kStep)
-      h.update(p + off, static_cast<std::size_t>(std::min(kStep, size - off)));
-  };
-  std::thread member_hasher([&] { hash_all(member); });
-  std::thread whole_hasher([&] { hash_all(whole); });
+      Sha256Stream::update_pair(member, whole, p + off,
+                                static_cast<std::size_t>(std::min(kStep, size - off)));
+  });
   std::uint64_t moved = 0;
   loff_t off_in = 0;
   // Where this member starts in the archive: each copied chunk's write-back is started at
@@ -92,8 +126,7 @@ Result<std::uint64_t> copy_member(int in, int out, std::uint64_t size, Sha256& m
     if (hooks.progress) hooks.progress(moved);
   }
   if (failed) stop = true;
-  member_hasher.join();
-  whole_hasher.join();
+  hasher.join();
   ::munmap(map, size);
   if (failed) return failure;
   return moved;
@@ -127,7 +160,7 @@ Result<OvaResult> write_ova(const fs::path& out, const std::string& vm_name, int
 
   auto file = AtomicOutput::create(out);
   if (!file) return file.error();
-  Sha256 whole;
+  Sha256Stream whole;
   OvaResult res;
   std::uint64_t done = 0;
   auto report = [&](std::uint64_t n) {
@@ -144,14 +177,13 @@ Result<OvaResult> write_ova(const fs::path& out, const std::string& vm_name, int
     const std::uint64_t size = fs::file_size(d.source);
     auto h = tar_header(d.member, size, 0);
     if (!h) return h.error();
-    if (Status s = write_all(file->fd(), h->data(), h->size(), &whole, "the OVA"); !s.ok())
-      return s.error();
+    if (Status s = put(file->fd(), h->data(), h->size(), whole); !s.ok()) return s.error();
     done += kTarBlock;
     Fd in{::open(d.source.c_str(), O_RDONLY | O_CLOEXEC)};
     if (in.fd < 0) return make_error(ErrorClass::not_found, "cannot read " + d.source.string());
     ::posix_fadvise(in.fd, 0, 0, POSIX_FADV_SEQUENTIAL);
     // One pass over the bytes feeds both the member's hash and the whole archive's.
-    Sha256 member;
+    Sha256Stream member;
     const std::uint64_t base = done;
     PumpHooks hooks{[&](std::uint64_t moved) { report(base + moved); }, cancelled};
     auto moved = copy_member(in.fd, file->fd(), size, member, whole, hooks, d.source.string());
@@ -160,8 +192,7 @@ Result<OvaResult> write_ova(const fs::path& out, const std::string& vm_name, int
       return make_error(ErrorClass::internal,
                         d.source.string() + " changed size while it was packaged");
     static const char zeros[kTarBlock] = {};
-    if (Status s = write_all(file->fd(), zeros, tar_padding(size), &whole, "the OVA"); !s.ok())
-      return s.error();
+    if (Status s = put(file->fd(), zeros, tar_padding(size), whole); !s.ok()) return s.error();
     res.members[d.member] = member.hex();
     done += size + tar_padding(size);
     report(done);
@@ -172,8 +203,7 @@ Result<OvaResult> write_ova(const fs::path& out, const std::string& vm_name, int
   std::string ignored;
   if (Status s = put_member(file->fd(), mf_name, mf, whole, ignored); !s.ok()) return s.error();
   static const char zeros[2 * kTarBlock] = {};
-  if (Status s = write_all(file->fd(), zeros, sizeof zeros, &whole, "the OVA"); !s.ok())
-    return s.error();
+  if (Status s = put(file->fd(), zeros, sizeof zeros, whole); !s.ok()) return s.error();
   if (Status s = file->commit(); !s.ok()) return s.error();
   report(total);
   res.size = total;
