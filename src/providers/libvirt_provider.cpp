@@ -147,6 +147,13 @@ Result<std::vector<Disk>> LibvirtProvider::disks(const std::string& vm,
                                                  const std::string& snapshot) {
   auto current = get(vm);
   if (!current) return current.error();
+  // A running guest writes while its disks would be read (and QEMU holds their write lock):
+  // only a snapshot gives a consistent image.
+  if (snapshot.empty() && current->state != "stopped")
+    return make_error(ErrorClass::conflict,
+                      "VM '" + vm + "' is " + current->state +
+                          ": read a snapshot of it (a snapshot step before this one, then "
+                          "snapshot remove), or shut it down");
   if (snapshot.empty() || snapshot.starts_with("cold-")) return current->disks;
   auto c = open();
   if (!c) return c.error();

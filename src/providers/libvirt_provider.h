@@ -10,7 +10,8 @@
 // blockcommit, then pivot) and deletes it. NO_METADATA keeps libvirt's snapshot list clean;
 // the snapshot is recognised by its overlay's name in the domain's live XML, so a removal
 // works after a restart of ours. A shut-off domain's disks do not change while it is off:
-// its snapshot id says so ("cold-...") and reads the disks themselves.
+// its snapshot id says so ("cold-...") and reads the disks themselves. disks() without a
+// snapshot of a domain that is not shut off is a conflict (the guest writes while we read).
 //
 // Every operation opens its own connection (a unix socket round trip) and closes it, so a
 // daemon restart or a reload of the config is seen by the next call.

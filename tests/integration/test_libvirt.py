@@ -138,6 +138,12 @@ def test_snapshot_of_a_running_domain_exports_its_point_in_time_and_merges_back(
     d.start_domain("web-1", disk)
     configure(h, d)
     srv = h.serve()
+    # Without a snapshot, a running domain's disk is not read (the guest writes to it).
+    live = wait_done(h, submit_json(h, {"type": "export", "retry": {"max_retries": 0},
+                                        "payload": {"provider": "kvm", "vm": "web-1",
+                                                    "format": "raw"}}))
+    assert live["status"] == "failed" and live["error"]["class"] == "conflict", live
+    assert "is running: read a snapshot of it" in live["error"]["message"]
     snap_job = wait_done(h, submit_json(h, {"type": "snapshot", "payload": {
         "provider": "kvm", "vm": "web-1", "action": "create"}}))
     assert snap_job["status"] == "succeeded", snap_job
