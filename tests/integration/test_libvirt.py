@@ -6,14 +6,16 @@ export of its point-in-time state, the snapshot merged back (blockcommit + pivot
 the export fails, and incremental backups of the running domain."""
 import json
 import os
+import shutil
 import socket
 import subprocess
+import tempfile
 import time
 from pathlib import Path
 
 import pytest
 
-from conftest import wait_for
+from conftest import BIN, wait_for
 from libvirt_support import SessionLibvirtd
 
 MIB = 1024 * 1024
@@ -74,6 +76,36 @@ def test_provider_list_test_and_vms_against_the_test_driver(h):
     assert status == 200 and body["healthy"] is False and "no such socket" in body["diagnosis"]
     srv.stop()
     s.close()
+
+
+def test_provider_test_names_a_missing_permission_on_the_socket(h):
+    """A daemon socket this user may not open: the diagnosis says permission, not 'down'."""
+    base = Path(tempfile.mkdtemp(prefix="hypersdk-lvperm-"))
+    try:
+        os.chmod(base, 0o755)
+        sock_path = base / "libvirt-sock"
+        s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        s.bind(str(sock_path))
+        s.listen(1)
+        config = base / "config.yaml"
+        config.write_text(f"providers:\n  kvm:\n    kind: libvirt\n"
+                          f"    uri: 'qemu+unix:///session?socket={sock_path}'\n")
+        os.chmod(config, 0o644)
+        prefix = []
+        if os.geteuid() == 0:
+            # root passes every permission check: ask as an unprivileged user instead.
+            os.chmod(sock_path, 0o600)
+            prefix = ["setpriv", "--reuid=54321", "--regid=54321", "--clear-groups", "--"]
+        else:
+            os.chmod(sock_path, 0)
+        r = subprocess.run(prefix + [BIN, "--config", str(config), "provider", "test",
+                                     "kvm"], capture_output=True, text=True, timeout=60,
+                           env={"PATH": os.environ["PATH"], "HOME": str(base)})
+        assert r.returncode == 1, r.stdout + r.stderr
+        assert "Permission denied" in r.stderr and "missing permission" in r.stderr, r.stderr
+        s.close()
+    finally:
+        shutil.rmtree(base, ignore_errors=True)
 
 
 def test_a_bad_libvirt_provider_config_is_refused_naming_the_field(h):
