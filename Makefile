@@ -33,6 +33,12 @@ DEB_PACKAGES += openssh-server openssh-client nginx-light
 RUNTIME_PACKAGES += qemu-utils
 DEB_PACKAGES += qemu-utils libxml2-utils
 
+# The vsphere provider parses vim25 SOAP answers with libxml2 (Debian's, also what xmllint
+# uses; it parses without network access or entity expansion).
+BUILD_PACKAGES += libxml2-dev
+RUNTIME_PACKAGES += libxml2
+DEB_PACKAGES += libxml2-dev libxml2
+
 # test_cli_completion: `man -l` renders the generated page.
 DEB_PACKAGES += man-db
 

@@ -1,6 +1,7 @@
 #include "providers/registry.h"
 
 #include "providers/local_provider.h"
+#include "providers/vsphere_provider.h"
 
 namespace hypersdk::providers {
 
@@ -21,7 +22,6 @@ Result<std::vector<std::filesystem::path>> string_list(const YAML::Node& n,
 }  // namespace
 
 Result<ProviderMap> build_providers(const YAML::Node& node, const ops::EnvMap& env) {
-  (void)env;  // secrets (env:/file:) are resolved by kinds that take credentials
   ProviderMap out;
   if (!node || node.IsNull()) return out;
   if (!node.IsMap()) return invalid_error("providers: expected a mapping of name -> {kind, ...}");
@@ -32,6 +32,12 @@ Result<ProviderMap> build_providers(const YAML::Node& node, const ops::EnvMap& e
     if (!body.IsMap() || !body["kind"] || !body["kind"].IsScalar())
       return invalid_error(where + ": expected {kind: local|libvirt, ...}");
     const std::string kind = body["kind"].Scalar();
+    if (kind == "vsphere") {
+      auto c = vsphere_config(where, body, env);
+      if (!c) return c.error();
+      out[name] = std::make_shared<VsphereProvider>(name, std::move(*c));
+      continue;
+    }
     if (kind == "local") {
       for (const auto& f : body)
         if (f.first.Scalar() != "kind" && f.first.Scalar() != "dirs")
@@ -42,7 +48,7 @@ Result<ProviderMap> build_providers(const YAML::Node& node, const ops::EnvMap& e
       out[name] = std::make_shared<LocalProvider>(name, std::move(*dirs));
     } else {
       return invalid_error(where + ".kind: unknown provider kind '" + kind +
-                           "' (this build has: local)");
+                           "' (this build has: local, vsphere)");
     }
   }
   return out;
