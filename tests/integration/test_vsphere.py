@@ -12,8 +12,9 @@ from pathlib import Path
 import pytest
 
 from conftest import free_port, wait_for
+from target_servers import S3Server, s3_target_yaml
 from test_providers import run_tool, submit_json, wait_done
-from vcsim_support import Vcsim
+from vcsim_support import Soap, Vcsim
 
 MIB = 1024 * 1024
 
@@ -180,4 +181,99 @@ def test_session_expiring_in_the_middle_of_an_export_logs_in_again_and_completes
     logs = h.run("logs", "--id", job).stdout
     assert "vSphere session expired; logged in again" in logs, logs
     check_ova(h, Path(j["result"]["path"]), datastore_disk(sim, "DC0_H0_VM0"))
+    srv.stop()
+
+
+def vm_snapshots(sim, vm_name):
+    """The snapshot ids the simulator holds for the VM (its snapshot tree, read over SOAP)."""
+    soap = Soap(sim)
+    soap.login()
+    vm = soap.find_vm(vm_name)
+    status, text = soap.call(
+        '<RetrievePropertiesEx xmlns="urn:vim25"><_this type="PropertyCollector">'
+        'propertyCollector</_this><specSet><propSet><type>VirtualMachine</type>'
+        '<pathSet>snapshot</pathSet></propSet><objectSet>'
+        f'<obj type="VirtualMachine">{vm}</obj></objectSet></specSet><options/>'
+        '</RetrievePropertiesEx>')
+    assert status == 200, text[:300]
+    return set(re.findall(r'<snapshot type="VirtualMachineSnapshot">([^<]+)</snapshot>', text))
+
+
+def test_snapshot_create_and_remove_with_task_polling(h, sim):
+    configure(h, sim)
+    srv = h.serve()
+    j = wait_done(h, h.submit("--type", "snapshot", "--provider", "vsphere", "--vm", "DC0_H0_VM1"))
+    assert j["status"] == "succeeded", j
+    snap = j["result"]["snapshot"]
+    assert vm_snapshots(sim, "DC0_H0_VM1") == {snap}
+    # Exporting the snapshot reads its point in time through ExportSnapshot.
+    e = wait_done(h, submit_json(h, {"type": "export", "payload": {
+        "provider": "vsphere", "vm": "DC0_H0_VM1", "format": "vmdk", "snapshot": snap}}))
+    assert e["status"] == "succeeded" and e["result"]["snapshot"] == snap, e
+    for _ in range(2):  # removing one that is already gone succeeds (a retried cleanup)
+        r = wait_done(h, submit_json(h, {"type": "snapshot", "payload": {
+            "provider": "vsphere", "vm": "DC0_H0_VM1", "action": "remove", "snapshot": snap}}))
+        assert r["status"] == "succeeded" and r["result"]["removed"] is True, r
+    assert vm_snapshots(sim, "DC0_H0_VM1") == set()
+    # An unknown VM is not_found and not retried.
+    bad = wait_done(h, h.submit("--type", "snapshot", "--provider", "vsphere", "--vm", "nope"))
+    assert bad["status"] == "failed" and bad["error"]["class"] == "not_found", bad
+    srv.stop()
+
+
+def test_full_backup_of_a_simulator_vm_holds_its_disk(h, sim):
+    configure(h, sim)
+    srv = h.serve()
+    j = wait_done(h, h.submit("--type", "backup", "--provider", "vsphere", "--vm", "DC0_H0_VM0"))
+    assert j["status"] == "succeeded", j
+    path = Path(j["result"]["path"])
+    assert j["result"]["format"] == "qcow2", j
+    cmp = run_tool("qemu-img", "compare", "-f", "vmdk", "-F", "qcow2",
+                   str(datastore_disk(sim, "DC0_H0_VM0")), str(path))
+    assert cmp.returncode == 0 and "identical" in cmp.stdout, cmp.stdout + cmp.stderr
+    # The downloaded source is gone; only backups are left under export.dir.
+    assert not list((h.tmp / "exports" / "backups").glob(".source-*"))
+    srv.stop()
+
+
+@pytest.fixture
+def s3(tmp_path):
+    srv = S3Server(tmp_path)
+    yield srv
+    srv.stop()
+
+
+def migrate(h, vm):
+    wid = h.run("workflow", "submit", "--template", "migrate", "--param", f"vm={vm}",
+                "--param", "provider=vsphere", "--param", "target=offsite",
+                check=True).stdout.strip()
+    return wait_for(lambda: (lambda w: w if w["status"] in ("succeeded", "failed", "cancelled")
+                             else None)(h.json("workflow", "show", "--id", wid)),
+                    timeout=180, interval=0.2, what=f"workflow {wid}")
+
+
+def test_migrate_runs_on_a_simulator_vm_and_removes_its_snapshot_also_on_failure(h, sim, s3):
+    configure(h, sim, extra="retry:\n  max_retries: 0\ntargets:\n" + s3_target_yaml("offsite", s3))
+    srv = h.serve()
+    w = migrate(h, "DC0_H0_VM0")
+    steps = {s["name"]: h.json("query", "--id", s["job_id"]) for s in w["steps"]}
+    assert w["status"] == "succeeded", {n: (j["status"], j.get("error")) for n, j in steps.items()}
+    snap = steps["snapshot"]["result"]["snapshot"]
+    assert steps["export"]["result"]["snapshot"] == snap
+    assert steps["cleanup"]["result"]["removed"] is True
+    assert vm_snapshots(sim, "DC0_H0_VM0") == set()
+    key = steps["upload"]["result"]["key"]
+    assert steps["verify"]["result"]["sha256"] == steps["export"]["result"]["sha256"]
+    ova = h.tmp / "uploaded.ova"
+    ova.write_bytes(s3.object_path(key).read_bytes())
+    check_ova(h, ova, datastore_disk(sim, "DC0_H0_VM0"))
+
+    # The upload fails: verify never runs, and the snapshot is removed all the same.
+    s3.fault(503, count=1000, code="ServiceUnavailable")
+    w = migrate(h, "DC0_H0_VM1")
+    st = {s["name"]: s["state"] for s in w["steps"]}
+    assert w["status"] == "failed", w
+    assert st["upload"] == "failed" and st["verify"] == "upstream_failed", st
+    assert st["snapshot"] == st["export"] == st["cleanup"] == "succeeded", st
+    assert vm_snapshots(sim, "DC0_H0_VM1") == set()
     srv.stop()
