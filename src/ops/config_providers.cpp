@@ -27,6 +27,10 @@ void check_vsphere_provider(const std::string& where, const YAML::Node& body,
   for (const char* required : {"url", "username", "password"})
     if (!body[required])
       problem(out, body, where, std::string("missing ") + required + " (kind vsphere)");
+  // The config is shown by `config show` and the API: the password may only be a reference.
+  if (const auto& pw = body["password"];
+      pw && pw.IsScalar() && !pw.Scalar().starts_with("env:") && !pw.Scalar().starts_with("file:"))
+    problem(out, pw, where, "password: expected a reference, env:NAME or file:/path");
   if (body["url"] && body["url"].IsScalar() && !body["url"].Scalar().starts_with("https://"))
     problem(out, body["url"], where, "url: expected https://HOST[:PORT][/sdk]");
 }

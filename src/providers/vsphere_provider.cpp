@@ -51,8 +51,9 @@ Result<VsphereConfig> vsphere_config(const std::string& where, const YAML::Node&
   c.username = scalar(body["username"]);
   if (c.username.empty()) return invalid_error(where + ".username: required");
   const std::string password = scalar(body["password"]);
-  if (password.empty())
-    return invalid_error(where + ".password: required (env:NAME or file:/path)");
+  // Only a reference: the config itself is shown by `config show` and the API.
+  if (!password.starts_with("env:") && !password.starts_with("file:"))
+    return invalid_error(where + ".password: expected a reference, env:NAME or file:/path");
   auto secret = ops::resolve_secret(password, env);
   if (!secret) return invalid_error(where + ".password: " + secret.error().message);
   c.password = *secret;

@@ -98,14 +98,18 @@ def test_provider_test_names_what_failed(h, sim, tmp_path):
 
 
 def test_bad_vsphere_config_is_rejected_naming_the_field(h, sim):
-    for body, field in [("    url: http://vc/sdk\n    username: u\n    password: p\n", "url"),
-                        ("    url: https://vc\n    username: u\n    password: p\n"
+    h.env["P"] = "secret"
+    for body, field in [("    url: http://vc/sdk\n    username: u\n    password: env:P\n", "url"),
+                        ("    url: https://vc\n    username: u\n    password: env:P\n"
                          "    thumbprint: nope\n", "thumbprint"),
-                        ("    url: https://vc\n    username: u\n    password: p\n"
+                        ("    url: https://vc\n    username: u\n    password: env:P\n"
                          "    insecure: true\n    ca_file: /x.pem\n", "exclude each other"),
-                        ("    url: https://vc\n    username: u\n    password: p\n"
+                        ("    url: https://vc\n    username: u\n    password: env:P\n"
                          "    max_sessions: 0\n", "max_sessions"),
-                        ("    url: https://vc\n    username: u\n    pasword: p\n", "pasword")]:
+                        ("    url: https://vc\n    username: u\n    pasword: p\n", "pasword"),
+                        # A literal password would show in `config show`: references only.
+                        ("    url: https://vc\n    username: u\n    password: hunter2\n",
+                         "env:NAME or file:/path")]:
         h.write_config("providers:\n  vc:\n    kind: vsphere\n" + body)
         r = h.run("provider", "list")
         assert r.returncode == 2, (body, r.stdout, r.stderr)

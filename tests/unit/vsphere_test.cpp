@@ -76,16 +76,20 @@ TEST_CASE("vsphere config: defaults, /sdk added, secrets resolved, rules named")
     CHECK(r.error().cls == ErrorClass::invalid);
     return r.error().message;
   };
-  CHECK(bad("{kind: vsphere, url: 'http://vc', username: u, password: p}").find(".url") !=
+  CHECK(bad("{kind: vsphere, url: 'http://vc', username: u, password: env:VC_PASS}").find(".url") !=
         std::string::npos);
-  CHECK(bad("{kind: vsphere, url: 'https://vc', password: p}").find(".username") !=
+  CHECK(bad("{kind: vsphere, url: 'https://vc', password: env:VC_PASS}").find(".username") !=
         std::string::npos);
+  CHECK(bad("{kind: vsphere, url: 'https://vc', username: u, password: hunter2}")
+            .find("env:NAME or file:/path") != std::string::npos);
   CHECK(bad("{kind: vsphere, url: 'https://vc', username: u, password: env:NOPE}")
             .find(".password") != std::string::npos);
-  CHECK(bad("{kind: vsphere, url: 'https://vc', username: u, password: p, insecure: true, "
-            "thumbprint: '" +
-            std::string(64, 'a') + "'}")
-            .find("exclude each other") != std::string::npos);
-  CHECK(bad("{kind: vsphere, url: 'https://vc', username: u, password: p, max_sessions: 99}")
+  CHECK(
+      bad("{kind: vsphere, url: 'https://vc', username: u, password: env:VC_PASS, insecure: true, "
+          "thumbprint: '" +
+          std::string(64, 'a') + "'}")
+          .find("exclude each other") != std::string::npos);
+  CHECK(bad("{kind: vsphere, url: 'https://vc', username: u, password: env:VC_PASS, max_sessions: "
+            "99}")
             .find("max_sessions") != std::string::npos);
 }
