@@ -281,3 +281,35 @@ def test_migrate_runs_on_a_simulator_vm_and_removes_its_snapshot_also_on_failure
     assert st["snapshot"] == st["export"] == st["cleanup"] == "succeeded", st
     assert vm_snapshots(sim, "DC0_H0_VM1") == set()
     srv.stop()
+
+
+def job_progress(h, job):
+    return h.json("query", "--id", job).get("progress", {}).get("done_bytes", 0)
+
+
+def test_slow_download_keeps_the_lease_alive_and_cancel_aborts_it(h, sim):
+    configure(h, sim)
+    srv = h.serve()
+    # 4 MiB at 512 KiB/s: about 8 s of download, past the 5 s keep-alive period.
+    sim.throttle(512 * 1024)
+    job = h.submit("--type", "export", "--provider", "vsphere", "--vm", "DC0_H0_VM0",
+                   "--format", "vmdk")
+    j = wait_done(h, job)
+    assert j["status"] == "succeeded", j
+    calls = sim.lease_calls()
+    assert calls.get("HttpNfcLeaseProgress", 0) >= 1, calls
+    assert calls.get("HttpNfcLeaseComplete") == 1 and not calls.get("HttpNfcLeaseAbort"), calls
+
+    # Cancelled while its disk downloads: the lease is aborted, nothing is left behind.
+    sim.throttle(128 * 1024)
+    job = h.submit("--type", "export", "--provider", "vsphere", "--vm", "DC0_H0_VM1",
+                   "--format", "ova")
+    wait_for(lambda: job_progress(h, job) > 0, timeout=60, what="download progress")
+    assert h.run("cancel", "--id", job).returncode == 0
+    j = wait_done(h, job)
+    assert j["status"] == "cancelled", j
+    assert wait_for(lambda: sim.lease_calls().get("HttpNfcLeaseAbort") == 1, timeout=10,
+                    what="HttpNfcLeaseAbort")
+    out = h.tmp / "exports" / "DC0_H0_VM1"
+    assert not out.exists() or list(out.iterdir()) == [], list(out.iterdir())
+    srv.stop()

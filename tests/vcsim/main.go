@@ -11,6 +11,10 @@
 //     vCenter does when a session times out ("export stuck at 0%: provider auth expired").
 //     With ?after=export it does so right after answering the next ExportVm/ExportSnapshot,
 //     so a client meets the expiry in the middle of an export, deterministically.
+//   - POST /harness/throttle?bps=N: datastore downloads (/folder/) send N bytes a second
+//     (0: full speed), so a test can act while an export's download is under way.
+//   - GET /harness/lease-calls: how many HttpNfcLeaseProgress, HttpNfcLeaseComplete and
+//     HttpNfcLeaseAbort calls reached the simulator (JSON), for keep-alive and abort checks.
 //
 // Each VM's disk file is created in the datastore from -disk (for example a streamOptimized
 // VMDK made by qemu-img), so a test can compare what hypersdk exported with the source.
@@ -39,6 +43,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/vmware/govmomi/session"
 	"github.com/vmware/govmomi/simulator"
@@ -61,7 +66,9 @@ type harness struct {
 	client    *vim25.Client // the harness's own session (expire-sessions keeps it)
 
 	mu                sync.Mutex
-	expireAfterExport bool // armed by POST /harness/expire-sessions?after=export
+	expireAfterExport bool           // armed by POST /harness/expire-sessions?after=export
+	throttle          int64          // bytes per second of /folder/ downloads; 0: no limit
+	leaseCalls        map[string]int // HttpNfcLease method -> calls seen
 }
 
 func main() {
@@ -89,7 +96,7 @@ func main() {
 		model.Service.TLS.Certificates = []tls.Certificate{cert}
 	}
 	model.Service.ServeMux = http.NewServeMux()
-	h := &harness{disks: map[string][]diskFile{}}
+	h := &harness{disks: map[string][]diskFile{}, leaseCalls: map[string]int{}}
 	sdk := &sdkMiddleware{h: h}
 	server := model.Service.NewServer()
 	defer server.Close()
@@ -102,6 +109,30 @@ func main() {
 		if r.URL.Path == "/harness/expire-sessions" {
 			h.expireSessions(w, r)
 			return
+		}
+		if r.URL.Path == "/harness/throttle" && r.Method == http.MethodPost {
+			var bps int64
+			fmt.Sscan(r.URL.Query().Get("bps"), &bps)
+			h.mu.Lock()
+			h.throttle = bps
+			h.mu.Unlock()
+			fmt.Fprintf(w, "{\"bps\":%d}\n", bps)
+			return
+		}
+		if r.URL.Path == "/harness/lease-calls" {
+			h.mu.Lock()
+			b, _ := json.Marshal(h.leaseCalls)
+			h.mu.Unlock()
+			w.Write(b)
+			return
+		}
+		if strings.HasPrefix(r.URL.Path, "/folder/") {
+			h.mu.Lock()
+			bps := h.throttle
+			h.mu.Unlock()
+			if bps > 0 {
+				w = &throttled{ResponseWriter: w, bps: bps}
+			}
 		}
 		if r.Method == http.MethodPost && strings.HasPrefix(r.URL.Path, "/sdk") {
 			sdk.serve(w, r, base)
@@ -249,6 +280,13 @@ func (s *sdkMiddleware) serve(w http.ResponseWriter, r *http.Request, next http.
 		http.Error(w, err.Error(), http.StatusBadRequest)
 		return
 	}
+	for _, m := range []string{"HttpNfcLeaseProgress", "HttpNfcLeaseComplete", "HttpNfcLeaseAbort"} {
+		if bytes.Contains(body, []byte("<"+m)) {
+			s.h.mu.Lock()
+			s.h.leaseCalls[m]++
+			s.h.mu.Unlock()
+		}
+	}
 	var req exportVmRequest
 	if !bytes.Contains(body, []byte("Export")) || xml.Unmarshal(body, &req) != nil ||
 		(req.Body.ExportVm == nil && req.Body.ExportSnapshot == nil) {
@@ -376,6 +414,32 @@ func (h *harness) expireAll(ctx context.Context) (int, error) {
 		}
 	}
 	return len(keys), nil
+}
+
+// throttled writes at most bps bytes a second, in chunks of up to 16 KiB.
+type throttled struct {
+	http.ResponseWriter
+	bps int64
+}
+
+func (t *throttled) Write(b []byte) (int, error) {
+	written := 0
+	for written < len(b) {
+		n := len(b) - written
+		if n > 16<<10 {
+			n = 16 << 10
+		}
+		m, err := t.ResponseWriter.Write(b[written : written+n])
+		written += m
+		if err != nil {
+			return written, err
+		}
+		if f, ok := t.ResponseWriter.(http.Flusher); ok {
+			f.Flush()
+		}
+		time.Sleep(time.Duration(int64(n) * int64(time.Second) / t.bps))
+	}
+	return written, nil
 }
 
 type recorder struct {
