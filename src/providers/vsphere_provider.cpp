@@ -1,6 +1,7 @@
 #include "providers/vsphere_provider.h"
 
 #include <chrono>
+#include <cstdlib>
 
 #include "ops/config.h"
 #include "providers/local_provider.h"
@@ -125,6 +126,12 @@ TestReport VsphereProvider::test() {
                 : c.failure().transport ? "reachability"
                                         : "api_version",
                 sc.error());
+  // vim25 before 6.0 lacks what this provider reads (ContainerView paging, lease fields).
+  if (std::atoi(sc->api_version.c_str()) < 6)
+    return fail("api_version",
+                invalid_error("vSphere API " + sc->api_version + " at " + config_.url +
+                              " is older than 6.0, the oldest "
+                              "this provider supports"));
   if (Status s = c.login(); !s.ok()) return fail("login", s.error());
   auto vms = vsphere::list_vms(c);
   (void)c.logout();

@@ -4,7 +4,11 @@
 #include <doctest/doctest.h>
 #include <yaml-cpp/yaml.h>
 
+#include <atomic>
+#include <thread>
+
 #include "providers/vsphere_provider.h"
+#include "vsphere/session_pool.h"
 #include "vsphere/soap_client.h"
 #include "vsphere/xml.h"
 
@@ -92,4 +96,31 @@ TEST_CASE("vsphere config: defaults, /sdk added, secrets resolved, rules named")
   CHECK(bad("{kind: vsphere, url: 'https://vc', username: u, password: env:VC_PASS, max_sessions: "
             "99}")
             .find("max_sessions") != std::string::npos);
+}
+
+TEST_CASE("session pool: at most max clients, reused once given back") {
+  int made = 0;
+  SessionPool pool(
+      [&] {
+        ++made;
+        return std::make_unique<VimClient>("https://127.0.0.1:1/sdk", TlsOptions{}, "u", "p");
+      },
+      2);
+  {
+    auto a = pool.acquire();
+    auto b = pool.acquire();
+    std::atomic<bool> got{false};
+    std::thread t([&] {
+      auto c = pool.acquire();  // waits: both are out
+      got = true;
+    });
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    CHECK_FALSE(got.load());
+    { auto gone = std::move(a); }  // gives one back
+    t.join();
+    CHECK(got.load());
+  }
+  CHECK(made == 2);
+  auto again = pool.acquire();
+  CHECK(made == 2);
 }
