@@ -154,6 +154,9 @@ def datastore_disk(sim, vm):
 def test_export_ova_of_a_simulator_vm_matches_its_datastore_disk(h, sim):
     configure(h, sim)
     srv = h.serve()
+    # The server's API answers for the same provider.
+    status, _, rep = srv.api("POST", "/api/v1/providers/vsphere/test", {})
+    assert status == 200 and rep["healthy"] is True and rep["kind"] == "vsphere", rep
     job = h.submit("--type", "export", "--provider", "vsphere", "--vm", "DC0_H0_VM0",
                    "--format", "ova")
     j = wait_done(h, job)
