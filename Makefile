@@ -39,6 +39,11 @@ BUILD_PACKAGES += libvirt-dev
 RUNTIME_PACKAGES += libvirt0
 # (DEB_PACKAGES was expanded above, so it names the build and runtime ones again.)
 DEB_PACKAGES += libvirt-dev libvirt0 libvirt-daemon libvirt-daemon-system libvirt-daemon-driver-qemu qemu-system-x86 libvirt-clients
+# The vsphere provider parses vim25 SOAP answers with libxml2 (Debian's, also what xmllint
+# uses; it parses without network access or entity expansion).
+BUILD_PACKAGES += libxml2-dev
+RUNTIME_PACKAGES += libxml2
+DEB_PACKAGES += libxml2-dev libxml2
 
 # test_cli_completion: `man -l` renders the generated page.
 DEB_PACKAGES += man-db

@@ -27,6 +27,7 @@ struct SubmitFlags {
   std::string run_at;
   std::string window, days, timezone, window_close;
   std::vector<std::string> holidays;
+  std::string provider, vm, format;  // provider jobs: payload provider / vm / format
   bool json_out = false;
 };
 
@@ -54,6 +55,13 @@ Result<json> build_request(const SubmitFlags& f) {
       p["env"][kv.substr(0, eq)] = kv.substr(eq + 1);
     }
     if (!f.cwd.empty()) p["cwd"] = f.cwd;
+  }
+  for (const auto& [key, value] : {std::pair{"provider", &f.provider}, std::pair{"vm", &f.vm},
+                                   std::pair{"format", &f.format}}) {
+    if (value->empty()) continue;
+    json& p = req["payload"];
+    if (!p.is_object()) p = json::object();
+    p[key] = *value;
   }
   if (f.retry_max) req["max_retries"] = *f.retry_max;
   if (!f.retry_backoff.empty()) req["retry"]["backoff"] = f.retry_backoff;
@@ -97,6 +105,9 @@ void add_submit_command(CLI::App& app, Context& ctx) {
                   "IANA zone of the window (default scheduler.default_timezone)");
   cmd->add_option("--window-close", f->window_close,
                   "Still running at window close: let_finish (default) or cancel");
+  cmd->add_option("--provider", f->provider, "export, snapshot, backup: the provider (payload)");
+  cmd->add_option("--vm", f->vm, "export, snapshot, backup: the VM (payload vm)");
+  cmd->add_option("--format", f->format, "export, convert: ova, ovf, vmdk, qcow2, raw (payload)");
   cmd->add_flag("--json", f->json_out, "Print the job as JSON");
   cmd->add_option("command", f->command, "exec: the command and its arguments, after --");
   cmd->callback([&ctx, f] {

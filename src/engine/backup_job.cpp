@@ -151,7 +151,15 @@ class BackupHandler final : public Handler {
     std::string type = payload->value("type", std::string("full"));
     if (type != "full" && type != "incremental")
       return invalid_error("type: expected full or incremental, got '" + type + "'");
-    auto disks = target->provider->disks(target->vm, step_string(*payload, "snapshot"));
+    // A remote provider's disks are downloaded first, into a directory gone with the handler.
+    struct Sources {
+      fs::path p;
+      ~Sources() {
+        std::error_code e;
+        fs::remove_all(p, e);
+      }
+    } sources{deps_.export_dir / "backups" / (".source-" + core::format_job_id(ctx.job.id))};
+    auto disks = source_disks(ctx, *target, step_string(*payload, "snapshot"), sources.p);
     if (!disks) return disks.error();
     if (disks->size() != 1)
       return invalid_error("backup: VM '" + target->vm + "' has " + std::to_string(disks->size()) +

@@ -59,12 +59,14 @@ class ExportHandler final : public Handler {
     const std::string snapshot = step_string(*payload, "snapshot");
     auto vm = target->provider->get(target->vm);
     if (!vm) return vm.error();
-    auto disks = target->provider->disks(target->vm, snapshot);
+    const fs::path dir = deps_.export_dir / target->vm;
+    const std::string base = target->vm + "-" + core::format_job_id(ctx.job.id);
+    TempFiles sources;  // a remote provider's downloaded disks, gone when the export is
+    sources.paths.push_back(temp_beside(dir, base + "-source"));
+    auto disks = source_disks(ctx, *target, snapshot, sources.paths.front());
     if (!disks) return disks.error();
     if (disks->empty())
       return make_error(ErrorClass::not_found, "VM '" + target->vm + "' has no disks to export");
-    const fs::path dir = deps_.export_dir / target->vm;
-    const std::string base = target->vm + "-" + core::format_job_id(ctx.job.id);
     ctx.log("system", "exporting VM " + target->vm + " of provider " + target->provider->name() +
                           (snapshot.empty() ? "" : " (snapshot " + snapshot + ")") + " as " +
                           format);

@@ -36,6 +36,18 @@ std::function<bool()> cancelled_fn(const JobContext& ctx) {
   return [&ctx] { return ctx.cancel.cancelled(); };
 }
 
+Result<std::vector<providers::Disk>> source_disks(const JobContext& ctx, const Target& target,
+                                                  const std::string& snapshot,
+                                                  const fs::path& workdir) {
+  std::error_code ec;
+  fs::create_directories(workdir, ec);
+  if (ec) return make_error(ErrorClass::internal, "cannot create " + workdir.string());
+  providers::FetchHooks hooks{
+      [&ctx](std::uint64_t done, std::uint64_t total) { report(ctx, done, total); },
+      [&ctx](const std::string& line) { ctx.log("system", line); }, cancelled_fn(ctx)};
+  return target.provider->fetch_disks(target.vm, snapshot, workdir, hooks);
+}
+
 void report(const JobContext& ctx, std::uint64_t done, std::uint64_t total) {
   if (ctx.progress) ctx.progress(done, total);
 }

@@ -26,6 +26,13 @@ Result<Target> resolve_target(const JobContext& ctx, const nlohmann::json& paylo
                               const providers::ProviderRegistry& registry);
 
 std::function<bool()> cancelled_fn(const JobContext& ctx);
+
+// The disks to read for an export or a backup (Provider::fetch_disks) with the job's
+// progress, log and cancel token. A remote provider (vsphere) downloads them into `workdir`,
+// which this creates; the caller removes it when done.
+Result<std::vector<providers::Disk>> source_disks(const JobContext& ctx, const Target& target,
+                                                  const std::string& snapshot,
+                                                  const std::filesystem::path& workdir);
 void report(const JobContext& ctx, std::uint64_t done, std::uint64_t total);
 
 struct Written {

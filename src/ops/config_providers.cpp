@@ -1,9 +1,40 @@
 #include "ops/config_providers.h"
 
+#include <set>
+
 #include "ops/config_schema_detail.h"
 
 namespace hypersdk::ops {
 using namespace schema_detail;
+
+namespace {
+// Kind vsphere: the fields and their shapes (the secret itself is resolved when the
+// provider is built, where the environment is known).
+void check_vsphere_provider(const std::string& where, const YAML::Node& body,
+                            std::vector<ValueProblem>& out) {
+  static const std::set<std::string> kFields{"kind",    "url",        "username", "password",
+                                             "ca_file", "thumbprint", "insecure", "max_sessions"};
+  for (const auto& f : body) {
+    const std::string name = f.first.IsScalar() ? f.first.Scalar() : "";
+    if (!kFields.count(name))
+      problem(out, f.first, where,
+              "unknown field '" + name +
+                  "' for kind vsphere (expected url, username, password, ca_file, thumbprint, "
+                  "insecure, max_sessions)");
+    else if (name != "kind" && !f.second.IsScalar())
+      problem(out, f.second, where, name + ": expected a single value");
+  }
+  for (const char* required : {"url", "username", "password"})
+    if (!body[required])
+      problem(out, body, where, std::string("missing ") + required + " (kind vsphere)");
+  // The config is shown by `config show` and the API: the password may only be a reference.
+  if (const auto& pw = body["password"];
+      pw && pw.IsScalar() && !pw.Scalar().starts_with("env:") && !pw.Scalar().starts_with("file:"))
+    problem(out, pw, where, "password: expected a reference, env:NAME or file:/path");
+  if (body["url"] && body["url"].IsScalar() && !body["url"].Scalar().starts_with("https://"))
+    problem(out, body["url"], where, "url: expected https://HOST[:PORT][/sdk]");
+}
+}  // namespace
 
 void check_providers(std::string_view key, const YAML::Node& v, std::vector<ValueProblem>& out) {
   if (v.IsNull()) return;
@@ -34,8 +65,12 @@ void check_providers(std::string_view key, const YAML::Node& v, std::vector<Valu
                 "uri: expected a libvirt URI such as qemu:///session or test:///default");
       continue;
     }
+    if (kind == "vsphere") {
+      check_vsphere_provider(where, body, out);
+      continue;
+    }
     if (kind != "local") {
-      problem(out, body["kind"], where, "unknown kind '" + kind + "' (expected local or libvirt)");
+      problem(out, body["kind"], where, "unknown kind '" + kind + "' (expected local, libvirt or vsphere)");
       continue;
     }
     for (const auto& f : body) {

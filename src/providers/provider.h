@@ -11,6 +11,8 @@
 #pragma once
 
 #include <cstdint>
+#include <filesystem>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -41,6 +43,17 @@ struct TestReport {
   std::string diagnosis;
   int vm_count = 0;
   ErrorClass cls = ErrorClass::internal;  // when !ok
+  // When !ok and the provider checks in stages: the one that failed ("reachability", "tls",
+  // "api_version", "login", "inventory"); empty otherwise.
+  std::string failed_check;
+};
+
+// What fetch_disks reports while it copies: bytes done of total, a line for the job's log,
+// and whether the job was cancelled (then it stops and returns class cancelled).
+struct FetchHooks {
+  std::function<void(std::uint64_t done, std::uint64_t total)> progress;
+  std::function<void(const std::string& line)> log;
+  std::function<bool()> cancelled;
 };
 
 class Provider {
@@ -62,6 +75,16 @@ class Provider {
   // The disks to read for an export: the snapshot's when `snapshot` is not empty, else the
   // VM's current disks.
   virtual Result<std::vector<Disk>> disks(const std::string& vm, const std::string& snapshot) = 0;
+  // disks(), made readable here: a provider whose disks are local files returns them as they
+  // are; a remote one (vsphere) downloads them into `workdir` (which the caller created and
+  // removes afterwards) and returns the downloaded files.
+  virtual Result<std::vector<Disk>> fetch_disks(const std::string& vm, const std::string& snapshot,
+                                                const std::filesystem::path& workdir,
+                                                const FetchHooks& hooks) {
+    (void)workdir;
+    (void)hooks;
+    return disks(vm, snapshot);
+  }
 };
 
 // Shell-style name match (fnmatch): "prod-web-*", "db-?"; "" matches everything.

@@ -3,6 +3,7 @@
 #include "ops/config.h"
 #include "providers/libvirt_provider.h"
 #include "providers/local_provider.h"
+#include "providers/vsphere_provider.h"
 
 namespace hypersdk::providers {
 
@@ -60,8 +61,14 @@ Result<ProviderMap> build_providers(const YAML::Node& node, const ops::EnvMap& e
     const std::string where = "providers." + name;
     const YAML::Node& body = p.second;
     if (!body.IsMap() || !body["kind"] || !body["kind"].IsScalar())
-      return invalid_error(where + ": expected {kind: local|libvirt, ...}");
+      return invalid_error(where + ": expected {kind: local|libvirt|vsphere, ...}");
     const std::string kind = body["kind"].Scalar();
+    if (kind == "vsphere") {
+      auto c = vsphere_config(where, body, env);
+      if (!c) return c.error();
+      out[name] = std::make_shared<VsphereProvider>(name, std::move(*c));
+      continue;
+    }
     if (kind == "local") {
       for (const auto& f : body)
         if (f.first.Scalar() != "kind" && f.first.Scalar() != "dirs")
@@ -76,7 +83,7 @@ Result<ProviderMap> build_providers(const YAML::Node& node, const ops::EnvMap& e
       out[name] = *p;
     } else {
       return invalid_error(where + ".kind: unknown provider kind '" + kind +
-                           "' (this build has: local, libvirt)");
+                           "' (this build has: local, libvirt, vsphere)");
     }
   }
   return out;

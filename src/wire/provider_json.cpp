@@ -27,6 +27,7 @@ json provider_report_to_json(const providers::Provider& p, const providers::Test
            {"vm_count", r.ok ? json(r.vm_count) : json(nullptr)},
            {"diagnosis", r.diagnosis}};
   if (!r.ok) out["error_class"] = std::string(to_string(r.cls));
+  if (!r.ok && !r.failed_check.empty()) out["failed_check"] = r.failed_check;
   return out;
 }
 

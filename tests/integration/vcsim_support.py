@@ -54,6 +54,27 @@ class Vcsim:
         with urllib.request.urlopen(req, context=self.ssl_context(), timeout=10) as r:
             return json.loads(r.read())["expired"]
 
+    def throttle(self, bps: int):
+        """Datastore downloads send bps bytes a second from now on (0: full speed)."""
+        req = urllib.request.Request(f"{self.base}/harness/throttle?bps={bps}", method="POST",
+                                     data=b"")
+        with urllib.request.urlopen(req, context=self.ssl_context(), timeout=10) as r:
+            assert json.loads(r.read())["bps"] == bps
+
+    def lease_calls(self):
+        """{"HttpNfcLeaseProgress": n, "HttpNfcLeaseComplete": n, "HttpNfcLeaseAbort": n}."""
+        with urllib.request.urlopen(self.base + "/harness/lease-calls",
+                                    context=self.ssl_context(), timeout=10) as r:
+            return json.loads(r.read())
+
+    def expire_sessions_after_next_export(self):
+        """Arms the harness: right after it hands out the next export lease, every client
+        session ends, so the client meets the expiry in the middle of its export."""
+        req = urllib.request.Request(self.base + "/harness/expire-sessions?after=export",
+                                     method="POST", data=b"")
+        with urllib.request.urlopen(req, context=self.ssl_context(), timeout=10) as r:
+            assert json.loads(r.read())["armed"] is True
+
 
 class Soap:
     """Just enough vim25 to drive the harness: a session cookie and raw envelopes."""

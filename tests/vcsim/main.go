@@ -5,8 +5,16 @@
 //     registers an HttpNfcLease whose device URLs serve each VM disk from the simulator's
 //     datastore over the ordinary /folder/ URL. The request is first replayed as a property
 //     read of the VM, so an unauthenticated call or an unknown VM gets vcsim's own fault.
+//   - VirtualMachineSnapshot.ExportSnapshot: the same lease for the snapshot's VM (vcsim keeps
+//     no separate snapshot disk files, so it serves the VM's disk).
 //   - POST /harness/expire-sessions: terminates every session but the harness's own, as a
 //     vCenter does when a session times out ("export stuck at 0%: provider auth expired").
+//     With ?after=export it does so right after answering the next ExportVm/ExportSnapshot,
+//     so a client meets the expiry in the middle of an export, deterministically.
+//   - POST /harness/throttle?bps=N: datastore downloads (/folder/) send N bytes a second
+//     (0: full speed), so a test can act while an export's download is under way.
+//   - GET /harness/lease-calls: how many HttpNfcLeaseProgress, HttpNfcLeaseComplete and
+//     HttpNfcLeaseAbort calls reached the simulator (JSON), for keep-alive and abort checks.
 //
 // Each VM's disk file is created in the datastore from -disk (for example a streamOptimized
 // VMDK made by qemu-img), so a test can compare what hypersdk exported with the source.
@@ -34,6 +42,8 @@ import (
 	"path"
 	"path/filepath"
 	"strings"
+	"sync"
+	"time"
 
 	"github.com/vmware/govmomi/session"
 	"github.com/vmware/govmomi/simulator"
@@ -54,6 +64,11 @@ type harness struct {
 	serverURL *url.URL // https://127.0.0.1:PORT/sdk
 	disks     map[string][]diskFile
 	client    *vim25.Client // the harness's own session (expire-sessions keeps it)
+
+	mu                sync.Mutex
+	expireAfterExport bool           // armed by POST /harness/expire-sessions?after=export
+	throttle          int64          // bytes per second of /folder/ downloads; 0: no limit
+	leaseCalls        map[string]int // HttpNfcLease method -> calls seen
 }
 
 func main() {
@@ -81,7 +96,7 @@ func main() {
 		model.Service.TLS.Certificates = []tls.Certificate{cert}
 	}
 	model.Service.ServeMux = http.NewServeMux()
-	h := &harness{disks: map[string][]diskFile{}}
+	h := &harness{disks: map[string][]diskFile{}, leaseCalls: map[string]int{}}
 	sdk := &sdkMiddleware{h: h}
 	server := model.Service.NewServer()
 	defer server.Close()
@@ -94,6 +109,30 @@ func main() {
 		if r.URL.Path == "/harness/expire-sessions" {
 			h.expireSessions(w, r)
 			return
+		}
+		if r.URL.Path == "/harness/throttle" && r.Method == http.MethodPost {
+			var bps int64
+			fmt.Sscan(r.URL.Query().Get("bps"), &bps)
+			h.mu.Lock()
+			h.throttle = bps
+			h.mu.Unlock()
+			fmt.Fprintf(w, "{\"bps\":%d}\n", bps)
+			return
+		}
+		if r.URL.Path == "/harness/lease-calls" {
+			h.mu.Lock()
+			b, _ := json.Marshal(h.leaseCalls)
+			h.mu.Unlock()
+			w.Write(b)
+			return
+		}
+		if strings.HasPrefix(r.URL.Path, "/folder/") {
+			h.mu.Lock()
+			bps := h.throttle
+			h.mu.Unlock()
+			if bps > 0 {
+				w = &throttled{ResponseWriter: w, bps: bps}
+			}
 		}
 		if r.Method == http.MethodPost && strings.HasPrefix(r.URL.Path, "/sdk") {
 			sdk.serve(w, r, base)
@@ -223,12 +262,15 @@ func datacenterOf(vm *simulator.VirtualMachine) string {
 
 type sdkMiddleware struct{ h *harness }
 
-// exportVmRequest is the body of a SOAP ExportVm call.
+// exportVmRequest is the body of a SOAP ExportVm or ExportSnapshot call.
 type exportVmRequest struct {
 	Body struct {
 		ExportVm *struct {
 			This types.ManagedObjectReference `xml:"_this"`
 		} `xml:"ExportVm"`
+		ExportSnapshot *struct {
+			This types.ManagedObjectReference `xml:"_this"`
+		} `xml:"ExportSnapshot"`
 	} `xml:"Body"`
 }
 
@@ -238,14 +280,24 @@ func (s *sdkMiddleware) serve(w http.ResponseWriter, r *http.Request, next http.
 		http.Error(w, err.Error(), http.StatusBadRequest)
 		return
 	}
+	for _, m := range []string{"HttpNfcLeaseProgress", "HttpNfcLeaseComplete", "HttpNfcLeaseAbort"} {
+		if bytes.Contains(body, []byte("<"+m)) {
+			s.h.mu.Lock()
+			s.h.leaseCalls[m]++
+			s.h.mu.Unlock()
+		}
+	}
 	var req exportVmRequest
-	if !bytes.Contains(body, []byte("ExportVm")) || xml.Unmarshal(body, &req) != nil ||
-		req.Body.ExportVm == nil {
+	if !bytes.Contains(body, []byte("Export")) || xml.Unmarshal(body, &req) != nil ||
+		(req.Body.ExportVm == nil && req.Body.ExportSnapshot == nil) {
 		r.Body = ioutil.NopCloser(bytes.NewReader(body))
 		next.ServeHTTP(w, r)
 		return
 	}
-	vmRef := req.Body.ExportVm.This
+	var vmRef types.ManagedObjectReference
+	if req.Body.ExportVm != nil {
+		vmRef = req.Body.ExportVm.This
+	}
 	// Let vcsim answer first: it checks the session and the object before it finds that
 	// VirtualMachine has no ExportVm method. Any other fault (NotAuthenticated,
 	// ManagedObjectNotFound) is vcsim's answer and goes back to the client as it is.
@@ -262,6 +314,14 @@ func (s *sdkMiddleware) serve(w http.ResponseWriter, r *http.Request, next http.
 		w.WriteHeader(rec.status)
 		w.Write(rec.body.Bytes())
 		return
+	}
+	if req.Body.ExportSnapshot != nil {
+		snap, ok := simulator.Map.Get(req.Body.ExportSnapshot.This).(*simulator.VirtualMachineSnapshot)
+		if !ok {
+			http.Error(w, "no such snapshot", http.StatusInternalServerError)
+			return
+		}
+		vmRef = snap.Vm
 	}
 	vm, ok := simulator.Map.Get(vmRef).(*simulator.VirtualMachine)
 	if !ok {
@@ -288,31 +348,59 @@ func (s *sdkMiddleware) serve(w http.ResponseWriter, r *http.Request, next http.
 	}
 	lease.Info.TotalDiskCapacityInKB = totalKB
 	simulator.Map.Put(lease)
+	s.h.mu.Lock()
+	expire := s.h.expireAfterExport
+	s.h.expireAfterExport = false
+	s.h.mu.Unlock()
+	if expire {
+		// Before the answer goes out, so the client's next call meets the expiry.
+		if _, err := s.h.expireAll(r.Context()); err != nil {
+			log.Printf("vcsim: expire after export: %v", err)
+		}
+	}
+	method := "ExportVm"
+	if req.Body.ExportSnapshot != nil {
+		method = "ExportSnapshot"
+	}
 	w.Header().Set("Content-Type", "text/xml; charset=utf-8")
 	fmt.Fprintf(w, `<?xml version="1.0" encoding="UTF-8"?>
 <soapenv:Envelope xmlns:soapenv="http://schemas.xmlsoap.org/soap/envelope/" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"><soapenv:Body>
-<ExportVmResponse xmlns="urn:vim25"><returnval type="HttpNfcLease">%s</returnval></ExportVmResponse>
-</soapenv:Body></soapenv:Envelope>`, xmlEscape(lease.Self.Value))
+<%sResponse xmlns="urn:vim25"><returnval type="HttpNfcLease">%s</returnval></%sResponse>
+</soapenv:Body></soapenv:Envelope>`, method, xmlEscape(lease.Self.Value), method)
 }
 
-// expireSessions terminates every session except the harness's own.
+// expireSessions terminates every session except the harness's own; with ?after=export it
+// arms that for the moment after the next export lease is handed out.
 func (h *harness) expireSessions(w http.ResponseWriter, r *http.Request) {
 	if r.Method != http.MethodPost {
 		http.Error(w, "POST only", http.StatusMethodNotAllowed)
 		return
 	}
-	ctx := r.Context()
+	if r.URL.Query().Get("after") == "export" {
+		h.mu.Lock()
+		h.expireAfterExport = true
+		h.mu.Unlock()
+		fmt.Fprintf(w, "{\"armed\":true}\n")
+		return
+	}
+	n, err := h.expireAll(r.Context())
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusInternalServerError)
+		return
+	}
+	fmt.Fprintf(w, "{\"expired\":%d}\n", n)
+}
+
+func (h *harness) expireAll(ctx context.Context) (int, error) {
 	m := session.NewManager(h.client)
 	own, err := m.UserSession(ctx)
 	if err != nil || own == nil {
-		http.Error(w, fmt.Sprintf("harness session: %v", err), http.StatusInternalServerError)
-		return
+		return 0, fmt.Errorf("harness session: %v", err)
 	}
 	var sm mo.SessionManager
 	if err := mo.RetrieveProperties(ctx, h.client, h.client.ServiceContent.PropertyCollector,
 		*h.client.ServiceContent.SessionManager, &sm); err != nil {
-		http.Error(w, err.Error(), http.StatusInternalServerError)
-		return
+		return 0, err
 	}
 	var keys []string
 	for _, s := range sm.SessionList {
@@ -322,11 +410,36 @@ func (h *harness) expireSessions(w http.ResponseWriter, r *http.Request) {
 	}
 	if len(keys) > 0 {
 		if err := m.TerminateSession(ctx, keys); err != nil {
-			http.Error(w, err.Error(), http.StatusInternalServerError)
-			return
+			return 0, err
 		}
 	}
-	fmt.Fprintf(w, "{\"expired\":%d}\n", len(keys))
+	return len(keys), nil
+}
+
+// throttled writes at most bps bytes a second, in chunks of up to 16 KiB.
+type throttled struct {
+	http.ResponseWriter
+	bps int64
+}
+
+func (t *throttled) Write(b []byte) (int, error) {
+	written := 0
+	for written < len(b) {
+		n := len(b) - written
+		if n > 16<<10 {
+			n = 16 << 10
+		}
+		m, err := t.ResponseWriter.Write(b[written : written+n])
+		written += m
+		if err != nil {
+			return written, err
+		}
+		if f, ok := t.ResponseWriter.(http.Flusher); ok {
+			f.Flush()
+		}
+		time.Sleep(time.Duration(int64(n) * int64(time.Second) / t.bps))
+	}
+	return written, nil
 }
 
 type recorder struct {
