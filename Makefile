@@ -62,7 +62,7 @@ define apt_install
 endef
 
 .PHONY: all deps deps-npm deps-build build test test-unit test-asan serve clean format deploy deb bench \
-  fuzz fuzz-build
+  fuzz fuzz-build test-faults
 
 all: build
 
@@ -102,6 +102,14 @@ test-asan: deps
 	cmake -S . -B $(ASAN_BUILD) -G Ninja -DCMAKE_BUILD_TYPE=Debug -DHYPERSDK_SANITIZE=ON -DHYPERSDK_TEST_HOOKS=ON
 	cmake --build $(ASAN_BUILD) -j $(JOBS)
 	cd $(ASAN_BUILD) && ASAN_OPTIONS=detect_leaks=1 ctest --output-on-failure -j $(JOBS)
+
+# The fault suite (tests/faults/run_faults.py): FAULT_KILLS (>= 50) SIGKILLs of serve at seeded
+# random moments while jobs, schedules, workflows, deliveries and exports run, eight CLI
+# processes at once, then the invariants; FAULT_SEED reproduces a run. About 1.5 min.
+FAULT_SEED  ?= 1
+FAULT_KILLS ?= 50
+test-faults: build
+	/usr/bin/python3 tests/faults/run_faults.py --bin $(BUILD)/hypersdk --seed $(FAULT_SEED) --kills $(FAULT_KILLS)
 
 # Every benchmark beside its reference from the same run; appends to bench/RESULTS.md.
 bench: build
