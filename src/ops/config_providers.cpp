@@ -70,7 +70,8 @@ void check_providers(std::string_view key, const YAML::Node& v, std::vector<Valu
       continue;
     }
     if (kind != "local") {
-      problem(out, body["kind"], where, "unknown kind '" + kind + "' (expected local, libvirt or vsphere)");
+      problem(out, body["kind"], where,
+              "unknown kind '" + kind + "' (expected local, libvirt or vsphere)");
       continue;
     }
     for (const auto& f : body) {
