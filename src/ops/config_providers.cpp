@@ -45,16 +45,17 @@ void check_providers(std::string_view key, const YAML::Node& v, std::vector<Valu
       continue;
     }
     const std::string where = std::string(key) + "." + p.first.Scalar();
+    if (p.second.IsMap() && p.second["kind"] && p.second["kind"].IsScalar() &&
+        p.second["kind"].Scalar() == "vsphere") {
+      check_vsphere_provider(where, p.second, out);
+      continue;
+    }
     const YAML::Node& body = p.second;
     if (!body.IsMap() || !body["kind"]) {
       problem(out, body, where, "expected {kind: local, dirs: [DIR, ...]}");
       continue;
     }
     const std::string kind = body["kind"].IsScalar() ? body["kind"].Scalar() : "";
-    if (kind == "vsphere") {
-      check_vsphere_provider(where, body, out);
-      continue;
-    }
     if (kind != "local") {
       problem(out, body["kind"], where, "unknown kind '" + kind + "' (expected local)");
       continue;

@@ -48,7 +48,7 @@ Result<ProviderMap> build_providers(const YAML::Node& node, const ops::EnvMap& e
       out[name] = std::make_shared<LocalProvider>(name, std::move(*dirs));
     } else {
       return invalid_error(where + ".kind: unknown provider kind '" + kind +
-                           "' (this build has: local, vsphere)");
+                           "' (this build has: local)");
     }
   }
   return out;
