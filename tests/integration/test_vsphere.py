@@ -123,7 +123,9 @@ def test_inventory_glob_matches_names_and_inventory_paths(h, sim):
     by_path = [v["name"] for v in h.json("provider", "vms", "vsphere", "--glob", "DC0/vm/DC0_C0*")]
     assert by_path and all(n.startswith("DC0_C0_") for n in by_path), by_path
     vm = h.json("provider", "vms", "vsphere", "--glob", "DC0_H0_VM0")[0]
-    assert vm["state"] == "running" and vm["cpus"] >= 1 and vm["memory_mib"] >= 32, vm
+    # vcsim's model: 1 CPU, 32 MiB, one 1 MiB disk (not the defaults a parse failure leaves).
+    assert vm["state"] == "running" and vm["cpus"] == 1 and vm["memory_mib"] == 32, vm
+    assert vm["disks"][0]["capacity_bytes"] == MIB, vm
     assert len(vm["disks"]) == 1 and vm["disks"][0]["path"].startswith("[LocalDS_0] "), vm
     assert h.json("provider", "vms", "vsphere", "--glob", "nothing-*") == []
 
@@ -165,10 +167,17 @@ def test_export_ova_of_a_simulator_vm_matches_its_datastore_disk(h, sim):
     ova = Path(j["result"]["path"])
     assert j["result"]["format"] == "ova" and ova.exists()
     check_ova(h, ova, datastore_disk(sim, "DC0_H0_VM0"))
+    # The OVF describes the simulator VM's hardware as its inventory gives it.
+    vm = h.json("provider", "vms", "vsphere", "--glob", "DC0_H0_VM0")[0]
+    ovf = subprocess.run(["tar", "xOf", str(ova), "DC0_H0_VM0.ovf"], capture_output=True,
+                         text=True, check=True).stdout
+    assert f"<rasd:VirtualQuantity>{vm['cpus']}</rasd:VirtualQuantity>" in ovf, ovf
+    assert f"<rasd:VirtualQuantity>{vm['memory_mib']}</rasd:VirtualQuantity>" in ovf, ovf
     # The downloaded source disks are gone: only the OVA is left.
     assert sorted(p.name for p in ova.parent.iterdir()) == [ova.name]
     logs = h.run("logs", "--id", job).stdout
     assert "export lease" in logs and "downloading disk 1 of 1" in logs, logs
+    assert logs.index("exporting VM DC0_H0_VM0") < logs.index("downloading disk"), logs
     srv.stop()
 
 
