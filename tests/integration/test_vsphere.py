@@ -37,11 +37,12 @@ def sim(tmp_path, source_disk):
     s.stop()
 
 
-def vsphere_yaml(sim, name="vsphere", trust=None, password="env:VC_PASSWORD", url=None):
+def vsphere_yaml(sim, name="vsphere", trust=None, password="env:VC_PASSWORD", url=None,
+                 max_sessions=2):
     trust = trust if trust is not None else f"ca_file: {sim.cert}"
     return (f"  {name}:\n    kind: vsphere\n    url: {url or sim.url}\n"
             f"    username: {sim.info['username']}\n    password: {password}\n"
-            f"    {trust}\n    max_sessions: 2\n")
+            f"    {trust}\n    max_sessions: {max_sessions}\n")
 
 
 def configure(h, sim, extra="", **kw):
@@ -324,4 +325,27 @@ def test_slow_download_keeps_the_lease_alive_and_cancel_aborts_it(h, sim):
                     what="HttpNfcLeaseAbort")
     out = h.tmp / "exports" / "DC0_H0_VM1"
     assert not out.exists() or list(out.iterdir()) == [], list(out.iterdir())
+    srv.stop()
+
+
+def test_concurrent_exports_share_at_most_max_sessions(h, sim):
+    configure(h, sim, extra="workers:\n  count: 3\n", max_sessions=1)
+    srv = h.serve()
+    sim.throttle(2 * MIB)  # each 4 MiB download takes about 2 s: the jobs overlap
+    vms = ["DC0_H0_VM0", "DC0_H0_VM1", "DC0_C0_RP0_VM0"]
+    jobs = [h.submit("--type", "export", "--provider", "vsphere", "--vm", vm, "--format", "vmdk")
+            for vm in vms]
+    seen = set()
+
+    def all_done():
+        seen.add(sim.sessions())
+        return all(h.json("query", "--id", j)["status"] in ("succeeded", "failed") for j in jobs)
+
+    wait_for(all_done, timeout=120, interval=0.1, what="three exports")
+    for j in jobs:
+        r = h.json("query", "--id", j)
+        assert r["status"] == "succeeded", r
+    # One session (none before the first job logs in), reused by one job after another;
+    # never a second one.
+    assert max(seen) == 1, seen
     srv.stop()
