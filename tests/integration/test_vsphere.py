@@ -232,6 +232,11 @@ def test_snapshot_create_and_remove_with_task_polling(h, sim):
             "provider": "vsphere", "vm": "DC0_H0_VM1", "action": "remove", "snapshot": snap}}))
         assert r["status"] == "succeeded" and r["result"]["removed"] is True, r
     assert vm_snapshots(sim, "DC0_H0_VM1") == set()
+    # A snapshot vCenter does not know: its ManagedObjectNotFound fault is class not_found.
+    gone = wait_done(h, submit_json(h, {"type": "export", "retry": {"max_retries": 0}, "payload": {
+        "provider": "vsphere", "vm": "DC0_H0_VM1", "format": "vmdk", "snapshot": snap}}))
+    assert gone["status"] == "failed" and gone["error"]["class"] == "not_found", gone
+    assert "ManagedObjectNotFound" in gone["error"]["message"], gone
     # An unknown VM is not_found and not retried.
     bad = wait_done(h, h.submit("--type", "snapshot", "--provider", "vsphere", "--vm", "nope"))
     assert bad["status"] == "failed" and bad["error"]["class"] == "not_found", bad
