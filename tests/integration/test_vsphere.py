@@ -354,3 +354,18 @@ def test_concurrent_exports_share_at_most_max_sessions(h, sim):
     # never a second one.
     assert max(seen) == 1, seen
     srv.stop()
+
+
+def test_a_failed_download_aborts_the_lease_and_leaves_nothing(h, sim):
+    configure(h, sim)
+    srv = h.serve()
+    datastore_disk(sim, "DC0_H0_VM1").unlink()  # the device URL now answers 404
+    j = wait_done(h, submit_json(h, {"type": "export", "retry": {"max_retries": 0}, "payload": {
+        "provider": "vsphere", "vm": "DC0_H0_VM1", "format": "ova"}}))
+    assert j["status"] == "failed" and j["error"]["class"] == "not_found", j
+    assert "HTTP 404" in j["error"]["message"], j
+    calls = sim.lease_calls()
+    assert calls.get("HttpNfcLeaseAbort") == 1 and not calls.get("HttpNfcLeaseComplete"), calls
+    out = h.tmp / "exports" / "DC0_H0_VM1"
+    assert not out.exists() or list(out.iterdir()) == [], list(out.iterdir())
+    srv.stop()
