@@ -61,15 +61,15 @@ class ExportHandler final : public Handler {
     if (!vm) return vm.error();
     const fs::path dir = deps_.export_dir / target->vm;
     const std::string base = target->vm + "-" + core::format_job_id(ctx.job.id);
+    ctx.log("system", "exporting VM " + target->vm + " of provider " + target->provider->name() +
+                          (snapshot.empty() ? "" : " (snapshot " + snapshot + ")") + " as " +
+                          format);
     TempFiles sources;  // a remote provider's downloaded disks, gone when the export is
     sources.paths.push_back(temp_beside(dir, base + "-source"));
     auto disks = source_disks(ctx, *target, snapshot, sources.paths.front());
     if (!disks) return disks.error();
     if (disks->empty())
       return make_error(ErrorClass::not_found, "VM '" + target->vm + "' has no disks to export");
-    ctx.log("system", "exporting VM " + target->vm + " of provider " + target->provider->name() +
-                          (snapshot.empty() ? "" : " (snapshot " + snapshot + ")") + " as " +
-                          format);
     Result<json> result = format == "ova"   ? package(ctx, *vm, *disks, dir, base, false)
                           : format == "ovf" ? package(ctx, *vm, *disks, dir, base, true)
                                             : disk_files(ctx, *disks, dir, base, format);

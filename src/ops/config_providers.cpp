@@ -45,6 +45,11 @@ void check_providers(std::string_view key, const YAML::Node& v, std::vector<Valu
       continue;
     }
     const std::string where = std::string(key) + "." + p.first.Scalar();
+    if (p.second.IsMap() && p.second["kind"] && p.second["kind"].IsScalar() &&
+        p.second["kind"].Scalar() == "vsphere") {
+      check_vsphere_provider(where, p.second, out);
+      continue;
+    }
     const YAML::Node& body = p.second;
     if (!body.IsMap() || !body["kind"]) {
       problem(out, body, where, "expected {kind: local, dirs: [DIR, ...]}");
@@ -63,10 +68,6 @@ void check_providers(std::string_view key, const YAML::Node& v, std::vector<Valu
           body["uri"].Scalar().find(":/") == std::string::npos)
         problem(out, body["uri"] ? body["uri"] : body, where,
                 "uri: expected a libvirt URI such as qemu:///session or test:///default");
-      continue;
-    }
-    if (kind == "vsphere") {
-      check_vsphere_provider(where, body, out);
       continue;
     }
     if (kind != "local") {

@@ -9,6 +9,7 @@
 #include <cctype>
 #include <cerrno>
 #include <cstring>
+#include <mutex>
 #include <set>
 
 namespace hypersdk::vsphere {
@@ -118,6 +119,9 @@ struct SoapClient::Curl {
 SoapClient::SoapClient(std::string url, TlsOptions tls, std::chrono::seconds timeout)
     : url_(std::move(url)), tls_(std::move(tls)), timeout_(timeout), curl_(new Curl) {
   curl_->pin.thumbprint = normalize_thumbprint(tls_.thumbprint);
+  // Before any handle exists; curl_easy_init would otherwise do it without a lock.
+  static std::once_flag once;
+  std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
 }
 
 SoapClient::~SoapClient() = default;

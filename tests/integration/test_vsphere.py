@@ -37,11 +37,12 @@ def sim(tmp_path, source_disk):
     s.stop()
 
 
-def vsphere_yaml(sim, name="vsphere", trust=None, password="env:VC_PASSWORD", url=None):
+def vsphere_yaml(sim, name="vsphere", trust=None, password="env:VC_PASSWORD", url=None,
+                 max_sessions=2):
     trust = trust if trust is not None else f"ca_file: {sim.cert}"
     return (f"  {name}:\n    kind: vsphere\n    url: {url or sim.url}\n"
             f"    username: {sim.info['username']}\n    password: {password}\n"
-            f"    {trust}\n    max_sessions: 2\n")
+            f"    {trust}\n    max_sessions: {max_sessions}\n")
 
 
 def configure(h, sim, extra="", **kw):
@@ -123,7 +124,9 @@ def test_inventory_glob_matches_names_and_inventory_paths(h, sim):
     by_path = [v["name"] for v in h.json("provider", "vms", "vsphere", "--glob", "DC0/vm/DC0_C0*")]
     assert by_path and all(n.startswith("DC0_C0_") for n in by_path), by_path
     vm = h.json("provider", "vms", "vsphere", "--glob", "DC0_H0_VM0")[0]
-    assert vm["state"] == "running" and vm["cpus"] >= 1 and vm["memory_mib"] >= 32, vm
+    # vcsim's model: 1 CPU, 32 MiB, one 1 MiB disk (not the defaults a parse failure leaves).
+    assert vm["state"] == "running" and vm["cpus"] == 1 and vm["memory_mib"] == 32, vm
+    assert vm["disks"][0]["capacity_bytes"] == MIB, vm
     assert len(vm["disks"]) == 1 and vm["disks"][0]["path"].startswith("[LocalDS_0] "), vm
     assert h.json("provider", "vms", "vsphere", "--glob", "nothing-*") == []
 
@@ -165,10 +168,17 @@ def test_export_ova_of_a_simulator_vm_matches_its_datastore_disk(h, sim):
     ova = Path(j["result"]["path"])
     assert j["result"]["format"] == "ova" and ova.exists()
     check_ova(h, ova, datastore_disk(sim, "DC0_H0_VM0"))
+    # The OVF describes the simulator VM's hardware as its inventory gives it.
+    vm = h.json("provider", "vms", "vsphere", "--glob", "DC0_H0_VM0")[0]
+    ovf = subprocess.run(["tar", "xOf", str(ova), "DC0_H0_VM0.ovf"], capture_output=True,
+                         text=True, check=True).stdout
+    assert f"<rasd:VirtualQuantity>{vm['cpus']}</rasd:VirtualQuantity>" in ovf, ovf
+    assert f"<rasd:VirtualQuantity>{vm['memory_mib']}</rasd:VirtualQuantity>" in ovf, ovf
     # The downloaded source disks are gone: only the OVA is left.
     assert sorted(p.name for p in ova.parent.iterdir()) == [ova.name]
     logs = h.run("logs", "--id", job).stdout
     assert "export lease" in logs and "downloading disk 1 of 1" in logs, logs
+    assert logs.index("exporting VM DC0_H0_VM0") < logs.index("downloading disk"), logs
     srv.stop()
 
 
@@ -222,6 +232,11 @@ def test_snapshot_create_and_remove_with_task_polling(h, sim):
             "provider": "vsphere", "vm": "DC0_H0_VM1", "action": "remove", "snapshot": snap}}))
         assert r["status"] == "succeeded" and r["result"]["removed"] is True, r
     assert vm_snapshots(sim, "DC0_H0_VM1") == set()
+    # A snapshot vCenter does not know: its ManagedObjectNotFound fault is class not_found.
+    gone = wait_done(h, submit_json(h, {"type": "export", "retry": {"max_retries": 0}, "payload": {
+        "provider": "vsphere", "vm": "DC0_H0_VM1", "format": "vmdk", "snapshot": snap}}))
+    assert gone["status"] == "failed" and gone["error"]["class"] == "not_found", gone
+    assert "ManagedObjectNotFound" in gone["error"]["message"], gone
     # An unknown VM is not_found and not retried.
     bad = wait_done(h, h.submit("--type", "snapshot", "--provider", "vsphere", "--vm", "nope"))
     assert bad["status"] == "failed" and bad["error"]["class"] == "not_found", bad
@@ -313,6 +328,44 @@ def test_slow_download_keeps_the_lease_alive_and_cancel_aborts_it(h, sim):
     assert j["status"] == "cancelled", j
     assert wait_for(lambda: sim.lease_calls().get("HttpNfcLeaseAbort") == 1, timeout=10,
                     what="HttpNfcLeaseAbort")
+    out = h.tmp / "exports" / "DC0_H0_VM1"
+    assert not out.exists() or list(out.iterdir()) == [], list(out.iterdir())
+    srv.stop()
+
+
+def test_concurrent_exports_share_at_most_max_sessions(h, sim):
+    configure(h, sim, extra="workers:\n  count: 3\n", max_sessions=1)
+    srv = h.serve()
+    sim.throttle(2 * MIB)  # each 4 MiB download takes about 2 s: the jobs overlap
+    vms = ["DC0_H0_VM0", "DC0_H0_VM1", "DC0_C0_RP0_VM0"]
+    jobs = [h.submit("--type", "export", "--provider", "vsphere", "--vm", vm, "--format", "vmdk")
+            for vm in vms]
+    seen = set()
+
+    def all_done():
+        seen.add(sim.sessions())
+        return all(h.json("query", "--id", j)["status"] in ("succeeded", "failed") for j in jobs)
+
+    wait_for(all_done, timeout=120, interval=0.1, what="three exports")
+    for j in jobs:
+        r = h.json("query", "--id", j)
+        assert r["status"] == "succeeded", r
+    # One session (none before the first job logs in), reused by one job after another;
+    # never a second one.
+    assert max(seen) == 1, seen
+    srv.stop()
+
+
+def test_a_failed_download_aborts_the_lease_and_leaves_nothing(h, sim):
+    configure(h, sim)
+    srv = h.serve()
+    datastore_disk(sim, "DC0_H0_VM1").unlink()  # the device URL now answers 404
+    j = wait_done(h, submit_json(h, {"type": "export", "retry": {"max_retries": 0}, "payload": {
+        "provider": "vsphere", "vm": "DC0_H0_VM1", "format": "ova"}}))
+    assert j["status"] == "failed" and j["error"]["class"] == "not_found", j
+    assert "HTTP 404" in j["error"]["message"], j
+    calls = sim.lease_calls()
+    assert calls.get("HttpNfcLeaseAbort") == 1 and not calls.get("HttpNfcLeaseComplete"), calls
     out = h.tmp / "exports" / "DC0_H0_VM1"
     assert not out.exists() or list(out.iterdir()) == [], list(out.iterdir())
     srv.stop()

@@ -61,6 +61,12 @@ class Vcsim:
         with urllib.request.urlopen(req, context=self.ssl_context(), timeout=10) as r:
             assert json.loads(r.read())["bps"] == bps
 
+    def sessions(self):
+        """How many client sessions are open (the harness's own not counted)."""
+        with urllib.request.urlopen(self.base + "/harness/sessions",
+                                    context=self.ssl_context(), timeout=10) as r:
+            return json.loads(r.read())["sessions"]
+
     def lease_calls(self):
         """{"HttpNfcLeaseProgress": n, "HttpNfcLeaseComplete": n, "HttpNfcLeaseAbort": n}."""
         with urllib.request.urlopen(self.base + "/harness/lease-calls",

@@ -13,6 +13,8 @@
 //     so a client meets the expiry in the middle of an export, deterministically.
 //   - POST /harness/throttle?bps=N: datastore downloads (/folder/) send N bytes a second
 //     (0: full speed), so a test can act while an export's download is under way.
+//   - GET /harness/sessions: how many client sessions are open (the harness's own not
+//     counted), for checks of a client's session bound.
 //   - GET /harness/lease-calls: how many HttpNfcLeaseProgress, HttpNfcLeaseComplete and
 //     HttpNfcLeaseAbort calls reached the simulator (JSON), for keep-alive and abort checks.
 //
@@ -117,6 +119,15 @@ func main() {
 			h.throttle = bps
 			h.mu.Unlock()
 			fmt.Fprintf(w, "{\"bps\":%d}\n", bps)
+			return
+		}
+		if r.URL.Path == "/harness/sessions" {
+			keys, err := h.otherSessions(r.Context())
+			if err != nil {
+				http.Error(w, err.Error(), http.StatusInternalServerError)
+				return
+			}
+			fmt.Fprintf(w, "{\"sessions\":%d}\n", len(keys))
 			return
 		}
 		if r.URL.Path == "/harness/lease-calls" {
@@ -392,15 +403,28 @@ func (h *harness) expireSessions(w http.ResponseWriter, r *http.Request) {
 }
 
 func (h *harness) expireAll(ctx context.Context) (int, error) {
-	m := session.NewManager(h.client)
-	own, err := m.UserSession(ctx)
+	keys, err := h.otherSessions(ctx)
+	if err != nil {
+		return 0, err
+	}
+	if len(keys) > 0 {
+		if err := session.NewManager(h.client).TerminateSession(ctx, keys); err != nil {
+			return 0, err
+		}
+	}
+	return len(keys), nil
+}
+
+// otherSessions lists the keys of every session but the harness's own.
+func (h *harness) otherSessions(ctx context.Context) ([]string, error) {
+	own, err := session.NewManager(h.client).UserSession(ctx)
 	if err != nil || own == nil {
-		return 0, fmt.Errorf("harness session: %v", err)
+		return nil, fmt.Errorf("harness session: %v", err)
 	}
 	var sm mo.SessionManager
 	if err := mo.RetrieveProperties(ctx, h.client, h.client.ServiceContent.PropertyCollector,
 		*h.client.ServiceContent.SessionManager, &sm); err != nil {
-		return 0, err
+		return nil, err
 	}
 	var keys []string
 	for _, s := range sm.SessionList {
@@ -408,12 +432,7 @@ func (h *harness) expireAll(ctx context.Context) (int, error) {
 			keys = append(keys, s.Key)
 		}
 	}
-	if len(keys) > 0 {
-		if err := m.TerminateSession(ctx, keys); err != nil {
-			return 0, err
-		}
-	}
-	return len(keys), nil
+	return keys, nil
 }
 
 // throttled writes at most bps bytes a second, in chunks of up to 16 KiB.
