@@ -11,6 +11,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -43,6 +44,14 @@ struct TestReport {
   ErrorClass cls = ErrorClass::internal;  // when !ok
 };
 
+// A backup taken by the hypervisor itself (libvirt's backup API with checkpoints): a qcow2
+// file it wrote, holding the whole disk or, when `incremental`, only what changed since the
+// checkpoint asked for.
+struct NativeBackup {
+  std::string path;  // where the hypervisor wrote it; the caller moves it away
+  bool incremental = false;
+};
+
 class Provider {
  public:
   virtual ~Provider() = default;
@@ -62,6 +71,19 @@ class Provider {
   // The disks to read for an export: the snapshot's when `snapshot` is not empty, else the
   // VM's current disks.
   virtual Result<std::vector<Disk>> disks(const std::string& vm, const std::string& snapshot) = 0;
+  // Whether backup_native() can back up this VM now (a running domain of a hypervisor with a
+  // backup API). Providers without one keep the defaults.
+  virtual bool native_backup_available(const Vm&) const { return false; }
+  // Backs up the VM's single disk, incremental since checkpoint `since` when not empty and
+  // the hypervisor still has it (else whole), and leaves checkpoint `checkpoint` for the next.
+  // progress(done, total) and cancelled() are polled while it runs.
+  virtual Result<NativeBackup> backup_native(
+      const std::string& vm, const std::string& checkpoint, const std::string& since,
+      const std::function<void(std::uint64_t, std::uint64_t)>& progress,
+      const std::function<bool()>& cancelled) {
+    (void)vm, (void)checkpoint, (void)since, (void)progress, (void)cancelled;
+    return make_error(ErrorClass::invalid, "provider kind " + kind() + " has no backup API");
+  }
 };
 
 // Shell-style name match (fnmatch): "prod-web-*", "db-?"; "" matches everything.
