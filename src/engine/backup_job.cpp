@@ -23,6 +23,7 @@
 #include "engine/step_inputs.h"
 #include "export/atomic_output.h"
 #include "export/block_map.h"
+#include "export/native_backup.h"
 #include "export/qemu_img.h"
 
 namespace hypersdk::engine {
@@ -151,6 +152,15 @@ class BackupHandler final : public Handler {
     std::string type = payload->value("type", std::string("full"));
     if (type != "full" && type != "incremental")
       return invalid_error("type: expected full or incremental, got '" + type + "'");
+    const fs::path dir = deps_.export_dir / "backups" / target->vm;
+    std::error_code ec;
+    fs::create_directories(dir, ec);
+    if (ec) return make_error(ErrorClass::internal, "cannot create " + dir.string());
+    if (step_string(*payload, "snapshot").empty()) {
+      auto vm = target->provider->get(target->vm);
+      if (vm && target->provider->native_backup_available(*vm))
+        return run_native(ctx, *payload, *target, type, dir);
+    }
     // A remote provider's disks are downloaded first, into a directory gone with the handler.
     struct Sources {
       fs::path p;
@@ -165,10 +175,6 @@ class BackupHandler final : public Handler {
       return invalid_error("backup: VM '" + target->vm + "' has " + std::to_string(disks->size()) +
                            " disks; backups handle single-disk VMs for now");
     const providers::Disk& disk = disks->front();
-    const fs::path dir = deps_.export_dir / "backups" / target->vm;
-    std::error_code ec;
-    fs::create_directories(dir, ec);
-    if (ec) return make_error(ErrorClass::internal, "cannot create " + dir.string());
 
     std::optional<store::Backup> parent;
     std::optional<exporter::BlockMap> parent_map;
@@ -255,15 +261,26 @@ class BackupHandler final : public Handler {
     if (Status s = exporter::save_block_map(scan->map, dir / (name + ".map")); !s.ok())
       return s.error();
 
+    return record(ctx, *payload, *target, type, parent, dir / name, size, *hash,
+                  type == "full" ? scan->map.size : scan->changed_bytes, "block_map");
+  }
+
+ private:
+  // Records a backup written at `path` (verified), applies retention, and answers the step
+  // contract's result.
+  Result<std::string> record(JobContext& ctx, const json& payload, const Target& target,
+                             const std::string& type, const std::optional<store::Backup>& parent,
+                             const fs::path& path, std::uint64_t size, const std::string& hash,
+                             std::uint64_t changed_bytes, const std::string& method) {
     store::Backup b;
-    b.vm = target->vm;
-    b.provider = target->provider->name();
+    b.vm = target.vm;
+    b.provider = target.provider->name();
     b.kind = type;
     if (parent) b.parent_id = parent->id;
-    b.path = (dir / name).string();
+    b.path = path.string();
     b.format = "qcow2";
     b.size_bytes = static_cast<std::int64_t>(size);
-    b.sha256 = *hash;
+    b.sha256 = hash;
     b.job_id = ctx.job.id;
     b.schedule_id = ctx.job.spec.schedule_id;
     b.created_at = ctx.clock.now_ms();
@@ -271,25 +288,63 @@ class BackupHandler final : public Handler {
     if (!rec) return rec.error();
     if (Status s = deps_.backups->mark_verified(rec->id, ctx.clock.now_ms()); !s.ok())
       return s.error();
-    ctx.log("system", type + " backup " + std::to_string(rec->id) + " of " + target->vm + ": " +
-                          std::to_string(size) + " bytes, " + std::to_string(scan->changed_bytes) +
+    ctx.log("system", type + " backup " + std::to_string(rec->id) + " of " + target.vm + ": " +
+                          std::to_string(size) + " bytes, " + std::to_string(changed_bytes) +
                           " changed bytes written");
-
-    json r = file_result({dir / name, "qcow2", size, *hash});
+    json r = file_result({path, "qcow2", size, hash});
     r["backup_id"] = rec->id;
     r["type"] = type;
     r["chain_id"] = rec->chain_id;
     r["parent_id"] = parent ? json(parent->id) : json(nullptr);
-    r["changed_bytes"] = type == "full" ? scan->map.size : scan->changed_bytes;
+    r["changed_bytes"] = changed_bytes;
+    r["method"] = method;  // block_map | hypervisor (libvirt's backup API)
     r["provider"] = b.provider;
     r["vm"] = b.vm;
-    auto deleted = apply_retention(ctx, *payload, b.vm);
+    auto deleted = apply_retention(ctx, payload, b.vm);
     if (!deleted) return deleted.error();
     r["deleted_backups"] = *deleted;
     return r.dump();
   }
 
- private:
+  // A running VM whose hypervisor has a backup API (libvirt): the hypervisor writes the
+  // backup (incremental since the parent's checkpoint while it still has it), which is then
+  // chained onto the parent by name, checked, hashed and renamed into place.
+  Result<std::string> run_native(JobContext& ctx, const json& payload, const Target& target,
+                                 std::string type, const fs::path& dir) {
+    std::optional<store::Backup> parent;
+    std::string since;
+    if (type == "incremental") {
+      auto latest = deps_.backups->latest(target.vm, target.provider->name());
+      if (!latest) return latest.error();
+      std::error_code ec;
+      if (*latest && (*latest)->job_id && fs::exists((*latest)->path, ec)) {
+        parent = **latest;
+        since = "hsdk-" + core::format_job_id(*parent->job_id);
+      }
+    }
+    auto taken = target.provider->backup_native(
+        target.vm, "hsdk-" + core::format_job_id(ctx.job.id), since,
+        [&](std::uint64_t done, std::uint64_t total) { report(ctx, done, total); },
+        cancelled_fn(ctx));
+    if (!taken) return taken.error();
+    if (type == "incremental" && !taken->incremental) {
+      ctx.log("system", "no usable checkpoint of the previous backup (" +
+                            (since.empty() ? std::string("none") : since) +
+                            "); the hypervisor took a full backup");
+      parent.reset();
+    }
+    type = taken->incremental ? "incremental" : "full";
+    const std::string name = target.vm + "-" + core::format_job_id(ctx.job.id) +
+                             (type == "full" ? "-full" : "-incr") + ".qcow2";
+    auto placed = exporter::adopt_native_backup(
+        taken->path, dir / name, parent ? fs::path(parent->path).filename().string() : "");
+    if (!placed) return placed.error();
+    auto hash = hash_file(ctx, dir / name);
+    if (!hash) return hash.error();
+    return record(ctx, payload, target, type, parent, dir / name, placed->size, *hash,
+                  placed->data_bytes, "hypervisor");
+  }
+
   Result<std::vector<std::int64_t>> apply_retention(JobContext& ctx, const json& payload,
                                                     const std::string& vm) {
     std::optional<std::int64_t> keep_last, keep_days;

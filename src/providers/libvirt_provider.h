@@ -41,6 +41,13 @@ class LibvirtProvider final : public Provider {
   Result<std::string> snapshot_create(const std::string& vm) override;
   Status snapshot_remove(const std::string& vm, const std::string& snapshot) override;
   Result<std::vector<Disk>> disks(const std::string& vm, const std::string& snapshot) override;
+  // libvirt_backup.cpp: push-mode virDomainBackupBegin of a running domain's single qcow2
+  // disk, with a checkpoint for the next incremental.
+  bool native_backup_available(const Vm& vm) const override;
+  Result<NativeBackup> backup_native(
+      const std::string& vm, const std::string& checkpoint, const std::string& since,
+      const std::function<void(std::uint64_t, std::uint64_t)>& progress,
+      const std::function<bool()>& cancelled) override;
 
  private:
   Result<std::unique_ptr<LibvirtConnection>> open() const { return libvirt_open(uri_, creds_); }

@@ -56,6 +56,14 @@ struct FetchHooks {
   std::function<bool()> cancelled;
 };
 
+// A backup taken by the hypervisor itself (libvirt's backup API with checkpoints): a qcow2
+// file it wrote, holding the whole disk or, when `incremental`, only what changed since the
+// checkpoint asked for.
+struct NativeBackup {
+  std::string path;  // where the hypervisor wrote it; the caller moves it away
+  bool incremental = false;
+};
+
 class Provider {
  public:
   virtual ~Provider() = default;

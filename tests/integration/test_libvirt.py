@@ -306,3 +306,43 @@ def test_restore_onto_a_shut_off_domain_and_refused_while_it_runs(h, libvirtd):
     srv.stop()
     d.virsh("destroy", "app-1")
     d.virsh("undefine", "app-1")
+
+
+def test_backups_of_a_running_domain_use_libvirts_backup_api_with_checkpoints(h, libvirtd):
+    d = libvirtd
+    data = bytearray(os.urandom(16 * MIB))
+    disk = d.disk("db-2", bytes(data))
+    d.start_domain("db-2", disk)
+    configure(h, d)
+    srv = h.serve()
+
+    def backup(kind):
+        j = wait_done(h, submit_json(h, {"type": "backup", "payload": {
+            "provider": "kvm", "vm": "db-2", "type": kind}}))
+        assert j["status"] == "succeeded", j.get("error")
+        return j["result"]
+
+    full = backup("full")
+    assert full["type"] == "full" and full["method"] == "hypervisor"
+    assert full["changed_bytes"] == 16 * MIB
+    qemu_write(d, "db-2", "0x77", 5 * MIB, MIB)
+    data[5 * MIB:6 * MIB] = b"\x77" * MIB
+    incr = backup("incremental")
+    # Only what the guest wrote since the full's checkpoint, chained onto the full by name.
+    assert incr["type"] == "incremental" and incr["method"] == "hypervisor"
+    assert incr["parent_id"] == full["backup_id"]
+    assert incr["changed_bytes"] == MIB
+    assert incr["size_bytes"] < full["size_bytes"] / 4, (incr, full)
+    info = json.loads(subprocess.run(["qemu-img", "info", "--output=json", incr["path"]],
+                                     capture_output=True, text=True, check=True).stdout)
+    assert info["backing-filename"] == Path(full["path"]).name
+    # Only the newest checkpoint is kept in the domain.
+    cps = d.virsh("checkpoint-list", "db-2", "--name").stdout.split()
+    assert len(cps) == 1 and cps[0].startswith("hsdk-"), cps
+    assert not list(disk.parent.glob(".db-2.*backup*"))  # nothing left beside the disk
+    out = h.tmp / "restored.raw"
+    r = h.run("restore", "--backup", str(incr["backup_id"]), "--to", str(out), "--wait")
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert out.read_bytes() == bytes(data)
+    srv.stop()
+    d.virsh("destroy", "db-2")
