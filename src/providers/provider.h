@@ -93,6 +93,19 @@ class Provider {
     (void)hooks;
     return disks(vm, snapshot);
   }
+  // Whether backup_native() can back up this VM now (a running domain of a hypervisor with a
+  // backup API). Providers without one keep the defaults.
+  virtual bool native_backup_available(const Vm&) const { return false; }
+  // Backs up the VM's single disk, incremental since checkpoint `since` when not empty and
+  // the hypervisor still has it (else whole), and leaves checkpoint `checkpoint` for the next.
+  // progress(done, total) and cancelled() are polled while it runs.
+  virtual Result<NativeBackup> backup_native(
+      const std::string& vm, const std::string& checkpoint, const std::string& since,
+      const std::function<void(std::uint64_t, std::uint64_t)>& progress,
+      const std::function<bool()>& cancelled) {
+    (void)vm, (void)checkpoint, (void)since, (void)progress, (void)cancelled;
+    return make_error(ErrorClass::invalid, "provider kind " + kind() + " has no backup API");
+  }
 };
 
 // Shell-style name match (fnmatch): "prod-web-*", "db-?"; "" matches everything.
