@@ -48,7 +48,9 @@ def test_template_lifecycle_and_submit_with_params(h, tmp_path):
                          "--json", check=True).stdout)
     assert w["name"] == "nightly" and w["params"] == {"mode": "fast", "vm": "web-1"}
     first, second = w["steps"]
-    assert first["target"] == "web-1" and first["labels"] == {"mode": "fast"}
+    assert first["target"] == "web-1"
+    # The template's label, and the store's labels naming the step's workflow and step.
+    assert first["labels"] == {"mode": "fast", "workflow": w["id"], "step": "first"}
     assert second["payload"]["note"] == "after web-1 (fast)"
     w2 = json.loads(h.run("workflow", "submit", "--template", "nightly", "--param", "vm=db-2",
                           "--param", "mode=slow", "--json", check=True).stdout)
