@@ -15,6 +15,9 @@ using std::chrono::sys_seconds;
 
 namespace {
 
+constexpr const char* kFailedPrefix = "failed: ";
+constexpr const char* kNoMatchPrefix = "no VM of provider ";
+
 core::TimeMs to_ms(sys_seconds t) {
   return std::chrono::duration_cast<milliseconds>(t.time_since_epoch()).count();
 }
@@ -34,6 +37,15 @@ prometheus::Counter* tick_counter(ops::Metrics* metrics) {
               .Help("Scheduler ticks completed without error.")
               .Register(metrics->registry())
               .Add({});
+}
+
+// The reason label of hypersdk_schedule_missed_total: the catch-up and overlap reasons are
+// codes already; an expansion's reasons carry free text (a provider's error, a glob), which
+// must not become label values.
+std::string metric_reason(const std::string& reason) {
+  if (reason.starts_with(kFailedPrefix)) return "failed";
+  if (reason.starts_with(kNoMatchPrefix)) return "no_matching_vm";
+  return reason;
 }
 
 }  // namespace
@@ -179,7 +191,7 @@ void Scheduler::expand_into(const core::Schedule& s, store::PlannedFire& pf,
                                                       "or workflow schedules"));
   if (!runs) {
     pf.run = false;
-    pf.reason = "failed: " + runs.error().to_string();
+    pf.reason = kFailedPrefix + runs.error().to_string();
     ops::log::error("a schedule's occurrence could not be started",
                     {{"schedule", s.spec.name}, {"error", runs.error().to_string()}});
   } else if (runs->jobs.empty() && runs->workflows.empty()) {
@@ -282,7 +294,8 @@ Status Scheduler::fire_due(Entry& e, core::TimeMs now, TickReport& report) {
       case store::OccurrenceOutcome::skipped:
       case store::OccurrenceOutcome::missed: {
         ++(o.outcome == store::OccurrenceOutcome::skipped ? report.skipped : report.missed);
-        if (metrics_) metrics_->schedule_missed_total(spec.name, o.reason).Increment();
+        if (metrics_)
+          metrics_->schedule_missed_total(spec.name, metric_reason(o.reason)).Increment();
         auto& [count, first, last] = not_run[o.reason];
         if (count++ == 0) first = o.nominal_utc;
         last = o.nominal_utc;

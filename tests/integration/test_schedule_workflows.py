@@ -226,6 +226,11 @@ def test_target_globs_expand_per_vm_at_fire_time(h, tmp_path):
         kinds = [r[0] for r in c.execute(
             "SELECT payload FROM events WHERE kind = 'schedule.missed' ORDER BY id")]
     assert any("staging-*" in k for k in kinds) and any("gone" in k for k in kinds), kinds
+    # Counted under a reason code, never the free text (a label value per error message).
+    text = srv.request("GET", "/api/v1/metrics")[2].decode()
+    assert 'hypersdk_schedule_missed_total{reason="no_matching_vm",schedule="staging"} 1' in text
+    assert 'hypersdk_schedule_missed_total{reason="failed",schedule="down"} 1' in text
+    assert "matches target" not in text and "nowhere" not in text
     assert srv.stop() == 0
 
 
