@@ -270,4 +270,14 @@ def test_a_step_shows_its_workflow_in_list_and_the_job_routes(h, tmp_path):
     assert f"{w['id']}/first" in row, listed
     shown = h.run("query", "--id", first["job_id"], check=True).stdout
     assert w["id"] in shown and "first" in shown, shown
+
+    # The API's schedule body takes the template and params as the CLI does.
+    status, _, body = srv.api("POST", "/api/v1/schedules", {
+        "name": "api-wf", "cron": "@daily", "workflow": "nightly", "params": {"vm": "web-2"}})
+    assert status == 201, body
+    assert (body["type"], body["workflow"], body["params"]) == ("workflow", "nightly",
+                                                               {"vm": "web-2"})
+    status, _, body = srv.api("POST", "/api/v1/schedules", {
+        "name": "api-bad", "cron": "@daily", "workflow": "nightly", "params": {"vm": 3}})
+    assert status == 400 and '"vm" must be a string' in body["error"]["message"], body
     assert srv.stop() == 0
