@@ -48,6 +48,11 @@ namespace detail {
 Status schedule_fire_in(Connection& c, const FireRequest& req,
                         const std::vector<OccurrenceStart>& starts, core::TimeMs now,
                         FireResult& out);
+// Inside schedule_fire_in: starts what the fired or buffered occurrence `o` runs (`start` null:
+// the PlannedFire's job) and records its job and, when `start` replaced it, "started ..." as
+// its reason.
+Status occurrence_start_runs(Connection& c, const PlannedFire& p, const OccurrenceStart* start,
+                             ScheduleId id, Occurrence& o, core::TimeMs now);
 }  // namespace detail
 
 }  // namespace hypersdk::store

@@ -37,9 +37,6 @@ constexpr const char* kRunCounts =
 constexpr const char* kInsertOccurrence =
     "INSERT OR IGNORE INTO schedule_occurrences (" HYPERSDK_OCCURRENCE_COLUMNS
     ") VALUES (?, ?, ?, ?, ?, ?, ?, NULL, ?)";
-constexpr const char* kSetOccurrenceJob =
-    "UPDATE schedule_occurrences SET job_id = ?1, reason = ?4"
-    " WHERE schedule_id = ?2 AND nominal_fire_utc = ?3";
 // cancel_other on a workflow schedule: its running workflows end cancelled once their
 // running steps stop (the steps themselves are cancelled by cancel_runs).
 constexpr const char* kScheduleRunningWorkflows =
@@ -153,50 +150,6 @@ bool record(Connection& c, const Occurrence& o) {
   return st.exec() > 0;
 }
 
-void set_job(Connection& c, const Occurrence& o) {
-  auto& st = c.stmt(kSetOccurrenceJob);
-  if (o.job_id)
-    st.bind(1, static_cast<std::int64_t>(*o.job_id));
-  else
-    st.bind(1);
-  st.bind(2, static_cast<std::int64_t>(o.schedule_id));
-  st.bind(3, static_cast<std::int64_t>(o.nominal_utc));
-  st.bind(4, o.reason);
-  st.exec();
-}
-
-// Starts what a fired (or buffered) occurrence runs: the PlannedFire's job, or what `start`
-// replaces it with (workflow runs, or one job per VM), then names them in its reason.
-Status start_runs(Connection& c, const PlannedFire& p, const OccurrenceStart* start, ScheduleId id,
-                  Occurrence& o, TimeMs now) {
-  const bool buffered = o.outcome == OccurrenceOutcome::buffered;
-  std::vector<std::string> runs;
-  if (start && !start->workflows.empty()) {
-    for (const auto& wf : start->workflows) {
-      auto w = workflow_insert(c, wf, now, id, buffered);
-      if (!w) return Status(w.error());
-      runs.push_back(format_workflow_id(w->id));
-    }
-  } else {
-    const std::vector<core::JobSpec> one{p.job};
-    for (const auto& job : start && !start->jobs.empty() ? start->jobs : one) {
-      core::JobSpec spec = job;
-      spec.schedule_id = id;
-      auto inserted = insert_job(c, spec, now, buffered);
-      if (!inserted) return Status(inserted.error());
-      if (!o.job_id) o.job_id = inserted->id;
-      runs.push_back(core::format_job_id(inserted->id) +
-                     (start ? " (" + spec.target + ")" : std::string()));
-    }
-  }
-  if (start) {
-    o.reason = "started ";
-    for (std::size_t i = 0; i < runs.size(); ++i) o.reason += (i ? ", " : "") + runs[i];
-  }
-  set_job(c, o);
-  return Status::Ok();
-}
-
 // One schedule.missed event per reason, listing (some of) the occurrences.
 void raise_missed_events(Connection& c, ScheduleId id, const std::string& name,
                          const std::vector<Occurrence>& recorded, TimeMs now) {
@@ -237,14 +190,6 @@ void add_hot_schedule_fire_statements(std::vector<HotStatement>& out) {
 Result<FireResult> SqliteStore::schedule_fire(const FireRequest& req, TimeMs now) {
   FireResult out;
   Status s = db_->write([&](Connection& c) { return schedule_fire_in(c, req, {}, now, out); });
-  if (!s.ok()) return s.error();
-  return out;
-}
-
-Result<FireResult> ScheduleFireRuns::fire(const FireRequest& req,
-                                          const std::vector<OccurrenceStart>& starts, TimeMs now) {
-  FireResult out;
-  Status s = db_->write([&](Connection& c) { return schedule_fire_in(c, req, starts, now, out); });
   if (!s.ok()) return s.error();
   return out;
 }
@@ -316,8 +261,8 @@ Status detail::schedule_fire_in(Connection& c, const FireRequest& req,
         cancelled_others = true;
       }
       if (o.outcome == OccurrenceOutcome::fired || o.outcome == OccurrenceOutcome::buffered) {
-        if (Status st = start_runs(c, p, start && start->replaces_job() ? start : nullptr,
-                                   req.schedule_id, o, now);
+        if (Status st = occurrence_start_runs(
+                c, p, start && start->replaces_job() ? start : nullptr, req.schedule_id, o, now);
             !st.ok())
           return st;
         if (o.outcome == OccurrenceOutcome::buffered) ++buffered;
