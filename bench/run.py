@@ -28,6 +28,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import serve_bench  # noqa: E402  (start_serve, wait_http, bench_drain)
+import workflow_bench  # noqa: E402  (measure: 1,000-step workflows against plain jobs)
 
 HERE = Path(__file__).resolve().parent
 
@@ -274,6 +275,15 @@ def main():
         (ours, our_p99), (theirs, _) = api
         row("GET /api/v1/health", ours, " req/s", "nginx static", theirs, ">= 0.5x")
         row("GET /api/v1/health p99", our_p99, " ms", target="<= 5 ms")
+
+    print("1,000-step noop workflows against 1,000 plain noop jobs, serve --workers 4", flush=True)
+    wf = workflow_bench.measure(build, ("chain", "fanout"), log=lambda line: print("  " + line))
+    for shape in ("chain", "fanout"):
+        row(f"workflow {shape}: submit 1,000 steps", wf[shape]["submit_ms"], " ms",
+            target="<= 100 ms")
+        row(f"workflow {shape}: per step ({wf[shape]['status']})",
+            wf[shape]["per_step_ms"] * 1000, " us", "plain noop job", wf["plain_ms"] * 1000,
+            "<= 2x")
 
     missing = [t for t in ("beanstalkd", "wrk", "nginx") if not shutil.which(t)]
     table = ["| benchmark | hypersdk | reference (same run) | ratio | target |",

@@ -1,7 +1,8 @@
 #!/usr/bin/python3
 """Workflows through the real binary: submit and run a 1,000-step workflow of noop steps (a
 chain, a wide fan-out, and a fan-out joined again by one step below all 998) on `hypersdk serve --workers 4`, beside 1,000 plain noop jobs in the
-same run. Usage: bench/workflow_bench.py [BUILD_DIR]. Prints one line per measurement."""
+same run. Usage: bench/workflow_bench.py [BUILD_DIR]. Prints one line per measurement;
+bench/run.py (`make bench`) calls measure() and puts the figures in its table."""
 import json
 import socket
 import subprocess
@@ -11,8 +12,6 @@ import time
 import urllib.request
 from pathlib import Path
 
-build = Path(sys.argv[1] if len(sys.argv) > 1 else "build").resolve()
-BIN = str(build / "hypersdk")
 N = 1000
 
 
@@ -22,7 +21,11 @@ def free_port():
         return s.getsockname()[1]
 
 
-def main():
+def measure(build, shapes=("chain", "fanout", "fanin"), log=print):
+    """{"plain_ms": per plain job, shape: {"submit_ms", "per_step_ms", "status"}}, all from
+    one serve on a fresh database."""
+    BIN = str(Path(build) / "hypersdk")
+    out = {}
     tmp = Path(tempfile.mkdtemp(prefix="wfbench-"))
     db, cfg = tmp / "b.db", tmp / "c.yaml"
     cfg.write_text("api:\n  rate_limit:\n    requests_per_second: 100000\n    burst: 100000\n")
@@ -51,9 +54,10 @@ def main():
         while call("GET", "/jobs?status=succeeded&limit=1000")["jobs"].__len__() < N:
             time.sleep(0.1)
         plain = time.monotonic() - t
-        print(f"plain: {N} noop jobs, one POST each, until all succeeded: {plain:.2f} s "
+        out["plain_ms"] = plain / N * 1000
+        log(f"plain: {N} noop jobs, one POST each, until all succeeded: {plain:.2f} s "
               f"({plain / N * 1000:.2f} ms/job)")
-        for shape in ("chain", "fanout", "fanin"):
+        for shape in shapes:
             steps = [{"name": "s0", "type": "noop"}]
             for i in range(1, N):
                 up = f"s{i - 1}" if shape == "chain" else "s0"
@@ -67,13 +71,16 @@ def main():
                 time.sleep(0.05)
             total = time.monotonic() - t
             status = call("GET", "/workflows/" + w["id"])["status"]
-            print(f"{shape}: {N} steps, submit (one POST, answer holds every step) "
+            out[shape] = {"submit_ms": submit * 1000, "per_step_ms": total / N * 1000,
+                          "status": status}
+            log(f"{shape}: {N} steps, submit (one POST, answer holds every step) "
                   f"{submit * 1000:.0f} ms; submit to {status}: {total:.2f} s "
                   f"({total / N * 1000:.2f} ms/step)")
     finally:
         srv.terminate()
         srv.wait()
+    return out
 
 
 if __name__ == "__main__":
-    main()
+    measure(Path(sys.argv[1] if len(sys.argv) > 1 else "build").resolve())

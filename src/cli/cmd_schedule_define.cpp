@@ -12,9 +12,9 @@ namespace {
 
 struct DefineFlags {
   std::string name;
-  std::string cron, timezone, type, target, provider, window, days, window_close, overlap, catchup,
-      catchup_window, dst_gap, dst_fold, timeout, retry_backoff;
-  std::vector<std::string> command, holidays;
+  std::string cron, timezone, type, target, provider, workflow, window, days, window_close, overlap,
+      catchup, catchup_window, dst_gap, dst_fold, timeout, retry_backoff;
+  std::vector<std::string> command, holidays, params;
   // Wide, so a huge value reaches the request parser and gets its range in the error.
   std::int64_t retry_max = 0, priority = 0, max_catchup_runs = 0;
   bool disabled = false, enable = false, disable = false, json_out = false;
@@ -25,6 +25,7 @@ struct DefineFlags {
   CLI::Option* command_opt = nullptr;
   CLI::Option* args_opt = nullptr;
   CLI::Option* holidays_opt = nullptr;
+  CLI::Option* params_opt = nullptr;
 };
 
 void add_definition_flags(CLI::App* cmd, DefineFlags& f) {
@@ -38,6 +39,11 @@ void add_definition_flags(CLI::App* cmd, DefineFlags& f) {
        "Job type (exec, backup, export, ...) or a backup kind: full, incremental");
   text("--target", "target", f.target, "VM name or glob (\"prod-web-*\"), expanded at fire time");
   text("--provider", "provider", f.provider, "Provider of the target");
+  text("--workflow", "workflow", f.workflow,
+       "Run this workflow template at each occurrence (instead of --type), e.g. migrate");
+  f.params_opt = cmd->add_option("--param", f.params,
+                                 "Workflow template parameter k=v (repeat); vm and provider "
+                                 "default to --target (each VM a glob matches) and --provider");
   text("--window", "window", f.window,
        "Jobs start only in this window, HH:MM-HH:MM in the zone (\"22:00-06:00\"); \"\" = none");
   text("--days", "days", f.days, "Days the window opens: mon-fri, sat,sun, * (default)");
@@ -83,6 +89,18 @@ json build_request(const DefineFlags& f) {
       req[key] = value;
   }
   if (f.holidays_opt->count() > 0) req["holidays"] = f.holidays;
+  if (f.params_opt->count() > 0) {
+    json params = json::object();
+    for (const auto& kv : f.params) {
+      const auto eq = kv.find('=');
+      // "k" without "=v" reaches the parser as a non-string and is refused there by name.
+      if (eq == std::string::npos || eq == 0)
+        params[kv] = nullptr;
+      else
+        params[kv.substr(0, eq)] = kv.substr(eq + 1);
+    }
+    req["params"] = params;
+  }
   if (f.command_opt->count() > 0 || f.args_opt->count() > 0) req["command"] = f.command;
   if (f.retry_max_opt->count() > 0) req["max_retries"] = f.retry_max;
   if (f.priority_opt->count() > 0) req["priority"] = f.priority;

@@ -28,13 +28,22 @@ std::string next_local(const json& s) {
   return local.substr(0, 16) + " " + n["zone_abbrev"].get<std::string>();
 }
 
+// "noop", or "workflow migrate" for a schedule that runs a workflow template.
+std::string what_runs(const json& s) {
+  if (s.contains("workflow") && s["workflow"].is_string())
+    return "workflow " + s["workflow"].get<std::string>();
+  return text(s["type"]);
+}
+
 void print_schedule(const json& s) {
   const std::vector<std::pair<const char*, std::string>> rows = {
       {"Name", text(s["name"])},
       {"State", state(s)},
       {"Cron", text(s["cron"]) + " (" + text(s["timezone"]) + ")"},
-      {"Type", text(s["type"])},
-      {"Payload", s["payload"].dump()},
+      {"Type", what_runs(s)},
+      {s.contains("workflow") && s["workflow"].is_string() ? "Params" : "Payload",
+       s.contains("workflow") && s["workflow"].is_string() ? s["params"].dump()
+                                                           : s["payload"].dump()},
       {"Target", text(s["target"])},
       {"Priority", std::to_string(s["priority"].get<int>())},
       {"Retries", std::to_string(s["max_retries"].get<int>()) + ", " + text(s["retry"]["backoff"])},
@@ -107,7 +116,7 @@ void add_schedule_manage_commands(CLI::App& schedule, Context& ctx) {
       }
       std::vector<std::vector<std::string>> rows;
       for (const auto& s : all)
-        rows.push_back({text(s["name"]), text(s["cron"]), text(s["timezone"]), text(s["type"]),
+        rows.push_back({text(s["name"]), text(s["cron"]), text(s["timezone"]), what_runs(s),
                         text(s["window"]), text(s["overlap"]), text(s["catchup"]), state(s),
                         next_local(s)});
       print_table(std::cout,

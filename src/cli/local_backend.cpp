@@ -27,7 +27,8 @@ LocalBackend::LocalBackend(std::shared_ptr<store::Database> db, engine::Admissio
       store_(db_),
       clock_(engine::cli_clock()),
       jobs_(store_, *clock_, policy),
-      schedules_(store_, *clock_, std::move(policy)),
+      runs_(jobs_, nullptr),
+      schedules_(store_, *clock_, std::move(policy), {}, &runs_),
       workflows_(jobs_) {}
 
 Result<json> LocalBackend::submit(const json& request) {

@@ -61,6 +61,7 @@ class LocalBackend : public Backend {
 
  private:
   engine::JobService jobs_;
+  engine::ScheduleRuns runs_;  // checks workflow schedules (no providers: globs fire in serve)
   engine::ScheduleService schedules_;
   engine::WorkflowService workflows_;
 };

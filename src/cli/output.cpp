@@ -62,12 +62,16 @@ void print_jobs(std::ostream& out, const json& jobs) {
     std::string err = "-";
     if (j.contains("error") && j["error"].is_object())
       err = text(j["error"]["class"]) + ": " + text(j["error"]["message"]);
+    // A workflow step: "w-3/export" (its workflow and step name).
+    std::string step = "-";
+    if (j.contains("workflow_id") && j["workflow_id"].is_string())
+      step = text(j["workflow_id"]) + "/" + text(j["step"]);
     rows.push_back({text(j["id"]), text(j["type"]), text(j["status"]),
                     std::to_string(j.value("attempt", 0)) + "/" +
                         std::to_string(j.value("max_retries", 0) + 1),
-                    short_time(j["created_at"]), one_line(err)});
+                    step, short_time(j["created_at"]), one_line(err)});
   }
-  print_table(out, {"ID", "TYPE", "STATUS", "ATTEMPT", "CREATED", "ERROR"}, rows);
+  print_table(out, {"ID", "TYPE", "STATUS", "ATTEMPT", "WORKFLOW", "CREATED", "ERROR"}, rows);
 }
 
 namespace {
@@ -101,12 +105,14 @@ std::string waiting_for(const json& job) {
 
 void print_job(std::ostream& out, const json& job) {
   std::vector<std::vector<std::string>> rows;
-  for (const char* key :
-       {"id", "type", "status", "priority", "attempt", "max_retries", "target", "created_at",
-        "run_at", "started_at", "finished_at", "duration_seconds", "timeout", "idempotency_key"}) {
+  for (const char* key : {"id", "type", "status", "workflow_id", "step", "priority", "attempt",
+                          "max_retries", "target", "created_at", "run_at", "started_at",
+                          "finished_at", "duration_seconds", "timeout", "idempotency_key"}) {
     if (!job.contains(key)) continue;
     const json& v = job[key];
     if (v.is_string() && v.get<std::string>().empty()) continue;
+    if (v.is_null() && (std::string_view(key) == "workflow_id" || std::string_view(key) == "step"))
+      continue;  // not a workflow step
     rows.push_back(
         {std::string(key) + ":", std::string(key).ends_with("_at") ? short_time(v) : text(v)});
   }

@@ -89,16 +89,23 @@ Result<std::unique_ptr<Runtime>> Runtime::open(RuntimeOptions options) {
   if (admission.holidays_error) return *admission.holidays_error;
   rt->jobs_ = std::make_unique<JobService>(*rt->store_, *rt->options_.clock, admission,
                                            [pool = rt->pool_.get()] { pool->notify(); });
+  rt->schedule_runs_ = std::make_unique<ScheduleRuns>(*rt->jobs_, rt->providers_);
   if (cfg.get_bool("scheduler.enabled"))
     rt->scheduler_ = std::make_unique<Scheduler>(
         scheduler_config(cfg), *rt->store_, *rt->options_.clock, admission.holidays,
-        rt->options_.metrics, [pool = rt->pool_.get()] { pool->notify(); });
-  rt->schedules_ =
-      std::make_unique<ScheduleService>(*rt->store_, *rt->options_.clock, admission,
-                                        [pool = rt->pool_.get(), sched = rt->scheduler_.get()] {
-                                          pool->notify();
-                                          if (sched) sched->poke();
-                                        });
+        rt->options_.metrics, [pool = rt->pool_.get()] { pool->notify(); },
+        Scheduler::Expansion{
+            [runs = rt->schedule_runs_.get()](const core::Schedule& s, const core::JobSpec& base) {
+              return runs->expand(s, base);
+            },
+            std::make_shared<store::ScheduleFireRuns>(rt->db_)});
+  rt->schedules_ = std::make_unique<ScheduleService>(
+      *rt->store_, *rt->options_.clock, admission,
+      [pool = rt->pool_.get(), sched = rt->scheduler_.get()] {
+        pool->notify();
+        if (sched) sched->poke();
+      },
+      rt->schedule_runs_.get());
   auto plan = notify::make_plan(cfg, ops::environ_map());
   if (!plan) return plan.error();
   rt->notifier_ = std::make_unique<notify::Notifier>(

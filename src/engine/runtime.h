@@ -89,6 +89,7 @@ class Runtime {
   std::unique_ptr<WorkerPool> pool_;
   std::shared_ptr<targets::TargetRegistry> targets_ = std::make_shared<targets::TargetRegistry>();
   std::unique_ptr<JobService> jobs_;
+  std::unique_ptr<ScheduleRuns> schedule_runs_;  // what a schedule's occurrence starts
   std::unique_ptr<ScheduleService> schedules_;
   std::unique_ptr<Scheduler> scheduler_;  // when scheduler.enabled
   std::unique_ptr<notify::Notifier> notifier_;

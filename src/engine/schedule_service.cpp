@@ -10,11 +10,12 @@
 namespace hypersdk::engine {
 
 ScheduleService::ScheduleService(store::Store& store, const Clock& clock, AdmissionPolicy admission,
-                                 std::function<void()> on_change)
+                                 std::function<void()> on_change, ScheduleRuns* runs)
     : store_(store),
       clock_(clock),
       admission_(std::move(admission)),
-      on_change_(std::move(on_change)) {}
+      on_change_(std::move(on_change)),
+      runs_(runs) {}
 
 core::ScheduleSpec ScheduleService::defaults() const {
   core::ScheduleSpec s;
@@ -39,6 +40,11 @@ Status ScheduleService::validate(core::ScheduleSpec& spec) const {
   // The same admission rule as submit: a schedule of an unknown type would only fail later.
   // Except "backup" (--type full|incremental, the spec's own example): backup schedules may be
   // defined ahead of the provider that runs them.
+  if (spec.job_type == "workflow") {
+    // Its steps' types, payloads and windows are checked as a workflow submit would.
+    if (!runs_) return invalid_error("workflow schedules cannot be checked here");
+    return runs_->check(spec);
+  }
   if (spec.job_type != "backup")
     if (Status s = check_job_type(admission_, spec.job_type); !s.ok()) return s;
   if (spec.job_type == "exec")
@@ -90,6 +96,11 @@ Result<core::Job> ScheduleService::run(const std::string& name, bool emergency,
                       "an emergency run needs --reason TEXT: it is written to the audit log");
   auto s = store_.schedule_get(name);
   if (!s) return s.error();
+  if (s->spec.job_type == "workflow")
+    return make_error(ErrorClass::invalid,
+                      "schedule \"" + name +
+                          "\" runs a workflow template; `schedule run` starts single jobs only "
+                          "(use `workflow submit --template` for a run now)");
   const core::TimeMs now = clock_.now_ms();
   store::RunRequest req;
   req.name = name;

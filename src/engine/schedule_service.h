@@ -10,6 +10,7 @@
 
 #include "engine/clock.h"
 #include "engine/job_service.h"
+#include "engine/schedule_runs.h"
 #include "store/store.h"
 
 namespace hypersdk::engine {
@@ -19,8 +20,9 @@ class ScheduleService {
   // `admission` decides which job types a schedule may enqueue (exec must be enabled and its
   // payload valid) and holds the holiday calendars; `on_change` runs after each successful
   // change (wakes the scheduler and the worker pool when they are in this process).
+  // `runs` checks workflow schedules' templates (null: a workflow schedule is refused).
   ScheduleService(store::Store& store, const Clock& clock, AdmissionPolicy admission,
-                  std::function<void()> on_change = {});
+                  std::function<void()> on_change = {}, ScheduleRuns* runs = nullptr);
 
   std::shared_ptr<const core::HolidayCalendars> calendars() const {
     return admission_.holidays->snapshot();
@@ -63,6 +65,7 @@ class ScheduleService {
   const Clock& clock_;
   const AdmissionPolicy admission_;
   const std::function<void()> on_change_;
+  ScheduleRuns* const runs_;
 };
 
 // Who is acting, for the audit log, when the CLI works on the database: "$USER (uid N)".

@@ -15,6 +15,9 @@ using std::chrono::sys_seconds;
 
 namespace {
 
+constexpr const char* kFailedPrefix = "failed: ";
+constexpr const char* kNoMatchPrefix = "no VM of provider ";
+
 core::TimeMs to_ms(sys_seconds t) {
   return std::chrono::duration_cast<milliseconds>(t.time_since_epoch()).count();
 }
@@ -36,17 +39,27 @@ prometheus::Counter* tick_counter(ops::Metrics* metrics) {
               .Add({});
 }
 
+// The reason label of hypersdk_schedule_missed_total: the catch-up and overlap reasons are
+// codes already; an expansion's reasons carry free text (a provider's error, a glob), which
+// must not become label values.
+std::string metric_reason(const std::string& reason) {
+  if (reason.starts_with(kFailedPrefix)) return "failed";
+  if (reason.starts_with(kNoMatchPrefix)) return "no_matching_vm";
+  return reason;
+}
+
 }  // namespace
 
 Scheduler::Scheduler(SchedulerConfig config, store::Store& store, const Clock& clock,
                      std::shared_ptr<const HolidayBook> holidays, ops::Metrics* metrics,
-                     std::function<void()> on_enqueue)
+                     std::function<void()> on_enqueue, Expansion expansion)
     : config_(config),
       store_(store),
       clock_(clock),
       holidays_(holidays ? std::move(holidays) : std::make_shared<const HolidayBook>()),
       metrics_(metrics),
       on_enqueue_(std::move(on_enqueue)),
+      expansion_(std::move(expansion)),
       loop_(std::make_unique<PeriodicService>("scheduler", config_.tick,
                                               [this, ticks = tick_counter(metrics)] {
                                                 auto r = run_once();
@@ -168,6 +181,29 @@ Result<TickReport> Scheduler::run_once() {
   return report;
 }
 
+// What the occurrence really starts in place of pf's one job, or pf marked not run.
+void Scheduler::expand_into(const core::Schedule& s, store::PlannedFire& pf,
+                            store::OccurrenceStart& start) const {
+  auto runs = expansion_.expand && expansion_.store
+                  ? expansion_.expand(s, pf.job)
+                  : Result<OccurrenceRuns>(make_error(ErrorClass::internal,
+                                                      "this scheduler cannot expand target globs "
+                                                      "or workflow schedules"));
+  if (!runs) {
+    pf.run = false;
+    pf.reason = kFailedPrefix + runs.error().to_string();
+    ops::log::error("a schedule's occurrence could not be started",
+                    {{"schedule", s.spec.name}, {"error", runs.error().to_string()}});
+  } else if (runs->jobs.empty() && runs->workflows.empty()) {
+    pf.run = false;
+    pf.reason = runs->none_reason;
+    start.not_run = store::OccurrenceOutcome::skipped;
+  } else {
+    start.jobs = std::move(runs->jobs);
+    start.workflows = std::move(runs->workflows);
+  }
+}
+
 Status Scheduler::fire_due(Entry& e, core::TimeMs now, TickReport& report) {
   const core::ScheduleSpec& spec = e.schedule.spec;
   const core::CompiledSchedule& c = *e.compiled;
@@ -188,6 +224,8 @@ Status Scheduler::fire_due(Entry& e, core::TimeMs now, TickReport& report) {
   req.expected_version = e.schedule.version;
   req.new_cursor = to_ms(due.back().utc);
   std::vector<std::string> unknown_calendars;
+  std::vector<store::OccurrenceStart> starts;  // beside req.occurrences
+  bool expanded = false;
   const auto calendars = holidays_->snapshot();
   for (const auto& p : plan.occurrences) {
     store::PlannedFire pf;
@@ -202,6 +240,12 @@ Status Scheduler::fire_due(Entry& e, core::TimeMs now, TickReport& report) {
       pf.job = std::move(job.spec);
       unknown_calendars = std::move(job.unknown_calendars);
     }
+    store::OccurrenceStart start;
+    if (p.run && ScheduleRuns::expands(spec)) {
+      expand_into(e.schedule, pf, start);
+      expanded = true;
+    }
+    starts.push_back(std::move(start));
     req.occurrences.push_back(std::move(pf));
   }
   for (const auto& name : unknown_calendars)
@@ -213,7 +257,8 @@ Status Scheduler::fire_due(Entry& e, core::TimeMs now, TickReport& report) {
                     {"max_catchup_runs", spec.max_catchup_runs},
                     {"due", static_cast<std::int64_t>(due.size())}});
 
-  auto r = store_.schedule_fire(req, now);
+  auto r = expanded && expansion_.store ? expansion_.store->fire(req, starts, now)
+                                        : store_.schedule_fire(req, now);
   if (!r) return r.error();
   if (r->stale) {
     ++report.stale;
@@ -235,6 +280,7 @@ Status Scheduler::fire_due(Entry& e, core::TimeMs now, TickReport& report) {
         ops::log::info("schedule fired", {{"schedule", spec.name},
                                           {"schedule.name", spec.name},
                                           {"job.id", core::format_job_id(o.job_id.value_or(0))},
+                                          {"started", o.reason},
                                           {"nominal_local", o.nominal_local},
                                           {"nominal_utc", core::format_time(o.nominal_utc)},
                                           {"dst_shifted", o.dst_shifted}});
@@ -248,7 +294,8 @@ Status Scheduler::fire_due(Entry& e, core::TimeMs now, TickReport& report) {
       case store::OccurrenceOutcome::skipped:
       case store::OccurrenceOutcome::missed: {
         ++(o.outcome == store::OccurrenceOutcome::skipped ? report.skipped : report.missed);
-        if (metrics_) metrics_->schedule_missed_total(spec.name, o.reason).Increment();
+        if (metrics_)
+          metrics_->schedule_missed_total(spec.name, metric_reason(o.reason)).Increment();
         auto& [count, first, last] = not_run[o.reason];
         if (count++ == 0) first = o.nominal_utc;
         last = o.nominal_utc;

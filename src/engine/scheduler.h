@@ -15,6 +15,11 @@
 //      Store::schedule_fire, which decides overlap, enqueues and advances the cursor in one
 //      transaction. A stale answer (another scheduler advanced the cursor, or the schedule
 //      changed) re-reads that schedule; nothing fires twice (UNIQUE occurrence + cursor check).
+//      An occurrence of a workflow schedule or a target glob is expanded first
+//      (engine/schedule_runs.h) and fired through store::ScheduleFireRuns: its workflow runs or
+//      jobs are written in the fire's transaction, so an occurrence never starts twice; a glob
+//      matching no VM is recorded `skipped`, one whose expansion fails (provider unreachable,
+//      template gone) `missed` with reason "failed: ...", both raising schedule.missed.
 //   4. Store::job_window_sweep.
 // A failing tick logs and is retried at the next one.
 //
@@ -32,7 +37,9 @@
 #include "engine/clock.h"
 #include "engine/holiday_book.h"
 #include "engine/periodic.h"
+#include "engine/schedule_runs.h"
 #include "ops/metrics.h"
+#include "store/schedule_fire_runs.h"
 #include "store/store.h"
 
 namespace hypersdk::engine {
@@ -49,7 +56,7 @@ struct TickReport {
   int fired = 0;
   int buffered = 0;
   int missed = 0;   // not run: catch-up
-  int skipped = 0;  // not run: overlap
+  int skipped = 0;  // not run: overlap, or a target glob matched no VM
   int stale = 0;    // schedules another scheduler (or a change) got to first
   int cancel_requested = 0;
   int released = 0;
@@ -59,10 +66,17 @@ struct TickReport {
 class Scheduler {
  public:
   // `on_enqueue` runs after jobs were enqueued or released (wakes the worker pool).
-  // `holidays` may be null: no calendars.
+  // `holidays` may be null: no calendars. `expansion` works out what an occurrence of a
+  // workflow schedule or target glob starts and fires it; without it such an occurrence is
+  // recorded as failed, saying so.
+  struct Expansion {
+    std::function<Result<OccurrenceRuns>(const core::Schedule&, const core::JobSpec& base)>
+        expand;  // ScheduleRuns::expand
+    std::shared_ptr<store::ScheduleFireRuns> store;
+  };
   Scheduler(SchedulerConfig config, store::Store& store, const Clock& clock,
             std::shared_ptr<const HolidayBook> holidays, ops::Metrics* metrics,
-            std::function<void()> on_enqueue = {});
+            std::function<void()> on_enqueue = {}, Expansion expansion = {});
   ~Scheduler();
   Scheduler(const Scheduler&) = delete;
   Scheduler& operator=(const Scheduler&) = delete;
@@ -84,6 +98,8 @@ class Scheduler {
   Status reload();
   void plan_next(Entry& e);
   Status fire_due(Entry& e, core::TimeMs now, TickReport& report);
+  void expand_into(const core::Schedule& s, store::PlannedFire& pf,
+                   store::OccurrenceStart& start) const;
   void refresh(core::ScheduleId id);
 
   const SchedulerConfig config_;
@@ -92,6 +108,7 @@ class Scheduler {
   const std::shared_ptr<const HolidayBook> holidays_;
   ops::Metrics* metrics_;
   const std::function<void()> on_enqueue_;
+  const Expansion expansion_;
 
   // Owned by the thread running run_once.
   std::map<core::ScheduleId, Entry> entries_;

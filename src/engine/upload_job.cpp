@@ -6,6 +6,7 @@
 #include <mutex>
 
 #include "engine/step_inputs.h"
+#include "engine/upload_retention.h"
 #include "targets/target.h"
 
 namespace hypersdk::engine {
@@ -58,6 +59,31 @@ Result<std::string> UploadHandler::run(JobContext& ctx) {
   auto key = string_field(*payload, "key", false);
   if (!key) return key.error();
   if (key->empty()) *key = std::filesystem::path(*path).filename().string();
+  // keep_last: N -- after the upload, the VM's older objects beside it beyond N are removed.
+  int keep_last = 0;
+  std::string vm;
+  if (payload->contains("keep_last")) {
+    // A number, or its text (a template's "{{keep_last}}"); 0 keeps everything.
+    const json& k = (*payload)["keep_last"];
+    std::int64_t n = -1;
+    if (k.is_number_integer()) n = k.get<std::int64_t>();
+    if (k.is_string() && !k.get<std::string>().empty() && k.get<std::string>().size() < 7 &&
+        k.get<std::string>().find_first_not_of("0123456789") == std::string::npos)
+      n = std::stoll(k.get<std::string>());
+    if (n < 0 || n > 100000)
+      return invalid_error(
+          "payload.keep_last: expected a whole number from 0 (keep all) to 100000");
+    keep_last = static_cast<int>(n);
+  }
+  if (keep_last > 0) {
+    auto v = string_field(*payload, "vm", false);
+    if (!v) return v.error();
+    vm = v->empty() ? ctx.job.spec.target : *v;
+    if (vm.empty())
+      return invalid_error(
+          "payload.keep_last: needs the VM whose older objects it removes "
+          "(payload vm, or the step's target)");
+  }
   std::string sha256;  // from the producing step, when it says
   if (payload->contains("inputs"))
     if (auto in = step_input_with(*payload, "path"); in && *in && (**in)["path"] == *path &&
@@ -140,6 +166,23 @@ Result<std::string> UploadHandler::run(JobContext& ctx) {
               {"parts", put->parts},    {"parts_resumed", put->parts_resumed},
               {"path", *path}};
   // path is the local source (a verify step downstream may check it too).
+  if (keep_last > 0) {
+    // The copy is in place and checked (checked_by); only then do older ones go. A failed
+    // removal does not undo the upload: the result and the log say what was left.
+    auto removed = apply_retention(**target, put->key, vm, keep_last);
+    json retention{{"keep_last", keep_last}, {"vm", vm}};
+    if (removed) {
+      retention["removed"] = *removed;
+      for (const auto& k : *removed)
+        ctx.log("system",
+                "keep_last " + std::to_string(keep_last) + ": removed " + (*target)->url_of(k));
+    } else {
+      retention["error"] = removed.error().to_string();
+      ctx.log("system",
+              "keep_last " + std::to_string(keep_last) + " failed: " + removed.error().to_string());
+    }
+    out["retention"] = retention;
+  }
   return out.dump();
 }
 

@@ -7,12 +7,13 @@ namespace {
 
 // THE STEP CONTRACT (providers, exports, uploads): each step's payload gets `inputs`, its
 // upstreams' results; file consumers take `path` from their single upstream that has one, and
-// snapshot remove takes the id from the snapshot step's result. cleanup runs all_done, so the
-// snapshot is removed when any later step failed (those below it end upstream_failed, which
-// counts as done).
+// snapshot remove takes the id from the snapshot step's result. keep_last (default 0: keep all)
+// makes upload remove the VM's older copies on the target beyond the newest N. cleanup runs
+// all_done, so the snapshot is removed when any later step failed (those below it end
+// upstream_failed, which counts as done).
 constexpr const char* kMigrate = R"({
   "name": "migrate",
-  "params": {"format": "ova"},
+  "params": {"format": "ova", "keep_last": "0"},
   "steps": [
     {"name": "snapshot", "type": "snapshot",
      "payload": {"provider": "{{provider}}", "vm": "{{vm}}", "action": "create"},
@@ -23,7 +24,7 @@ constexpr const char* kMigrate = R"({
     {"name": "convert", "type": "convert", "depends_on": ["export"],
      "payload": {"format": "{{format}}"}, "target": "{{vm}}"},
     {"name": "upload", "type": "upload", "depends_on": ["convert"],
-     "payload": {"target": "{{target}}"}, "target": "{{vm}}"},
+     "payload": {"target": "{{target}}", "keep_last": "{{keep_last}}"}, "target": "{{vm}}"},
     {"name": "verify", "type": "verify", "depends_on": ["upload"], "payload": {},
      "target": "{{vm}}"},
     {"name": "cleanup", "type": "snapshot", "depends_on": ["snapshot", "verify"],

@@ -11,8 +11,10 @@
 #include "store/event_row.h"
 #include "store/hot_statements.h"
 #include "store/job_row.h"
+#include "store/schedule_fire_runs.h"
 #include "store/schedule_row.h"
 #include "store/sqlite_store.h"
+#include "store/sqlite_workflow_rows.h"
 
 namespace hypersdk::store {
 using namespace detail;
@@ -23,16 +25,24 @@ namespace {
 constexpr const char* kScheduleState =
     "SELECT cursor_ms, version, name, overlap FROM schedules WHERE id = ?";
 constexpr const char* kScheduleByNameForRun = "SELECT id, overlap FROM schedules WHERE name = ?";
-// Active runs (not counting buffered ones) and buffered runs of a schedule.
+// Active runs (not counting buffered ones) and buffered runs of a schedule, as counts of jobs:
+// only whether they are 0 matters. A workflow step waiting for its upstreams is left out: an
+// active workflow run always has a step that is not (queued, running, retrying, waiting for
+// its window, or a buffered root), so a run is active or buffered as its frontier is.
 constexpr const char* kRunCounts =
     "SELECT coalesce(sum(NOT (status = 'waiting' AND waiting_for IS 'overlap')), 0),"
     " coalesce(sum(status = 'waiting' AND waiting_for IS 'overlap'), 0), min(id)"
-    " FROM jobs WHERE schedule_id = ? AND status IN ('waiting', 'queued', 'running', 'retrying')";
+    " FROM jobs WHERE schedule_id = ? AND status IN ('waiting', 'queued', 'running', 'retrying')"
+    " AND waiting_for IS NOT 'upstream'";
 constexpr const char* kInsertOccurrence =
     "INSERT OR IGNORE INTO schedule_occurrences (" HYPERSDK_OCCURRENCE_COLUMNS
     ") VALUES (?, ?, ?, ?, ?, ?, ?, NULL, ?)";
-constexpr const char* kSetOccurrenceJob =
-    "UPDATE schedule_occurrences SET job_id = ?1 WHERE schedule_id = ?2 AND nominal_fire_utc = ?3";
+// cancel_other on a workflow schedule: its running workflows end cancelled once their
+// running steps stop (the steps themselves are cancelled by cancel_runs).
+constexpr const char* kScheduleRunningWorkflows =
+    "SELECT id FROM workflows WHERE schedule_id = ? AND status = 'running'";
+constexpr const char* kRequestWorkflowCancel =
+    "UPDATE workflows SET cancel_requested = 1, updated_at = ?1 WHERE id = ?2";
 constexpr const char* kAdvanceCursor = "UPDATE schedules SET cursor_ms = ?1 WHERE id = ?2";
 constexpr const char* kCancelPendingRuns =
     "UPDATE jobs SET status = 'cancelled', finished_at = ?1, error_class = 'cancelled',"
@@ -45,6 +55,9 @@ constexpr const char* kInsertAudit =
     "INSERT INTO audit_log (at, actor, action, subject, reason, job_id, details)"
     " VALUES (?, ?, ?, ?, ?, ?, ?)";
 // The sweep: candidates are read first, so that an idle tick writes nothing.
+// A buffered run is released when no other run of its schedule is active: buffered jobs are
+// not (at most one occurrence is buffered at a time, and all of its jobs are released
+// together), nor are workflow steps waiting for their upstreams (see kRunCounts).
 constexpr const char* kRunningWindowed =
     "SELECT id, window_policy FROM jobs WHERE status = 'running' AND window_policy IS NOT NULL"
     " AND cancel_requested = 0";
@@ -55,7 +68,7 @@ constexpr const char* kReleasableBuffered =
     " WHERE j.status = 'waiting' AND j.waiting_for = 'overlap' AND NOT EXISTS ("
     "   SELECT 1 FROM jobs k WHERE k.schedule_id = j.schedule_id AND k.id <> j.id"
     "   AND k.status IN ('waiting', 'queued', 'running', 'retrying')"
-    "   AND NOT (k.status = 'waiting' AND k.waiting_for IS 'overlap' AND k.id > j.id))";
+    "   AND NOT (k.status = 'waiting' AND k.waiting_for IN ('overlap', 'upstream')))";
 constexpr const char* kRequestCancel =
     "UPDATE jobs SET cancel_requested = 1 WHERE id = ? AND status = 'running'";
 constexpr const char* kRewait =
@@ -95,7 +108,8 @@ RunCounts run_counts(Connection& c, ScheduleId id) {
 }
 
 // cancel_other: cancels the schedule's runs that have not started and asks running ones to stop.
-std::vector<JobId> cancel_runs(Connection& c, ScheduleId id, const std::string& name, TimeMs now) {
+Result<std::vector<JobId>> cancel_runs(Connection& c, ScheduleId id, const std::string& name,
+                                       TimeMs now) {
   std::vector<JobId> out;
   auto& pending = c.stmt(kCancelPendingRuns);
   pending.bind(1, static_cast<std::int64_t>(now));
@@ -107,6 +121,18 @@ std::vector<JobId> cancel_runs(Connection& c, ScheduleId id, const std::string& 
   running.bind(1, static_cast<std::int64_t>(id));
   while (running.executeStep()) out.push_back(running.getColumn(0).getInt64());
   running.reset();
+  std::vector<WorkflowId> workflows;
+  auto& wfs = c.stmt(kScheduleRunningWorkflows);
+  wfs.bind(1, static_cast<std::int64_t>(id));
+  while (wfs.executeStep()) workflows.push_back(wfs.getColumn(0).getInt64());
+  wfs.reset();
+  for (WorkflowId wf : workflows) {
+    auto& rq = c.stmt(kRequestWorkflowCancel);
+    rq.bind(1, static_cast<std::int64_t>(now));
+    rq.bind(2, static_cast<std::int64_t>(wf));
+    rq.exec();
+    if (Status s = workflow_maybe_end(c, wf, now); !s.ok()) return s.error();
+  }
   return out;
 }
 
@@ -122,14 +148,6 @@ bool record(Connection& c, const Occurrence& o) {
   st.bind(7, o.reason);
   st.bind(8, static_cast<std::int64_t>(o.recorded_at));
   return st.exec() > 0;
-}
-
-void set_job(Connection& c, const Occurrence& o, JobId job) {
-  auto& st = c.stmt(kSetOccurrenceJob);
-  st.bind(1, static_cast<std::int64_t>(job));
-  st.bind(2, static_cast<std::int64_t>(o.schedule_id));
-  st.bind(3, static_cast<std::int64_t>(o.nominal_utc));
-  st.exec();
 }
 
 // One schedule.missed event per reason, listing (some of) the occurrences.
@@ -171,7 +189,15 @@ void add_hot_schedule_fire_statements(std::vector<HotStatement>& out) {
 
 Result<FireResult> SqliteStore::schedule_fire(const FireRequest& req, TimeMs now) {
   FireResult out;
-  Status s = db_->write([&](Connection& c) {
+  Status s = db_->write([&](Connection& c) { return schedule_fire_in(c, req, {}, now, out); });
+  if (!s.ok()) return s.error();
+  return out;
+}
+
+Status detail::schedule_fire_in(Connection& c, const FireRequest& req,
+                                const std::vector<OccurrenceStart>& starts, TimeMs now,
+                                FireResult& out) {
+  {
     out = FireResult{};
     std::string name;
     core::OverlapPolicy overlap = core::OverlapPolicy::skip;
@@ -191,7 +217,9 @@ Result<FireResult> SqliteStore::schedule_fire(const FireRequest& req, TimeMs now
     const RunCounts before = run_counts(c, req.schedule_id);
     int buffered = before.buffered;
     bool cancelled_others = false;
-    for (const auto& p : req.occurrences) {
+    for (std::size_t i = 0; i < req.occurrences.size(); ++i) {
+      const PlannedFire& p = req.occurrences[i];
+      const OccurrenceStart* start = i < starts.size() ? &starts[i] : nullptr;
       Occurrence o;
       o.schedule_id = req.schedule_id;
       o.nominal_utc = p.nominal_utc;
@@ -200,7 +228,7 @@ Result<FireResult> SqliteStore::schedule_fire(const FireRequest& req, TimeMs now
       o.fold_second = p.fold_second;
       o.recorded_at = now;
       if (!p.run) {
-        o.outcome = OccurrenceOutcome::missed;
+        o.outcome = start && start->not_run ? *start->not_run : OccurrenceOutcome::missed;
         o.reason = p.reason;
         if (record(c, o))
           out.recorded.push_back(std::move(o));
@@ -227,16 +255,16 @@ Result<FireResult> SqliteStore::schedule_fire(const FireRequest& req, TimeMs now
         continue;
       }
       if (d.action == core::OverlapAction::cancel_others_and_fire && !cancelled_others) {
-        out.cancelled = cancel_runs(c, req.schedule_id, name, now);
+        auto cancelled = cancel_runs(c, req.schedule_id, name, now);
+        if (!cancelled) return Status(cancelled.error());
+        out.cancelled = std::move(*cancelled);
         cancelled_others = true;
       }
       if (o.outcome == OccurrenceOutcome::fired || o.outcome == OccurrenceOutcome::buffered) {
-        core::JobSpec spec = p.job;
-        spec.schedule_id = req.schedule_id;
-        auto job = insert_job(c, spec, now, o.outcome == OccurrenceOutcome::buffered);
-        if (!job) return Status(job.error());
-        o.job_id = job->id;
-        set_job(c, o, job->id);
+        if (Status st = occurrence_start_runs(
+                c, p, start && start->replaces_job() ? start : nullptr, req.schedule_id, o, now);
+            !st.ok())
+          return st;
         if (o.outcome == OccurrenceOutcome::buffered) ++buffered;
       }
       out.recorded.push_back(std::move(o));
@@ -247,9 +275,7 @@ Result<FireResult> SqliteStore::schedule_fire(const FireRequest& req, TimeMs now
     adv.exec();
     raise_missed_events(c, req.schedule_id, name, out.recorded, now);
     return Status::Ok();
-  });
-  if (!s.ok()) return s.error();
-  return out;
+  }
 }
 
 Result<Job> SqliteStore::schedule_run(const RunRequest& req, TimeMs now) {
@@ -281,7 +307,8 @@ Result<Job> SqliteStore::schedule_run(const RunRequest& req, TimeMs now) {
                                      std::string(core::to_string(overlap)) +
                                      "; wait for it, or use --emergency --reason TEXT to bypass"));
       if (d.action == core::OverlapAction::cancel_others_and_fire)
-        cancel_runs(c, id, req.name, now);
+        if (auto cancelled = cancel_runs(c, id, req.name, now); !cancelled)
+          return Status(cancelled.error());
       buffered = d.action == core::OverlapAction::buffer;
     }
     auto job = insert_job(c, spec, now, buffered);

@@ -23,6 +23,13 @@ StepVerdict decide_waiting_step(Connection& c, core::JobId id, const std::string
                                 const std::string& type, const std::string& payload,
                                 core::TimeMs now);
 
+// workflow_submit inside the caller's write transaction; `schedule`: the schedule whose
+// occurrence starts it (its steps carry it too); `buffered`: its root steps wait for the
+// schedule's previous run (waiting_for 'overlap'). Errors: invalid (nothing useful written:
+// the caller rolls back).
+Result<Workflow> workflow_insert(Connection& c, const WorkflowSubmit& req, core::TimeMs now,
+                                 std::optional<std::int64_t> schedule, bool buffered);
+
 // Ends the workflow (status, finished_at, event) when none of its steps is unfinished.
 Status workflow_maybe_end(Connection& c, WorkflowId wf, core::TimeMs now);
 

@@ -17,8 +17,8 @@ using nlohmann::json;
 namespace {
 
 constexpr const char* kInsertWorkflow =
-    "INSERT INTO workflows (name, status, definition, params, created_at, updated_at)"
-    " VALUES (?1, 'running', ?2, ?3, ?4, ?4) RETURNING id";
+    "INSERT INTO workflows (name, status, definition, params, created_at, updated_at, schedule_id)"
+    " VALUES (?1, 'running', ?2, ?3, ?4, ?4, ?5) RETURNING id";
 // A step with upstreams (?5 > 0 of them) waits for them.
 constexpr const char* kMarkStep =
     "UPDATE jobs SET workflow_id = ?1, step_name = ?2, trigger_rule = ?3,"
@@ -143,12 +143,14 @@ std::optional<WorkflowId> parse_workflow_id(const std::string& s) {
   return v;
 }
 
-Result<Workflow> SqliteStore::workflow_submit(const WorkflowSubmit& req, TimeMs now) {
+namespace detail {
+
+Result<Workflow> workflow_insert(Connection& c, const WorkflowSubmit& req, TimeMs now,
+                                 std::optional<std::int64_t> schedule, bool buffered) {
   if (Status s = core::validate_workflow(req.spec, {}); !s.ok()) return s.error();
   auto order = core::topological_order(req.spec.steps);
   if (!order) return order.error();
-  Result<Workflow> out = no_such_workflow(0);
-  Status s = db_->write([&](Connection& c) {
+  {
     WorkflowId wf = 0;
     {
       auto& st = c.stmt(kInsertWorkflow);
@@ -156,6 +158,10 @@ Result<Workflow> SqliteStore::workflow_submit(const WorkflowSubmit& req, TimeMs 
       st.bind(2, req.definition);
       st.bind(3, req.params);
       st.bind(4, static_cast<std::int64_t>(now));
+      if (schedule)
+        st.bind(5, static_cast<std::int64_t>(*schedule));
+      else
+        st.bind(5);
       st.executeStep();
       wf = st.getColumn(0).getInt64();
       st.reset();
@@ -173,8 +179,19 @@ Result<Workflow> SqliteStore::workflow_submit(const WorkflowSubmit& req, TimeMs 
     std::map<std::string, JobId> ids;
     for (auto i : *order) {
       const auto& step = req.spec.steps[i];
-      auto job = insert_job(c, step.spec, now);
-      if (!job) return Status(invalid_error("step '" + step.name + "': " + job.error().message));
+      // A scheduled run's steps carry its schedule (overlap counts them); a buffered run's
+      // roots wait for the schedule's previous run, the other steps for their upstreams.
+      core::JobSpec spec = step.spec;
+      if (schedule) spec.schedule_id = *schedule;
+      // Every step says which workflow and step it is (list, the job routes and notification
+      // routes read the labels "workflow" and "step").
+      json labels = json::parse(spec.labels, nullptr, false);
+      if (!labels.is_object()) labels = json::object();
+      labels["workflow"] = format_workflow_id(wf);
+      labels["step"] = step.name;
+      spec.labels = labels.dump();
+      auto job = insert_job(c, spec, now, buffered && step.depends_on.empty());
+      if (!job) return invalid_error("step '" + step.name + "': " + job.error().message);
       const JobId jid = job->id;
       ids[step.name] = jid;
       std::set<std::string> upstreams(step.depends_on.begin(), step.depends_on.end());
@@ -204,10 +221,20 @@ Result<Workflow> SqliteStore::workflow_submit(const WorkflowSubmit& req, TimeMs 
         e.exec();
       }
     }
-    workflow_event(c, "workflow.started", "info", wf, req.spec.name,
-                   json{{"steps", req.spec.steps.size()}, {"run", 1}}, now);
-    out = std::move(w);
-    return Status::Ok();
+    json started{{"steps", req.spec.steps.size()}, {"run", 1}};
+    if (schedule) started["schedule_id"] = *schedule;
+    workflow_event(c, "workflow.started", "info", wf, req.spec.name, started, now);
+    return w;
+  }
+}
+
+}  // namespace detail
+
+Result<Workflow> SqliteStore::workflow_submit(const WorkflowSubmit& req, TimeMs now) {
+  Result<Workflow> out = no_such_workflow(0);
+  Status s = db_->write([&](Connection& c) {
+    out = workflow_insert(c, req, now, std::nullopt, false);
+    return out.ok() ? Status::Ok() : Status(out.error());
   });
   if (!s.ok()) return s.error();
   return out;

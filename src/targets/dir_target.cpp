@@ -4,6 +4,7 @@
 #include <openssl/evp.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <cstring>
 #include <memory>
 #include <vector>
@@ -125,6 +126,33 @@ Status DirTarget::fetch(const std::string& key,
     if (!sink(buf.data(), static_cast<std::size_t>(n)))
       return make_error(ErrorClass::cancelled, "read of " + p->string() + " stopped");
   }
+}
+
+Result<std::vector<ObjectEntry>> DirTarget::list(const std::string& prefix) {
+  // Keys are paths below the base: walk the directory the prefix names (its part up to the
+  // last '/'), then keep the files whose relative path starts with the prefix.
+  const auto slash = prefix.rfind('/');
+  auto dir = path_of(slash == std::string::npos ? "." : prefix.substr(0, slash));
+  if (!dir) return dir.error();
+  std::vector<ObjectEntry> out;
+  std::error_code ec;
+  if (!fs::exists(*dir, ec)) return out;
+  const fs::path base(spec_.path);
+  for (fs::recursive_directory_iterator it(*dir, ec), end; !ec && it != end; it.increment(ec)) {
+    if (!it->is_regular_file()) continue;
+    const std::string key = it->path().lexically_relative(base).generic_string();
+    // A copy still being written is not an object yet.
+    if (!key.starts_with(prefix) || key.ends_with(".hypersdk-part")) continue;
+    std::error_code sec;
+    const auto size = it->file_size(sec);
+    const auto mtime = it->last_write_time(sec);
+    const auto sys = std::chrono::file_clock::to_sys(mtime);
+    out.push_back(
+        {key, sec ? 0 : size,
+         std::chrono::duration_cast<std::chrono::milliseconds>(sys.time_since_epoch()).count()});
+  }
+  if (ec) return io_error("cannot list", *dir);
+  return out;
 }
 
 Status DirTarget::remove(const std::string& key) {

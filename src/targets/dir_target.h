@@ -17,6 +17,7 @@ class DirTarget final : public Target {
   Status fetch(const std::string& key,
                const std::function<bool(const char*, std::size_t)>& sink) override;
   Status remove(const std::string& key) override;
+  Result<std::vector<ObjectEntry>> list(const std::string& prefix) override;
   std::string url_of(const std::string& key) const override;
 
  private:

@@ -15,6 +15,11 @@
 
 namespace hypersdk::targets {
 
+Result<std::vector<ObjectEntry>> Target::list(const std::string&) {
+  return invalid_error("target " + spec().name + " (" + spec().kind +
+                       ") cannot list its objects; keep_last works on dir and s3 targets");
+}
+
 Result<std::unique_ptr<Target>> make_target(const TargetSpec& spec) {
   if (spec.kind == "dir") return std::unique_ptr<Target>(new DirTarget(spec));
   if (spec.kind == "s3") return std::unique_ptr<Target>(new S3Target(spec));

@@ -78,6 +78,13 @@ struct RemoteObject {
   std::optional<std::string> etag;
 };
 
+// One object of a listing: its key relative to the target (as put takes it).
+struct ObjectEntry {
+  std::string key;
+  std::uint64_t size = 0;
+  std::int64_t modified_ms = 0;  // last modified, ms since the epoch (UTC)
+};
+
 class Target {
  public:
   virtual ~Target() = default;
@@ -90,6 +97,9 @@ class Target {
   virtual Status fetch(const std::string& key,
                        const std::function<bool(const char*, std::size_t)>& sink) = 0;
   virtual Status remove(const std::string& key) = 0;
+  // The objects whose keys start with `prefix`, in no particular order (retention: keep_last).
+  // Errors: invalid for a kind that cannot list yet (sftp, webdav).
+  virtual Result<std::vector<ObjectEntry>> list(const std::string& prefix);
   virtual std::string url_of(const std::string& key) const = 0;
 };
 

@@ -197,6 +197,12 @@ json job_to_json(const core::Job& job) {
   if (!job.spec.idempotency_key.empty()) j["idempotency_key"] = job.spec.idempotency_key;
   if (!job.result.empty()) j["result"] = stored_json(job.result);
   if (job.spec.schedule_id) j["schedule_id"] = *job.spec.schedule_id;
+  // A workflow step: the store labels each step with its workflow and step name.
+  const json& labels = j["labels"];
+  const bool step = labels.is_object() && labels.contains("workflow") &&
+                    labels["workflow"].is_string() && labels.contains("step");
+  j["workflow_id"] = step ? labels["workflow"] : json(nullptr);
+  j["step"] = step ? labels["step"] : json(nullptr);
   if (job.spec.window) {
     const core::JobWindow& w = *job.spec.window;
     j["window"] = {{"window", w.window ? json(w.window->to_string()) : json(nullptr)},

@@ -72,7 +72,7 @@ Result<core::ScheduleSpec> parse_schedule_request(const json& body, const core::
       "command",      "target",      "provider", "priority",       "timeout",
       "retry",        "max_retries", "window",   "days",           "holidays",
       "window_close", "overlap",     "catchup",  "catchup_window", "max_catchup_runs",
-      "dst_gap",      "dst_fold",    "enabled"};
+      "dst_gap",      "dst_fold",    "enabled",  "workflow",       "params"};
   if (!body.is_object()) return invalid_error("the request body must be a JSON object");
   if (Status s = check_document(body); !s.ok()) return s.error();
   for (const auto& [k, v] : body.items())
@@ -82,8 +82,10 @@ Result<core::ScheduleSpec> parse_schedule_request(const json& body, const core::
     if (!body.contains("name")) return invalid_error("\"name\" is required (--name)");
     if (!body.contains("cron"))
       return invalid_error("\"cron\" is required (--cron), e.g. \"0 2 * * *\"");
-    if (!body.contains("type") && !body.contains("command"))
-      return invalid_error("\"type\" is required (--type), e.g. exec, backup, full or incremental");
+    if (!body.contains("type") && !body.contains("command") && !body.contains("workflow"))
+      return invalid_error(
+          "\"type\" is required (--type), e.g. exec, backup, full or incremental; or "
+          "\"workflow\" (--workflow), a workflow template");
   }
   for (auto [key, field] : {std::pair{"name", &spec.name}, std::pair{"cron", &spec.cron},
                             std::pair{"timezone", &spec.timezone},
@@ -101,9 +103,25 @@ Result<core::ScheduleSpec> parse_schedule_request(const json& body, const core::
     if (!body["payload"].is_object()) return invalid_error("\"payload\" must be an object");
     payload = body["payload"];
   }
-  if (body.contains("type")) {
+  // A workflow schedule (type "workflow"): each occurrence runs a template; the payload holds
+  // {"workflow": NAME, "params": {k: v}} (engine/schedule_runs.h).
+  const bool was_workflow = spec.job_type == "workflow";
+  if (body.contains("workflow")) {
+    auto w = string_field(body, "workflow");
+    if (!w) return w.error();
+    if (w->empty()) return invalid_error("\"workflow\" must name a workflow template");
+    if (body.contains("type") && body["type"] != "workflow")
+      return invalid_error("give either \"type\" or \"workflow\", not both");
+    if (body.contains("payload") || body.contains("command"))
+      return invalid_error("a workflow schedule takes \"params\", not a payload or command");
+    json params = was_workflow && payload.contains("params") ? payload["params"] : json::object();
+    payload = json{{"workflow", *w}, {"params", params}};
+    spec.job_type = "workflow";
+  } else if (body.contains("type")) {
     auto t = string_field(body, "type");
     if (!t) return t.error();
+    // A type replaces the workflow of a workflow schedule (update).
+    if (was_workflow && !body.contains("payload")) payload = json::object();
     if (core::is_backup_kind(*t)) {
       spec.job_type = "backup";
       payload["kind"] = *t;
@@ -112,6 +130,16 @@ Result<core::ScheduleSpec> parse_schedule_request(const json& body, const core::
     }
   } else if (create) {
     spec.job_type = "exec";
+  }
+  if (body.contains("params")) {
+    const json& p = body["params"];
+    if (!p.is_object()) return invalid_error("\"params\" must be an object of strings");
+    for (const auto& [k, v] : p.items())
+      if (!v.is_string())
+        return invalid_error("\"params\": the value of \"" + shorten(k) + "\" must be a string");
+    if (spec.job_type != "workflow")
+      return invalid_error("\"params\" are for workflow schedules (--workflow NAME)");
+    payload["params"] = p;
   }
   if (body.contains("command")) {
     const json& c = body["command"];
@@ -248,6 +276,13 @@ json schedule_to_json(const core::Schedule& s) {
       {"updated_at", time_ms(s.updated_at)},
   };
   if (p.timeout_ms > 0) j["timeout"] = ops::format_duration(milliseconds(p.timeout_ms));
+  // A workflow schedule names its template and params (kept in its payload).
+  const json& payload = j["payload"];
+  j["workflow"] = p.job_type == "workflow" && payload.is_object() && payload.contains("workflow")
+                      ? payload["workflow"]
+                      : json(nullptr);
+  if (j["workflow"].is_string())
+    j["params"] = payload.contains("params") ? payload["params"] : json::object();
   json next = nullptr;
   if (s.active()) {
     auto fires = schedule_next_fires(

@@ -48,7 +48,9 @@ def test_template_lifecycle_and_submit_with_params(h, tmp_path):
                          "--json", check=True).stdout)
     assert w["name"] == "nightly" and w["params"] == {"mode": "fast", "vm": "web-1"}
     first, second = w["steps"]
-    assert first["target"] == "web-1" and first["labels"] == {"mode": "fast"}
+    assert first["target"] == "web-1"
+    # The template's label, and the store's labels naming the step's workflow and step.
+    assert first["labels"] == {"mode": "fast", "workflow": w["id"], "step": "first"}
     assert second["payload"]["note"] == "after web-1 (fast)"
     w2 = json.loads(h.run("workflow", "submit", "--template", "nightly", "--param", "vm=db-2",
                           "--param", "mode=slow", "--json", check=True).stdout)
@@ -149,7 +151,7 @@ def test_builtin_migrate_template(h):
     t = h.json("workflow", "template", "show", "migrate")
     assert t["builtin"] is True
     assert {p["name"]: p["default"] for p in t["params"]} == {
-        "format": "ova", "provider": None, "target": None, "vm": None}
+        "format": "ova", "keep_last": "0", "provider": None, "target": None, "vm": None}
     steps = {s["name"]: s for s in t["definition"]["steps"]}
     assert list(steps) == ["snapshot", "export", "convert", "upload", "verify", "cleanup"]
     assert [steps[n].get("depends_on") for n in ("export", "convert", "upload", "verify")] == [
@@ -159,7 +161,7 @@ def test_builtin_migrate_template(h):
     assert cleanup["trigger_rule"] == "all_done"
     assert sorted(cleanup["depends_on"]) == ["snapshot", "verify"]
     assert steps["snapshot"]["payload"]["action"] == "create"
-    assert steps["upload"]["payload"] == {"target": "{{target}}"}
+    assert steps["upload"]["payload"] == {"target": "{{target}}", "keep_last": "{{keep_last}}"}
 
     r = h.run("workflow", "submit", "--template", "migrate", "--param", "vm=web-1")
     assert r.returncode == 2 and "needs parameter 'provider'" in r.stderr, r.stderr
@@ -176,8 +178,8 @@ def test_builtin_migrate_template(h):
     else:
         w = json.loads(r.stdout)
         assert [s["name"] for s in w["steps"]] == list(steps)
-        assert w["params"] == {"format": "ova", "provider": "local", "target": "backups",
-                               "vm": "web-1"}
+        assert w["params"] == {"format": "ova", "keep_last": "0", "provider": "local",
+                               "target": "backups", "vm": "web-1"}
 
 
 def test_all_done_cleanup_runs_after_a_failure_left_its_upstreams_upstream_failed(h, tmp_path):
