@@ -420,7 +420,10 @@ const std::vector<KeySpec>& schema_table() {
       {.name = "providers",
        .type = T::map,
        .default_value = "{}",
-       .help = "VM providers: NAME: {kind: local, dirs: [DIR, ...]} or {kind: libvirt, uri: URI}",
+       .help = "VM providers: NAME: {kind: local, dirs: [DIR, ...]}, {kind: libvirt, uri: URI} or "
+               "{kind: vsphere, url, username, password, ...}",
+       .secret = true,
+       .secret_field = "password",  // a literal libvirt password never reaches config show
        .check = check_providers},
       // Notifications (ops/notify_config.h)
       {.name = "notifications.receivers",

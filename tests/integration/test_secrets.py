@@ -18,6 +18,7 @@ def test_configured_secrets_appear_in_no_log_database_or_answer(h):
     admin_secret = "hsdk_ADMIN-secret-7f3a9c1e5b"
     env_secret = "hsdk_ENV-secret-2d8e4b6a0c"
     file_secret = "hsdk_FILE-secret-9a1b3c5d7e"
+    provider_secret = "hsdk_PROVIDER-secret-4c6e8a0b2d"
     secret_file = h.tmp / "ops.token"
     secret_file.write_text(file_secret + "\n")
     secret_file.chmod(0o600)
@@ -28,7 +29,9 @@ def test_configured_secrets_appear_in_no_log_database_or_answer(h):
         "    - {name: ci, role: operate, token: env:CI_TOKEN}\n"
         f"    - {{name: ops, role: operate, token: 'file:{secret_file}'}}\n"
         f"log:\n  file: {log_file}\n  level: debug\n  format: json\n"
-        "jobs:\n  exec:\n    enabled: true\n")
+        "jobs:\n  exec:\n    enabled: true\n"
+        "providers:\n"
+        f"  kvm: {{kind: libvirt, uri: 'test:///default', username: backup, password: {provider_secret}}}\n")
     h.config.chmod(0o600)
     h.env["CI_TOKEN"] = env_secret
     srv = h.serve()
@@ -50,11 +53,13 @@ def test_configured_secrets_appear_in_no_log_database_or_answer(h):
     wait_for(lambda: json.loads(call("GET", f"/api/v1/jobs/{job}")[1])["status"] == "succeeded",
              what="the exec job")
     for path in ("/api/v1/jobs", f"/api/v1/jobs/{job}", f"/api/v1/jobs/{job}/logs", "/api/v1/config",
-                 "/api/v1/audit", "/api/v1/metrics", "/api/v1/ready", "/api/v1/dlq", "/api/v1/schedules"):
+                 "/api/v1/audit", "/api/v1/metrics", "/api/v1/ready", "/api/v1/dlq", "/api/v1/schedules",
+                 "/api/v1/providers"):
         status, _ = call("GET", path)
         assert status == 200, path
     # The CLI's answers and errors too.
     for args in (("config", "show"), ("config", "show", "--json"), ("list", "--json"), ("audit", "list"),
+                 ("provider", "list"),
                  ("--token", admin_secret, "query", "--id", job)):
         r = h.run(*args, env={"CI_TOKEN": env_secret})
         answers.append(r.stdout + r.stderr)
@@ -67,7 +72,7 @@ def test_configured_secrets_appear_in_no_log_database_or_answer(h):
         if p.exists():
             haystacks["database" + suffix] = p.read_bytes()
     assert len(haystacks["log file"]) > 1000 and b"http request" in haystacks["log file"]
-    for secret in (admin_secret, env_secret, file_secret):
+    for secret in (admin_secret, env_secret, file_secret, provider_secret):
         for what, data in haystacks.items():
             assert secret.encode() not in data, f"{secret} found in {what}"
             assert secret[5:].encode() not in data, f"part of {secret} found in {what}"
