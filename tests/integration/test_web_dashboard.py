@@ -76,9 +76,15 @@ def use_token(driver, token):
     driver.find_element(By.ID, "token-save").click()
 
 
+def text(driver, selector):
+    """The text of the element now matching `selector`, or None. Read in one script call: the
+    page redraws on every change, so an element found by one call may be gone at the next."""
+    return driver.execute_script(
+        "const e = document.querySelector(arguments[0]); return e ? e.innerText : null;", selector)
+
+
 def row(driver, table, job_id):
-    rows = driver.find_elements(By.CSS_SELECTOR, f"#{table} tbody tr[data-job='{job_id}']")
-    return rows[0] if rows else None
+    return text(driver, f"#{table} tbody tr[data-job='{job_id}']")
 
 
 def click(driver, selector):
@@ -114,6 +120,10 @@ def test_dashboard_in_a_browser_lists_failures_charts_rates_updates_live_and_gat
         "payload": {"argv": ["/bin/sh", "-c", "echo copying disk; echo datastore1 is full >&2; exit 3"]}})
     status, _, scheduled = srv.api("POST", "/api/v1/schedules/nightly-backup/run", {}, headers=auth(operate_token))
     assert status in (200, 201), scheduled
+    status, _, wf = srv.api("POST", "/api/v1/workflows", {"name": "copy-web-1", "steps": [
+        {"name": "export", "type": "noop"},
+        {"name": "verify", "type": "noop", "depends_on": ["export"]}]}, headers=auth(operate_token))
+    assert status == 201, wf
     wait_for(lambda: job(srv, read_token, failing)["status"] == "failed", timeout=WAIT, what="the failing job")
     failed = job(srv, read_token, failing)
     message = failed["error"]["message"]
@@ -130,17 +140,16 @@ def test_dashboard_in_a_browser_lists_failures_charts_rates_updates_live_and_gat
 
     # The failed job of the last day, with its error and attempts.
     failed_row = wait.until(lambda d: row(d, "failed", failing))
-    assert message in failed_row.text
-    assert "datastore1 is full" in failed_row.text or "exit" in failed_row.text
+    assert message in failed_row, failed_row
     # Its log, one click away.
     wait.until(lambda d: click(d, f"#failed tr[data-job='{failing}'] button[data-action='log']"))
-    wait.until(lambda d: "copying disk" in d.find_element(By.ID, "log").text)
+    wait.until(lambda d: "datastore1 is full" in (text(d, "#log") or ""))
 
     # The success-rate charts have data: noop at 100 %, exec at 0 %, and the schedule's row.
     def rates(d):
-        out = {}
-        for g in d.find_elements(By.CSS_SELECTOR, "#chart-24h g.datum"):
-            out[g.get_attribute("data-key")] = g.get_attribute("data-rate")
+        out = d.execute_script(
+            "const o = {}; for (const g of document.querySelectorAll('#chart-24h g.datum'))"
+            " o[g.dataset.key] = g.dataset.rate; return o;")
         return out if "type:noop" in out and "schedule:nightly-backup" in out else None
     r = wait.until(rates)
     assert float(r["type:noop"]) == 1.0 and float(r["type:exec"]) == 0.0, r
@@ -148,15 +157,20 @@ def test_dashboard_in_a_browser_lists_failures_charts_rates_updates_live_and_gat
     assert browser.find_elements(By.CSS_SELECTOR, "#chart-24h rect.bar"), "no bars drawn"
     assert browser.find_elements(By.CSS_SELECTOR, "#chart-7d g.datum")
     # The overview and the schedule with its next fire.
-    overview = browser.find_element(By.ID, "overview").text
+    overview = text(browser, "#overview")
     assert "dead letters" in overview and "workers busy" in overview and "free disk" in overview
-    sched = wait.until(lambda d: d.find_element(By.CSS_SELECTOR, "#schedules tr[data-schedule='nightly-backup']"))
-    assert "02:00:00" in sched.text
+    sched = wait.until(lambda d: text(d, "#schedules tr[data-schedule='nightly-backup']"))
+    assert "02:00:00" in sched, sched
+
+    # The workflow as a graph: both steps as nodes with their state, an edge between them.
+    wait.until(lambda d: d.find_elements(
+        By.CSS_SELECTOR, f"#workflows [data-workflow='{wf['id']}'] g.step[data-step='verify'][data-state='succeeded']"))
+    assert browser.find_elements(By.CSS_SELECTOR, f"#workflows [data-workflow='{wf['id']}'] g.step[data-step='export']")
+    assert len(browser.find_elements(By.CSS_SELECTOR, f"#workflows [data-workflow='{wf['id']}'] line.edge")) == 1
 
     # Live: the stream is up (a heartbeat or change arrived), and a job submitted now shows up
     # without a reload (the marker survives).
-    wait.until(lambda d: "live" in d.find_element(By.ID, "live").get_attribute("class").split()
-               and "on" in d.find_element(By.ID, "live").get_attribute("class").split())
+    wait.until(lambda d: d.execute_script("return document.getElementById('live').classList.contains('on')"))
     browser.execute_script("window.__notReloaded = true")
     later = submit(srv, operate_token, {"type": "noop"})
     wait.until(lambda d: row(d, "jobs", later))
@@ -167,8 +181,7 @@ def test_dashboard_in_a_browser_lists_failures_charts_rates_updates_live_and_gat
 
     # Retry with the read token: refused by the server, shown on the page, nothing changes.
     assert click(browser, f"#failed tr[data-job='{failing}'] button[data-action='retry']")
-    wait.until(lambda d: "refused" in d.find_element(By.ID, "action-status").text)
-    status_text = browser.find_element(By.ID, "action-status").text
+    status_text = wait.until(lambda d: (t := text(d, "#action-status")) and "refused" in t and t)
     assert "needs role operate" in status_text, status_text
     assert job(srv, read_token, failing)["status"] == "failed"
     assert len(job(srv, read_token, failing)["errors"]) == 1
@@ -178,9 +191,9 @@ def test_dashboard_in_a_browser_lists_failures_charts_rates_updates_live_and_gat
 
     # With an operate token the same button retries the job: it runs (and fails) again.
     use_token(browser, operate_token)
-    wait.until(lambda d: d.find_element(By.ID, "action-status").text == "token set for this tab")
+    wait.until(lambda d: text(d, "#action-status") == "token set for this tab")
     wait.until(lambda d: click(d, f"#failed tr[data-job='{failing}'] button[data-action='retry']"))
-    wait.until(lambda d: d.find_element(By.ID, "action-status").text == f"retried {failing}")
+    wait.until(lambda d: text(d, "#action-status") == f"retried {failing}")
     wait_for(lambda: len(job(srv, read_token, failing)["errors"]) == 2, timeout=WAIT, what="the retried attempt")
 
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
