@@ -7,6 +7,7 @@
 #include "api/server_state.h"
 #include "api/sse.h"
 #include "engine/job_service.h"
+#include "store/job_stats.h"
 
 namespace hypersdk::api {
 namespace {
@@ -66,19 +67,6 @@ struct Feed {
   }
 };
 
-// The newest stored event's id: a new client starts after it (it loads the current state
-// itself), so the first "change" carries no backlog.
-std::int64_t newest_event(store::Store& store) {
-  std::int64_t after = 0;
-  for (int i = 0; i < 1000; ++i) {  // bounded: at most 200k events are skipped this way
-    auto list = store.event_list(after, kBatch);
-    if (!list || list->empty()) break;
-    after = list->back().id;
-    if (static_cast<int>(list->size()) < kBatch) break;
-  }
-  return after;
-}
-
 }  // namespace
 
 void start_event_stream(ServerState& state, std::chrono::seconds heartbeat,
@@ -96,7 +84,17 @@ void start_event_stream(ServerState& state, std::chrono::seconds heartbeat,
     return write_error(res, 503, "unavailable",
                        "too many event streams are open (at most " +
                            std::to_string(state.max_streams()) + "); retry later");
-  if (after < 0) after = newest_event(state.deps().jobs.store());
+  // A new client starts after the newest event (it loads the current state itself), so its
+  // first "change" carries no backlog.
+  if (after < 0) {
+    auto last = state.deps().database ? store::event_last_id(*state.deps().database)
+                                      : Result<std::int64_t>(std::int64_t{0});
+    if (!last) {
+      state.close_stream();
+      return write_error(res, last.error());
+    }
+    after = *last;
+  }
   auto feed = std::make_shared<Feed>(Feed{state, heartbeat, after});
   ServerState* s = &state;
   res.status = 200;

@@ -11,6 +11,7 @@ constexpr const char* kOutcomeCounts =
 // A queued job with a future run_at is not waiting yet (a delayed submit, a backoff).
 constexpr const char* kOldestDue =
     "SELECT min(run_at) FROM jobs WHERE status = 'queued' AND run_at <= ?";
+constexpr const char* kLastEvent = "SELECT coalesce(max(id), 0) FROM events";
 }  // namespace
 
 Result<std::vector<OutcomeCount>> job_outcome_counts(Database& db, core::TimeMs since) {
@@ -40,6 +41,18 @@ Result<std::optional<core::TimeMs>> job_oldest_due(Database& db, core::TimeMs no
     auto& st = c.stmt(kOldestDue);
     st.bind(1, static_cast<std::int64_t>(now));
     if (st.executeStep() && !st.getColumn(0).isNull()) out = st.getColumn(0).getInt64();
+    st.reset();
+    return Status::Ok();
+  });
+  if (!s.ok()) return s.error();
+  return out;
+}
+
+Result<std::int64_t> event_last_id(Database& db) {
+  std::int64_t out = 0;
+  Status s = db.read([&](Connection& c) {
+    auto& st = c.stmt(kLastEvent);
+    if (st.executeStep()) out = st.getColumn(0).getInt64();
     st.reset();
     return Status::Ok();
   });

@@ -32,4 +32,7 @@ Result<std::vector<OutcomeCount>> job_outcome_counts(Database& db, core::TimeMs 
 // hypersdk_queue_oldest_age_seconds. One read over the queued jobs (jobs_claimable).
 Result<std::optional<core::TimeMs>> job_oldest_due(Database& db, core::TimeMs now);
 
+// The id of the newest stored event (0 with none): where a new live feed starts.
+Result<std::int64_t> event_last_id(Database& db);
+
 }  // namespace hypersdk::store
