@@ -210,7 +210,7 @@ def read_events(srv, token, path, want, timeout=WAIT):
     import http.client
     import time
     conn = http.client.HTTPConnection("127.0.0.1", srv.port, timeout=timeout)
-    conn.request("GET", path, headers=auth(token))
+    conn.request("GET", path, headers=token if isinstance(token, dict) else auth(token))
     res = conn.getresponse()
     assert res.status == 200, res.read()
     assert res.getheader("Content-Type").startswith("text/event-stream")
@@ -270,6 +270,22 @@ def test_dashboard_summary_counts_outcomes_per_type_and_schedule_and_the_event_s
     events = read_events(srv, read_token, "/api/v1/events?heartbeat=1", change_after_submit)
     assert submitted and events[-1]["event"] == "change"
     assert "data_version" in json.loads(events[-1]["data"])
+
+    # Stored events (here workflow.started) come with the change; a client that reconnects
+    # with Last-Event-ID gets those it missed, and only those.
+    status, _, wf = srv.api("POST", "/api/v1/workflows", {"name": "wf", "steps": [{"name": "a", "type": "noop"}]},
+                            headers=auth(operate_token))
+    assert status == 201, wf
+
+    def kinds(ev):
+        return [k["kind"] for e in ev if e.get("event") == "change" for k in json.loads(e["data"])["events"]]
+    events = read_events(srv, dict(auth(read_token), **{"Last-Event-ID": "0"}), "/api/v1/events",
+                         lambda ev: "workflow.started" in kinds(ev))
+    last = int([e for e in events if e.get("event") == "change"][-1]["id"])
+    assert last > 0
+    again = read_events(srv, dict(auth(read_token), **{"Last-Event-ID": str(last)}), "/api/v1/events?heartbeat=1",
+                        lambda ev: any(e.get("event") == "heartbeat" for e in ev))
+    assert "workflow.started" not in kinds(again), kinds(again)
 
     # Bad input is refused naming the field.
     status, _, body = srv.api("GET", "/api/v1/events?heartbeat=0", headers=auth(read_token))
