@@ -296,65 +296,17 @@
     document.body.dataset.loaded = String(Date.now());
   }
 
-  // ---- live updates ----
-  // EventSource cannot send an Authorization header, so the same text/event-stream is read
-  // with fetch: the token stays out of URLs (and so out of access logs and history).
-  let stream = null;
+  // ---- live updates (live.js) ----
   function setLive(on, text) {
     const l = $('#live');
     l.className = `live ${on ? 'on' : 'off'}`;
     l.textContent = text;
   }
-
-  function dispatch(ev) {
-    if (ev.event === 'change') refresh();
-    if (ev.event === 'heartbeat') setLive(true, `live, heartbeat ${new Date().toLocaleTimeString()}`);
-  }
-
-  async function follow() {
-    if (stream) stream.abort();
-    const ctl = new AbortController();
-    stream = ctl;
-    try {
-      const res = await fetch('/api/v1/events', {headers: headers({Accept: 'text/event-stream'}),
-                                                 signal: ctl.signal, cache: 'no-store', credentials: 'omit'});
-      if (!res.ok) {
-        setLive(false, `not live (HTTP ${res.status})`);
-      } else {
-        setLive(true, 'live');
-        const reader = res.body.getReader();
-        const decoder = new TextDecoder();
-        let buf = '', ev = {event: 'message', data: []};
-        for (;;) {
-          const {value, done} = await reader.read();
-          if (done) break;
-          buf += decoder.decode(value, {stream: true});
-          let nl;
-          while ((nl = buf.indexOf('\n')) >= 0) {
-            const line = buf.slice(0, nl).replace(/\r$/, '');
-            buf = buf.slice(nl + 1);
-            if (line === '') {
-              if (ev.data.length) dispatch({event: ev.event, data: ev.data.join('\n')});
-              ev = {event: 'message', data: []};
-            } else if (line.startsWith(':')) {
-              // a comment: keep-alive only
-            } else {
-              const i = line.indexOf(':');
-              const field = i < 0 ? line : line.slice(0, i);
-              const val = i < 0 ? '' : line.slice(i + 1).replace(/^ /, '');
-              if (field === 'event') ev.event = val;
-              if (field === 'data') ev.data.push(val);
-            }
-          }
-        }
-        setLive(false, 'reconnecting…');
-      }
-    } catch (e) {
-      if (ctl.signal.aborted) return;
-      setLive(false, 'reconnecting…');
-    }
-    if (stream === ctl) setTimeout(() => { if (stream === ctl) follow(); }, 2000);
-  }
+  const live = window.HypersdkLive.stream('/api/v1/events', () => headers({Accept: 'text/event-stream'}), {
+    change: () => refresh(),
+    heartbeat: () => setLive(true, `live, heartbeat ${new Date().toLocaleTimeString()}`),
+  }, setLive);
+  const follow = () => live.restart();
 
   // ---- actions ----
   const ACTIONS = {
