@@ -239,9 +239,14 @@
       bar.max = 100;
       if (p.percent !== null && p.percent !== undefined) bar.value = p.percent;
       const txt = document.createElement('span');
-      txt.textContent = `${fmtBytes(p.done_bytes)} of ${fmtBytes(p.total_bytes)}` +
+      txt.textContent = `${fmtBytes(p.done_bytes)} of ${p.total_bytes ? fmtBytes(p.total_bytes) : 'unknown size'}` +
         (p.eta_seconds ? `, ${Math.round(p.eta_seconds)} s left` : '');
-      div.append(label, bar, txt);
+      const cancel = document.createElement('button');
+      cancel.type = 'button';
+      cancel.textContent = 'Cancel';
+      cancel.dataset.action = 'cancel';
+      cancel.dataset.id = j.id;
+      div.append(label, bar, txt, cancel);
       box.appendChild(div);
     }
   }

@@ -296,3 +296,70 @@ def test_dashboard_summary_counts_outcomes_per_type_and_schedule_and_the_event_s
     assert srv.request("GET", "/ui/dashboard.js")[0] == 200
     status, _, body = srv.api("GET", "/ui/nope.js")
     assert status == 404 and "nope.js" in body["error"]["message"]
+
+
+def test_a_running_export_shows_a_progress_bar_and_the_dashboard_cancels_it(h, browser):
+    """A VM whose disk is a FIFO fed slowly: the export runs for as long as the test wants."""
+    import threading
+    import time
+    operate_token = secrets.token_hex(24)
+    vms = h.tmp / "vms"
+    (vms / "slow").mkdir(parents=True)
+    fifo = vms / "slow" / "disk.raw"
+    os.mkfifo(fifo)
+    h.write_config(
+        f"api:\n  tokens:\n    - {{name: operator, role: operate, token: {operate_token}}}\n"
+        "  rate_limit:\n    requests_per_second: 100000\n    burst: 100000\n"
+        f"providers:\n  lab:\n    kind: local\n    dirs: [{vms}]\n"
+        f"export:\n  dir: {h.tmp / 'exports'}\n")
+    srv = h.serve()
+    stop = threading.Event()
+
+    def feeder():  # 3 MiB at once, then a trickle that never ends until the test stops it
+        fd = None
+        while fd is None and not stop.is_set():
+            try:
+                fd = os.open(fifo, os.O_WRONLY | os.O_NONBLOCK)
+            except OSError:
+                time.sleep(0.02)
+        if fd is None:
+            return
+        try:
+            os.set_blocking(fd, True)
+            os.write(fd, b"\x5a" * (3 << 20))
+            while not stop.is_set():
+                os.write(fd, b"\x5b" * 65536)
+                time.sleep(0.1)
+        except OSError:
+            pass  # the reader went away
+        finally:
+            os.close(fd)
+
+    t = threading.Thread(target=feeder, daemon=True)
+    t.start()
+    try:
+        export = submit(srv, operate_token, {"type": "export", "payload": {"provider": "lab", "vm": "slow",
+                                                                           "format": "raw"}})
+        browser.get(srv.url + "/ui/dashboard.css")
+        browser.execute_script("sessionStorage.setItem('hypersdk.token', arguments[0])", operate_token)
+        browser.get(srv.url + "/")
+        wait = WebDriverWait(browser, WAIT)
+        # The bar and the bytes so far (the size of a FIFO is unknown).
+        shown = wait.until(lambda d: (t := text(d, f"#exports .progress-row[data-job='{export}']"))
+                           and "MiB of unknown size" in t and t)
+        assert shown.startswith(f"{export} export slow"), shown
+        assert browser.execute_script(
+            f"return document.querySelector(\"#exports .progress-row[data-job='{export}'] progress\") !== null")
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        assert browser.save_screenshot(str(ARTIFACTS / "dashboard-export-progress.png"))
+        # Cancel from the page (operate token): the export stops.
+        assert click(browser, f"#exports .progress-row[data-job='{export}'] button[data-action='cancel']")
+        wait.until(lambda d: text(d, "#action-status") == f"cancel requested for {export}")
+        wait_for(lambda: job(srv, operate_token, export)["status"] == "cancelled", timeout=WAIT,
+                 what="the export to stop")
+        wait.until(lambda d: text(d, f"#exports .progress-row[data-job='{export}']") is None)
+        problems = console_problems(browser.get_log("browser"))
+        assert not problems, problems
+    finally:
+        stop.set()
+        t.join(timeout=10)
