@@ -88,7 +88,7 @@
     card(o, 'ready', s.ready.status === 'pass' ? 'ready' : `not ready: ${s.ready.output}`, s.ready.status);
     if (s.workers) card(o, 'workers busy', `${s.workers.busy} / ${s.workers.total}`);
     const q = s.queue || {};
-    const depth = ['waiting', 'queued', 'running', 'retrying'].reduce((n, k) => n + (q[k] || 0), 0);
+    const depth = ['waiting', 'queued', 'retrying'].reduce((n, k) => n + (q[k] || 0), 0);
     card(o, 'queue depth', depth);
     card(o, 'failed (all time)', q.failed || 0, (q.failed || 0) > 0 ? 'fail' : '');
     card(o, 'dead letters', s.dead_letters, s.dead_letters > 0 ? 'fail' : 'pass');
