@@ -48,6 +48,9 @@ DEB_PACKAGES += libxml2-dev libxml2
 # test_cli_completion: `man -l` renders the generated page.
 DEB_PACKAGES += man-db
 
+# test_web_dashboard: the dashboard in headless chromium, driven by selenium.
+DEB_PACKAGES += chromium chromium-driver python3-selenium
+
 # The peers `make bench` measures hypersdk against (bench/run.py); never needed by tests.
 BENCH_PACKAGES := beanstalkd wrk hyperfine
 

@@ -57,7 +57,8 @@ std::string audit_action(const std::string& method, const std::string& path_temp
 void audit_request(ServerState& state, const Route& route, const httplib::Request& req,
                    const httplib::Response& res, const std::string& principal,
                    const std::string& request_id);
-std::vector<Route> web_routes(ServerState& state);  // web_routes.cpp: openapi.json
+std::vector<Route> web_routes(ServerState& state);        // web_routes.cpp: openapi.json
+std::vector<Route> dashboard_routes(ServerState& state);  // dashboard_routes.cpp
 
 // "open" | "read" | "operate" | "admin"
 std::string_view to_string(Access a);

@@ -58,7 +58,8 @@ class ProviderRegistry;
 }
 namespace hypersdk::store {
 class BackupStore;
-}
+class Database;
+}  // namespace hypersdk::store
 namespace hypersdk::ops {
 class Config;
 class Metrics;
@@ -115,6 +116,12 @@ struct ApiDeps {
   store::BackupStore* backups = nullptr;
   // /notifications (notification_routes.cpp); nullptr: they answer 503.
   engine::NotificationService* notifications = nullptr;
+  // GET /api/v1/dashboard (dashboard_routes.cpp): the success rates are read from this
+  // database; nullptr: /dashboard answers 503.
+  store::Database* database = nullptr;
+  // What only the serving process knows, for /dashboard: {"workers": {"busy", "total"},
+  // "disk": [{"path_kind", "path", "free_bytes"}]}. Empty: those fields are absent.
+  std::function<nlohmann::json()> runtime_overview;
 };
 
 class ApiServer {

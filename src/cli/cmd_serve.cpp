@@ -206,6 +206,27 @@ int serve(Context& ctx, const ServeFlags& flags) {
   deps.backups = &rt.backups();
   engine::NotificationService notifications(rt.notifier().outbox(), rt.clock());
   deps.notifications = &notifications;
+  deps.database = &rt.database();
+  deps.runtime_overview = [&rt, &reload, path = *db_path] {
+    const auto cfg = reload.current();
+    nlohmann::json disk = nlohmann::json::array();
+    for (const auto& [kind, dir] :
+         {std::pair{"database", std::filesystem::path(path).parent_path().string()},
+          std::pair{"export", export_dir(*cfg, path)}}) {
+      // A directory not created yet will be on its nearest existing parent's filesystem.
+      std::filesystem::path at(dir);
+      std::error_code ec;
+      while (!at.empty() && at != at.root_path() && !std::filesystem::exists(at, ec))
+        at = at.parent_path();
+      const auto free = ops::available_bytes(at.string());
+      disk.push_back({{"path_kind", kind},
+                      {"path", dir},
+                      {"free_bytes", free ? nlohmann::json(*free) : nlohmann::json(nullptr)}});
+    }
+    return nlohmann::json{
+        {"workers", {{"busy", rt.pool().running()}, {"total", cfg->get_int("workers.count")}}},
+        {"disk", disk}};
+  };
   api::ApiServer server(*api_cfg, deps);
 
   add_live_parts(reload, server, rt);

@@ -5,6 +5,7 @@
 
 #include <filesystem>
 
+#include "store/job_stats.h"
 #include "store/sqlite_store.h"
 #include "store/workflow_stats.h"
 
@@ -21,6 +22,8 @@ JobMetrics::JobMetrics(ops::Metrics& metrics, const std::vector<std::string>& ty
 }
 
 void JobMetrics::on_job_event(const JobEvent& e) {
+  if ((e.kind == JobEventKind::failed || e.kind == JobEventKind::retrying) && e.error)
+    metrics_.job_failures_total(std::string(to_string(e.error->cls))).Increment();
   const char* status = nullptr;
   switch (e.kind) {
     case JobEventKind::succeeded:
@@ -94,6 +97,16 @@ void add_store_scrape_hook(ops::Metrics& metrics, store::Store& store, store::Da
     auto& unreadable = metrics.internal_errors_total("stored_value");
     const double seen = static_cast<double>(store::unreadable_stored_values());
     if (seen > unreadable.Value()) unreadable.Increment(seen - unreadable.Value());
+  });
+}
+
+void add_queue_age_hook(ops::Metrics& metrics, store::Database& db, const Clock& clock) {
+  metrics.add_scrape_hook([&metrics, &db, &clock] {
+    const core::TimeMs now = clock.now_ms();
+    auto oldest = store::job_oldest_due(db, now);
+    if (!oldest) return;  // keep the last value: a failed read is not an empty queue
+    metrics.queue_oldest_age_seconds().Set(*oldest ? static_cast<double>(now - **oldest) / 1000.0
+                                                   : 0.0);
   });
 }
 

@@ -5,6 +5,7 @@
 
 #include <functional>
 
+#include "engine/clock.h"
 #include "engine/events.h"
 #include "ops/metrics.h"
 #include "store/database.h"
@@ -27,5 +28,9 @@ class JobMetrics final : public JobListener {
 // `running` reports this process's running jobs.
 void add_store_scrape_hook(ops::Metrics& metrics, store::Store& store, store::Database& db,
                            std::function<int()> running);
+
+// Registers a scrape hook that sets hypersdk_queue_oldest_age_seconds: how long the queued
+// job that has been due the longest has waited (0 with none), at `clock`'s time.
+void add_queue_age_hook(ops::Metrics& metrics, store::Database& db, const Clock& clock);
 
 }  // namespace hypersdk::engine

@@ -125,6 +125,7 @@ Result<std::unique_ptr<Runtime>> Runtime::open(RuntimeOptions options) {
   if (rt->options_.metrics)
     add_store_scrape_hook(*rt->options_.metrics, *rt->store_, *rt->db_,
                           [pool = rt->pool_.get()] { return pool->running(); });
+  if (rt->options_.metrics) add_queue_age_hook(*rt->options_.metrics, *rt->db_, rt->clock());
   return rt;
 }
 

@@ -276,7 +276,11 @@ Status Scheduler::fire_due(Entry& e, core::TimeMs now, TickReport& report) {
     switch (o.outcome) {
       case store::OccurrenceOutcome::fired:
         ++report.fired;
-        if (metrics_) metrics_->schedule_fires_total(spec.name).Increment();
+        if (metrics_) {
+          metrics_->schedule_fires_total(spec.name).Increment();
+          metrics_->schedule_lateness_seconds(spec.name).Observe(
+              static_cast<double>(std::max<core::TimeMs>(0, now - o.nominal_utc)) / 1000.0);
+        }
         ops::log::info("schedule fired", {{"schedule", spec.name},
                                           {"schedule.name", spec.name},
                                           {"job.id", core::format_job_id(o.job_id.value_or(0))},

@@ -16,6 +16,7 @@
 #include <prometheus/metric_family.h>
 #include <prometheus/text_serializer.h>
 
+#include "core/error.h"
 #include "ops/log.h"
 
 namespace hypersdk::ops {
@@ -27,6 +28,9 @@ using prometheus::Histogram;
 const Histogram::BucketBoundaries kJobDurationBuckets = {1,   5,    15,   30,   60,    120,  300,
                                                          600, 1800, 3600, 7200, 14400, 28800};
 // From a slow WAN upload (1 MB/s) to a local NVMe copy (2 GB/s).
+// A tick is late by under a second; a catch-up after downtime by hours.
+const Histogram::BucketBoundaries kLatenessBuckets = {0.5, 1,   5,    15,    60,
+                                                      300, 900, 3600, 21600, 86400};
 const Histogram::BucketBoundaries kThroughputBuckets = {1e6, 5e6,   1e7, 2.5e7, 5e7,
                                                         1e8, 2.5e8, 5e8, 1e9,   2e9};
 const Histogram::BucketBoundaries kHttpBuckets = {0.005, 0.01, 0.025, 0.05, 0.1, 0.25,
@@ -179,7 +183,16 @@ Metrics::Metrics(const std::string& version)
                          "Build information; the value is always 1.", *registry_, described_)),
       internal_errors_(family(prometheus::BuildCounter(), "hypersdk_internal_errors_total",
                               "Errors handled by logging, a fallback and a backoff, by component.",
-                              *registry_, described_)) {
+                              *registry_, described_)),
+      job_failures_(family(prometheus::BuildCounter(), "hypersdk_job_failures_total",
+                           "Failed job attempts (retried or final) by error class.", *registry_,
+                           described_)),
+      queue_oldest_age_(family(prometheus::BuildGauge(), "hypersdk_queue_oldest_age_seconds",
+                               "Seconds the oldest queued job has been due without starting.",
+                               *registry_, described_)),
+      schedule_lateness_(family(prometheus::BuildHistogram(), "hypersdk_schedule_lateness_seconds",
+                                "Seconds between an occurrence's nominal time and its firing.",
+                                *registry_, described_)) {
   build_info_.Add({{"version", version}}).Set(1);
   // Series without labels exist from the start, so a dashboard shows 0 rather than nothing.
   exported_bytes_.Add({});
@@ -190,6 +203,11 @@ Metrics::Metrics(const std::string& version)
   reload_ok_.Add({});
   reload_ts_.Add({});
   export_throughput_.Add({}, kThroughputBuckets);
+  queue_oldest_age_.Add({});
+  // Every class from the start: increase() misses a counter's first value, so a series born
+  // at 1 would hide the first failure of its class from the panel.
+  for (int c = 0; c <= static_cast<int>(ErrorClass::internal); ++c)
+    job_failures_.Add({{"class", std::string(to_string(static_cast<ErrorClass>(c)))}});
 }
 
 prometheus::Counter& Metrics::jobs_total(const std::string& type, const std::string& status,
@@ -226,6 +244,18 @@ prometheus::Gauge& Metrics::dead_letters() {
 
 prometheus::Counter& Metrics::job_retries_total(const std::string& type) {
   return job_retries_.Add({{"type", type}});
+}
+
+prometheus::Counter& Metrics::job_failures_total(const std::string& error_class) {
+  return job_failures_.Add({{"class", error_class}});
+}
+
+prometheus::Gauge& Metrics::queue_oldest_age_seconds() {
+  return queue_oldest_age_.Add({});
+}
+
+prometheus::Histogram& Metrics::schedule_lateness_seconds(const std::string& schedule) {
+  return schedule_lateness_.Add({{"schedule", schedule}}, kLatenessBuckets);
 }
 
 prometheus::Counter& Metrics::schedule_fires_total(const std::string& schedule) {

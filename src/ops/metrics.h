@@ -16,8 +16,11 @@
 //   hypersdk_jobs_running                               gauge
 //   hypersdk_dead_letters                               gauge
 //   hypersdk_job_retries_total{type}                    counter
+//   hypersdk_job_failures_total{class}                  counter   failed attempts by error class
+//   hypersdk_queue_oldest_age_seconds                   gauge     how long the oldest due job waits
 //   hypersdk_schedule_fires_total{schedule}             counter
 //   hypersdk_schedule_missed_total{schedule,reason}     counter
+//   hypersdk_schedule_lateness_seconds{schedule}        histogram fire time - nominal time
 //   hypersdk_filesystem_free_bytes{path_kind}           gauge     path_kind = export|database
 //   hypersdk_filesystem_size_bytes{path_kind}           gauge     (free / size: the disk alert)
 //   hypersdk_db_wal_bytes, hypersdk_db_size_bytes       gauge
@@ -72,11 +75,16 @@ class Metrics {
   prometheus::Gauge& jobs_running();
   prometheus::Gauge& dead_letters();
   prometheus::Counter& job_retries_total(const std::string& type);
+  // Every failed attempt (retried or final), by its error class (core::to_string(ErrorClass)).
+  prometheus::Counter& job_failures_total(const std::string& error_class);
+  prometheus::Gauge& queue_oldest_age_seconds();
 
   // Schedules.
   prometheus::Counter& schedule_fires_total(const std::string& schedule);
   prometheus::Counter& schedule_missed_total(const std::string& schedule,
                                              const std::string& reason);
+  // How late an occurrence fired after its nominal time (scheduler ticks, downtime catch-up).
+  prometheus::Histogram& schedule_lateness_seconds(const std::string& schedule);
 
   // Storage and configuration.
   prometheus::Gauge& filesystem_free_bytes(FsPathKind kind);
@@ -134,6 +142,9 @@ class Metrics {
   prometheus::Family<prometheus::Histogram>& http_duration_;
   prometheus::Family<prometheus::Gauge>& build_info_;
   prometheus::Family<prometheus::Counter>& internal_errors_;
+  prometheus::Family<prometheus::Counter>& job_failures_;
+  prometheus::Family<prometheus::Gauge>& queue_oldest_age_;
+  prometheus::Family<prometheus::Histogram>& schedule_lateness_;
 
   std::mutex hooks_mu_;
   std::vector<std::function<void()>> hooks_;  // GUARDED_BY(hooks_mu_)

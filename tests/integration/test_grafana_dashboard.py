@@ -37,7 +37,7 @@ def test_dashboard_shape():
     assert len(ids) == len(set(ids))
     titles = " ".join(p["title"] for p in panels()).lower()
     for topic in ("success rate", "failures", "queue", "duration", "missed", "fires", "disk",
-                  "dead letters", "retries"):
+                  "dead letters", "retries", "error class", "queued job age", "lateness"):
         assert topic in titles, topic
     for p in panels():
         assert p["targets"] and all("$instance" in t["expr"] for t in p["targets"]), p["title"]
@@ -117,6 +117,18 @@ def test_every_panel_returns_data_from_a_real_prometheus(h, tmp_path):
         missed = query(fill(by_title["Missed occurrences"]))
         assert {(r["metric"]["schedule"], r["metric"]["reason"]) for r in missed} == \
             {("hourly", "catchup_none"), ("catching-up", "superseded")}
+        # The failed exec attempt (exit 3) is class internal; the zero series of the other
+        # classes are there from the start.
+        classes = {r["metric"]["class"]: float(r["value"][1])
+                   for r in query(fill(by_title["Failures by error class"]))}
+        assert classes["internal"] > 0.5 and classes["timeout"] == 0.0, classes
+        # Nothing waits for a worker once the jobs are done.
+        assert numbers(by_title["Oldest queued job age"]) == [0.0]
+        # The caught-up 13:00 run fired at 13:30 (test clock): 1800 s late, on average too.
+        lateness = [p for p in panels() if p["title"] == "Scheduler lateness"][0]["targets"][1]["expr"]
+        late = {r["metric"]["schedule"]: float(r["value"][1]) for r in query(fill(lateness))}
+        # (the test clock runs on from the time set, so the tick is a few ms after 13:30)
+        assert set(late) == {"catching-up"} and 1800 <= late["catching-up"] < 1810, late
         fires = query(fill(by_title["Schedule fires"]))
         assert {r["metric"]["schedule"] for r in fires} == {"catching-up"}
         free = numbers(by_title["Database free disk"])

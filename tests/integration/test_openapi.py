@@ -51,6 +51,8 @@ def test_every_documented_operation_is_routed(h):
         for method in item:
             if method == "get" and path.endswith("/logs"):
                 concrete += "?follow=0"
+            if path == "/api/v1/events":
+                concrete += "?heartbeat=0"  # refused (400) rather than a stream that never ends
             status, _, body = srv.request(method.upper(), concrete,
                                           body=b"{}" if method == "post" else None)
             text = body.decode(errors="replace")

@@ -180,7 +180,14 @@ TEST_CASE("api: unknown job is 404, unknown route 404, wrong method 405, big bod
   check_error_shape(c->Get("/api/v1/jobs/j-424242"), 404, "not_found");
   check_error_shape(c->Get("/api/v1/jobs/notanid"), 400, "invalid");
   check_error_shape(c->Get("/api/v1/nothing-here"), 404, "not_found");
-  check_error_shape(c->Get("/"), 404, "not_found");
+  check_error_shape(c->Get("/nothing-here"), 404, "not_found");
+  check_error_shape(c->Get("/ui/nothing.js"), 404, "not_found");
+  // "/" is the dashboard's page, under its own strict Content-Security-Policy.
+  auto page = c->Get("/");
+  REQUIRE(page);
+  CHECK(page->status == 200);
+  CHECK(page->get_header_value("Content-Type") == "text/html; charset=utf-8");
+  CHECK(page->get_header_value("Content-Security-Policy").find("default-src 'self'") == 0);
 
   auto del = c->Delete("/api/v1/jobs");
   check_error_shape(del, 405, "method_not_allowed");
