@@ -111,20 +111,39 @@ bench: build
 # $(FUZZ_BUILD)/crash-*. The core parsers need no other library than date-tz.
 FUZZ_BUILD   ?= build-fuzz
 FUZZ_SECONDS ?= 30
-FUZZ_TARGETS := cron window holiday_ics
+FUZZ_TARGETS := cron window holiday_ics config api_json
 FUZZ_CXX     ?= clang++
+FUZZ_CCACHE  := $(shell command -v ccache 2>/dev/null)
 FUZZ_FLAGS   := -std=c++20 -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined \
   -fno-sanitize-recover=undefined -DUSE_OS_TZDB=1 -DONLY_C_LOCALE=1 -DHAS_STRING_VIEW=1 -Isrc
 FUZZ_CORE_OBJS := $(patsubst src/core/%.cpp,$(FUZZ_BUILD)/core/%.o,$(wildcard src/core/*.cpp))
 
 $(FUZZ_BUILD)/core/%.o: src/core/%.cpp $(wildcard src/core/*.h)
 	@mkdir -p $(@D)
-	$(FUZZ_CXX) $(FUZZ_FLAGS) -fsanitize=fuzzer-no-link -c $< -o $@
+	$(FUZZ_CCACHE) $(FUZZ_CXX) $(FUZZ_FLAGS) -fsanitize=fuzzer-no-link -c $< -o $@
 
 $(FUZZ_BUILD)/fuzz_%: tests/fuzz/fuzz_%.cpp $(FUZZ_CORE_OBJS)
 	$(FUZZ_CXX) $(FUZZ_FLAGS) -fsanitize=fuzzer $< $(FUZZ_CORE_OBJS) -ldate-tz -o $@
 
-.SECONDARY: $(FUZZ_CORE_OBJS)  # kept, so a changed target relinks without recompiling
+# The config loader and the API's JSON parsers need ops/ and wire/ too (nlohmann, yaml-cpp).
+FUZZ_LIB_SRCS := $(wildcard src/wire/*.cpp) $(filter-out src/ops/log%.cpp src/ops/sd_notify.cpp \
+  src/ops/signals.cpp src/ops/metrics.cpp src/ops/process.cpp,$(wildcard src/ops/*.cpp))
+FUZZ_LIB_OBJS := $(patsubst src/%.cpp,$(FUZZ_BUILD)/%.o,$(FUZZ_LIB_SRCS))
+
+FUZZ_LIB_HDRS := $(wildcard src/core/*.h src/wire/*.h src/ops/*.h)
+$(FUZZ_BUILD)/wire/%.o: src/wire/%.cpp $(FUZZ_LIB_HDRS)
+	@mkdir -p $(@D)
+	$(FUZZ_CCACHE) $(FUZZ_CXX) $(FUZZ_FLAGS) -fsanitize=fuzzer-no-link -c $< -o $@
+$(FUZZ_BUILD)/ops/%.o: src/ops/%.cpp $(FUZZ_LIB_HDRS)
+	@mkdir -p $(@D)
+	$(FUZZ_CCACHE) $(FUZZ_CXX) $(FUZZ_FLAGS) -fsanitize=fuzzer-no-link -c $< -o $@
+
+$(FUZZ_BUILD)/fuzz_config $(FUZZ_BUILD)/fuzz_api_json: $(FUZZ_BUILD)/fuzz_%: tests/fuzz/fuzz_%.cpp \
+    tests/fuzz/fuzz_store_stubs.cpp $(FUZZ_CORE_OBJS) $(FUZZ_LIB_OBJS)
+	$(FUZZ_CXX) $(FUZZ_FLAGS) -fsanitize=fuzzer $< tests/fuzz/fuzz_store_stubs.cpp \
+	  $(FUZZ_LIB_OBJS) $(FUZZ_CORE_OBJS) -lyaml-cpp -ldate-tz -o $@
+
+.SECONDARY: $(FUZZ_CORE_OBJS) $(FUZZ_LIB_OBJS)  # kept, so a changed target relinks only
 
 fuzz-build: deps $(addprefix $(FUZZ_BUILD)/fuzz_,$(FUZZ_TARGETS))
 
