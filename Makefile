@@ -2,6 +2,7 @@
 # both install what is missing (make deps) and build first.
 BUILD      ?= build
 ASAN_BUILD ?= build-asan
+TSAN_BUILD ?= build-tsan
 JOBS       ?= $(shell nproc)
 PREFIX     ?= /usr/local
 DESTDIR    ?=
@@ -50,7 +51,7 @@ define apt_install
 endef
 
 .PHONY: all deps deps-npm deps-build build test test-unit test-asan serve clean format deploy deb bench \
-  fuzz fuzz-build test-faults
+  fuzz fuzz-build test-faults test-tsan
 
 all: build
 
@@ -98,6 +99,17 @@ FAULT_SEED  ?= 1
 FAULT_KILLS ?= 50
 test-faults: build
 	/usr/bin/python3 tests/faults/run_faults.py --bin $(BUILD)/hypersdk --seed $(FAULT_SEED) --kills $(FAULT_KILLS)
+
+# ThreadSanitizer over the unit tests of the concurrent parts ($(TSAN_BUILD), gcc
+# -fsanitize=thread; only their binary, hypersdk_tsan_unit, listed in tests/CMakeLists.txt):
+# worker pool, group commit writer, database, scheduler, API server and SSE, notifier, exec
+# jobs, readiness, signals, workflow store. A race fails the run. tests/tsan.supp holds
+# suppressions for third-party code only, each with its reason.
+test-tsan: deps
+	cmake -S . -B $(TSAN_BUILD) -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DHYPERSDK_TSAN=ON -DHYPERSDK_TEST_HOOKS=ON
+	cmake --build $(TSAN_BUILD) -j $(JOBS) --target hypersdk_tsan_unit
+	cd $(TSAN_BUILD) && TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1 suppressions=$(CURDIR)/tests/tsan.supp" \
+	  ./tests/hypersdk_tsan_unit
 
 # Every benchmark beside its reference from the same run; appends to bench/RESULTS.md.
 bench: build
