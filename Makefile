@@ -2,6 +2,7 @@
 # both install what is missing (make deps) and build first.
 BUILD      ?= build
 ASAN_BUILD ?= build-asan
+TSAN_BUILD ?= build-tsan
 JOBS       ?= $(shell nproc)
 PREFIX     ?= /usr/local
 DESTDIR    ?=
@@ -65,7 +66,7 @@ define apt_install
 endef
 
 .PHONY: all deps deps-npm deps-build build test test-unit test-asan serve clean format deploy deb bench \
-  fuzz fuzz-build test-faults
+  fuzz fuzz-build test-faults test-tsan
 
 all: build
 
@@ -114,6 +115,17 @@ FAULT_KILLS ?= 50
 test-faults: build
 	/usr/bin/python3 tests/faults/run_faults.py --bin $(BUILD)/hypersdk --seed $(FAULT_SEED) --kills $(FAULT_KILLS)
 
+# ThreadSanitizer over the unit tests of the concurrent parts ($(TSAN_BUILD), gcc
+# -fsanitize=thread; only their binary, hypersdk_tsan_unit, listed in tests/CMakeLists.txt):
+# worker pool, group commit writer, database, scheduler, API server and SSE, notifier, exec
+# jobs, readiness, signals, workflow store. A race fails the run. tests/tsan.supp holds
+# suppressions for third-party code only, each with its reason.
+test-tsan: deps
+	cmake -S . -B $(TSAN_BUILD) -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DHYPERSDK_TSAN=ON -DHYPERSDK_TEST_HOOKS=ON
+	cmake --build $(TSAN_BUILD) -j $(JOBS) --target hypersdk_tsan_unit
+	cd $(TSAN_BUILD) && TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1 suppressions=$(CURDIR)/tests/tsan.supp" \
+	  ./tests/hypersdk_tsan_unit
+
 # Every benchmark beside its reference from the same run; appends to bench/RESULTS.md.
 bench: build
 	$(call apt_install,$(BENCH_PACKAGES))
@@ -126,20 +138,39 @@ bench: build
 # $(FUZZ_BUILD)/crash-*. The core parsers need no other library than date-tz.
 FUZZ_BUILD   ?= build-fuzz
 FUZZ_SECONDS ?= 30
-FUZZ_TARGETS := cron window holiday_ics
+FUZZ_TARGETS := cron window holiday_ics config api_json
 FUZZ_CXX     ?= clang++
+FUZZ_CCACHE  := $(shell command -v ccache 2>/dev/null)
 FUZZ_FLAGS   := -std=c++20 -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined \
   -fno-sanitize-recover=undefined -DUSE_OS_TZDB=1 -DONLY_C_LOCALE=1 -DHAS_STRING_VIEW=1 -Isrc
 FUZZ_CORE_OBJS := $(patsubst src/core/%.cpp,$(FUZZ_BUILD)/core/%.o,$(wildcard src/core/*.cpp))
 
 $(FUZZ_BUILD)/core/%.o: src/core/%.cpp $(wildcard src/core/*.h)
 	@mkdir -p $(@D)
-	$(FUZZ_CXX) $(FUZZ_FLAGS) -fsanitize=fuzzer-no-link -c $< -o $@
+	$(FUZZ_CCACHE) $(FUZZ_CXX) $(FUZZ_FLAGS) -fsanitize=fuzzer-no-link -c $< -o $@
 
 $(FUZZ_BUILD)/fuzz_%: tests/fuzz/fuzz_%.cpp $(FUZZ_CORE_OBJS)
 	$(FUZZ_CXX) $(FUZZ_FLAGS) -fsanitize=fuzzer $< $(FUZZ_CORE_OBJS) -ldate-tz -o $@
 
-.SECONDARY: $(FUZZ_CORE_OBJS)  # kept, so a changed target relinks without recompiling
+# The config loader and the API's JSON parsers need ops/ and wire/ too (nlohmann, yaml-cpp).
+FUZZ_LIB_SRCS := $(wildcard src/wire/*.cpp) $(filter-out src/ops/log%.cpp src/ops/sd_notify.cpp \
+  src/ops/signals.cpp src/ops/metrics.cpp src/ops/process.cpp,$(wildcard src/ops/*.cpp))
+FUZZ_LIB_OBJS := $(patsubst src/%.cpp,$(FUZZ_BUILD)/%.o,$(FUZZ_LIB_SRCS))
+
+FUZZ_LIB_HDRS := $(wildcard src/core/*.h src/wire/*.h src/ops/*.h)
+$(FUZZ_BUILD)/wire/%.o: src/wire/%.cpp $(FUZZ_LIB_HDRS)
+	@mkdir -p $(@D)
+	$(FUZZ_CCACHE) $(FUZZ_CXX) $(FUZZ_FLAGS) -fsanitize=fuzzer-no-link -c $< -o $@
+$(FUZZ_BUILD)/ops/%.o: src/ops/%.cpp $(FUZZ_LIB_HDRS)
+	@mkdir -p $(@D)
+	$(FUZZ_CCACHE) $(FUZZ_CXX) $(FUZZ_FLAGS) -fsanitize=fuzzer-no-link -c $< -o $@
+
+$(FUZZ_BUILD)/fuzz_config $(FUZZ_BUILD)/fuzz_api_json: $(FUZZ_BUILD)/fuzz_%: tests/fuzz/fuzz_%.cpp \
+    tests/fuzz/fuzz_store_stubs.cpp $(FUZZ_CORE_OBJS) $(FUZZ_LIB_OBJS)
+	$(FUZZ_CXX) $(FUZZ_FLAGS) -fsanitize=fuzzer $< tests/fuzz/fuzz_store_stubs.cpp \
+	  $(FUZZ_LIB_OBJS) $(FUZZ_CORE_OBJS) -lyaml-cpp -ldate-tz -o $@
+
+.SECONDARY: $(FUZZ_CORE_OBJS) $(FUZZ_LIB_OBJS)  # kept, so a changed target relinks only
 
 fuzz-build: deps $(addprefix $(FUZZ_BUILD)/fuzz_,$(FUZZ_TARGETS))
 

@@ -3,6 +3,7 @@
 // checks (contract in config.h).
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <cctype>
 #include <cerrno>
 #include <cstdio>
@@ -10,6 +11,7 @@
 #include <map>
 #include <set>
 
+#include "core/utf8.h"
 #include "ops/bounded_file.h"
 #include "ops/config.h"
 #include "ops/config_detail.h"
@@ -140,6 +142,19 @@ class ConfigLoader {
     config_.file_ = path;
     auto text = read_bounded_file(path, kMaxConfigFileBytes, "config file");
     if (!text) return error(file_, text.error().message);
+    // yaml-cpp passes any bytes through, and a value that is not UTF-8 would make every JSON
+    // rendering of the config (`config show --json`, GET /api/v1/config) fail later.
+    if (auto bad = core::first_invalid_utf8(*text)) {
+      YAML::Mark at;
+      const std::string_view before(text->data(), *bad);
+      at.pos = static_cast<int>(*bad);
+      at.line = static_cast<int>(std::count(before.begin(), before.end(), '\n'));
+      const auto nl = before.rfind('\n');
+      at.column = static_cast<int>(nl == std::string_view::npos ? *bad : *bad - nl - 1);
+      char byte[8];
+      std::snprintf(byte, sizeof byte, "0x%02X", static_cast<unsigned char>((*text)[*bad]));
+      return error(file_, std::string("not valid UTF-8: byte ") + byte, at);
+    }
     YAML::Node root;
     try {
       root = YAML::Load(*text);
@@ -236,6 +251,10 @@ class ConfigLoader {
           key += static_cast<char>(std::tolower(static_cast<unsigned char>(rest[i])));
       }
       const std::string where = "env " + var;
+      if (core::first_invalid_utf8(text)) {
+        error(where, "the value is not valid UTF-8");
+        continue;
+      }
       if (const KeyAlias* alias = find_alias(key)) {
         warn(where, deprecation(*alias, var, env_var_for(alias->new_name)));
         key = alias->new_name;

@@ -95,8 +95,10 @@ Result<json> instantiate_template(const store::WorkflowTemplate& t,
   for (const auto& p : declared)
     if (p.default_value) values[p.name] = *p.default_value;
   for (const auto& [k, v] : params) {
-    if (!values.count(k) && std::none_of(declared.begin(), declared.end(),
-                                         [&](const TemplateParam& p) { return p.name == k; }))
+    // Captured by name: clang 14 (make fuzz) cannot capture a structured binding.
+    if (!values.count(k) &&
+        std::none_of(declared.begin(), declared.end(),
+                     [&name = k](const TemplateParam& p) { return p.name == name; }))
       return invalid_error("template \"" + t.name + "\" has no parameter '" + k +
                            "' (it takes: " + names_of(declared) + ")");
     values[k] = v;

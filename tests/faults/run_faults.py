@@ -7,6 +7,7 @@ after a last clean run the invariants are checked (faults_invariants.py). Prints
 and every violation; exits 1 when there is one. The same --seed gives the same choices (what
 runs, when each kill lands); the machine's timing still varies what each kill interrupts."""
 import argparse
+import http.client
 import json
 import os
 import random
@@ -145,7 +146,7 @@ class Driver:
                 if status in (200, 201):
                     self.ledger.accept(job["id"])
                 time.sleep(0.01)
-            except OSError:
+            except (OSError, http.client.HTTPException):  # serve died mid-answer
                 time.sleep(0.01)
 
     def cycle(self, i):
@@ -158,8 +159,8 @@ class Driver:
         while time.monotonic() < kill_at:
             try:
                 self.act(srv, i)
-            except OSError as e:
-                self.ledger.note(f"cycle {i}: {e}")
+            except (OSError, http.client.HTTPException) as e:  # serve died mid-answer
+                self.ledger.note(f"cycle {i}: {e!r}")
         srv.proc.send_signal(signal.SIGKILL)
         srv.proc.wait()
         stop.set()

@@ -555,6 +555,20 @@ TEST_CASE("YAML aliases and nesting are bounded in the file and in the environme
       "holidays: the YAML nested deeper than 32 levels"));
 }
 
+TEST_CASE("a config that is not UTF-8 is refused with file:line:col, in a file or the env") {
+  // Found by make fuzz (fuzz_config): such a file loaded, and `config show --json` then
+  // failed with an internal error (nlohmann's dump throws on the invalid byte).
+  Sandbox s;
+  std::string msg = load_error(s, "export:\n  dir: /tmp/ex\x8bports\n");
+  CHECK(contains(msg, s.cfg() + ":2:15: error: not valid UTF-8: byte 0x8B"));
+  msg = load_error(s, "", {{"HYPERSDK_EXPORT__DIR", "/tmp/\xC3("}});
+  CHECK(contains(msg, "env HYPERSDK_EXPORT__DIR: error: the value is not valid UTF-8"));
+  // Valid multi-byte text is kept and renders.
+  auto ok = s.load("export:\n  dir: /tmp/expörts\n");
+  REQUIRE(ok.ok());
+  CHECK(ok->config.to_json(true).dump().find("expörts") != std::string::npos);
+}
+
 TEST_CASE("a huge unknown key gets no suggestion and is shown shortened") {
   Sandbox s;
   const std::string key(200'000, 'k');
