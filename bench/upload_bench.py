@@ -3,9 +3,12 @@
 server (s3rver from tests/node, which checks SigV4) twice in the same run: with `curl -T`
 (one signed PUT, libcurl's --aws-sigv4) and as a hypersdk `upload` job through `serve` (its
 multipart path with the default settings: 16 MiB parts, 4 at a time, SHA-256 and MD5 computed
-and checked). Prints both times and their ratio; the target is hypersdk <= 1.2x curl."""
+and checked). Prints both times and their ratio; the target is hypersdk <= 1.2x curl. Also times
+the same multipart upload done by hand with curl (16 MiB parts, 4 at a time), the server's own
+floor for a multipart upload."""
 import json
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -16,6 +19,50 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests" / "integration"))
 from conftest import Hypersdk  # noqa: E402
 from target_servers import S3Server, make_file, s3_target_yaml, wait_job  # noqa: E402
+
+
+CURL_SIGV4 = ["--aws-sigv4", "aws:amz:us-east-1:s3", "--user", "S3RVER:S3RVER",
+              "-H", "x-amz-content-sha256: UNSIGNED-PAYLOAD"]
+
+
+def curl_multipart(tmp, src, url, part_mib=16, parallel=4):
+    """The same multipart upload as hypersdk's defaults done with curl: the server's own floor
+    (s3rver stores each part, then reads them all back on complete). The file is split into
+    part files first (not timed: curl -T cannot send a byte range); returns the seconds of
+    create + parts (`parallel` curl processes at a time) + complete."""
+    parts_dir = tmp / "curl-parts"
+    parts_dir.mkdir()
+    subprocess.run(["split", "-b", f"{part_mib}M", "-d", "-a", "4", str(src),
+                    str(parts_dir / "p")], check=True)
+    parts = sorted(parts_dir.iterdir())
+    subprocess.run(["cat", *map(str, parts)], stdout=subprocess.DEVNULL, check=True)
+    t0 = time.monotonic()
+    out = subprocess.run(["curl", "-sS", "-f", "-X", "POST", *CURL_SIGV4, f"{url}?uploads="],
+                         capture_output=True, text=True, check=True).stdout
+    upload_id = re.search(r"<UploadId>([^<]+)</UploadId>", out).group(1)
+    etags = {}
+    running = []
+
+    def reap(p):
+        n, proc = p
+        headers, _ = proc.communicate()
+        assert proc.returncode == 0, headers
+        etags[n] = re.search(r"(?im)^etag:\s*(\S+)", headers).group(1)
+
+    for n, part in enumerate(parts, 1):
+        if len(running) >= parallel:
+            reap(running.pop(0))
+        running.append((n, subprocess.Popen(
+            ["curl", "-sS", "-f", "-D", "-", "-o", "/dev/null", "-T", str(part), *CURL_SIGV4,
+             f"{url}?partNumber={n}&uploadId={upload_id}"], stdout=subprocess.PIPE, text=True)))
+    for p in running:
+        reap(p)
+    xml = "<CompleteMultipartUpload>" + "".join(
+        f"<Part><PartNumber>{n}</PartNumber><ETag>{e}</ETag></Part>"
+        for n, e in sorted(etags.items())) + "</CompleteMultipartUpload>"
+    subprocess.run(["curl", "-sS", "-f", "-o", "/dev/null", "-X", "POST", *CURL_SIGV4,
+                    "--data-binary", xml, f"{url}?uploadId={upload_id}"], check=True)
+    return time.monotonic() - t0, len(parts)
 
 
 def main():
@@ -38,6 +85,7 @@ def main():
                  "-H", "x-amz-content-sha256: UNSIGNED-PAYLOAD",
                  f"{s3.endpoint}/test/curl.img"], check=True)
             curl_s = time.monotonic() - t0
+            curl_mp_s, curl_mp_parts = curl_multipart(tmp, src, f"{s3.endpoint}/test/curl-mp.img")
 
             (tmp / "h").mkdir()
             h = Hypersdk(tmp / "h")
@@ -56,12 +104,16 @@ def main():
             h.close()
             # s3rver assembles a multipart object itself when it is completed (reads every
             # part, writes the object): time the server spends after the last part.
-            complete = [e for e in s3.log() if e["method"] == "POST" and "uploadId=" in e["url"]]
+            complete = [e for e in s3.log() if e["method"] == "POST" and "uploadId=" in e["url"]
+                        and "hypersdk.img" in e["url"]]
             print(json.dumps({
                 "size_mib": size_mib,
                 "curl_T_seconds": round(curl_s, 2),
                 "hypersdk_upload_seconds": round(hyper_s, 2),
                 "ratio": round(hyper_s / curl_s, 3),
+                "curl_multipart_seconds": round(curl_mp_s, 2),
+                "curl_multipart_parts": curl_mp_parts,
+                "ratio_to_curl_multipart": round(hyper_s / curl_mp_s, 3),
                 "hypersdk_parts": job["result"]["parts"],
                 "checked_by": job["result"]["checked_by"],
                 "s3rver_complete_seconds": round(complete[0]["ms"] / 1000, 2) if complete else 0,

@@ -233,7 +233,8 @@ class SnapshotHandler final : public Handler {
     const std::string action = payload->value("action", std::string("create"));
     json r{{"provider", target->provider->name()}, {"vm", target->vm}};
     if (action == "create") {
-      auto id = target->provider->snapshot_create(target->vm);
+      auto id =
+          target->provider->snapshot_create(target->vm, [&ctx] { return ctx.cancel.cancelled(); });
       if (!id) return id.error();
       ctx.log("system", "snapshot " + *id + " of VM " + target->vm + " created");
       r["snapshot"] = *id;
@@ -244,7 +245,10 @@ class SnapshotHandler final : public Handler {
     const std::string id = step_string(*payload, "snapshot");
     if (id.empty())
       return invalid_error("snapshot: remove needs the id (payload snapshot, or an input's)");
-    if (Status s = target->provider->snapshot_remove(target->vm, id); !s.ok()) return s.error();
+    if (Status s = target->provider->snapshot_remove(target->vm, id,
+                                                     [&ctx] { return ctx.cancel.cancelled(); });
+        !s.ok())
+      return s.error();
     ctx.log("system", "snapshot " + id + " of VM " + target->vm + " removed");
     r["snapshot"] = id;
     r["removed"] = true;

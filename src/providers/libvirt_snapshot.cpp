@@ -73,7 +73,9 @@ Status commit_and_pivot(virDomainPtr dom, const std::string& vm, const std::stri
 
 }  // namespace
 
-Result<std::string> LibvirtProvider::snapshot_create(const std::string& vm) {
+Result<std::string> LibvirtProvider::snapshot_create(const std::string& vm,
+                                                     const std::function<bool()>& cancelled) {
+  (void)cancelled;  // its snapshots are quick local operations
   auto c = open();
   if (!c) return c.error();
   auto d = lookup(**c, vm);
@@ -102,7 +104,9 @@ Result<std::string> LibvirtProvider::snapshot_create(const std::string& vm) {
   return id;
 }
 
-Status LibvirtProvider::snapshot_remove(const std::string& vm, const std::string& snapshot) {
+Status LibvirtProvider::snapshot_remove(const std::string& vm, const std::string& snapshot,
+                                        const std::function<bool()>& cancelled) {
+  (void)cancelled;  // its snapshots are quick local operations
   if (!plain_id(snapshot))
     return invalid_error("snapshot id '" + snapshot + "' is not one this provider made");
   if (snapshot.starts_with("cold-")) return Status::Ok();

@@ -236,7 +236,9 @@ Result<Vm> LocalProvider::get(const std::string& vm) {
   return read_vm(*dir);
 }
 
-Result<std::string> LocalProvider::snapshot_create(const std::string& vm) {
+Result<std::string> LocalProvider::snapshot_create(const std::string& vm,
+                                                   const std::function<bool()>& cancelled) {
+  (void)cancelled;  // its snapshots are quick local operations
   auto v = get(vm);
   if (!v) return v.error();
   auto dir = vm_dir(vm);
@@ -256,7 +258,9 @@ Result<std::string> LocalProvider::snapshot_create(const std::string& vm) {
   return id;
 }
 
-Status LocalProvider::snapshot_remove(const std::string& vm, const std::string& snapshot) {
+Status LocalProvider::snapshot_remove(const std::string& vm, const std::string& snapshot,
+                                      const std::function<bool()>& cancelled) {
+  (void)cancelled;  // its snapshots are quick local operations
   if (!safe_component(snapshot)) return invalid_error("snapshot id '" + snapshot + "' is invalid");
   auto dir = vm_dir(vm);
   if (!dir) return dir.error();

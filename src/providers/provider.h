@@ -75,11 +75,15 @@ class Provider {
   virtual Result<std::vector<Vm>> list(const std::string& glob) = 0;
   // One VM. Errors: not_found naming the VM and the provider.
   virtual Result<Vm> get(const std::string& vm) = 0;
-  // A point-in-time copy of the VM's disks; returns its id.
-  virtual Result<std::string> snapshot_create(const std::string& vm) = 0;
+  // A point-in-time copy of the VM's disks; returns its id. `cancelled` (may be empty):
+  // the job was cancelled; a provider whose snapshots are long tasks (vsphere) stops
+  // waiting and returns class cancelled.
+  virtual Result<std::string> snapshot_create(const std::string& vm,
+                                              const std::function<bool()>& cancelled = {}) = 0;
   // Removes a snapshot (and merges it back when the provider needs that). Removing one that
-  // is already gone succeeds.
-  virtual Status snapshot_remove(const std::string& vm, const std::string& snapshot) = 0;
+  // is already gone succeeds. `cancelled` as for snapshot_create.
+  virtual Status snapshot_remove(const std::string& vm, const std::string& snapshot,
+                                 const std::function<bool()>& cancelled = {}) = 0;
   // The disks to read for an export: the snapshot's when `snapshot` is not empty, else the
   // VM's current disks.
   virtual Result<std::vector<Disk>> disks(const std::string& vm, const std::string& snapshot) = 0;

@@ -176,7 +176,8 @@ Result<Vm> VsphereProvider::get(const std::string& vm) {
   return to_vm(f->vm);
 }
 
-Result<std::string> VsphereProvider::snapshot_create(const std::string& vm) {
+Result<std::string> VsphereProvider::snapshot_create(const std::string& vm,
+                                                     const std::function<bool()>& cancelled) {
   auto c = pool_->acquire();
   auto f = find(*c, vm);
   if (!f) return f.error();
@@ -192,7 +193,7 @@ Result<std::string> VsphereProvider::snapshot_create(const std::string& vm) {
                         &keep);
   if (!task) return task.error();
   const vsphere::MoRef task_ref{"Task", task->child_text("returnval")};
-  auto done = c->wait_task(task_ref, nullptr);
+  auto done = c->wait_task(task_ref, cancelled);
   if (!done) return done.error();
   const std::string id = done->text("info.result");
   if (id.empty())
@@ -200,7 +201,8 @@ Result<std::string> VsphereProvider::snapshot_create(const std::string& vm) {
   return id;
 }
 
-Status VsphereProvider::snapshot_remove(const std::string& vm, const std::string& snapshot) {
+Status VsphereProvider::snapshot_remove(const std::string& vm, const std::string& snapshot,
+                                        const std::function<bool()>& cancelled) {
   (void)vm;  // the snapshot's managed object id names it on its own
   auto c = pool_->acquire();
   vsphere::XmlDoc keep;
@@ -212,7 +214,7 @@ Status VsphereProvider::snapshot_remove(const std::string& vm, const std::string
   // Already gone counts as removed (a retried cleanup step).
   if (!task && c->failure().fault == "ManagedObjectNotFound") return Status::Ok();
   if (!task) return task.error();
-  auto done = c->wait_task(vsphere::MoRef{"Task", task->child_text("returnval")}, nullptr);
+  auto done = c->wait_task(vsphere::MoRef{"Task", task->child_text("returnval")}, cancelled);
   if (!done && done.error().cls == ErrorClass::not_found) return Status::Ok();
   if (!done) return done.error();
   return Status::Ok();

@@ -47,8 +47,10 @@ class VsphereProvider final : public Provider {
   TestReport test() override;
   Result<std::vector<Vm>> list(const std::string& glob) override;
   Result<Vm> get(const std::string& vm) override;
-  Result<std::string> snapshot_create(const std::string& vm) override;
-  Status snapshot_remove(const std::string& vm, const std::string& snapshot) override;
+  Result<std::string> snapshot_create(const std::string& vm,
+                                      const std::function<bool()>& cancelled = {}) override;
+  Status snapshot_remove(const std::string& vm, const std::string& snapshot,
+                         const std::function<bool()>& cancelled = {}) override;
   Result<std::vector<Disk>> disks(const std::string& vm, const std::string& snapshot) override;
   Result<std::vector<Disk>> fetch_disks(const std::string& vm, const std::string& snapshot,
                                         const std::filesystem::path& workdir,

@@ -15,13 +15,15 @@ struct StreamDigest::Impl {
   EVP_MD_CTX* sha = EVP_MD_CTX_new();
   EVP_MD_CTX* md5 = EVP_MD_CTX_new();
   std::uint64_t size = 0;
+  unsigned kinds = kSha256AndMd5;
   ~Impl() {
     EVP_MD_CTX_free(sha);
     EVP_MD_CTX_free(md5);
   }
 };
 
-StreamDigest::StreamDigest() : impl_(std::make_unique<Impl>()) {
+StreamDigest::StreamDigest(unsigned kinds) : impl_(std::make_unique<Impl>()) {
+  impl_->kinds = kinds;
   reset();
 }
 StreamDigest::~StreamDigest() = default;
@@ -33,8 +35,8 @@ void StreamDigest::reset() {
 }
 
 void StreamDigest::update(const char* data, std::size_t n) {
-  EVP_DigestUpdate(impl_->sha, data, n);
-  EVP_DigestUpdate(impl_->md5, data, n);
+  if (impl_->kinds & kSha256) EVP_DigestUpdate(impl_->sha, data, n);
+  if (impl_->kinds & kMd5) EVP_DigestUpdate(impl_->md5, data, n);
   impl_->size += n;
 }
 
@@ -44,14 +46,15 @@ Digest StreamDigest::finish() {
   Digest d;
   d.size = impl_->size;
   EVP_DigestFinal_ex(impl_->sha, out, &n);
-  d.sha256 = hex(out, n);
+  if (impl_->kinds & kSha256) d.sha256 = hex(out, n);
   EVP_DigestFinal_ex(impl_->md5, out, &n);
-  d.md5 = hex(out, n);
+  if (impl_->kinds & kMd5) d.md5 = hex(out, n);
   return d;
 }
 
 Result<Digest> file_digest(const std::filesystem::path& path, std::uint64_t offset,
-                           std::uint64_t length, const std::function<bool()>& cancelled) {
+                           std::uint64_t length, const std::function<bool()>& cancelled,
+                           unsigned kinds) {
   std::unique_ptr<std::FILE, decltype(&std::fclose)> f(std::fopen(path.c_str(), "rb"), std::fclose);
   if (!f)
     return make_error(ErrorClass::not_found,
@@ -70,8 +73,8 @@ Result<Digest> file_digest(const std::filesystem::path& path, std::uint64_t offs
         static_cast<std::size_t>(std::min<std::uint64_t>(buf.size(), length - d.size));
     const std::size_t got = std::fread(buf.data(), 1, want, f.get());
     if (got == 0) break;
-    EVP_DigestUpdate(sha.get(), buf.data(), got);
-    EVP_DigestUpdate(md5.get(), buf.data(), got);
+    if (kinds & kSha256) EVP_DigestUpdate(sha.get(), buf.data(), got);
+    if (kinds & kMd5) EVP_DigestUpdate(md5.get(), buf.data(), got);
     d.size += got;
   }
   if (std::ferror(f.get()))
@@ -79,9 +82,9 @@ Result<Digest> file_digest(const std::filesystem::path& path, std::uint64_t offs
   unsigned char out[EVP_MAX_MD_SIZE];
   unsigned int n = 0;
   EVP_DigestFinal_ex(sha.get(), out, &n);
-  d.sha256 = hex(out, n);
+  if (kinds & kSha256) d.sha256 = hex(out, n);
   EVP_DigestFinal_ex(md5.get(), out, &n);
-  d.md5 = hex(out, n);
+  if (kinds & kMd5) d.md5 = hex(out, n);
   return d;
 }
 

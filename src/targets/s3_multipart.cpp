@@ -1,6 +1,9 @@
-// S3 multipart upload: create (or resume from the ledger), parts in parallel, complete; the
-// whole file's SHA-256 and MD5 are computed on a thread of their own meanwhile, so the file
-// is read once for hashing and once for sending and neither waits for the other.
+// S3 multipart upload: create (or resume from the ledger), parts in parallel, complete.
+// A part's MD5 (checked against its ETag) is computed as it is sent, on that part's thread,
+// and nothing else there (its SHA-256 was computed too and never used). The whole file's
+// SHA-256 and MD5 come from a thread of its own meanwhile: the result's checksum, and the
+// object's ETag on servers that give the whole object's MD5 (s3rver, MinIO) rather than
+// AWS's MD5 of the part MD5s, which only the answer to the completed upload tells.
 #include <openssl/evp.h>
 
 #include <atomic>
@@ -116,7 +119,7 @@ Result<PutResult> S3Target::put_multipart(const std::filesystem::path& file, con
         if (!first_error) first_error = std::move(e);
       };
       // The part's MD5 is computed as it is sent and checked against the ETag S3 returns.
-      StreamDigest digest;
+      StreamDigest digest(kMd5);
       Result<HttpResponse> res = make_error(ErrorClass::internal, "not sent");
       for (int attempt = 1; attempt <= kPartTries; ++attempt) {
         S3Client::Call call;

@@ -4,7 +4,8 @@
 #include <unistd.h>
 
 #include <chrono>
-#include <thread>
+
+#include "vsphere/poll_wait.h"
 
 namespace hypersdk::vsphere {
 
@@ -44,6 +45,7 @@ Status lease_call(VimClient& c, const char* method, const MoRef& lease, const st
 Result<ObjectContent> wait_ready(VimClient& c, const MoRef& lease,
                                  const providers::FetchHooks& hooks) {
   const auto deadline = std::chrono::steady_clock::now() + kReadyTimeout;
+  PollWait poll(hooks.cancelled);
   for (;;) {
     auto l = c.retrieve_one(lease, {"state", "error", "info"});
     if (!l) return l.error();
@@ -57,10 +59,10 @@ Result<ObjectContent> wait_ready(VimClient& c, const MoRef& lease,
     if (state == "done") return make_error(ErrorClass::conflict, "export lease already done");
     if (state != "initializing")
       return make_error(ErrorClass::internal, "export lease in unknown state '" + state + "'");
-    if (hooks.cancelled && hooks.cancelled()) return make_error(ErrorClass::cancelled, "cancelled");
     if (std::chrono::steady_clock::now() > deadline)
       return make_error(ErrorClass::timeout, "export lease not ready after 5 minutes");
-    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    if (!poll.wait())
+      return make_error(ErrorClass::cancelled, "cancelled while the export lease initialized");
   }
 }
 

@@ -1,6 +1,8 @@
 #include "vsphere/vim_client.h"
 
-#include <thread>
+#include <chrono>
+
+#include "vsphere/poll_wait.h"
 
 namespace hypersdk::vsphere {
 
@@ -227,7 +229,7 @@ Result<ObjectContent> VimClient::retrieve_one(const MoRef& obj,
 
 Result<ObjectContent> VimClient::wait_task(const MoRef& task,
                                            const std::function<bool()>& cancelled) {
-  auto delay = std::chrono::milliseconds(50);
+  PollWait poll(cancelled);
   for (;;) {
     auto info = retrieve_one(task, {"info.state", "info.error", "info.result"});
     if (!info) return info.error();
@@ -242,10 +244,13 @@ Result<ObjectContent> VimClient::wait_task(const MoRef& task,
                                                " failed: " + (type.empty() ? "" : type) +
                                                (msg.empty() ? "" : ": " + msg));
     }
-    if (cancelled && cancelled()) return make_error(ErrorClass::cancelled, "cancelled");
-    // Polling backs off to 1 s: short tasks finish fast, long ones cost few calls.
-    std::this_thread::sleep_for(delay);
-    delay = std::min(delay * 2, std::chrono::milliseconds(1000));
+    if (!poll.wait()) {
+      // Ask vCenter to stop the task too (it rolls back what it can); a task that cannot be
+      // cancelled any more answers with a fault, which changes nothing for the job.
+      XmlDoc keep;
+      (void)invoke("<CancelTask xmlns=\"urn:vim25\">" + task.xml("_this") + "</CancelTask>", &keep);
+      return make_error(ErrorClass::cancelled, "cancelled while waiting for task " + task.value);
+    }
   }
 }
 

@@ -56,7 +56,9 @@ class VimClient {
   // Properties of one object. Errors: not_found when it is gone.
   Result<ObjectContent> retrieve_one(const MoRef& obj, const std::vector<std::string>& paths);
   // Polls a task until it succeeds (returns its result <val>, possibly empty) or fails
-  // (its fault mapped to a class). `cancelled` stops waiting (class cancelled).
+  // (its fault mapped to a class), polling with PollWait's bounded backoff. `cancelled`
+  // stops the wait within PollWait::kSlice, asks vCenter to CancelTask, and returns class
+  // cancelled.
   Result<ObjectContent> wait_task(const MoRef& task, const std::function<bool()>& cancelled);
 
   SoapClient& soap() { return soap_; }

@@ -7,6 +7,7 @@ import json
 import os
 import re
 import subprocess
+import time
 from pathlib import Path
 
 import pytest
@@ -367,5 +368,60 @@ def test_a_failed_download_aborts_the_lease_and_leaves_nothing(h, sim):
     calls = sim.lease_calls()
     assert calls.get("HttpNfcLeaseAbort") == 1 and not calls.get("HttpNfcLeaseComplete"), calls
     out = h.tmp / "exports" / "DC0_H0_VM1"
+    assert not out.exists() or list(out.iterdir()) == [], list(out.iterdir())
+    srv.stop()
+
+
+def wait_cancelled(h, job):
+    """Cancels the job and returns (the job when it ended, seconds from cancel to the end)."""
+    t0 = time.monotonic()
+    assert h.run("cancel", "--id", job).returncode == 0
+    j = wait_done(h, job, timeout=60)
+    return j, time.monotonic() - t0
+
+
+# A cancel is seen by the worker, then by the poll within a 25 ms slice: well under a few
+# seconds even on the loaded CI machine. Before the fix a snapshot task was not cancellable.
+CANCEL_BOUND_S = 8
+
+
+def test_cancel_during_a_slow_snapshot_task_cancels_it_promptly(h, sim):
+    configure(h, sim)
+    srv = h.serve()
+    sim.hold("task")  # CreateSnapshot_Task stays "running" until cancelled
+    job = h.submit("--type", "snapshot", "--provider", "vsphere", "--vm", "DC0_H0_VM1")
+    # The task was created (vcsim made its snapshot) and the job is polling it.
+    wait_for(lambda: vm_snapshots(sim, "DC0_H0_VM1"), timeout=60, what="the snapshot task")
+    # Long enough for the poll interval to back off to its 1 s bound.
+    time.sleep(2.5)
+    assert h.json("query", "--id", job)["status"] == "running"
+    j, took = wait_cancelled(h, job)
+    assert j["status"] == "cancelled", j
+    assert took < CANCEL_BOUND_S, took
+    # vCenter was asked to cancel the task, which rolled its snapshot back.
+    assert sim.lease_calls().get("CancelTask") == 1, sim.lease_calls()
+    assert vm_snapshots(sim, "DC0_H0_VM1") == set()
+    # The provider is not left stuck: the next snapshot task runs to its end.
+    ok = wait_done(h, h.submit("--type", "snapshot", "--provider", "vsphere", "--vm", "DC0_H0_VM1"))
+    assert ok["status"] == "succeeded", ok
+    srv.stop()
+
+
+def test_cancel_while_the_export_lease_initializes_aborts_the_lease(h, sim):
+    configure(h, sim)
+    srv = h.serve()
+    sim.hold("lease")  # the export lease stays "initializing"
+    job = h.submit("--type", "export", "--provider", "vsphere", "--vm", "DC0_H0_VM0",
+                   "--format", "ova")
+    wait_for(lambda: "export lease" in h.run("logs", "--id", job).stdout, timeout=60,
+             what="the export lease")
+    time.sleep(2.5)  # the lease poll backs off to its 1 s bound
+    assert h.json("query", "--id", job)["status"] == "running"
+    j, took = wait_cancelled(h, job)
+    assert j["status"] == "cancelled", j
+    assert took < CANCEL_BOUND_S, took
+    calls = sim.lease_calls()
+    assert calls.get("HttpNfcLeaseAbort") == 1 and not calls.get("HttpNfcLeaseComplete"), calls
+    out = h.tmp / "exports" / "DC0_H0_VM0"
     assert not out.exists() or list(out.iterdir()) == [], list(out.iterdir())
     srv.stop()

@@ -73,6 +73,14 @@ class Vcsim:
                                     context=self.ssl_context(), timeout=10) as r:
             return json.loads(r.read())
 
+    def hold(self, what: str):
+        """Arms the harness: the next snapshot task ("task") reads as running, or the next
+        export lease ("lease") as initializing, until the client gives up on it."""
+        req = urllib.request.Request(f"{self.base}/harness/hold?what={what}", method="POST",
+                                     data=b"")
+        with urllib.request.urlopen(req, context=self.ssl_context(), timeout=10) as r:
+            assert json.loads(r.read())["held"] == what
+
     def expire_sessions_after_next_export(self):
         """Arms the harness: right after it hands out the next export lease, every client
         session ends, so the client meets the expiry in the middle of its export."""

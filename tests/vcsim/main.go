@@ -15,8 +15,14 @@
 //     (0: full speed), so a test can act while an export's download is under way.
 //   - GET /harness/sessions: how many client sessions are open (the harness's own not
 //     counted), for checks of a client's session bound.
-//   - GET /harness/lease-calls: how many HttpNfcLeaseProgress, HttpNfcLeaseComplete and
-//     HttpNfcLeaseAbort calls reached the simulator (JSON), for keep-alive and abort checks.
+//   - GET /harness/lease-calls: how many HttpNfcLeaseProgress, HttpNfcLeaseComplete,
+//     HttpNfcLeaseAbort and CancelTask calls reached the simulator (JSON), for keep-alive,
+//     abort and cancel checks.
+//   - POST /harness/hold?what=task|lease: the next snapshot task (CreateSnapshot_Task) or
+//     export lease is held: the task reads as "running" and the lease as "initializing"
+//     until the client gives up, as a slow vCenter does. CancelTask of a held task ends it
+//     in error RequestCanceled and removes the snapshot it made (vCenter rolls it back);
+//     vcsim 0.24 itself has no CancelTask and runs every task to its end at once.
 //
 // Each VM's disk file is created in the datastore from -disk (for example a streamOptimized
 // VMDK made by qemu-img), so a test can compare what hypersdk exported with the source.
@@ -43,6 +49,7 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync"
 	"time"
@@ -50,6 +57,7 @@ import (
 	"github.com/vmware/govmomi/session"
 	"github.com/vmware/govmomi/simulator"
 	"github.com/vmware/govmomi/vim25"
+	"github.com/vmware/govmomi/vim25/methods"
 	"github.com/vmware/govmomi/vim25/mo"
 	"github.com/vmware/govmomi/vim25/soap"
 	"github.com/vmware/govmomi/vim25/types"
@@ -68,9 +76,12 @@ type harness struct {
 	client    *vim25.Client // the harness's own session (expire-sessions keeps it)
 
 	mu                sync.Mutex
-	expireAfterExport bool           // armed by POST /harness/expire-sessions?after=export
-	throttle          int64          // bytes per second of /folder/ downloads; 0: no limit
-	leaseCalls        map[string]int // HttpNfcLease method -> calls seen
+	expireAfterExport bool                                    // armed by POST /harness/expire-sessions?after=export
+	throttle          int64                                   // bytes per second of /folder/ downloads; 0: no limit
+	leaseCalls        map[string]int                          // HttpNfcLease method (and CancelTask) -> calls seen
+	holdTask          bool                                    // armed by POST /harness/hold?what=task
+	holdLease         bool                                    // armed by POST /harness/hold?what=lease
+	heldTasks         map[string]types.ManagedObjectReference // task -> the snapshot it made
 }
 
 func main() {
@@ -98,7 +109,8 @@ func main() {
 		model.Service.TLS.Certificates = []tls.Certificate{cert}
 	}
 	model.Service.ServeMux = http.NewServeMux()
-	h := &harness{disks: map[string][]diskFile{}, leaseCalls: map[string]int{}}
+	h := &harness{disks: map[string][]diskFile{}, leaseCalls: map[string]int{},
+		heldTasks: map[string]types.ManagedObjectReference{}}
 	sdk := &sdkMiddleware{h: h}
 	server := model.Service.NewServer()
 	defer server.Close()
@@ -119,6 +131,23 @@ func main() {
 			h.throttle = bps
 			h.mu.Unlock()
 			fmt.Fprintf(w, "{\"bps\":%d}\n", bps)
+			return
+		}
+		if r.URL.Path == "/harness/hold" && r.Method == http.MethodPost {
+			what := r.URL.Query().Get("what")
+			h.mu.Lock()
+			switch what {
+			case "task":
+				h.holdTask = true
+			case "lease":
+				h.holdLease = true
+			default:
+				h.mu.Unlock()
+				http.Error(w, "what: task or lease", http.StatusBadRequest)
+				return
+			}
+			h.mu.Unlock()
+			fmt.Fprintf(w, "{\"held\":%q}\n", what)
 			return
 		}
 		if r.URL.Path == "/harness/sessions" {
@@ -291,11 +320,26 @@ func (s *sdkMiddleware) serve(w http.ResponseWriter, r *http.Request, next http.
 		http.Error(w, err.Error(), http.StatusBadRequest)
 		return
 	}
-	for _, m := range []string{"HttpNfcLeaseProgress", "HttpNfcLeaseComplete", "HttpNfcLeaseAbort"} {
+	for _, m := range []string{"HttpNfcLeaseProgress", "HttpNfcLeaseComplete", "HttpNfcLeaseAbort",
+		"CancelTask"} {
 		if bytes.Contains(body, []byte("<"+m)) {
 			s.h.mu.Lock()
 			s.h.leaseCalls[m]++
 			s.h.mu.Unlock()
+		}
+	}
+	if bytes.Contains(body, []byte("<CancelTask")) {
+		s.cancelTask(w, r, body, next)
+		return
+	}
+	if bytes.Contains(body, []byte("<CreateSnapshot_Task")) {
+		s.h.mu.Lock()
+		hold := s.h.holdTask
+		s.h.holdTask = false
+		s.h.mu.Unlock()
+		if hold {
+			s.holdTask(w, r, body, next)
+			return
 		}
 	}
 	var req exportVmRequest
@@ -339,9 +383,16 @@ func (s *sdkMiddleware) serve(w http.ResponseWriter, r *http.Request, next http.
 		http.Error(w, "no such VM", http.StatusInternalServerError)
 		return
 	}
+	s.h.mu.Lock()
+	state := types.HttpNfcLeaseStateReady
+	if s.h.holdLease {
+		state = types.HttpNfcLeaseStateInitializing
+		s.h.holdLease = false
+	}
+	s.h.mu.Unlock()
 	lease := &simulator.HttpNfcLease{HttpNfcLease: mo.HttpNfcLease{
 		Info:  &types.HttpNfcLeaseInfo{Entity: vmRef, LeaseTimeout: 300},
-		State: types.HttpNfcLeaseStateReady,
+		State: state,
 	}}
 	var totalKB int64
 	for i, d := range s.h.disks[vmRef.Value] {
@@ -378,6 +429,84 @@ func (s *sdkMiddleware) serve(w http.ResponseWriter, r *http.Request, next http.
 <soapenv:Envelope xmlns:soapenv="http://schemas.xmlsoap.org/soap/envelope/" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"><soapenv:Body>
 <%sResponse xmlns="urn:vim25"><returnval type="HttpNfcLease">%s</returnval></%sResponse>
 </soapenv:Body></soapenv:Envelope>`, method, xmlEscape(lease.Self.Value), method)
+}
+
+var (
+	taskReturnRe = regexp.MustCompile(`<returnval type="Task">([^<]+)</returnval>`)
+	cancelThisRe = regexp.MustCompile(`<_this type="Task">([^<]+)</_this>`)
+)
+
+// holdTask lets vcsim run the snapshot task (it does so at once), then sets the task back
+// to "running" so the client keeps polling it, as it would a slow vCenter task.
+func (s *sdkMiddleware) holdTask(w http.ResponseWriter, r *http.Request, body []byte,
+	next http.Handler) {
+	rec := &recorder{header: http.Header{}}
+	r.Body = ioutil.NopCloser(bytes.NewReader(body))
+	next.ServeHTTP(rec, r)
+	if m := taskReturnRe.FindSubmatch(rec.body.Bytes()); m != nil {
+		ref := types.ManagedObjectReference{Type: "Task", Value: string(m[1])}
+		if task, ok := simulator.Map.Get(ref).(*simulator.Task); ok {
+			var snap types.ManagedObjectReference
+			if res, ok := task.Info.Result.(types.ManagedObjectReference); ok {
+				snap = res
+			}
+			simulator.Map.Update(task, []types.PropertyChange{
+				{Name: "info.state", Val: types.TaskInfoStateRunning},
+				{Name: "info.completeTime", Val: nil},
+			})
+			s.h.mu.Lock()
+			s.h.heldTasks[ref.Value] = snap
+			s.h.mu.Unlock()
+		}
+	}
+	for k, v := range rec.header {
+		w.Header()[k] = v
+	}
+	if rec.status == 0 {
+		rec.status = http.StatusOK
+	}
+	w.WriteHeader(rec.status)
+	w.Write(rec.body.Bytes())
+}
+
+// cancelTask ends a held task in error RequestCanceled and removes the snapshot it made;
+// any other task goes to vcsim (which answers MethodNotFound: vcsim 0.24 cannot cancel).
+func (s *sdkMiddleware) cancelTask(w http.ResponseWriter, r *http.Request, body []byte,
+	next http.Handler) {
+	m := cancelThisRe.FindSubmatch(body)
+	var snap types.ManagedObjectReference
+	held := false
+	if m != nil {
+		s.h.mu.Lock()
+		snap, held = s.h.heldTasks[string(m[1])]
+		delete(s.h.heldTasks, string(m[1]))
+		s.h.mu.Unlock()
+	}
+	if !held {
+		r.Body = ioutil.NopCloser(bytes.NewReader(body))
+		next.ServeHTTP(w, r)
+		return
+	}
+	ref := types.ManagedObjectReference{Type: "Task", Value: string(m[1])}
+	if task, ok := simulator.Map.Get(ref).(*simulator.Task); ok {
+		simulator.Map.Update(task, []types.PropertyChange{
+			{Name: "info.state", Val: types.TaskInfoStateError},
+			{Name: "info.result", Val: nil},
+			{Name: "info.error", Val: types.LocalizedMethodFault{
+				Fault: &types.RequestCanceled{}, LocalizedMessage: "The task was canceled by a user."}},
+		})
+	}
+	if snap.Value != "" {
+		if _, err := methods.RemoveSnapshot_Task(r.Context(), s.h.client,
+			&types.RemoveSnapshot_Task{This: snap}); err != nil {
+			log.Printf("vcsim: roll back snapshot %s: %v", snap.Value, err)
+		}
+	}
+	w.Header().Set("Content-Type", "text/xml; charset=utf-8")
+	fmt.Fprint(w, `<?xml version="1.0" encoding="UTF-8"?>
+<soapenv:Envelope xmlns:soapenv="http://schemas.xmlsoap.org/soap/envelope/"><soapenv:Body>
+<CancelTaskResponse xmlns="urn:vim25"></CancelTaskResponse>
+</soapenv:Body></soapenv:Envelope>`)
 }
 
 // expireSessions terminates every session except the harness's own; with ?after=export it
