@@ -5,7 +5,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <algorithm>
 #include <cerrno>
 #include <cstring>
 
@@ -186,20 +185,12 @@ std::unique_ptr<Connection> Database::writer_conn() {
   return c;
 }
 
-namespace {
-constexpr std::int64_t kAloneAfterFailures = 16;
-}  // namespace
-
 void Database::note_write(const Status& s, bool changed) {
   std::lock_guard lock(health_mu_);
   if (s.ok()) {
     if (changed) {
-      // After failures, `failures` counts down the writes that still commit alone before
-      // group commit resumes (database_write.cpp): a disk with room again for small writes
-      // but not yet for big ones must not fail a whole group per big write.
-      if (health_.failing) health_.failures = kAloneAfterFailures;
       health_.failing = false;
-      if (health_.failures > 0) health_.failures--;
+      health_.failures = 0;
       health_.reason.clear();
     }
     return;
@@ -207,7 +198,6 @@ void Database::note_write(const Status& s, bool changed) {
   if (!health_.failing) {
     health_.since_ms = now_ms();
     health_.episodes++;
-    health_.failures = 0;  // in a row: this episode's
   }
   health_.failing = true;
   health_.failures++;
