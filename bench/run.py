@@ -140,6 +140,42 @@ def http_submits(build, seconds, connections, workers):
             proc.wait()
 
 
+def bulk_submits(build, seconds, clients=4, batch=1000):
+    """Jobs/s queued through POST /api/v1/jobs:batch by `clients` keep-alive clients posting
+    `batch` noop jobs each time, FULL, for `seconds`; every answer is checked."""
+    import threading
+    body = json.dumps([{"type": "noop"}] * batch)
+    with tempfile.TemporaryDirectory() as tmp:
+        db = Path(tmp) / "bulk.db"
+        proc, port = serve_bench.start_serve(str(build / "hypersdk"), tmp, db, 1, "FULL")
+        try:
+            serve_bench.wait_http(port)
+            done = [0] * clients
+            stop = time.monotonic() + seconds
+
+            def client(i):
+                c = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+                while time.monotonic() < stop:
+                    c.request("POST", "/api/v1/jobs:batch", body,
+                              {"Content-Type": "application/json"})
+                    r = c.getresponse()
+                    answer = json.loads(r.read())
+                    if r.status != 200 or answer["accepted"] != batch:
+                        raise RuntimeError(f"batch refused: {r.status} {str(answer)[:200]}")
+                    done[i] += batch
+
+            start = time.monotonic()
+            threads = [threading.Thread(target=client, args=(i,)) for i in range(clients)]
+            for t in threads:
+                t.start()
+            for t in threads:
+                t.join()
+            return sum(done) / (time.monotonic() - start)
+        finally:
+            proc.terminate()
+            proc.wait()
+
+
 def submit_to_start(build, samples, workers):
     """p50/p99 (ms) from a submit's commit to its job's start with idle workers, from the
     jobs' own created_at/started_at (millisecond resolution)."""
@@ -263,6 +299,11 @@ def main():
             row("HTTP single submits (FULL) vs beanstalkd", sub[0], "/s", "beanstalkd put",
                 bs[0], "> 1x")
         row("HTTP submit p99 latency", sub[1], " ms")
+
+    print("HTTP bulk submits, 4 clients x 1000 jobs per request, FULL", flush=True)
+    bulk = bulk_submits(build, a.seconds)
+    row("HTTP bulk submits (FULL)", bulk, " jobs/s", "raw insert FULL",
+        raw["FULL"]["insert_per_s"], ">= 10x")
 
     print("submit to start, idle workers", flush=True)
     p50, p99 = submit_to_start(build, 200, 8)

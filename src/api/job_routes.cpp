@@ -5,8 +5,11 @@
 #include "api/log_stream.h"
 #include "api/route.h"
 #include "api/server_state.h"
+#include "engine/job_batch.h"
 #include "engine/job_service.h"
+#include "wire/job_batch_json.h"
 #include "wire/job_json.h"
+#include "wire/json_limits.h"
 #include "wire/progress_json.h"
 
 namespace hypersdk::api {
@@ -39,6 +42,21 @@ void submit(ServerState& state, const Req& req, Res& res) {
   if (!job) return write_error(res, job.error());
   res.set_header("Location", "/api/v1/jobs/" + core::format_job_id(job->id));
   write_json(res, 201, wire::job_to_json(*job));
+}
+
+// Many jobs in one request and one transaction: 200 with one answer per request (a request
+// refused on its own does not stop the others); 400 when the body is not a batch.
+void submit_batch(ServerState& state, const Req& req, Res& res) {
+  auto body = wire::parse_json_bounded(req.body, "the request body");
+  if (!body) return write_error(res, body.error());
+  auto items = wire::job_batch_items(*body);
+  if (!items) return write_error(res, items.error());
+  engine::JobService& jobs = state.deps().jobs;
+  write_json(res, 200,
+             wire::submit_job_batch(*items, jobs.policy().default_retry,
+                                    [&](const std::vector<core::JobSpec>& specs) {
+                                      return engine::submit_many(jobs, specs);
+                                    }));
 }
 
 void list(ServerState& state, const Req& req, Res& res) {
@@ -145,6 +163,8 @@ std::vector<Route> job_routes(ServerState& state) {
   return {
       {"POST", "/api/v1/jobs", Access::operate,
        [s](const Req& req, Res& res) { submit(*s, req, res); }},
+      {"POST", "/api/v1/jobs:batch", Access::operate,
+       [s](const Req& req, Res& res) { submit_batch(*s, req, res); }},
       {"GET", "/api/v1/jobs", Access::read, [s](const Req& req, Res& res) { list(*s, req, res); }},
       {"GET", "/api/v1/jobs/{id}", Access::read,
        [s](const Req& req, Res& res) { get(*s, req, res); }},

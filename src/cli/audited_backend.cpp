@@ -48,6 +48,12 @@ Result<json> AuditedLocalBackend::audited(Result<json> r, const std::string& act
 Result<json> AuditedLocalBackend::submit(const json& request) {
   return audited(LocalBackend::submit(request), "jobs.create", "");
 }
+Result<json> AuditedLocalBackend::submit_batch(const json& requests) {
+  auto r = LocalBackend::submit_batch(requests);
+  if (!r) return r;
+  json details{{"accepted", (*r)["accepted"]}, {"rejected", (*r)["rejected"]}};
+  return audited(std::move(r), "jobs:batch.create", "", std::move(details));
+}
 Result<json> AuditedLocalBackend::cancel(const std::string& id) {
   return audited(LocalBackend::cancel(id), "jobs.cancel", id);
 }

@@ -14,6 +14,7 @@ class AuditedLocalBackend final : public LocalBackend {
   AuditedLocalBackend(std::shared_ptr<store::Database> db, engine::AdmissionPolicy policy);
 
   Result<nlohmann::json> submit(const nlohmann::json& request) override;
+  Result<nlohmann::json> submit_batch(const nlohmann::json& requests) override;
   Result<nlohmann::json> cancel(const std::string& id) override;
   Result<nlohmann::json> retry(const std::string& id) override;
   Result<nlohmann::json> dlq_replay(const std::string& id) override;

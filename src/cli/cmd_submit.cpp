@@ -1,11 +1,16 @@
-// hypersdk submit: queue a job from flags or from a JSON/YAML file.
+// hypersdk submit: queue a job from flags or from a JSON/YAML file; many jobs at once (one
+// transaction) from a JSON Lines file (one request per line) or a file holding an array.
 #include <fstream>
 #include <iostream>
 #include <optional>
 
 #include "cli/commands.h"
+#include "cli/exit_codes.h"
+#include "cli/local_backend.h"
 #include "cli/output.h"
+#include "cli/remote_backend.h"
 #include "cli/yaml_json.h"
+#include "wire/json_limits.h"
 
 namespace hypersdk::cli {
 using nlohmann::json;
@@ -30,6 +35,63 @@ struct SubmitFlags {
   std::string provider, vm, format;  // provider jobs: payload provider / vm / format
   bool json_out = false;
 };
+
+bool ends_with(const std::string& s, std::string_view tail) {
+  return s.size() >= tail.size() && s.compare(s.size() - tail.size(), tail.size(), tail) == 0;
+}
+
+// A JSON Lines file: one job request per line; blank lines are skipped. Errors name the line.
+Result<json> read_jsonl(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) return make_error(ErrorClass::invalid, path + ": cannot be read");
+  json batch = json::array();
+  std::string line;
+  for (int n = 1; std::getline(in, line); ++n) {
+    if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
+    auto doc = wire::parse_json_bounded(line, path + ":" + std::to_string(n));
+    if (!doc) return doc.error();
+    batch.push_back(std::move(*doc));
+  }
+  return batch;
+}
+
+// Flags that shape one job; a batch file carries its jobs whole, so none of them may be set.
+bool has_job_flags(const SubmitFlags& f) {
+  return !f.type.empty() || !f.command.empty() || !f.shell.empty() || !f.env.empty() ||
+         !f.cwd.empty() || f.retry_max || !f.retry_backoff.empty() || !f.timeout.empty() ||
+         f.priority || !f.idempotency_key.empty() || !f.target.empty() || !f.run_at.empty() ||
+         !f.window.empty() || !f.days.empty() || !f.holidays.empty() || !f.timezone.empty() ||
+         !f.window_close.empty();
+}
+
+// Prints one line per request (its job id, or "error: line N: ..."), or the whole answer
+// with --json. Exit 0 when every job was accepted, else the first refusal's exit code.
+int print_batch(const json& answer, bool json_out) {
+  if (json_out) print_json(std::cout, answer);
+  int code = 0;
+  const auto& results = answer["results"];
+  for (std::size_t i = 0; i < results.size(); ++i) {
+    const auto& r = results[i];
+    if (r.contains("job")) {
+      if (!json_out) std::cout << r["job"]["id"].get<std::string>() << "\n";
+      continue;
+    }
+    const std::string cls = r["error"]["code"].get<std::string>();
+    if (!json_out)
+      std::cerr << "hypersdk: error: job " << i + 1 << ": "
+                << r["error"]["message"].get<std::string>() << "\n";
+    if (code == 0) code = exit_code_for(parse_error_class(cls).value_or(ErrorClass::internal));
+  }
+  return code;
+}
+
+// The batch through whichever backend the command got (a running server's API, or the
+// database directly).
+Result<json> submit_batch(Backend& backend, const json& batch) {
+  if (auto* remote = dynamic_cast<RemoteBackend*>(&backend)) return remote->submit_batch(batch);
+  if (auto* local = dynamic_cast<LocalBackend*>(&backend)) return local->submit_batch(batch);
+  return make_error(ErrorClass::internal, "this backend cannot submit a batch");
+}
 
 Result<json> build_request(const SubmitFlags& f) {
   json req = json::object();
@@ -83,7 +145,9 @@ void add_submit_command(CLI::App& app, Context& ctx) {
   auto f = std::make_shared<SubmitFlags>();
   auto* cmd = app.add_subcommand("submit", "Queue a job; prints its id");
   cmd->add_option("--type", f->type, "Job type: exec, noop, ...");
-  cmd->add_option("--file", f->file, "Job request as JSON or YAML");
+  cmd->add_option("--file", f->file,
+                  "Job request as JSON or YAML; many jobs in one transaction from a .jsonl file "
+                  "(one request per line) or a file holding an array");
   cmd->add_option("--shell", f->shell, "exec: run this line with /bin/sh (if the config allows)");
   cmd->add_option("--env", f->env, "exec: NAME=VALUE for the command's environment");
   cmd->add_option("--cwd", f->cwd, "exec: working directory");
@@ -112,6 +176,28 @@ void add_submit_command(CLI::App& app, Context& ctx) {
   cmd->add_option("command", f->command, "exec: the command and its arguments, after --");
   cmd->callback([&ctx, f] {
     ctx.action = [&ctx, f]() -> int {
+      // A batch: a .jsonl file, or a JSON/YAML file holding an array of requests.
+      std::optional<json> batch;
+      if (!f->file.empty() && (ends_with(f->file, ".jsonl") || ends_with(f->file, ".ndjson"))) {
+        auto lines = read_jsonl(f->file);
+        if (!lines) return ctx.fail(lines.error());
+        batch = std::move(*lines);
+      } else if (!f->file.empty()) {
+        auto doc = read_json_or_yaml_file(f->file);
+        if (!doc) return ctx.fail(doc.error());
+        if (doc->is_array()) batch = std::move(*doc);
+      }
+      if (batch) {
+        if (has_job_flags(*f))
+          return ctx.fail(make_error(ErrorClass::invalid,
+                                     f->file + " holds many jobs: give each its settings in the "
+                                               "file, not as flags"));
+        auto backend = ctx.backend();
+        if (!backend) return ctx.fail(backend.error());
+        auto answer = submit_batch(**backend, *batch);
+        if (!answer) return ctx.fail(answer.error());
+        return print_batch(*answer, f->json_out);
+      }
       auto req = build_request(*f);
       if (!req) return ctx.fail(req.error());
       auto backend = ctx.backend();

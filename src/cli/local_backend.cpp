@@ -3,6 +3,8 @@
 #include <thread>
 
 #include "engine/file_clock.h"
+#include "engine/job_batch.h"
+#include "wire/job_batch_json.h"
 #include "wire/job_json.h"
 #include "wire/progress_json.h"
 
@@ -35,6 +37,15 @@ Result<json> LocalBackend::submit(const json& request) {
   auto spec = wire::parse_job_request(request, jobs_.policy().default_retry);
   if (!spec) return spec.error();
   return map(jobs_.submit(*spec), wire::job_to_json);
+}
+
+Result<json> LocalBackend::submit_batch(const json& requests) {
+  auto items = wire::job_batch_items(requests);
+  if (!items) return items.error();
+  return wire::submit_job_batch(*items, jobs_.policy().default_retry,
+                                [this](const std::vector<core::JobSpec>& specs) {
+                                  return engine::submit_many(jobs_, specs);
+                                });
 }
 
 Result<json> LocalBackend::list(const ListQuery& q) {

@@ -17,6 +17,10 @@ Result<json> RemoteBackend::submit(const json& request) {
   return client_.post("/api/v1/jobs", request);
 }
 
+Result<json> RemoteBackend::submit_batch(const json& requests) {
+  return client_.post("/api/v1/jobs:batch", requests);
+}
+
 Result<json> RemoteBackend::list(const ListQuery& q) {
   std::string path = "/api/v1/jobs?limit=" + std::to_string(q.limit);
   if (!q.status.empty()) path += "&status=" + enc(q.status);

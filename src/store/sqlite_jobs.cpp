@@ -3,6 +3,7 @@
 #include <tuple>
 
 #include "store/hot_statements.h"
+#include "store/job_batch.h"
 #include "store/job_event.h"
 #include "store/job_row.h"
 #include "store/sqlite_store.h"
@@ -193,6 +194,34 @@ Result<Job> SqliteStore::job_enqueue(const JobSpec& spec, TimeMs now) {
     auto job = insert_job(c, spec, now);
     if (!job) return Status(job.error());
     out = std::move(*job);
+    return Status::Ok();
+  });
+  if (!s.ok()) return s.error();
+  return out;
+}
+
+Result<std::vector<Job>> job_enqueue_many(SqliteStore& store, const std::vector<JobSpec>& specs,
+                                          TimeMs now) {
+  for (const auto& spec : specs)
+    if (Status s = core::validate_spec(spec); !s.ok()) return s.error();
+  std::vector<Job> out;
+  Status s = store.database().write([&](Connection& c) {
+    out.reserve(specs.size());
+    for (const auto& spec : specs) {
+      if (!spec.idempotency_key.empty()) {
+        auto& q = c.stmt(kJobByIdempotencyKey);
+        q.bind(1, spec.idempotency_key);
+        if (q.executeStep()) {
+          out.push_back(read_job(q));
+          q.reset();
+          continue;
+        }
+        q.reset();
+      }
+      auto job = insert_job(c, spec, now);
+      if (!job) return Status(job.error());
+      out.push_back(std::move(*job));
+    }
     return Status::Ok();
   });
   if (!s.ok()) return s.error();

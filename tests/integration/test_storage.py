@@ -120,6 +120,10 @@ def test_disk_full_turns_ready_503_with_the_reason_and_recovers_without_losing_a
 
     wait_for(all_succeeded, timeout=120, interval=0.5, what="every accepted job to succeed")
     assert ready(srv)[0] == 200
+    # The write probe logs the recovery at its next tick (every second); the jobs may all
+    # have succeeded before it.
+    wait_for(lambda: "database writes succeed again" in srv.output(), timeout=10,
+             what="the recovery to be logged")
     assert srv.stop() == 0
     check = h.run("db", "check")
     assert check.returncode == 0, check.stdout + check.stderr
