@@ -93,12 +93,12 @@ Result<json> submit_batch(Backend& backend, const json& batch) {
   return make_error(ErrorClass::internal, "this backend cannot submit a batch");
 }
 
-Result<json> build_request(const SubmitFlags& f) {
+// `file_doc` is --file's content, read once by the caller (a pipe such as /dev/stdin cannot
+// be read twice).
+Result<json> build_request(const SubmitFlags& f, std::optional<json> file_doc) {
   json req = json::object();
-  if (!f.file.empty()) {
-    auto doc = read_json_or_yaml_file(f.file);
-    if (!doc) return doc.error();
-    req = *doc;
+  if (file_doc) {
+    req = std::move(*file_doc);
     if (!req.is_object())
       return make_error(ErrorClass::invalid, f.file + ": a job file must hold one object");
   }
@@ -177,7 +177,7 @@ void add_submit_command(CLI::App& app, Context& ctx) {
   cmd->callback([&ctx, f] {
     ctx.action = [&ctx, f]() -> int {
       // A batch: a .jsonl file, or a JSON/YAML file holding an array of requests.
-      std::optional<json> batch;
+      std::optional<json> batch, single;
       if (!f->file.empty() && (ends_with(f->file, ".jsonl") || ends_with(f->file, ".ndjson"))) {
         auto lines = read_jsonl(f->file);
         if (!lines) return ctx.fail(lines.error());
@@ -185,7 +185,7 @@ void add_submit_command(CLI::App& app, Context& ctx) {
       } else if (!f->file.empty()) {
         auto doc = read_json_or_yaml_file(f->file);
         if (!doc) return ctx.fail(doc.error());
-        if (doc->is_array()) batch = std::move(*doc);
+        (doc->is_array() ? batch : single) = std::move(*doc);
       }
       if (batch) {
         if (has_job_flags(*f))
@@ -198,7 +198,7 @@ void add_submit_command(CLI::App& app, Context& ctx) {
         if (!answer) return ctx.fail(answer.error());
         return print_batch(*answer, f->json_out);
       }
-      auto req = build_request(*f);
+      auto req = build_request(*f, std::move(single));
       if (!req) return ctx.fail(req.error());
       auto backend = ctx.backend();
       if (!backend) return ctx.fail(backend.error());

@@ -12,9 +12,11 @@ from pathlib import Path
 
 import pytest
 
-from conftest import free_port, wait_for
+from conftest import FakeClock, free_port, wait_for
+from ops_support import wait_for_scheduler_ticks
 from target_servers import S3Server, s3_target_yaml
 from test_providers import run_tool, submit_json, wait_done
+from test_schedule_workflows import occurrences, started
 from vcsim_support import Soap, Vcsim
 
 MIB = 1024 * 1024
@@ -425,3 +427,25 @@ def test_cancel_while_the_export_lease_initializes_aborts_the_lease(h, sim):
     out = h.tmp / "exports" / "DC0_H0_VM0"
     assert not out.exists() or list(out.iterdir()) == [], list(out.iterdir())
     srv.stop()
+
+
+def test_a_target_glob_schedule_fires_one_export_per_matching_simulator_vm(h, sim):
+    configure(h, sim)
+    clock = FakeClock(h, "2025-06-01T01:59:30Z")
+    h.run("schedule", "create", "--name", "h0-exports", "--cron", "0 2 * * *", "--timezone",
+          "UTC", "--type", "export", "--provider", "vsphere", "--target", "DC0_H0_*", check=True)
+    srv = h.serve(*clock.args())
+    wait_for_scheduler_ticks(srv)
+    clock.set("2025-06-01T02:00:00.300Z")
+    wait_for(lambda: occurrences(h, "h0-exports"), timeout=30, what="the 02:00 occurrence")
+    [o] = occurrences(h, "h0-exports")
+    assert o["outcome"] == "fired", o
+    jobs = [wait_done(h, j) for j in started(o)]
+    assert sorted(j["target"] for j in jobs) == ["DC0_H0_VM0", "DC0_H0_VM1"], jobs
+    assert all(j["status"] == "succeeded" and j["provider"] == "vsphere" for j in jobs), jobs
+    # No other VM of the simulator (DC0_C0_RP0_VM0, ...) got a job.
+    assert sorted(j["target"] for j in h.json("list", "--limit", "100")) == \
+        ["DC0_H0_VM0", "DC0_H0_VM1"]
+    for j in jobs:
+        check_ova(h, Path(j["result"]["path"]), datastore_disk(sim, j["target"]), vm=j["target"])
+    assert srv.stop() == 0
