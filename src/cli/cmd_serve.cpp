@@ -17,6 +17,7 @@
 #include "cli/exit_codes.h"
 #include "cli/serve_reload.h"
 #include "cli/server_registration.h"
+#include "cli/template_reader.h"
 #include "engine/audit_trail.h"
 #include "engine/file_clock.h"
 #include "engine/notification_service.h"
@@ -169,7 +170,7 @@ int serve(Context& ctx, const ServeFlags& flags) {
     clock = test_clock.get();
     ops::log::warn("using a test clock: time comes from a file", {{"path", flags.test_clock_file}});
   }
-  auto runtime = engine::Runtime::open({*cfg, *db_path, clock, &metrics});
+  auto runtime = engine::Runtime::open({*cfg, *db_path, clock, &metrics, template_reader()});
   if (!runtime) {
     ops::log::error("cannot open the database",
                     {{"db", *db_path}, {"error", runtime.error().message}});

@@ -2,6 +2,7 @@
 
 #include <thread>
 
+#include "cli/template_reader.h"
 #include "engine/file_clock.h"
 #include "engine/job_batch.h"
 #include "wire/job_batch_json.h"
@@ -29,7 +30,7 @@ LocalBackend::LocalBackend(std::shared_ptr<store::Database> db, engine::Admissio
       store_(db_),
       clock_(engine::cli_clock()),
       jobs_(store_, *clock_, policy),
-      runs_(jobs_, nullptr),
+      runs_(jobs_, nullptr, template_reader()),
       schedules_(store_, *clock_, std::move(policy), {}, &runs_),
       workflows_(jobs_) {}
 

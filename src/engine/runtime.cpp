@@ -89,7 +89,8 @@ Result<std::unique_ptr<Runtime>> Runtime::open(RuntimeOptions options) {
   if (admission.holidays_error) return *admission.holidays_error;
   rt->jobs_ = std::make_unique<JobService>(*rt->store_, *rt->options_.clock, admission,
                                            [pool = rt->pool_.get()] { pool->notify(); });
-  rt->schedule_runs_ = std::make_unique<ScheduleRuns>(*rt->jobs_, rt->providers_);
+  rt->schedule_runs_ =
+      std::make_unique<ScheduleRuns>(*rt->jobs_, rt->providers_, rt->options_.templates);
   if (cfg.get_bool("scheduler.enabled"))
     rt->scheduler_ = std::make_unique<Scheduler>(
         scheduler_config(cfg), *rt->store_, *rt->options_.clock, admission.holidays,

@@ -13,6 +13,7 @@
 #include "engine/job_metrics.h"
 #include "engine/job_service.h"
 #include "engine/periodic.h"
+#include "engine/schedule_runs.h"
 #include "engine/schedule_service.h"
 #include "engine/scheduler.h"
 #include "engine/worker_pool.h"
@@ -37,6 +38,7 @@ struct RuntimeOptions {
   std::string db_path;
   const Clock* clock = nullptr;     // REQUIRES: outlives the Runtime
   ops::Metrics* metrics = nullptr;  // may be null
+  TemplateReader templates;         // how workflow schedules read their template (may be empty)
 };
 
 class Runtime {

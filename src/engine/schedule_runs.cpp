@@ -2,9 +2,6 @@
 
 #include <nlohmann/json.hpp>
 
-#include "wire/workflow_json.h"
-#include "wire/workflow_template.h"
-
 namespace hypersdk::engine {
 using nlohmann::json;
 
@@ -95,32 +92,28 @@ Result<store::WorkflowSubmit> ScheduleRuns::workflow_run(const core::ScheduleSpe
   const std::string name = wanted->name;
   auto t = workflows_.template_get(name);
   if (!t) return t.error();
+  if (!templates_.params || !templates_.run)
+    return make_error(ErrorClass::internal,
+                      "workflow template \"" + name + "\": no template reader is configured");
   auto params = wanted->params;
   // provider and vm come from the schedule unless given, where the template takes them.
-  const json def = json::parse(t->definition, nullptr, false);
-  for (const auto& p : wire::template_params(def)) {
-    if (p.name == "vm" && !vm.empty() && !params.count("vm")) params["vm"] = vm;
-    if (p.name == "provider" && !spec.provider.empty() && !params.count("provider"))
+  for (const auto& p : templates_.params(*t)) {
+    if (p == "vm" && !vm.empty() && !params.count("vm")) params["vm"] = vm;
+    if (p == "provider" && !spec.provider.empty() && !params.count("provider"))
       params["provider"] = spec.provider;
   }
-  const store::WorkflowTemplate found = *t;
-  json body{{"template", name}, {"params", params}};
-  auto request = wire::resolve_workflow_request(
-      body, {}, [&found](const std::string&) -> Result<store::WorkflowTemplate> { return found; });
-  if (!request)
-    return make_error(request.error().cls,
-                      "workflow template \"" + name + "\": " + request.error().message);
-  json used;
-  auto wf = wire::parse_workflow_request(*request, {}, jobs_.policy().default_retry, &used);
-  if (!wf)
-    return make_error(wf.error().cls, "workflow template \"" + name + "\": " + wf.error().message);
+  const json body{{"template", name}, {"params", params}};
+  auto run = templates_.run(*t, params, jobs_.policy().default_retry);
+  if (!run)
+    return make_error(run.error().cls,
+                      "workflow template \"" + name + "\": " + run.error().message);
   if (base)
-    for (auto& step : wf->steps) {
+    for (auto& step : run->spec.steps) {
       step.spec.labels = merged_labels(step.spec.labels, base->labels);
       // The schedule's window holds for every step that has none of its own.
       if (!step.spec.window && base->window) step.spec.window = base->window;
     }
-  return admit(std::move(*wf), body.dump(), used.dump());
+  return admit(std::move(run->spec), body.dump(), std::move(run->params_used));
 }
 
 Status ScheduleRuns::check(const core::ScheduleSpec& spec) {

@@ -10,6 +10,7 @@
 // Thread safety: safe from any thread (the registry, JobService and the store are).
 #pragma once
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -34,6 +35,23 @@ struct ScheduledWorkflow {
 };
 Result<ScheduledWorkflow> scheduled_workflow(const core::ScheduleSpec& spec);
 
+// How a workflow template's request is read, supplied by the caller (the CLI's serve and local
+// mode, from wire/workflow_template.h): the engine does not parse requests (DESIGN §2: only cli
+// and api depend on wire).
+struct TemplateRun {
+  core::WorkflowSpec spec;
+  std::string params_used;  // JSON object: every parameter's value, given or default
+};
+struct TemplateReader {
+  // The names of the template's parameters.
+  std::function<std::vector<std::string>(const store::WorkflowTemplate&)> params;
+  // The template instantiated with `params` and parsed. Errors: invalid naming the parameter.
+  std::function<Result<TemplateRun>(const store::WorkflowTemplate&,
+                                    const std::map<std::string, std::string>& params,
+                                    const core::RetryPolicy& retry_defaults)>
+      run;
+};
+
 struct OccurrenceRuns {
   std::vector<core::JobSpec> jobs;  // a target glob expanded (empty for a workflow schedule)
   std::vector<store::WorkflowSubmit> workflows;
@@ -43,8 +61,13 @@ struct OccurrenceRuns {
 class ScheduleRuns {
  public:
   // `providers` may be null: a target glob then fails its occurrence, naming the cause.
-  ScheduleRuns(JobService& jobs, std::shared_ptr<providers::ProviderRegistry> providers)
-      : jobs_(jobs), workflows_(jobs), providers_(std::move(providers)) {}
+  // `templates` empty: a workflow schedule fails (internal), naming the cause.
+  ScheduleRuns(JobService& jobs, std::shared_ptr<providers::ProviderRegistry> providers,
+               TemplateReader templates)
+      : jobs_(jobs),
+        workflows_(jobs),
+        providers_(std::move(providers)),
+        templates_(std::move(templates)) {}
 
   // Whether an occurrence of `spec` needs expand (a workflow schedule or a target glob).
   static bool expands(const core::ScheduleSpec& spec);
@@ -70,6 +93,7 @@ class ScheduleRuns {
   JobService& jobs_;
   WorkflowService workflows_;  // template lookup
   const std::shared_ptr<providers::ProviderRegistry> providers_;
+  const TemplateReader templates_;
 };
 
 }  // namespace hypersdk::engine

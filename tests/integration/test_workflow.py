@@ -23,8 +23,10 @@ def step(name, script, deps=(), **extra):
 
 
 def marks(d, name):
-    """A step script that records its start and end (ns) and each success."""
-    return (f"date +%s%N > {d}/{name}.start; "
+    """A step script that records its start and end (ns) and each success. The start mark
+    appears (rename) only once it holds its time: a shell redirect creates the file before
+    `date` runs, so a step waiting for the other's mark could otherwise end before that time."""
+    return (f"date +%s%N > {d}/{name}.start.tmp && mv {d}/{name}.start.tmp {d}/{name}.start; "
             f"{{SLOT}}"
             f"date +%s%N > {d}/{name}.end; echo ok >> {d}/{name}.runs")
 
