@@ -96,11 +96,20 @@ class Scheduler {
   std::optional<core::TimeMs> next_fire_ms();
 
  private:
+  // What planning needs, nothing more: 100k schedules must fit in tens of MB. The whole
+  // schedule (payload, window, policies) is read from the store when one fires.
   struct Entry {
-    core::Schedule schedule;
-    std::optional<core::CompiledSchedule> compiled;  // nullopt: the stored row does not compile
-    std::optional<core::Fire> next;                  // first fire after the cursor
+    core::ScheduleId id = 0;
+    std::int64_t cursor_ms = 0;
+    std::int64_t version = 0;
+    bool active = false;
+    core::DstGap dst_gap = core::DstGap::shift;
+    core::DstFold dst_fold = core::DstFold::auto_;
+    std::optional<core::CronExpr> cron;  // nullopt: the stored row does not compile
+    const date::time_zone* zone = nullptr;
+    std::optional<core::Fire> next;  // first fire after the cursor
   };
+  void set_entry(Entry& e, const core::Schedule& s);
 
   Status reload();
   void plan_next(Entry& e);
