@@ -128,8 +128,11 @@ std::optional<core::TimeMs> Scheduler::next_fire_ms() {
 // Runs on the service's thread between two run_once calls.
 milliseconds Scheduler::until_next_fire() {
   auto at = next_fire_ms();
-  if (!at) return config_.tick;
-  return milliseconds(std::max<core::TimeMs>(0, *at - clock_.now_ms()));
+  const core::TimeMs now = clock_.now_ms();
+  // Still due after a tick means its fire failed (or hit max_due_per_tick): retry at the next
+  // tick, as before, not in a 1 ms loop.
+  if (!at || *at <= now) return config_.tick;
+  return milliseconds(*at - now);
 }
 
 Status Scheduler::reload() {
