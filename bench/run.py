@@ -29,6 +29,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import serve_bench  # noqa: E402  (start_serve, wait_http, bench_drain)
 import workflow_bench  # noqa: E402  (measure: 1,000-step workflows against plain jobs)
+import schedule_bench  # noqa: E402  (measure: 100,000 schedules in serve)
+import memory_bench  # noqa: E402  (measure: serve's RSS idle and after jobs)
 
 HERE = Path(__file__).resolve().parent
 
@@ -325,6 +327,22 @@ def main():
         row(f"workflow {shape}: per step ({wf[shape]['status']})",
             wf[shape]["per_step_ms"] * 1000, " us", "plain noop job", wf["plain_ms"] * 1000,
             "<= 2x")
+
+    print("100,000 schedules in serve, 10,000 firing in one minute", flush=True)
+    sc = schedule_bench.measure(build, log=lambda line: print("  " + line))
+    row("100k schedules: load", sc["load_ms"], " ms", target="<= 1000 ms")
+    row("100k schedules: RSS", sc["rss_mb"], " MB", target="<= 64 MB")
+    row("100k schedules: idle CPU", sc["idle_cpu_pct"] * 10, " ms CPU/s",
+        target="<= 10 ms/s (1%)")
+    row("10k due in one minute: fire lateness p50", sc["fire_lateness_p50_ms"], " ms")
+    row("10k due in one minute: fire lateness p99", sc["fire_lateness_p99_ms"], " ms",
+        target="<= 100 ms")
+
+    print("serve memory, idle and after 2 x 100,000 noop jobs", flush=True)
+    mem = memory_bench.measure(build, 100_000, log=lambda line: print("  " + line))
+    row("serve RSS idle", mem["idle"]["VmRSS"], " MB", target="<= 20 MB")
+    row("serve RSS after 100k jobs", mem["after_1"]["VmRSS"], " MB", target="<= 40 MB")
+    row("serve RSS after 200k jobs", mem["after_2"]["VmRSS"], " MB", target="flat")
 
     missing = [t for t in ("beanstalkd", "wrk", "nginx") if not shutil.which(t)]
     table = ["| benchmark | hypersdk | reference (same run) | ratio | target |",

@@ -1,5 +1,7 @@
 #include "engine/periodic.h"
 
+#include <algorithm>
+
 #include "ops/log.h"
 
 namespace hypersdk::engine {
@@ -33,6 +35,10 @@ void PeriodicService::stop() {
   if (thread_.joinable()) thread_.join();
 }
 
+void PeriodicService::set_next_wait(std::function<std::chrono::milliseconds()> next_wait) {
+  next_wait_ = std::move(next_wait);
+}
+
 void PeriodicService::poke() {
   {
     std::lock_guard lock(mu_);
@@ -64,7 +70,10 @@ void PeriodicService::loop() {
     if (!s.ok())
       ops::log::warn("maintenance step failed; retrying next interval",
                      {{"service", name_}, {"error", s.error().to_string()}});
-    if (!wait(interval_)) return;
+    auto how_long = interval_;
+    if (next_wait_ && interval_.count() > 0)
+      how_long = std::clamp(next_wait_(), std::chrono::milliseconds(1), interval_);
+    if (!wait(how_long)) return;
   }
 }
 

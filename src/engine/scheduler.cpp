@@ -1,5 +1,7 @@
 #include "engine/scheduler.h"
 
+#include <malloc.h>
+
 #include <cstdlib>
 #include <tuple>
 
@@ -73,6 +75,7 @@ Scheduler::~Scheduler() {
 }
 
 void Scheduler::start() {
+  loop_->set_next_wait([this] { return until_next_fire(); });
   loop_->start();
 }
 
@@ -87,33 +90,74 @@ void Scheduler::poke() {
 
 void Scheduler::plan_next(Entry& e) {
   e.next.reset();
-  if (!e.compiled || !e.schedule.active()) return;
-  const auto& s = e.schedule.spec;
-  e.next = core::next_fire(e.compiled->cron, e.compiled->zone, to_seconds(e.schedule.cursor_ms),
-                           s.dst_gap, s.dst_fold);
+  if (!e.cron || !e.active) return;
+  e.next = core::next_fire(*e.cron, e.zone, to_seconds(e.cursor_ms), e.dst_gap, e.dst_fold);
+  if (e.next) heap_.emplace(to_ms(e.next->utc), e.id);
+}
+
+void Scheduler::set_entry(Entry& e, const core::Schedule& s) {
+  e.id = s.id;
+  e.cursor_ms = s.cursor_ms;
+  e.version = s.version;
+  e.active = s.active();
+  e.dst_gap = s.spec.dst_gap;
+  e.dst_fold = s.spec.dst_fold;
+  e.cron.reset();
+  e.zone = nullptr;
+  auto compiled = core::compile_schedule(s.spec);
+  if (compiled) {
+    e.cron = compiled->cron;
+    e.zone = compiled->zone;
+  } else {
+    ops::log::error("schedule does not compile; it will not fire",
+                    {{"schedule", s.spec.name}, {"error", compiled.error().message}});
+  }
+  plan_next(e);
+}
+
+std::optional<core::TimeMs> Scheduler::next_fire_ms() {
+  while (!heap_.empty()) {
+    const auto [at, id] = heap_.top();
+    auto it = entries_.find(id);
+    if (it != entries_.end() && it->second.next && to_ms(it->second.next->utc) == at) return at;
+    heap_.pop();  // stale: the schedule is gone or plans another time
+  }
+  return std::nullopt;
+}
+
+// Runs on the service's thread between two run_once calls.
+milliseconds Scheduler::until_next_fire() {
+  auto at = next_fire_ms();
+  const core::TimeMs now = clock_.now_ms();
+  // Still due after a tick means its fire failed (or hit max_due_per_tick): retry at the next
+  // tick, as before, not in a 1 ms loop.
+  if (!at || *at <= now) return config_.tick;
+  return milliseconds(*at - now);
 }
 
 Status Scheduler::reload() {
   auto gen = store_.schedule_generation();
   if (!gen) return gen.error();
+  const auto t0 = std::chrono::steady_clock::now();
   auto list = store_.schedule_list();
   if (!list) return list.error();
   std::map<core::ScheduleId, Entry> fresh;
-  for (auto& s : *list) {
-    Entry e;
-    auto compiled = core::compile_schedule(s.spec);
-    if (compiled) {
-      e.compiled = std::move(*compiled);
-    } else {
-      ops::log::error("schedule does not compile; it will not fire",
-                      {{"schedule", s.spec.name}, {"error", compiled.error().message}});
-    }
-    e.schedule = std::move(s);
-    plan_next(e);
-    fresh.emplace(e.schedule.id, std::move(e));
-  }
+  heap_ = {};
+  for (const auto& s : *list) set_entry(fresh[s.id], s);
   entries_ = std::move(fresh);
+  list->clear();
+  list->shrink_to_fit();
+  // A reload frees as much heap as it keeps (the rows read, the old entries); glibc would hold
+  // on to it, so with 100k schedules serve's RSS stayed at the peak. Hand it back.
+  malloc_trim(0);
+  const bool first = !generation_;
   generation_ = *gen;
+  const auto load_ms =
+      std::chrono::duration_cast<milliseconds>(std::chrono::steady_clock::now() - t0).count();
+  // At start an operator (and bench/schedule_bench.py) sees what loading cost.
+  if (first)
+    ops::log::info("schedules loaded", {{"count", static_cast<std::int64_t>(entries_.size())},
+                                        {"load_ms", static_cast<std::int64_t>(load_ms)}});
   return Status::Ok();
 }
 
@@ -123,14 +167,7 @@ void Scheduler::refresh(core::ScheduleId id) {
     entries_.erase(id);
     return;
   }
-  Entry& e = entries_[id];
-  auto compiled = core::compile_schedule(s->spec);
-  if (compiled)
-    e.compiled = std::move(*compiled);
-  else
-    e.compiled.reset();
-  e.schedule = std::move(*s);
-  plan_next(e);
+  set_entry(entries_[id], *s);
 }
 
 Result<TickReport> Scheduler::run_once() {
@@ -154,16 +191,22 @@ Result<TickReport> Scheduler::run_once() {
   if (!generation_ || *gen != *generation_ || report.clock_jumped)
     if (Status s = reload(); !s.ok()) return s.error();
 
+  // Pop every due pair first: firing re-plans (pushes) into the heap.
   std::vector<core::ScheduleId> due;
-  for (const auto& [id, e] : entries_)
-    if (e.next && to_ms(e.next->utc) <= now) due.push_back(id);
+  for (auto at = next_fire_ms(); at && *at <= now; at = next_fire_ms()) {
+    // Equal pairs sit together at the top (plan_next may push the same time twice).
+    if (due.empty() || due.back() != heap_.top().second) due.push_back(heap_.top().second);
+    heap_.pop();
+  }
   for (core::ScheduleId id : due) {
     auto it = entries_.find(id);
     if (it == entries_.end()) continue;
     if (Status s = fire_due(it->second, now, report); !s.ok()) {
+      // Keep the invariant: its pair was popped, it must come back to be retried.
+      if (it->second.next) heap_.emplace(to_ms(it->second.next->utc), id);
       ops::log::error(
           "firing a schedule failed; retrying next tick",
-          {{"schedule", it->second.schedule.spec.name}, {"error", s.error().to_string()}});
+          {{"schedule.id", static_cast<std::int64_t>(id)}, {"error", s.error().to_string()}});
     }
   }
 
@@ -205,13 +248,21 @@ void Scheduler::expand_into(const core::Schedule& s, store::PlannedFire& pf,
 }
 
 Status Scheduler::fire_due(Entry& e, core::TimeMs now, TickReport& report) {
-  const core::ScheduleSpec& spec = e.schedule.spec;
-  const core::CompiledSchedule& c = *e.compiled;
+  // The whole schedule, as planned: a change since (another process) re-plans instead.
+  auto full = store_.schedule_get_by_id(e.id);
+  if (!full && full.error().cls != ErrorClass::not_found) return full.error();
+  if (!full || full->version != e.version || full->cursor_ms != e.cursor_ms) {
+    ++report.stale;
+    refresh(e.id);
+    return Status::Ok();
+  }
+  const core::Schedule& schedule = *full;
+  const core::ScheduleSpec& spec = schedule.spec;
   std::vector<core::Fire> due;
   std::optional<core::Fire> f = e.next;
   while (f && to_ms(f->utc) <= now && static_cast<int>(due.size()) < config_.max_due_per_tick) {
     due.push_back(*f);
-    f = core::next_fire(c.cron, c.zone, f->utc, spec.dst_gap, spec.dst_fold);
+    f = core::next_fire(*e.cron, e.zone, f->utc, spec.dst_gap, spec.dst_fold);
   }
   if (due.empty()) return Status::Ok();
   const bool more_due = f && to_ms(f->utc) <= now;
@@ -219,9 +270,9 @@ Status Scheduler::fire_due(Entry& e, core::TimeMs now, TickReport& report) {
                                        core::catchup_params(spec, config_.misfire_grace), more_due);
 
   store::FireRequest req;
-  req.schedule_id = e.schedule.id;
-  req.expected_cursor = e.schedule.cursor_ms;
-  req.expected_version = e.schedule.version;
+  req.schedule_id = e.id;
+  req.expected_cursor = e.cursor_ms;
+  req.expected_version = e.version;
   req.new_cursor = to_ms(due.back().utc);
   std::vector<std::string> unknown_calendars;
   std::vector<store::OccurrenceStart> starts;  // beside req.occurrences
@@ -236,13 +287,13 @@ Status Scheduler::fire_due(Entry& e, core::TimeMs now, TickReport& report) {
     pf.run = p.run;
     pf.reason = std::string(p.reason);
     if (p.run) {
-      auto job = job_for_schedule(e.schedule, *calendars, now, "cron", p.fire);
+      auto job = job_for_schedule(schedule, *calendars, now, "cron", p.fire);
       pf.job = std::move(job.spec);
       unknown_calendars = std::move(job.unknown_calendars);
     }
     store::OccurrenceStart start;
     if (p.run && ScheduleRuns::expands(spec)) {
-      expand_into(e.schedule, pf, start);
+      expand_into(schedule, pf, start);
       expanded = true;
     }
     starts.push_back(std::move(start));
@@ -262,14 +313,16 @@ Status Scheduler::fire_due(Entry& e, core::TimeMs now, TickReport& report) {
   if (!r) return r.error();
   if (r->stale) {
     ++report.stale;
-    refresh(e.schedule.id);
+    refresh(e.id);
     return Status::Ok();
   }
-  e.schedule.cursor_ms = std::max(req.new_cursor, e.schedule.cursor_ms);
-  if (more_due)
+  e.cursor_ms = std::max(req.new_cursor, e.cursor_ms);
+  if (more_due) {
     plan_next(e);
-  else
+  } else {
     e.next = f;
+    if (f) heap_.emplace(to_ms(f->utc), e.id);
+  }
 
   std::map<std::string, std::tuple<std::int64_t, core::TimeMs, core::TimeMs>> not_run;
   for (const auto& o : r->recorded) {

@@ -10,9 +10,10 @@
 //      fires nothing until the wall clock passes the cursor again.
 //   2. Reload when the store's schedule generation changed (a create/update/pause/delete by this
 //      or any other process): so CLI changes take effect within a tick.
-//   3. For each active schedule whose next fire is due: list the due occurrences (at most
-//      max_due_per_tick), plan them (core::plan_catchup), build their jobs and hand the lot to
-//      Store::schedule_fire, which decides overlap, enqueues and advances the cursor in one
+//   3. For each active schedule whose next fire is due (popped from a min-heap of next fire
+//      times, so a tick costs O(due log n), not a scan of every schedule): list the due occurrences
+//      (at most max_due_per_tick), plan them (core::plan_catchup), build their jobs and hand the
+//      lot to Store::schedule_fire, which decides overlap, enqueues and advances the cursor in one
 //      transaction. A stale answer (another scheduler advanced the cursor, or the schedule
 //      changed) re-reads that schedule; nothing fires twice (UNIQUE occurrence + cursor check).
 //      An occurrence of a workflow schedule or a target glob is expanded first
@@ -21,7 +22,9 @@
 //      matching no VM is recorded `skipped`, one whose expansion fails (provider unreachable,
 //      template gone) `missed` with reason "failed: ...", both raising schedule.missed.
 //   4. Store::job_window_sweep.
-// A failing tick logs and is retried at the next one.
+// A failing tick logs and is retried at the next one. Between ticks the service sleeps until
+// the earliest next fire when that comes before the end of `tick` (lateness stays in
+// milliseconds, not up to a whole tick).
 //
 // Thread safety: start/stop from the owning thread; poke from any thread; run_once on one
 // thread at a time (the service's own, or a test's when the service is not started).
@@ -32,6 +35,8 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <queue>
+#include <vector>
 
 #include "core/schedule.h"
 #include "engine/clock.h"
@@ -87,13 +92,24 @@ class Scheduler {
   void poke();
 
   Result<TickReport> run_once();
+  // The earliest planned fire (UTC ms) of the schedules loaded, nullopt when none is planned.
+  std::optional<core::TimeMs> next_fire_ms();
 
  private:
+  // What planning needs, nothing more: 100k schedules must fit in tens of MB. The whole
+  // schedule (payload, window, policies) is read from the store when one fires.
   struct Entry {
-    core::Schedule schedule;
-    std::optional<core::CompiledSchedule> compiled;  // nullopt: the stored row does not compile
-    std::optional<core::Fire> next;                  // first fire after the cursor
+    core::ScheduleId id = 0;
+    std::int64_t cursor_ms = 0;
+    std::int64_t version = 0;
+    bool active = false;
+    core::DstGap dst_gap = core::DstGap::shift;
+    core::DstFold dst_fold = core::DstFold::auto_;
+    std::optional<core::CronExpr> cron;  // nullopt: the stored row does not compile
+    const date::time_zone* zone = nullptr;
+    std::optional<core::Fire> next;  // first fire after the cursor
   };
+  void set_entry(Entry& e, const core::Schedule& s);
 
   Status reload();
   void plan_next(Entry& e);
@@ -101,6 +117,7 @@ class Scheduler {
   void expand_into(const core::Schedule& s, store::PlannedFire& pf,
                    store::OccurrenceStart& start) const;
   void refresh(core::ScheduleId id);
+  std::chrono::milliseconds until_next_fire();
 
   const SchedulerConfig config_;
   store::Store& store_;
@@ -112,6 +129,11 @@ class Scheduler {
 
   // Owned by the thread running run_once.
   std::map<core::ScheduleId, Entry> entries_;
+  // (next fire, schedule) for every planned entry; lazy: a pair whose schedule is gone or now
+  // plans another time is dropped when it reaches the top. Invariant: every entry with a
+  // `next` has its pair in the heap.
+  using Planned = std::pair<core::TimeMs, core::ScheduleId>;
+  std::priority_queue<Planned, std::vector<Planned>, std::greater<Planned>> heap_;
   std::optional<std::int64_t> generation_;
   std::optional<std::pair<core::TimeMs, std::chrono::steady_clock::time_point>> last_tick_;
 
