@@ -2,6 +2,7 @@
 
 #include <chrono>
 
+#include "core/markup_text.h"
 #include "vsphere/poll_wait.h"
 
 namespace hypersdk::vsphere {
@@ -10,8 +11,8 @@ namespace {
 constexpr auto kCallTimeout = std::chrono::seconds(120);
 
 std::string prop_set(const std::string& type, const std::vector<std::string>& paths) {
-  std::string s = "<propSet><type>" + xml_escape(type) + "</type>";
-  for (const auto& p : paths) s += "<pathSet>" + xml_escape(p) + "</pathSet>";
+  std::string s = "<propSet><type>" + core::markup_escape(type) + "</type>";
+  for (const auto& p : paths) s += "<pathSet>" + core::markup_escape(p) + "</pathSet>";
   return s + "</propSet>";
 }
 
@@ -45,8 +46,8 @@ void collect(const XmlNode& returnval, const XmlDoc& doc, std::vector<ObjectCont
 }  // namespace
 
 std::string MoRef::xml(const char* element) const {
-  return std::string("<") + element + " type=\"" + xml_escape(type) + "\">" + xml_escape(value) +
-         "</" + element + ">";
+  return std::string("<") + element + " type=\"" + core::markup_escape(type) + "\">" +
+         core::markup_escape(value) + "</" + element + ">";
 }
 
 XmlNode ObjectContent::prop(const std::string& name) const {
@@ -92,8 +93,8 @@ Status VimClient::login() {
   logged_in_ = false;
   auto doc = soap_.call("<Login xmlns=\"urn:vim25\">" +
                         MoRef{"SessionManager", c->session_manager}.xml("_this") + "<userName>" +
-                        xml_escape(username_) + "</userName><password>" + xml_escape(password_) +
-                        "</password></Login>");
+                        core::markup_escape(username_) + "</userName><password>" +
+                        core::markup_escape(password_) + "</password></Login>");
   if (!doc) {
     if (soap_.failure().fault == "InvalidLogin")
       return make_error(ErrorClass::auth, "login as '" + username_ +
@@ -157,13 +158,13 @@ Result<std::vector<ObjectContent>> VimClient::retrieve_all_once(
   auto c = service_content();
   if (!c) return c.error();
   XmlDoc keep;
-  auto view =
-      invoke("<CreateContainerView xmlns=\"urn:vim25\">" +
-                 MoRef{"ViewManager", c->view_manager}.xml("_this") +
-                 MoRef{"Folder", c->root_folder}.xml("container") + "<type>" + xml_escape(type) +
-                 "</type><recursive>true</recursive>"
-                 "</CreateContainerView>",
-             &keep);
+  auto view = invoke("<CreateContainerView xmlns=\"urn:vim25\">" +
+                         MoRef{"ViewManager", c->view_manager}.xml("_this") +
+                         MoRef{"Folder", c->root_folder}.xml("container") + "<type>" +
+                         core::markup_escape(type) +
+                         "</type><recursive>true</recursive>"
+                         "</CreateContainerView>",
+                     &keep);
   if (!view) return view.error();
   const MoRef view_ref = moref_of(view->child("returnval"));
   const MoRef pc{"PropertyCollector", c->property_collector};
@@ -186,9 +187,10 @@ Result<std::vector<ObjectContent>> VimClient::retrieve_all_once(
     collect(rv, keep, out);
     const std::string token = rv.child_text("token");
     if (token.empty()) break;
-    answer = invoke("<ContinueRetrievePropertiesEx xmlns=\"urn:vim25\">" + pc.xml("_this") +
-                        "<token>" + xml_escape(token) + "</token></ContinueRetrievePropertiesEx>",
-                    &keep);
+    answer =
+        invoke("<ContinueRetrievePropertiesEx xmlns=\"urn:vim25\">" + pc.xml("_this") + "<token>" +
+                   core::markup_escape(token) + "</token></ContinueRetrievePropertiesEx>",
+               &keep);
   }
   if (!answer) failed = answer.error();
   XmlDoc ignored;

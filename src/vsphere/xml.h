@@ -49,7 +49,4 @@ class XmlDoc {
   std::shared_ptr<_xmlDoc> doc_;
 };
 
-// Text escaped for element content and attribute values (& < > " ').
-std::string xml_escape(std::string_view s);
-
 }  // namespace hypersdk::vsphere

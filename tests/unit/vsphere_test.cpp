@@ -41,10 +41,6 @@ TEST_CASE("xml: not XML is an error, and entities are never fetched or expanded"
   if (doc.ok()) CHECK(doc->root().text().find("root:") == std::string::npos);
 }
 
-TEST_CASE("xml_escape escapes the five markup characters") {
-  CHECK(xml_escape("a<b>&\"c'") == "a&lt;b&gt;&amp;&quot;c&apos;");
-}
-
 TEST_CASE("vim25 faults map to error classes") {
   CHECK(fault_class("InvalidLogin") == ErrorClass::auth);
   CHECK(fault_class("NotAuthenticated") == ErrorClass::auth);
