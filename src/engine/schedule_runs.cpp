@@ -46,18 +46,6 @@ bool ScheduleRuns::expands(const core::ScheduleSpec& spec) {
   return spec.job_type == "workflow" || is_target_glob(spec.target);
 }
 
-Result<store::WorkflowSubmit> ScheduleRuns::admit(core::WorkflowSpec spec, std::string definition,
-                                                  std::string params) const {
-  if (Status s = core::validate_workflow(spec, jobs_.policy().known_types); !s.ok())
-    return s.error();
-  for (auto& step : spec.steps) {
-    auto admitted = jobs_.admit(step.spec);
-    if (!admitted) return invalid_error("step '" + step.name + "': " + admitted.error().message);
-    step.spec = std::move(*admitted);
-  }
-  return store::WorkflowSubmit{std::move(spec), std::move(definition), std::move(params)};
-}
-
 Result<std::vector<std::string>> ScheduleRuns::matching_vms(const core::ScheduleSpec& spec) {
   if (!providers_)
     return make_error(ErrorClass::unavailable,
@@ -113,7 +101,7 @@ Result<store::WorkflowSubmit> ScheduleRuns::workflow_run(const core::ScheduleSpe
       // The schedule's window holds for every step that has none of its own.
       if (!step.spec.window && base->window) step.spec.window = base->window;
     }
-  return admit(std::move(run->spec), body.dump(), std::move(run->params_used));
+  return admit_workflow(jobs_, std::move(run->spec), body.dump(), std::move(run->params_used));
 }
 
 Status ScheduleRuns::check(const core::ScheduleSpec& spec) {

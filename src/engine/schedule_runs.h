@@ -86,9 +86,6 @@ class ScheduleRuns {
   Result<std::vector<std::string>> matching_vms(const core::ScheduleSpec& spec);
   Result<store::WorkflowSubmit> workflow_run(const core::ScheduleSpec& spec, const std::string& vm,
                                              const core::JobSpec* base);
-  // WorkflowService::submit's checks: the DAG and job types, each step admitted as a job.
-  Result<store::WorkflowSubmit> admit(core::WorkflowSpec spec, std::string definition,
-                                      std::string params) const;
 
   JobService& jobs_;
   WorkflowService workflows_;  // template lookup

@@ -2,17 +2,23 @@
 
 namespace hypersdk::engine {
 
-Result<store::Workflow> WorkflowService::submit(core::WorkflowSpec spec, std::string definition,
-                                                std::string params) {
-  if (Status s = core::validate_workflow(spec, jobs_.policy().known_types); !s.ok())
+Result<store::WorkflowSubmit> admit_workflow(const JobService& jobs, core::WorkflowSpec spec,
+                                             std::string definition, std::string params) {
+  if (Status s = core::validate_workflow(spec, jobs.policy().known_types); !s.ok())
     return s.error();
   for (auto& step : spec.steps) {
-    auto admitted = jobs_.admit(step.spec);
+    auto admitted = jobs.admit(step.spec);
     if (!admitted) return invalid_error("step '" + step.name + "': " + admitted.error().message);
     step.spec = std::move(*admitted);
   }
-  store::WorkflowSubmit req{std::move(spec), std::move(definition), std::move(params)};
-  return changed(jobs_.store().workflow_submit(req, jobs_.now()));
+  return store::WorkflowSubmit{std::move(spec), std::move(definition), std::move(params)};
+}
+
+Result<store::Workflow> WorkflowService::submit(core::WorkflowSpec spec, std::string definition,
+                                                std::string params) {
+  auto req = admit_workflow(jobs_, std::move(spec), std::move(definition), std::move(params));
+  if (!req) return req.error();
+  return changed(jobs_.store().workflow_submit(*req, jobs_.now()));
 }
 
 Result<store::Workflow> WorkflowService::retry(store::WorkflowId id) {

@@ -13,6 +13,12 @@
 
 namespace hypersdk::engine {
 
+// The checks of a workflow submit, without writing it: the DAG and job types, then each step
+// admitted as a job would be. Errors: invalid, naming the step. Also used by schedules that
+// fire workflow runs (engine/schedule_runs.h), which write them in the fire's transaction.
+Result<store::WorkflowSubmit> admit_workflow(const JobService& jobs, core::WorkflowSpec spec,
+                                             std::string definition, std::string params);
+
 class WorkflowService {
  public:
   explicit WorkflowService(JobService& jobs) : jobs_(jobs) {}
