@@ -10,7 +10,11 @@
 
 namespace hypersdk::store {
 
-std::string_view to_string(OccurrenceOutcome) { __builtin_trap(); }
-std::string format_workflow_id(WorkflowId) { __builtin_trap(); }
+std::string_view to_string(OccurrenceOutcome) {
+  __builtin_trap();
+}
+std::string format_workflow_id(WorkflowId) {
+  __builtin_trap();
+}
 
 }  // namespace hypersdk::store
