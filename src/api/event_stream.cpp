@@ -6,6 +6,7 @@
 #include "api/errors.h"
 #include "api/server_state.h"
 #include "api/sse.h"
+#include "api/stream_answer.h"
 #include "engine/job_service.h"
 #include "store/job_stats.h"
 
@@ -96,14 +97,7 @@ void start_event_stream(ServerState& state, std::chrono::seconds heartbeat,
     after = *last;
   }
   auto feed = std::make_shared<Feed>(Feed{state, heartbeat, after});
-  ServerState* s = &state;
-  res.status = 200;
-  res.set_header("Cache-Control", "no-cache");
-  res.set_header("X-Accel-Buffering", "no");  // reverse proxies: do not buffer the stream
-  res.set_chunked_content_provider(
-      "text/event-stream",
-      [feed](std::size_t, httplib::DataSink& sink) { return feed->step(sink); },
-      [s](bool) { s->close_stream(); });
+  answer_event_stream(state, res, [feed](httplib::DataSink& sink) { return feed->step(sink); });
 }
 
 }  // namespace hypersdk::api

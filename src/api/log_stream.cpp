@@ -6,6 +6,7 @@
 #include "api/errors.h"
 #include "api/server_state.h"
 #include "api/sse.h"
+#include "api/stream_answer.h"
 #include "engine/job_service.h"
 #include "wire/job_json.h"
 #include "wire/progress_json.h"
@@ -91,16 +92,7 @@ void start_log_stream(ServerState& state, core::JobId id, std::int64_t after,
                            std::to_string(state.max_streams()) +
                            "); retry later or read without follow");
   auto follow = std::make_shared<Follow>(Follow{state, id, after});
-  // The stream outlives this handler; the release callback runs once it is over, whether it
-  // ended, failed or was never started.
-  ServerState* s = &state;
-  res.status = 200;
-  res.set_header("Cache-Control", "no-cache");
-  res.set_header("X-Accel-Buffering", "no");  // reverse proxies: do not buffer the stream
-  res.set_chunked_content_provider(
-      "text/event-stream",
-      [follow](std::size_t, httplib::DataSink& sink) { return follow->step(sink); },
-      [s](bool) { s->close_stream(); });
+  answer_event_stream(state, res, [follow](httplib::DataSink& sink) { return follow->step(sink); });
 }
 
 }  // namespace hypersdk::api

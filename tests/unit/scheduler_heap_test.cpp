@@ -10,27 +10,15 @@
 #include "core/schedule_rules.h"
 #include "cron_test_support.h"
 #include "engine/scheduler.h"
+#include "pinned_clock.h"
 #include "test_support.h"
 
 using namespace hypersdk;
 using core::testing::utc;
 using std::chrono::milliseconds;
+using test::ms;
 
 namespace {
-
-core::TimeMs ms(const char* iso) {
-  return std::chrono::duration_cast<milliseconds>(utc(iso).time_since_epoch()).count();
-}
-
-class ManualClock final : public engine::Clock {
- public:
-  explicit ManualClock(core::TimeMs t) : t_(t) {}
-  core::TimeMs now_ms() const override { return t_.load(); }
-  void set(core::TimeMs t) { t_ = t; }
-
- private:
-  std::atomic<core::TimeMs> t_;
-};
 
 // Wall time that starts at `base` and advances with the steady clock: a running service
 // sees time pass without waiting for a real minute boundary.
@@ -62,7 +50,7 @@ store::ScheduleSpec spec(const std::string& name, const std::string& cron) {
 
 TEST_CASE("many schedules: each occurrence fires once, and the heap's top is the earliest fire") {
   test::StoreFixture f;
-  ManualClock clock{ms("2025-06-02T09:00:00Z")};
+  test::PinnedClock clock{ms("2025-06-02T09:00:00Z")};
   // Ticks a minute apart must not count as clock jumps: a jump reloads everything and would
   // hide the heap's own bookkeeping.
   engine::SchedulerConfig config;

@@ -10,29 +10,15 @@
 
 #include "core/schedule_rules.h"
 #include "cron_test_support.h"
+#include "pinned_clock.h"
 #include "test_support.h"
 
 using namespace hypersdk;
 using core::testing::utc;
 using std::chrono::milliseconds;
+using test::ms;
 
 namespace {
-
-core::TimeMs ms(const char* iso) {
-  return std::chrono::duration_cast<milliseconds>(utc(iso).time_since_epoch()).count();
-}
-
-// A clock that stays where the test puts it.
-class ManualClock final : public engine::Clock {
- public:
-  explicit ManualClock(core::TimeMs t) : t_(t) {}
-  core::TimeMs now_ms() const override { return t_.load(); }
-  void set(core::TimeMs t) { t_ = t; }
-  void set(const char* iso) { t_ = ms(iso); }
-
- private:
-  std::atomic<core::TimeMs> t_;
-};
 
 store::ScheduleSpec spec(const std::string& cron, const std::string& tz = "America/Chicago") {
   store::ScheduleSpec s;
@@ -46,7 +32,7 @@ store::ScheduleSpec spec(const std::string& cron, const std::string& tz = "Ameri
 
 struct SchedulerFixture {
   test::StoreFixture f;
-  ManualClock clock{0};
+  test::PinnedClock clock{0};
   ops::Metrics metrics{"test"};
   engine::Scheduler scheduler{engine::SchedulerConfig{}, *f.store, clock, {}, &metrics};
 
@@ -195,7 +181,7 @@ TEST_CASE("two schedulers on one database never fire one occurrence twice") {
   auto db_a = open();
   auto db_b = open();
   store::SqliteStore a(db_a), b(db_b);
-  ManualClock clock(ms("2025-06-01T10:00:30Z"));
+  test::PinnedClock clock(ms("2025-06-01T10:00:30Z"));
   for (int i = 0; i < 5; ++i) {
     auto sp = spec("* * * * *", "UTC");
     sp.name = "s" + std::to_string(i);
