@@ -44,6 +44,9 @@ class Backend {
  public:
   virtual ~Backend() = default;
   virtual Result<nlohmann::json> submit(const nlohmann::json& request) = 0;
+  // Many job requests in one transaction (wire/job_batch_json.h), POST /api/v1/jobs:batch:
+  // {"results": [{"job": ...} | {"error": ...}, ...], "accepted": N, "rejected": M}.
+  virtual Result<nlohmann::json> submit_batch(const nlohmann::json& requests) = 0;
   // {"jobs": [...], "next_cursor": "j-12" | null}
   virtual Result<nlohmann::json> list(const ListQuery& q) = 0;
   virtual Result<nlohmann::json> get(const std::string& id) = 0;

@@ -6,9 +6,7 @@
 
 #include "cli/commands.h"
 #include "cli/exit_codes.h"
-#include "cli/local_backend.h"
 #include "cli/output.h"
-#include "cli/remote_backend.h"
 #include "cli/yaml_json.h"
 #include "wire/json_limits.h"
 
@@ -83,14 +81,6 @@ int print_batch(const json& answer, bool json_out) {
     if (code == 0) code = exit_code_for(parse_error_class(cls).value_or(ErrorClass::internal));
   }
   return code;
-}
-
-// The batch through whichever backend the command got (a running server's API, or the
-// database directly).
-Result<json> submit_batch(Backend& backend, const json& batch) {
-  if (auto* remote = dynamic_cast<RemoteBackend*>(&backend)) return remote->submit_batch(batch);
-  if (auto* local = dynamic_cast<LocalBackend*>(&backend)) return local->submit_batch(batch);
-  return make_error(ErrorClass::internal, "this backend cannot submit a batch");
 }
 
 // `file_doc` is --file's content, read once by the caller (a pipe such as /dev/stdin cannot
@@ -194,7 +184,7 @@ void add_submit_command(CLI::App& app, Context& ctx) {
                                                "file, not as flags"));
         auto backend = ctx.backend();
         if (!backend) return ctx.fail(backend.error());
-        auto answer = submit_batch(**backend, *batch);
+        auto answer = (*backend)->submit_batch(*batch);
         if (!answer) return ctx.fail(answer.error());
         return print_batch(*answer, f->json_out);
       }

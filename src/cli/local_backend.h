@@ -17,9 +17,7 @@ class LocalBackend : public Backend {
   LocalBackend(std::shared_ptr<store::Database> db, engine::AdmissionPolicy policy);
 
   Result<nlohmann::json> submit(const nlohmann::json& request) override;
-  // Many job requests in one transaction (wire/job_batch_json.h): the API's
-  // POST /api/v1/jobs:batch, here. Not on Backend (included by every command) yet.
-  virtual Result<nlohmann::json> submit_batch(const nlohmann::json& requests);
+  Result<nlohmann::json> submit_batch(const nlohmann::json& requests) override;
   Result<nlohmann::json> list(const ListQuery& q) override;
   Result<nlohmann::json> get(const std::string& id) override;
   Result<nlohmann::json> logs(const std::string& id, std::int64_t after, int limit) override;

@@ -12,8 +12,7 @@ class RemoteBackend final : public Backend {
       : client_(std::move(base_url), std::move(token), std::move(tls)) {}
 
   Result<nlohmann::json> submit(const nlohmann::json& request) override;
-  // POST /api/v1/jobs:batch (see LocalBackend::submit_batch).
-  Result<nlohmann::json> submit_batch(const nlohmann::json& requests);
+  Result<nlohmann::json> submit_batch(const nlohmann::json& requests) override;
   Result<nlohmann::json> list(const ListQuery& q) override;
   Result<nlohmann::json> get(const std::string& id) override;
   Result<nlohmann::json> logs(const std::string& id, std::int64_t after, int limit) override;
