@@ -138,7 +138,7 @@ bench: build
 # $(FUZZ_BUILD)/crash-*. The core parsers need no other library than date-tz.
 FUZZ_BUILD   ?= build-fuzz
 FUZZ_SECONDS ?= 30
-FUZZ_TARGETS := cron window holiday_ics config api_json
+FUZZ_TARGETS := cron window holiday_ics config api_json soap ova
 FUZZ_CXX     ?= clang++
 FUZZ_CCACHE  := $(shell command -v ccache 2>/dev/null)
 FUZZ_FLAGS   := -std=c++20 -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined \
@@ -170,7 +170,26 @@ $(FUZZ_BUILD)/fuzz_config $(FUZZ_BUILD)/fuzz_api_json: $(FUZZ_BUILD)/fuzz_%: tes
 	$(FUZZ_CXX) $(FUZZ_FLAGS) -fsanitize=fuzzer $< tests/fuzz/fuzz_store_stubs.cpp \
 	  $(FUZZ_LIB_OBJS) $(FUZZ_CORE_OBJS) -lyaml-cpp -ldate-tz -o $@
 
-.SECONDARY: $(FUZZ_CORE_OBJS) $(FUZZ_LIB_OBJS)  # kept, so a changed target relinks only
+# A vSphere server's SOAP answers (libxml2) and OVA packages (the export reader, OpenSSL).
+FUZZ_SOAP_OBJS := $(FUZZ_BUILD)/vsphere/soap_answer.o $(FUZZ_BUILD)/vsphere/xml.o \
+  $(FUZZ_BUILD)/vsphere/soap_client.o
+FUZZ_OVA_OBJS := $(patsubst src/%.cpp,$(FUZZ_BUILD)/%.o,src/export/ova.cpp \
+  src/export/atomic_output.cpp src/export/sha256.cpp src/export/sha256_pair.cpp \
+  src/export/ustar.cpp src/export/byte_pump.cpp src/export/ovf.cpp)
+$(FUZZ_BUILD)/vsphere/%.o: src/vsphere/%.cpp $(wildcard src/vsphere/*.h) $(FUZZ_LIB_HDRS)
+	@mkdir -p $(@D)
+	$(FUZZ_CCACHE) $(FUZZ_CXX) $(FUZZ_FLAGS) -I/usr/include/libxml2 -fsanitize=fuzzer-no-link -c $< -o $@
+$(FUZZ_BUILD)/export/%.o: src/export/%.cpp $(wildcard src/export/*.h) $(FUZZ_LIB_HDRS)
+	@mkdir -p $(@D)
+	$(FUZZ_CCACHE) $(FUZZ_CXX) $(FUZZ_FLAGS) -fsanitize=fuzzer-no-link -c $< -o $@
+$(FUZZ_BUILD)/fuzz_soap: tests/fuzz/fuzz_soap.cpp $(FUZZ_SOAP_OBJS) $(FUZZ_CORE_OBJS)
+	$(FUZZ_CXX) $(FUZZ_FLAGS) -fsanitize=fuzzer $< $(FUZZ_SOAP_OBJS) $(FUZZ_CORE_OBJS) \
+	  -lxml2 -lcurl -lssl -lcrypto -ldate-tz -o $@
+$(FUZZ_BUILD)/fuzz_ova: tests/fuzz/fuzz_ova.cpp $(FUZZ_OVA_OBJS) $(FUZZ_CORE_OBJS)
+	$(FUZZ_CXX) $(FUZZ_FLAGS) -fsanitize=fuzzer $< $(FUZZ_OVA_OBJS) $(FUZZ_CORE_OBJS) \
+	  -lcrypto -lpthread -ldate-tz -o $@
+
+.SECONDARY: $(FUZZ_CORE_OBJS) $(FUZZ_LIB_OBJS) $(FUZZ_SOAP_OBJS) $(FUZZ_OVA_OBJS)  # kept, so a changed target relinks only
 
 fuzz-build: deps $(addprefix $(FUZZ_BUILD)/fuzz_,$(FUZZ_TARGETS))
 

@@ -22,6 +22,8 @@ namespace fs = std::filesystem;
 
 namespace {
 
+constexpr std::uint64_t kMaxManifestBytes = 1 << 20;
+
 struct Fd {
   int fd = -1;
   ~Fd() {
@@ -267,6 +269,12 @@ Result<OvaCheck> verify_ova(const fs::path& path,
                            "', an OVA must start with its .ovf descriptor");
     check.members.push_back(entry->name);
     if (entry->name.ends_with(".mf")) {
+      // The size comes from the package: a damaged or hostile header must not make us
+      // allocate it. A manifest is a line per file, far below this.
+      if (entry->size > kMaxManifestBytes)
+        return invalid_error(path.string() + ": the manifest " + entry->name + " claims " +
+                             std::to_string(entry->size) + " bytes, more than any manifest (" +
+                             std::to_string(kMaxManifestBytes) + "): the package is damaged");
       manifest_name = entry->name;
       manifest_text.resize(entry->size);
       if (::read(in.fd, manifest_text.data(), entry->size) != static_cast<ssize_t>(entry->size))

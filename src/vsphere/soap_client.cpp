@@ -12,6 +12,8 @@
 #include <mutex>
 #include <set>
 
+#include "vsphere/soap_answer.h"
+
 namespace hypersdk::vsphere {
 
 namespace {
@@ -208,32 +210,7 @@ Result<XmlDoc> SoapClient::call(const std::string& body) {
   if (rc != CURLE_OK) return transport_error(rc, errbuf);
   long status = 0;
   curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &status);
-  auto doc = XmlDoc::parse(answer);
-  if (!doc) {
-    return make_error(status >= 500 ? ErrorClass::network : ErrorClass::internal,
-                      url_ + " answered HTTP " + std::to_string(status) +
-                          " without a SOAP envelope (is it a vSphere /sdk endpoint?)");
-  }
-  XmlNode body_node = doc->root().child("Body");
-  if (!body_node)
-    return make_error(ErrorClass::internal,
-                      url_ + ": SOAP answer without a Body (HTTP " + std::to_string(status) + ")");
-  if (XmlNode fault = body_node.child("Fault")) {
-    XmlNode detail = fault.child("detail").child();
-    std::string type = detail.attr("type");
-    if (type.empty() && detail) {
-      type = detail.name();
-      if (type.size() > 5 && type.ends_with("Fault")) type.resize(type.size() - 5);
-    }
-    if (auto colon = type.find(':'); colon != std::string::npos) type = type.substr(colon + 1);
-    failure_.fault = type.empty() ? "SOAP fault" : type;
-    std::string why = fault.child_text("faultstring");
-    return make_error(fault_class(type), failure_.fault + (why.empty() ? "" : ": " + why));
-  }
-  if (status >= 400)
-    return make_error(status >= 500 ? ErrorClass::network : ErrorClass::internal,
-                      url_ + " answered HTTP " + std::to_string(status));
-  return doc;
+  return read_soap_answer(answer, status, url_, failure_.fault);
 }
 
 namespace {
