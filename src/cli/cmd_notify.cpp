@@ -1,7 +1,8 @@
 // hypersdk notify list | show | retry | test: the notification outbox (DESIGN §8).
-// list/show/retry read and write the outbox in the database (beside a running serve, whose
-// notifier picks a retried delivery up at its next pass), or go through the API with
-// --server; test sends one event to a receiver from this process with this config.
+// list/show/retry take the path every read command takes (Context::server_address): the API
+// of --server or of the running server, else the outbox in the database (a delivery retried
+// there is picked up by the next notifier pass). test sends one event to a receiver from this
+// process with this config.
 #include <functional>
 #include <iostream>
 
@@ -26,11 +27,13 @@ struct Flags {
   bool json_out = false;
 };
 
-// The outbox either through --server's API or in the database.
+// The outbox either through a server's API or in the database.
 Result<json> run(Context& ctx, const std::string& api_method, const std::string& api_path,
                  const std::function<Result<json>(store::Outbox&)>& local) {
-  if (!ctx.global.server.empty()) {
-    ApiClient api(ctx.global.server, ctx.token());
+  auto address = ctx.server_address();
+  if (!address) return address.error();
+  if (*address) {
+    ApiClient api(**address, ctx.token(), ctx.client_tls());
     return api_method == "POST" ? api.post(api_path) : api.get(api_path);
   }
   auto db = ctx.database();

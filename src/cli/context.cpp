@@ -79,32 +79,39 @@ ClientTls Context::client_tls() const {
   return {global.cacert, global.insecure};
 }
 
-Result<std::unique_ptr<Backend>> Context::backend() {
-  if (!global.server.empty())
-    return std::unique_ptr<Backend>(
-        std::make_unique<RemoteBackend>(global.server, token(), client_tls()));
-  auto cfg = config();
-  if (!cfg) return cfg.error();
+Result<std::optional<std::string>> Context::server_address() {
+  if (!global.server.empty()) return std::optional<std::string>(global.server);
   auto db = database();
   if (!db) return db.error();
-  if (!global.local) {
-    std::string why_not;
-    if (auto live = find_live_server(**db, token(), &why_not, client_tls())) {
-      if (global.verbose)
-        std::cerr << "hypersdk: using the server at " << live->address << " (pid " << live->pid
-                  << " on " << live->host << ", version " << live->version << ", registered in "
-                  << (*db)->path() << ")\n";
-      return std::unique_ptr<Backend>(
-          std::make_unique<RemoteBackend>(live->address, token(), client_tls()));
-    }
+  if (global.local) {
     if (global.verbose)
-      std::cerr << "hypersdk: working on the database " << (*db)->path() << " directly: " << why_not
-                << "\n";
-  } else if (global.verbose) {
-    std::cerr << "hypersdk: working on the database " << (*db)->path() << " directly (--local)\n";
+      std::cerr << "hypersdk: working on the database " << (*db)->path() << " directly (--local)\n";
+    return std::optional<std::string>();
   }
+  std::string why_not;
+  if (auto live = find_live_server(**db, token(), &why_not, client_tls())) {
+    if (global.verbose)
+      std::cerr << "hypersdk: using the server at " << live->address << " (pid " << live->pid
+                << " on " << live->host << ", version " << live->version << ", registered in "
+                << (*db)->path() << ")\n";
+    return std::optional<std::string>(live->address);
+  }
+  if (global.verbose)
+    std::cerr << "hypersdk: working on the database " << (*db)->path() << " directly: " << why_not
+              << "\n";
+  return std::optional<std::string>();
+}
+
+Result<std::unique_ptr<Backend>> Context::backend() {
+  auto address = server_address();
+  if (!address) return address.error();
+  if (*address)
+    return std::unique_ptr<Backend>(
+        std::make_unique<RemoteBackend>(**address, token(), client_tls()));
+  auto cfg = config();
+  if (!cfg) return cfg.error();
   return std::unique_ptr<Backend>(
-      std::make_unique<AuditedLocalBackend>(*db, engine::admission_policy(**cfg)));
+      std::make_unique<AuditedLocalBackend>(*database(), engine::admission_policy(**cfg)));
 }
 
 int Context::fail(const Error& e) const {

@@ -44,6 +44,9 @@ class Context {
   // --server URL; else a live server registered in the database (unless --local); else the
   // database itself. With --verbose, says on stderr which one and why.
   Result<std::unique_ptr<Backend>> backend();
+  // The same choice for commands that talk to the API themselves: the server's address, or
+  // nullopt for the database.
+  Result<std::optional<std::string>> server_address();
   // The token for API calls: --token, else $HYPERSDK_TOKEN.
   std::string token() const;
   // --cacert / --insecure, for every API client this invocation makes.

@@ -153,15 +153,18 @@ def test_400_is_not_retried_and_shows_as_failed(h, rx):
         assert "HTTP 400" in failed[0]["last_error"]
         time.sleep(1.0)  # several retry periods (base 100ms): still one request
         assert len(rx.received("/hook")) == 1
-        # The text list names it too, and the API says the same.
-        out = h.run("notify", "list", "--status=failed", check=True).stdout
-        assert "job.completed" in out and "hook" in out and "failed" in out
+        # The text list names it too, read through the running server like every read
+        # command, and the API says the same.
+        r = h.run("notify", "list", "--status=failed", "--verbose", check=True)
+        assert "using the server at" in r.stderr, r.stderr
+        assert "job.completed" in r.stdout and "hook" in r.stdout and "failed" in r.stdout
         status, _, body = srv.api("GET", "/api/v1/notifications?status=failed")
         assert status == 200 and body["notifications"][0]["id"] == failed[0]["id"]
         # An operator's retry sends it again.
         rx.script["/hook"] = [(200, {})]
         rx.served["/hook"] = 0
-        h.run("notify", "retry", "--id", str(failed[0]["id"]), check=True)
+        r = h.run("notify", "retry", "--id", str(failed[0]["id"]), "--verbose", check=True)
+        assert "using the server at" in r.stderr, r.stderr
         wait_for(lambda: deliveries(h, "--status=delivered"), what="the retried delivery")
     finally:
         srv.stop()
