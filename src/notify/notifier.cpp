@@ -5,6 +5,7 @@
 #include <prometheus/histogram.h>
 
 #include <algorithm>
+#include <future>
 #include <nlohmann/json.hpp>
 
 #include "notify/email.h"
@@ -100,6 +101,7 @@ void Notifier::start() {
   std::lock_guard lock(mu_);
   if (running_) return;
   running_ = true;
+  stopping_ = false;
   thread_ = std::thread([this] { loop(); });
 }
 
@@ -109,8 +111,20 @@ void Notifier::stop() {
     if (!running_) return;
     running_ = false;
   }
+  stopping_ = true;
   cv_.notify_all();
   if (thread_.joinable()) thread_.join();
+  wait_inflight();
+}
+
+void Notifier::wait_inflight() {
+  for (auto& [name, task] : inflight_) task.wait();
+  inflight_.clear();
+}
+
+void Notifier::wake_no_later_than(core::TimeMs at) {
+  std::lock_guard lock(pace_mu_);
+  wake_at_ = wake_at_ == 0 ? at : std::min(wake_at_, at);
 }
 
 void Notifier::update(std::shared_ptr<const NotifyPlan> plan) {
@@ -125,8 +139,13 @@ void Notifier::loop() {
     // A paced URL's next slot may come before the next poll: wake for it, so the pacing
     // reaches its configured rate.
     milliseconds wait = options_.poll;
-    if (wake_at_ > 0)
-      wait = std::clamp(milliseconds(wake_at_ - options_.now()), milliseconds(1), wait);
+    core::TimeMs wake_at = 0;
+    {
+      std::lock_guard lock(pace_mu_);
+      wake_at = wake_at_;
+    }
+    if (wake_at > 0)
+      wait = std::clamp(milliseconds(wake_at - options_.now()), milliseconds(1), wait);
     std::unique_lock lock(mu_);
     cv_.wait_for(lock, wait, [this] { return !running_; });
     if (!running_) return;
@@ -153,33 +172,46 @@ Status Notifier::run_once() {
     plan = plan_;
   }
   if (Status s = route_new(*plan); !s.ok()) return s;
-  wake_at_ = 0;
+  std::erase_if(inflight_, [](auto& entry) {
+    return entry.second.wait_for(milliseconds(0)) == std::future_status::ready;
+  });
+  {
+    std::lock_guard lock(pace_mu_);
+    wake_at_ = 0;
+  }
   auto due = outbox_->delivery_due(options_.now(), kSendBatch);
   if (!due) return due.error();
-  // Digest receivers: their non-critical deliveries go out together once the oldest has
-  // waited the digest interval; critical ones are sent at once like any other.
+  // Per receiver, in due order: single deliveries, then a digest's batch. Digest receivers'
+  // non-critical deliveries go out together once the oldest has waited the digest interval;
+  // critical ones are sent at once like any other.
+  std::map<std::string, std::vector<std::vector<store::Delivery>>> work;
   std::map<std::string, std::vector<store::Delivery>> digests;
   for (const auto& d : *due) {
-    {
-      std::lock_guard lock(mu_);
-      if (!running_ && thread_.joinable()) break;  // stopping: the rest waits for next start
-    }
+    if (inflight_.count(d.receiver)) continue;  // its task still runs: pending until it ends
     auto r = plan->receivers.find(d.receiver);
     if (r != plan->receivers.end() && r->second.config.digest.count() > 0 &&
         d.severity != "critical") {
       digests[d.receiver].push_back(d);
       continue;
     }
-    send(*plan, {d}, options_.now());
+    work[d.receiver].push_back({d});
   }
-  for (const auto& [name, list] : digests) {
+  for (auto& [name, list] : digests) {
     core::TimeMs oldest = list.front().created_at;
     for (const auto& d : list) oldest = std::min(oldest, d.created_at);
     const auto at = oldest + plan->receivers.at(name).config.digest.count();
     if (at <= options_.now())
-      send(*plan, list, options_.now());
+      work[name].push_back(std::move(list));
     else
-      wake_at_ = wake_at_ == 0 ? at : std::min(wake_at_, at);
+      wake_no_later_than(at);
+  }
+  for (auto& [name, batches] : work) {
+    inflight_[name] = std::async(std::launch::async, [this, plan, batches = std::move(batches)] {
+      for (const auto& batch : batches) {
+        if (stopping_) return;  // the rest stays pending for the next start
+        send(*plan, batch, options_.now());
+      }
+    });
   }
   return Status::Ok();
 }
@@ -211,6 +243,7 @@ HttpResult Notifier::transmit(const Receiver& r, const std::vector<store::Delive
   }
   const HttpRequest req = build_request(r, outgoing(batch.front()), now);
   if (r.config.rate_per_second > 0) {
+    std::lock_guard lock(pace_mu_);
     core::TimeMs& next = url_next_[req.url];
     if (now < next) {  // paced: sent in a later pass, never dropped
       wake_at_ = wake_at_ == 0 ? next : std::min(wake_at_, next);
@@ -264,7 +297,10 @@ void Notifier::send(const NotifyPlan& plan, const std::vector<store::Delivery>& 
     return;
   }
   const Receiver& r = it->second;
-  ReceiverState& state = receivers_[first.receiver];
+  ReceiverState& state = [&]() -> ReceiverState& {
+    std::lock_guard lock(state_mu_);
+    return receivers_[first.receiver];
+  }();
   if (now < state.open_until) return;  // breaker open: waits, no attempt counted
   bool paced = false;
   const HttpResult res = transmit(r, batch, now, paced);

@@ -8,12 +8,18 @@
 // help); anything else is retried until notifications.retry.max_attempts, then fails.
 // Deliveries are at-least-once: a crash after the send and before the record sends again,
 // with the same webhook-id ("evt-N") so receivers can de-duplicate.
+// Receivers are independent: each pass hands a receiver's due deliveries to a task of its own
+// and does not wait for it, so a slow receiver (up to its timeout, until its breaker opens)
+// delays only itself. A receiver with a task in flight is skipped until the task ends; its
+// deliveries stay pending meanwhile, so each receiver still gets its deliveries in order.
 // Thread safety: start/stop/update from the owning thread; send_test from any thread.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <functional>
+#include <future>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -54,7 +60,8 @@ class Notifier {
   void stop();  // idempotent; an attempt in flight finishes (bounded by its timeout)
   // A reload: new receivers and routes for what follows.
   void update(std::shared_ptr<const NotifyPlan> plan);
-  // One pass: route what is new, send what is due. For tests and the loop.
+  // One pass: route what is new and hand what is due to the receivers' tasks, without waiting
+  // for them (the loop's step).
   Status run_once();
   store::Outbox& outbox() { return *outbox_; }
 
@@ -75,13 +82,22 @@ class Notifier {
   NotifierOptions options_;
   std::mutex plan_mu_;
   std::shared_ptr<const NotifyPlan> plan_;  // GUARDED_BY(plan_mu_)
-  // Touched by the notifier thread only (or run_once in tests).
-  std::map<std::string, ReceiverState> receivers_;
-  std::map<std::string, core::TimeMs> url_next_;  // pacing: earliest next send per URL
-  core::TimeMs wake_at_ = 0;  // the earliest paced send skipped by the last pass; 0 = none
+  void wait_inflight();
+  void wake_no_later_than(core::TimeMs at);
+
+  // Touched by the notifier thread only: a receiver's task in flight, if any.
+  std::map<std::string, std::future<void>> inflight_;
+  // Each entry is touched only by its receiver's task (one at a time); the map itself only
+  // grows, under state_mu_, so a reference into it stays valid.
+  std::mutex state_mu_;
+  std::map<std::string, ReceiverState> receivers_;  // GUARDED_BY(state_mu_) (the map)
+  std::mutex pace_mu_;
+  std::map<std::string, core::TimeMs> url_next_;  // GUARDED_BY(pace_mu_): next send per URL
+  core::TimeMs wake_at_ = 0;  // GUARDED_BY(pace_mu_): earliest send put off; 0 = none
   std::mutex mu_;
   std::condition_variable cv_;
-  bool running_ = false;  // GUARDED_BY(mu_)
+  bool running_ = false;               // GUARDED_BY(mu_)
+  std::atomic<bool> stopping_{false};  // read by the receivers' tasks
   std::thread thread_;
   struct Metrics;
   std::unique_ptr<Metrics> metrics_;

@@ -1,6 +1,6 @@
 """A webhook receiver on loopback for the notification tests: records every request (path,
-headers, body, arrival time) and answers from a per-path script of (status, headers) that
-repeats its last entry."""
+headers, body, arrival time) and answers from a per-path script of (status, headers) or
+(status, headers, delay_seconds) that repeats its last entry."""
 import json
 import threading
 import time
@@ -25,7 +25,9 @@ class Receiver:
                     steps = receiver.script.get(self.path) or receiver.script.get("*") or [(200, {})]
                     n = receiver.served.get(self.path, 0)
                     receiver.served[self.path] = n + 1
-                    status, headers = steps[min(n, len(steps) - 1)]
+                    status, headers, *delay = steps[min(n, len(steps) - 1)]
+                if delay:
+                    time.sleep(delay[0])
                 self.send_response(status)
                 for k, v in headers.items():
                     self.send_header(k, v)

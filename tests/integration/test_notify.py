@@ -401,3 +401,33 @@ def test_sighup_reloads_receivers_and_routes_and_keeps_them_on_a_broken_config(h
         wait_for(lambda: len(rx.received("/after")) == 2, what="delivery on the old routes")
     finally:
         srv.stop()
+
+
+def test_a_slow_receiver_delays_only_itself(h, rx):
+    # Each of /slow's answers takes 3 s; /fast answers at once. Sent one after another, fast's
+    # third delivery would wait behind slow's first two (6 s and more).
+    rx.script["/slow"] = [(200, {}, 3)]
+    extra_receiver = (
+        "    fast:\n"
+        "      type: webhook\n"
+        f"      url: {rx.url}/fast\n"
+        "      allow_private: true\n")
+    cfg = webhook_config(rx.url + "/slow",
+                         routes="    - match: {event: job.completed}\n      receivers: [hook, fast]\n")
+    h.write_config(cfg.replace("  routes:\n", extra_receiver + "  routes:\n", 1))
+    srv = h.serve(env=env())
+    try:
+        for _ in range(3):
+            h.submit("--type", "noop")
+        fast = wait_for(lambda: len(rx.received("/fast")) >= 3 and rx.received("/fast"),
+                        what="three deliveries to the fast receiver")
+        slow = rx.received("/slow")
+        assert slow, "the slow receiver got its first delivery"
+        assert fast[2]["at"] - slow[0]["at"] < 2.5, (fast[2]["at"] - slow[0]["at"])
+        # The slow one still gets all three, in order, none twice.
+        wait_for(lambda: len(rx.received("/slow")) >= 3, timeout=30, what="slow deliveries")
+        ids = [r["headers"]["webhook-id"] for r in rx.received("/slow")]
+        assert ids == sorted(set(ids), key=ids.index) and len(ids) == 3
+        wait_for(lambda: len(deliveries(h, "--status=delivered")) == 6, what="six delivered")
+    finally:
+        srv.stop()
