@@ -1,24 +1,8 @@
 #include "engine/job_batch.h"
 
 #include "engine/job_events_log.h"
-#include "store/job_batch.h"
 
 namespace hypersdk::engine {
-
-namespace {
-Result<std::vector<core::Job>> enqueue_all(JobService& jobs,
-                                           const std::vector<core::JobSpec>& specs) {
-  if (auto* sqlite = dynamic_cast<store::SqliteStore*>(&jobs.store()))
-    return store::job_enqueue_many(*sqlite, specs, jobs.now());
-  std::vector<core::Job> out;
-  for (const auto& spec : specs) {
-    auto job = jobs.store().job_enqueue(spec, jobs.now());
-    if (!job) return job.error();
-    out.push_back(std::move(*job));
-  }
-  return out;
-}
-}  // namespace
 
 std::vector<Result<core::Job>> submit_many(JobService& jobs,
                                            const std::vector<core::JobSpec>& specs) {
@@ -37,7 +21,7 @@ std::vector<Result<core::Job>> submit_many(JobService& jobs,
     where.push_back(i);
   }
   if (admitted.empty()) return answers;
-  auto queued = enqueue_all(jobs, admitted);
+  auto queued = jobs.store().job_enqueue_many(admitted, jobs.now());
   for (std::size_t k = 0; k < where.size(); ++k) {
     if (!queued) {
       answers[where[k]] = queued.error();

@@ -3,7 +3,6 @@
 #include <tuple>
 
 #include "store/hot_statements.h"
-#include "store/job_batch.h"
 #include "store/job_event.h"
 #include "store/job_row.h"
 #include "store/sqlite_store.h"
@@ -200,12 +199,12 @@ Result<Job> SqliteStore::job_enqueue(const JobSpec& spec, TimeMs now) {
   return out;
 }
 
-Result<std::vector<Job>> job_enqueue_many(SqliteStore& store, const std::vector<JobSpec>& specs,
-                                          TimeMs now) {
+Result<std::vector<Job>> SqliteStore::job_enqueue_many(const std::vector<JobSpec>& specs,
+                                                       TimeMs now) {
   for (const auto& spec : specs)
     if (Status s = core::validate_spec(spec); !s.ok()) return s.error();
   std::vector<Job> out;
-  Status s = store.database().write([&](Connection& c) {
+  Status s = db_->write([&](Connection& c) {
     out.reserve(specs.size());
     for (const auto& spec : specs) {
       if (!spec.idempotency_key.empty()) {

@@ -19,6 +19,7 @@ class SqliteStore final : public Store {
   Database& database() { return *db_; }
 
   Result<Job> job_enqueue(const JobSpec& spec, TimeMs now) override;
+  Result<std::vector<Job>> job_enqueue_many(const std::vector<JobSpec>& specs, TimeMs now) override;
   Result<std::vector<Job>> job_claim(int max, TimeMs now, std::chrono::milliseconds ttl,
                                      const std::string& owner) override;
   Result<std::vector<JobId>> job_heartbeat(const std::vector<Lease>& leases,

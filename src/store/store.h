@@ -106,6 +106,10 @@ class Store {
 
   // Inserts a queued job. With an idempotency key already used, returns the existing job.
   virtual Result<Job> job_enqueue(const JobSpec& spec, TimeMs now) = 0;
+  // Inserts every spec in one transaction (one commit): all of them, in order, or none (the
+  // error). Each idempotency key already used (also earlier in `specs`) returns that job.
+  virtual Result<std::vector<Job>> job_enqueue_many(const std::vector<JobSpec>& specs,
+                                                    TimeMs now) = 0;
   // Moves due retrying jobs to queued, then leases up to `max` queued jobs in priority order:
   // status=running, lease_owner=owner, lease_until=now+ttl, a new lease token, attempt+1.
   virtual Result<std::vector<Job>> job_claim(int max, TimeMs now, std::chrono::milliseconds ttl,

@@ -36,6 +36,10 @@ class ForwardingStore : public store::Store {
   Result<Job> job_enqueue(const JobSpec& spec, TimeMs now) override {
     return inner_.job_enqueue(spec, now);
   }
+  Result<std::vector<Job>> job_enqueue_many(const std::vector<JobSpec>& specs,
+                                            TimeMs now) override {
+    return inner_.job_enqueue_many(specs, now);
+  }
   Result<std::vector<Job>> job_claim(int max, TimeMs now, std::chrono::milliseconds ttl,
                                      const std::string& owner) override {
     return inner_.job_claim(max, now, ttl, owner);

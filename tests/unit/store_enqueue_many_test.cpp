@@ -2,7 +2,6 @@
 // batch, answers in order, idempotency keys honoured within the batch too.
 #include <doctest/doctest.h>
 
-#include "store/job_batch.h"
 #include "test_support.h"
 #include "wire/job_batch_json.h"
 
@@ -22,7 +21,7 @@ TEST_CASE("a batch of jobs is queued in one commit, in order") {
   test::StoreFixture f;
   std::vector<JobSpec> specs(500, noop());
   const auto before = f.db->write_counts();
-  auto jobs = job_enqueue_many(*f.store, specs, 1000);
+  auto jobs = f.store->job_enqueue_many(specs, 1000);
   REQUIRE(jobs.ok());
   const auto after = f.db->write_counts();
   CHECK(after.commits - before.commits == 1);
@@ -37,7 +36,7 @@ TEST_CASE("an idempotency key used before or earlier in the batch returns that j
   test::StoreFixture f;
   auto first = f.store->job_enqueue(noop("k1"), 1000);
   REQUIRE(first.ok());
-  auto jobs = job_enqueue_many(*f.store, {noop("k1"), noop("k2"), noop(), noop("k2")}, 2000);
+  auto jobs = f.store->job_enqueue_many({noop("k1"), noop("k2"), noop(), noop("k2")}, 2000);
   REQUIRE(jobs.ok());
   REQUIRE(jobs->size() == 4);
   CHECK((*jobs)[0].id == first->id);
@@ -52,7 +51,7 @@ TEST_CASE("a batch with an invalid spec queues nothing") {
   test::StoreFixture f;
   JobSpec bad = noop();
   bad.type.clear();
-  auto jobs = job_enqueue_many(*f.store, {noop(), bad}, 1000);
+  auto jobs = f.store->job_enqueue_many({noop(), bad}, 1000);
   CHECK_FALSE(jobs.ok());
   auto all = f.store->job_list({.limit = 100});
   REQUIRE(all.ok());
