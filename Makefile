@@ -29,6 +29,8 @@ DEB_PACKAGES += clang libclang-rt-14-dev
 # Upload targets' tests: OpenSSH's sshd for SFTP, nginx (its DAV module) for WebDAV; nginx is
 # also the peer of `make bench`.
 DEB_PACKAGES += openssh-server openssh-client nginx-light
+# WebDAV listings (PROPFIND, for keep_last on webdav targets): nginx's dav-ext module.
+DEB_PACKAGES += libnginx-mod-http-dav-ext
 
 # Providers and exports: qemu-img converts disks at run time; xmllint checks OVFs in tests.
 RUNTIME_PACKAGES += qemu-utils

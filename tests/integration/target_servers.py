@@ -147,9 +147,13 @@ class SshServer:
         self.log.close()
 
 
+DAV_EXT_MODULE = "/usr/lib/nginx/modules/ngx_http_dav_ext_module.so"
+
+
 class DavServer:
-    """nginx with its DAV module (PUT, DELETE, MKCOL, MOVE) and basic auth, on a free loopback
-    port, from a configuration of its own in a temporary directory."""
+    """nginx with its DAV module (PUT, DELETE, MKCOL, MOVE), the dav-ext module for PROPFIND
+    (Debian's libnginx-mod-http-dav-ext: listings, for retention) and basic auth, on a free
+    loopback port, from a configuration of its own in a temporary directory."""
 
     def __init__(self, tmp: Path, user="backup", password="s3cret"):
         d = tmp / "nginx"
@@ -163,6 +167,7 @@ class DavServer:
         (d / "htpasswd").write_text(f"{user}:{hashed}\n")
         conf = d / "nginx.conf"
         conf.write_text(
+            f"load_module {DAV_EXT_MODULE};\n"
             f"daemon off;\npid {d / 'nginx.pid'};\nerror_log {d / 'error.log'} info;\n"
             + ("user root;\n" if os.geteuid() == 0 else "")
             + "events { worker_connections 64; }\n"
@@ -174,6 +179,7 @@ class DavServer:
             f"  server {{\n    listen 127.0.0.1:{self.port};\n    root {d};\n"
             "    client_max_body_size 0;\n"
             "    location /dav/ {\n      dav_methods PUT DELETE MKCOL MOVE;\n"
+            "      dav_ext_methods PROPFIND OPTIONS;\n"
             "      create_full_put_path on;\n      dav_access user:rw group:r;\n"
             f"      auth_basic dav;\n      auth_basic_user_file {d / 'htpasswd'};\n    }}\n  }}\n}}\n")
         self.log = open(d / "nginx.out", "w")
