@@ -16,9 +16,10 @@ BUCKET = "test"
 
 class S3Server:
     """s3rver on a free loopback port with bucket `test`. `log()` is every request answered,
-    as {method, url, status}; `fault(...)` makes the next matching requests fail."""
+    as {method, url, status}; `fault(...)` makes the next matching requests fail. etag="aws":
+    a completed multipart object's ETag is AWS's kind (MD5 of the part MD5s, "-N")."""
 
-    def __init__(self, tmp: Path):
+    def __init__(self, tmp: Path, etag="s3rver"):
         if not (NODE_DIR / "node_modules" / "@20minutes" / "s3rver").is_dir():
             raise AssertionError("s3rver is not installed: run `make deps-npm`")
         self.dir = tmp / "s3rver"
@@ -32,7 +33,8 @@ class S3Server:
         self.proc = subprocess.Popen(
             ["node", str(NODE_DIR / "s3rver_run.js"), str(self.port), str(self.dir / "data"),
              str(self.log_path), str(self.faults_path)],
-            cwd=NODE_DIR, stdout=subprocess.PIPE, stderr=self.out, text=True)
+            cwd=NODE_DIR, stdout=subprocess.PIPE, stderr=self.out, text=True,
+            env={**os.environ, "S3RVER_ETAG": etag})
         line = self.proc.stdout.readline()
         if line.strip() != "ready":
             raise AssertionError(f"s3rver did not start: {line!r} {(tmp / 's3rver.out').read_text()}")
