@@ -180,9 +180,13 @@ class SftpTarget final : public Target {
   Status perform(const std::string& url, Io& io, bool upload, bool nobody,
                  const std::vector<std::string>& quote, const std::vector<std::string>& postquote,
                  curl_off_t* length = nullptr) const {
-    std::unique_ptr<CURL, decltype(&curl_easy_cleanup)> curl(curl_easy_init(), curl_easy_cleanup);
-    if (!curl) return make_error(ErrorClass::internal, "curl_easy_init failed");
-    CURL* c = curl.get();
+    // One handle for all of this target's requests: libcurl keeps its SSH connection open
+    // between them (curl_easy_reset clears the options, not the connection), so a put with its
+    // stat, a retention listing with a stat per file and the removals cost one handshake.
+    if (!curl_) curl_.reset(curl_easy_init());
+    if (!curl_) return make_error(ErrorClass::internal, "curl_easy_init failed");
+    CURL* c = curl_.get();
+    curl_easy_reset(c);
     curl_easy_setopt(c, CURLOPT_URL, url.c_str());
     curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(c, CURLOPT_PROXY, "");
@@ -255,6 +259,7 @@ class SftpTarget final : public Target {
 
   const TargetSpec spec_;
   std::string origin_, dir_;
+  mutable std::unique_ptr<CURL, decltype(&curl_easy_cleanup)> curl_{nullptr, curl_easy_cleanup};
 };
 
 }  // namespace

@@ -72,6 +72,11 @@ def test_keep_last_removes_the_vms_older_objects_on_s3_and_dir(h, s3, tmp_path):
     assert srv.stop() == 0
 
 
+def sshd_logins(sshd):
+    sshd.log.flush()
+    return (sshd.dir / "sshd.log").read_text().count("Accepted publickey")
+
+
 def test_keep_last_on_sftp_and_webdav_lists_the_directory_and_removes_the_oldest(h, tmp_path):
     sshd, dav = SshServer(tmp_path), DavServer(tmp_path)
     try:
@@ -104,8 +109,12 @@ def test_keep_last_on_sftp_and_webdav_lists_the_directory_and_removes_the_oldest
                 "nightly/web-1-j-1.ova", "nightly/web-1-j 2.ova"], (target, job["result"])
             # The copy just made is the newest and counts: the next one removes j-3 only.
             f = make_file(files / "web-1-j-6.ova", 4097)
+            logins = sshd_logins(sshd)
             job = upload(srv, {"target": target, "key": f"nightly/{f.name}", "path": str(f),
                                "keep_last": 2, "vm": "web-1"})
+            if target == "ssh":
+                # Upload, stat, listing, a stat per copy and the removal: one SSH connection.
+                assert sshd_logins(sshd) == logins + 1, (sshd.dir / "sshd.log").read_text()
             assert job["result"]["retention"].get("removed") == ["nightly/web-1-j-3.ova"], \
                 (target, job["result"])
             left = sorted(str(p.relative_to(root)) for p in root.rglob("*") if p.is_file())
