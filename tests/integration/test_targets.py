@@ -283,6 +283,20 @@ def test_multipart_on_a_server_with_aws_etags_checks_the_parts_etag(h, tmp_path)
         assert srv.stop() == 0
     finally:
         s3.stop()
+    # An AWS-kind ETag that is not the file's parts: the upload fails as a conflict.
+    (tmp_path / "bad").mkdir()
+    s3 = S3Server(tmp_path / "bad", etag="aws-bad")
+    try:
+        config(h, s3, s3_extra=SMALL_PARTS)
+        srv = h.serve()
+        job = wait_job(srv, submit_upload(srv, {"target": "s3", "path": str(src)},
+                                          retry={"max_retries": 0}))
+        assert job["status"] == "failed", job
+        assert job["error"]["class"] == "conflict", job["error"]
+        assert "differs from the parts'" in job["error"]["message"], job["error"]
+        assert srv.stop() == 0
+    finally:
+        s3.stop()
 
 
 def test_a_200_mib_file_goes_up_as_parallel_multipart(h, s3, tmp_path):

@@ -9,7 +9,8 @@
 //    with "delay_ms": D instead, every matching request's answer is held back D ms.
 // With S3RVER_ETAG=aws in the environment, a completed multipart object's ETag is AWS's kind
 // (MD5 of the part MD5s, "-" and the part count; s3rver gives the whole object's MD5) in the
-// answers to the complete and to HEAD/GET of the key, as AWS S3 and Ceph answer.
+// answers to the complete and to HEAD/GET of the key, as AWS S3 and Ceph answer;
+// S3RVER_ETAG=aws-bad: the same, from a wrong MD5 for part 1 (an object that is not the file).
 // Prints "ready" once it listens.
 'use strict'
 const crypto = require('node:crypto')
@@ -57,7 +58,10 @@ function awsEtag(req, res) {
   } else if (req.method === 'POST' && uploadId) {
     const parts = [...(partMd5s.get(uploadId) || new Map()).entries()].sort((a, b) => a[0] - b[0])
     const md5 = crypto.createHash('md5')
-    for (const [, hex] of parts) md5.update(Buffer.from(hex, 'hex'))
+    for (const [n, hex] of parts) {
+      const wrong = process.env.S3RVER_ETAG === 'aws-bad' && n === 1
+      md5.update(wrong ? crypto.createHash('md5').digest() : Buffer.from(hex, 'hex'))
+    }
     const etag = `"${md5.digest('hex')}-${parts.length}"`
     awsEtags.set(path, etag)
     // The answer's body carries the ETag too.
@@ -105,7 +109,7 @@ server.run().then(() => {
       })
       return
     }
-    if (process.env.S3RVER_ETAG === 'aws') awsEtag(req, res)
+    if (String(process.env.S3RVER_ETAG).startsWith('aws')) awsEtag(req, res)
     for (const h of handlers) h.call(http, req, res)
   })
   process.stdout.write('ready\n')
