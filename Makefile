@@ -172,6 +172,13 @@ $(FUZZ_BUILD)/fuzz_config $(FUZZ_BUILD)/fuzz_api_json: $(FUZZ_BUILD)/fuzz_%: tes
 	$(FUZZ_CXX) $(FUZZ_FLAGS) -fsanitize=fuzzer $< tests/fuzz/fuzz_store_stubs.cpp \
 	  $(FUZZ_LIB_OBJS) $(FUZZ_CORE_OBJS) -lyaml-cpp -ldate-tz -o $@
 
+# Directory listings of WebDAV (libxml2) and SFTP servers (targets/remote_listing.cpp).
+FUZZ_TARGETS += remote_listing
+$(FUZZ_BUILD)/fuzz_remote_listing: tests/fuzz/fuzz_remote_listing.cpp src/targets/remote_listing.cpp \
+    src/targets/remote_listing.h $(FUZZ_CORE_OBJS)
+	$(FUZZ_CXX) $(FUZZ_FLAGS) -I/usr/include/libxml2 -fsanitize=fuzzer $< \
+	  src/targets/remote_listing.cpp $(FUZZ_CORE_OBJS) -lxml2 -ldate-tz -o $@
+
 .SECONDARY: $(FUZZ_CORE_OBJS) $(FUZZ_LIB_OBJS)  # kept, so a changed target relinks only
 
 fuzz-build: deps $(addprefix $(FUZZ_BUILD)/fuzz_,$(FUZZ_TARGETS))

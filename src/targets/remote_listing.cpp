@@ -5,7 +5,6 @@
 #include <libxml/tree.h>
 
 #include <memory>
-#include <sstream>
 
 namespace hypersdk::targets {
 namespace {
@@ -81,11 +80,34 @@ std::string percent_decode(std::string_view s) {
 }
 
 std::int64_t parse_http_date_ms(const std::string& text) {
-  std::istringstream in(text);
-  date::sys_seconds t;
-  in >> date::parse("%a, %d %b %Y %T GMT", t);
-  if (in.fail()) return 0;
-  return std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
+  // IMF-fixdate, fixed widths: "Mon, 30 Nov 2026 19:20:01 GMT". Parsed by hand: date::parse
+  // read an indeterminate value on some malformed inputs (found by fuzz_remote_listing).
+  static constexpr std::string_view kMonths[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
+                                                 "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
+  if (text.size() != 29 || text.compare(3, 2, ", ") != 0 || text[7] != ' ' || text[11] != ' ' ||
+      text[16] != ' ' || text[19] != ':' || text[22] != ':' || text.compare(25, 4, " GMT") != 0)
+    return 0;
+  auto number = [&](std::size_t at, std::size_t width, int& out) {
+    out = 0;
+    for (std::size_t i = at; i < at + width; ++i) {
+      if (text[i] < '0' || text[i] > '9') return false;
+      out = out * 10 + (text[i] - '0');
+    }
+    return true;
+  };
+  int day = 0, year = 0, hh = 0, mm = 0, ss = 0;
+  if (!number(5, 2, day) || !number(12, 4, year) || !number(17, 2, hh) || !number(20, 2, mm) ||
+      !number(23, 2, ss) || hh > 23 || mm > 59 || ss > 60)
+    return 0;
+  unsigned month = 0;
+  for (unsigned m = 0; m < 12; ++m)
+    if (text.compare(8, 3, kMonths[m]) == 0) month = m + 1;
+  const date::year_month_day ymd{date::year(year), date::month(month),
+                                 date::day(static_cast<unsigned>(day))};
+  if (month == 0 || !ymd.ok()) return 0;
+  using namespace std::chrono;
+  const auto t = date::sys_days(ymd) + hours(hh) + minutes(mm) + seconds(ss);
+  return duration_cast<milliseconds>(t.time_since_epoch()).count();
 }
 
 Result<std::vector<DavEntry>> parse_propfind(std::string_view xml, const std::string& collection) {

@@ -46,7 +46,12 @@ TEST_CASE("propfind: an answer that is not a multistatus is an error naming PROP
 
 TEST_CASE("http dates: RFC 1123 parses to ms, anything else to 0") {
   CHECK(parse_http_date_ms("Thu, 01 Jan 1970 00:00:01 GMT") == 1000);
+  CHECK(parse_http_date_ms("Mon, 30 Nov 2026 19:20:01 GMT") == 1796066401000);
   CHECK(parse_http_date_ms("2026-11-30T19:20:00Z") == 0);
+  CHECK(parse_http_date_ms("Mon, 31 Feb 2026 19:20:01 GMT") == 0);  // no such day
+  CHECK(parse_http_date_ms("Mon, 30 Nov 2026 1%:20:01 GMT") == 0);
+  CHECK(parse_http_date_ms("Mon, 30 Xyz 2026 19:20:01 GMT") == 0);
+  CHECK(parse_http_date_ms("Mon, 30 Nov 2026 24:00:00 GMT") == 0);
   CHECK(percent_decode("a%20b%2Fc%zz%4") == "a b/c%zz%4");
 }
 
