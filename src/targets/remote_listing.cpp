@@ -110,6 +110,39 @@ std::int64_t parse_http_date_ms(const std::string& text) {
   return duration_cast<milliseconds>(t.time_since_epoch()).count();
 }
 
+std::int64_t parse_iso8601_ms(std::string_view text) {
+  // YYYY-MM-DDTHH:MM:SS[.f...]Z
+  if (text.size() < 20 || text[4] != '-' || text[7] != '-' || text[10] != 'T' || text[13] != ':' ||
+      text[16] != ':' || text.back() != 'Z')
+    return 0;
+  auto number = [&](std::size_t at, std::size_t width, int& out) {
+    out = 0;
+    for (std::size_t i = at; i < at + width; ++i) {
+      if (text[i] < '0' || text[i] > '9') return false;
+      out = out * 10 + (text[i] - '0');
+    }
+    return true;
+  };
+  int year = 0, month = 0, day = 0, hh = 0, mm = 0, ss = 0, ms = 0;
+  if (!number(0, 4, year) || !number(5, 2, month) || !number(8, 2, day) || !number(11, 2, hh) ||
+      !number(14, 2, mm) || !number(17, 2, ss) || hh > 23 || mm > 59 || ss > 60)
+    return 0;
+  if (text.size() > 20) {  // a fraction: ".", digits, "Z"
+    if (text[19] != '.' || text.size() == 21) return 0;
+    for (std::size_t i = 20; i + 1 < text.size(); ++i) {
+      if (text[i] < '0' || text[i] > '9') return 0;
+      if (i < 23) ms = ms * 10 + (text[i] - '0');
+    }
+    for (std::size_t i = text.size() - 1; i < 23; ++i) ms *= 10;  // ".5Z" is 500 ms
+  }
+  const date::year_month_day ymd{date::year(year), date::month(static_cast<unsigned>(month)),
+                                 date::day(static_cast<unsigned>(day))};
+  if (!ymd.ok()) return 0;
+  using namespace std::chrono;
+  const auto t = date::sys_days(ymd) + hours(hh) + minutes(mm) + seconds(ss) + milliseconds(ms);
+  return duration_cast<milliseconds>(t.time_since_epoch()).count();
+}
+
 Result<std::vector<DavEntry>> parse_propfind(std::string_view xml, const std::string& collection) {
   // No network, no entities, no DTD loading: the answer is data, never instructions.
   std::unique_ptr<xmlDoc, decltype(&xmlFreeDoc)> doc(

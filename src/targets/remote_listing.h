@@ -1,5 +1,6 @@
-// Parsing what WebDAV and SFTP servers say about a directory, for Target::list (retention:
-// keep_last). Pure functions over the server's text; no I/O.
+// Parsing what WebDAV, SFTP and S3 servers say about a directory, for Target::list (retention:
+// keep_last). Pure functions over the server's text; no I/O. Dates are parsed by hand:
+// date::parse read an indeterminate value on some malformed inputs (fuzz_remote_listing).
 //  - WebDAV: a PROPFIND (Depth: 1) multistatus answer, parsed with libxml2 (no network, no
 //    entity expansion), names relative to the listed collection.
 //  - SFTP: libcurl's two listings of one directory, names only (CURLOPT_DIRLISTONLY) and the
@@ -34,6 +35,10 @@ std::string percent_decode(std::string_view s);
 
 // RFC 1123 ("Mon, 30 Nov 2026 19:20:00 GMT") -> ms since the epoch; 0 when it does not parse.
 std::int64_t parse_http_date_ms(const std::string& text);
+
+// S3's LastModified ("2026-11-30T17:02:03.000Z", milliseconds optional, any number of
+// fraction digits) -> ms since the epoch; 0 when it does not parse.
+std::int64_t parse_iso8601_ms(std::string_view text);
 
 // The regular files among `names` (one name a line, CURLOPT_DIRLISTONLY) according to the
 // long listing of the same directory (a line per entry ending in its name, type in its first

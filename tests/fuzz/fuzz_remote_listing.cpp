@@ -1,7 +1,7 @@
 // libFuzzer target: what WebDAV and SFTP servers say about a directory (targets/
-// remote_listing.h). A server's answer is untrusted input: any bytes must parse into entries or
-// be refused with an error, without crashing, hanging or tripping ASan/UBSan. The first byte
-// picks the parser; the rest is the answer (the SFTP one split at the first NUL into names and
+// remote_listing.h) and S3 dates. A server's answer is untrusted input: any bytes must parse into
+// entries or be refused with an error, without crashing, hanging or tripping ASan/UBSan. The first
+// byte picks the parser; the rest is the answer (the SFTP one split at the first NUL into names and
 // long lines).
 #include <cstddef>
 #include <cstdint>
@@ -30,6 +30,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     }
     default:
       (void)parse_http_date_ms(std::string(text));
+      (void)parse_iso8601_ms(text);
       (void)percent_decode(text);
   }
   return 0;

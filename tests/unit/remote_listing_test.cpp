@@ -44,7 +44,7 @@ TEST_CASE("propfind: an answer that is not a multistatus is an error naming PROP
   }
 }
 
-TEST_CASE("http dates: RFC 1123 parses to ms, anything else to 0") {
+TEST_CASE("dates: RFC 1123 (WebDAV) and ISO 8601 (S3) parse to ms, anything else to 0") {
   CHECK(parse_http_date_ms("Thu, 01 Jan 1970 00:00:01 GMT") == 1000);
   CHECK(parse_http_date_ms("Mon, 30 Nov 2026 19:20:01 GMT") == 1796066401000);
   CHECK(parse_http_date_ms("2026-11-30T19:20:00Z") == 0);
@@ -52,6 +52,14 @@ TEST_CASE("http dates: RFC 1123 parses to ms, anything else to 0") {
   CHECK(parse_http_date_ms("Mon, 30 Nov 2026 1%:20:01 GMT") == 0);
   CHECK(parse_http_date_ms("Mon, 30 Xyz 2026 19:20:01 GMT") == 0);
   CHECK(parse_http_date_ms("Mon, 30 Nov 2026 24:00:00 GMT") == 0);
+  CHECK(parse_iso8601_ms("2026-11-30T19:20:01.000Z") == 1796066401000);
+  CHECK(parse_iso8601_ms("2026-11-30T19:20:01Z") == 1796066401000);
+  CHECK(parse_iso8601_ms("2026-11-30T19:20:01.5Z") == 1796066401500);
+  CHECK(parse_iso8601_ms("2026-11-30T19:20:01.123456Z") == 1796066401123);
+  CHECK(parse_iso8601_ms("2026-02-30T19:20:01Z") == 0);
+  CHECK(parse_iso8601_ms("2026-11-30T19:20:01.Z") == 0);
+  CHECK(parse_iso8601_ms("2026-11-30 19:20:01Z") == 0);
+  CHECK(parse_iso8601_ms("2026-11-30T1%:20:01Z") == 0);
   CHECK(percent_decode("a%20b%2Fc%zz%4") == "a b/c%zz%4");
 }
 
