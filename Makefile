@@ -29,6 +29,8 @@ DEB_PACKAGES += clang libclang-rt-14-dev
 # Upload targets' tests: OpenSSH's sshd for SFTP, nginx (its DAV module) for WebDAV; nginx is
 # also the peer of `make bench`.
 DEB_PACKAGES += openssh-server openssh-client nginx-light
+# WebDAV listings (PROPFIND, for keep_last on webdav targets): nginx's dav-ext module.
+DEB_PACKAGES += libnginx-mod-http-dav-ext
 
 # Providers and exports: qemu-img converts disks at run time; xmllint checks OVFs in tests.
 RUNTIME_PACKAGES += qemu-utils
@@ -188,6 +190,13 @@ $(FUZZ_BUILD)/fuzz_soap: tests/fuzz/fuzz_soap.cpp $(FUZZ_SOAP_OBJS) $(FUZZ_CORE_
 $(FUZZ_BUILD)/fuzz_ova: tests/fuzz/fuzz_ova.cpp $(FUZZ_OVA_OBJS) $(FUZZ_CORE_OBJS)
 	$(FUZZ_CXX) $(FUZZ_FLAGS) -fsanitize=fuzzer $< $(FUZZ_OVA_OBJS) $(FUZZ_CORE_OBJS) \
 	  -lcrypto -lpthread -ldate-tz -o $@
+
+# Directory listings of WebDAV (libxml2) and SFTP servers (targets/remote_listing.cpp).
+FUZZ_TARGETS += remote_listing
+$(FUZZ_BUILD)/fuzz_remote_listing: tests/fuzz/fuzz_remote_listing.cpp src/targets/remote_listing.cpp \
+    src/targets/remote_listing.h $(FUZZ_CORE_OBJS)
+	$(FUZZ_CXX) $(FUZZ_FLAGS) -I/usr/include/libxml2 -fsanitize=fuzzer $< \
+	  src/targets/remote_listing.cpp $(FUZZ_CORE_OBJS) -lxml2 -ldate-tz -o $@
 
 .SECONDARY: $(FUZZ_CORE_OBJS) $(FUZZ_LIB_OBJS) $(FUZZ_SOAP_OBJS) $(FUZZ_OVA_OBJS)  # kept, so a changed target relinks only
 

@@ -125,9 +125,10 @@ Result<HttpResponse> http_perform(const HttpRequest& req) {
     if (!file)
       return make_error(ErrorClass::not_found,
                         "cannot open " + req.file->path.string() + ": " + std::strerror(errno));
+    // Unbuffered: fread reads straight into libcurl's upload buffer, no copy through stdio's.
+    std::setvbuf(file.get(), nullptr, _IONBF, 0);
     if (fseeko(file.get(), static_cast<off_t>(req.file->offset), SEEK_SET) != 0)
       return make_error(ErrorClass::internal, "cannot seek in " + req.file->path.string());
-    std::setvbuf(file.get(), nullptr, _IOFBF, 1 << 20);
     t.file = file.get();
     t.remaining = req.file->length;
     body_size = req.file->length;

@@ -1,9 +1,7 @@
 // Listing an S3 bucket under a prefix (ListObjectsV2), for retention (keep_last).
-#include <date/date.h>
-
 #include <cstring>
-#include <sstream>
 
+#include "targets/remote_listing.h"
 #include "targets/s3_target.h"
 
 namespace hypersdk::targets {
@@ -31,15 +29,6 @@ std::string xml_unescape(std::string s) {
   return s;
 }
 
-// "2026-11-30T17:02:03.000Z" -> ms since the epoch; 0 when it does not parse.
-std::int64_t parse_time_ms(const std::string& text) {
-  std::istringstream in(text);
-  date::sys_time<std::chrono::milliseconds> t;
-  in >> date::parse("%FT%TZ", t);
-  if (in.fail()) return 0;
-  return t.time_since_epoch().count();
-}
-
 }  // namespace
 
 Result<std::vector<ObjectEntry>> S3Target::list(const std::string& prefix) {
@@ -64,7 +53,7 @@ Result<std::vector<ObjectEntry>> S3Target::list(const std::string& prefix) {
       };
       ObjectEntry e;
       if (auto k = field("Key")) e.key = xml_unescape(*k);
-      if (auto m = field("LastModified")) e.modified_ms = parse_time_ms(*m);
+      if (auto m = field("LastModified")) e.modified_ms = parse_iso8601_ms(*m);
       if (auto z = field("Size")) e.size = std::strtoull(z->c_str(), nullptr, 10);
       // Back to a key relative to the target, as put and remove take it.
       if (e.key.size() < full.size() - prefix.size()) continue;

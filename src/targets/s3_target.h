@@ -1,10 +1,10 @@
 // The s3 target (any S3-compatible endpoint, SigV4 signed by s3_client.h). Files up to
 // multipart_threshold go up in one PUT; larger ones as a multipart upload of part_size parts,
-// `parallel` at a time, resumable through PutOptions::ledger and aborted on cancel. The file
-// is read once for sending: SHA-256 and MD5 are computed as the bytes go out (the payload is
-// signed as UNSIGNED-PAYLOAD), and afterwards the object's size and checksum
-// (x-amz-checksum-sha256 when the server keeps one, else the MD5-based ETag, per part and
-// for the whole) are checked against them.
+// `parallel` at a time, resumable through PutOptions::ledger and aborted on cancel. The payload
+// is signed as UNSIGNED-PAYLOAD and sent as it is read; the file's SHA-256 and MD5 are
+// computed on a thread beside the transfer (a multipart upload: s3_multipart.cpp says which
+// when), and afterwards the object's size and checksum (x-amz-checksum-sha256 when the server
+// keeps one, else the MD5-based ETag) are checked against them.
 #pragma once
 
 #include "targets/s3_client.h"

@@ -3,6 +3,8 @@
 // A file goes up under a temporary name in the destination directory and is renamed onto
 // the key when complete (a reader never sees a partial file); missing directories are made.
 // SFTP gives no checksum: the size is checked after the upload; verify --remote downloads.
+// Listing (retention) reads the directory twice through libcurl (names only, then the server's
+// long lines, which tell files from directories) and stats each file for its time.
 #include <curl/curl.h>
 
 #include <cstdio>
@@ -12,6 +14,7 @@
 
 #include "targets/curl_http.h"
 #include "targets/file_digest.h"
+#include "targets/remote_listing.h"
 #include "targets/transfer_targets.h"
 
 namespace hypersdk::targets {
@@ -23,6 +26,8 @@ struct Io {
   const PutOptions* put = nullptr;
   const std::function<bool(const char*, std::size_t)>* sink = nullptr;
   bool sink_stopped = false;
+  bool names_only = false;         // a directory URL lists names only (CURLOPT_DIRLISTONLY)
+  curl_off_t* filetime = nullptr;  // when set: the file's modification time (s since the epoch)
 };
 
 std::size_t read_cb(char* buf, std::size_t size, std::size_t n, void* user) {
@@ -129,6 +134,43 @@ class SftpTarget final : public Target {
     return perform(url_of(key), io, false, false, {}, {});
   }
 
+  // The files in the prefix's own directory whose names start with the rest of it; files
+  // deeper down are not listed (retention looks at one directory), nor copies still being
+  // written (".hypersdk-part-"). A directory that does not exist holds nothing. SFTP (v3)
+  // gives modification times in whole seconds.
+  Result<std::vector<ObjectEntry>> list(const std::string& prefix) override {
+    const auto slash = prefix.rfind('/');
+    const std::string dir = slash == std::string::npos ? "" : prefix.substr(0, slash + 1);
+    const std::string stem = prefix.substr(dir.size());
+    std::string names, longs;
+    for (std::string* into : {&names, &longs}) {
+      const std::function<bool(const char*, std::size_t)> sink = [into](const char* d,
+                                                                        std::size_t n) {
+        into->append(d, n);
+        return true;
+      };
+      Io io{};
+      io.sink = &sink;
+      io.names_only = into == &names;
+      Status st = perform(url_of(dir), io, false, false, {}, {});
+      if (!st.ok() && st.error().cls == ErrorClass::not_found) return std::vector<ObjectEntry>{};
+      if (!st.ok()) return st.error();
+    }
+    std::vector<ObjectEntry> out;
+    for (const std::string& name : sftp_regular_files(names, longs)) {
+      if (!name.starts_with(stem) || name.find(".hypersdk-part-") != std::string::npos) continue;
+      Io io{};
+      curl_off_t length = -1, mtime = -1;
+      io.filetime = &mtime;
+      Status st = perform(url_of(dir + name), io, false, true, {}, {}, &length);
+      if (!st.ok() && st.error().cls == ErrorClass::not_found) continue;  // removed meanwhile
+      if (!st.ok()) return st.error();
+      out.push_back({dir + name, length < 0 ? 0 : static_cast<std::uint64_t>(length),
+                     mtime < 0 ? 0 : static_cast<std::int64_t>(mtime) * 1000});
+    }
+    return out;
+  }
+
   Status remove(const std::string& key) override {
     Io none{};
     return perform(origin_ + "/", none, false, true, {"rm " + quoted(dir_ + key)}, {});
@@ -138,9 +180,13 @@ class SftpTarget final : public Target {
   Status perform(const std::string& url, Io& io, bool upload, bool nobody,
                  const std::vector<std::string>& quote, const std::vector<std::string>& postquote,
                  curl_off_t* length = nullptr) const {
-    std::unique_ptr<CURL, decltype(&curl_easy_cleanup)> curl(curl_easy_init(), curl_easy_cleanup);
-    if (!curl) return make_error(ErrorClass::internal, "curl_easy_init failed");
-    CURL* c = curl.get();
+    // One handle for all of this target's requests: libcurl keeps its SSH connection open
+    // between them (curl_easy_reset clears the options, not the connection), so a put with its
+    // stat, a retention listing with a stat per file and the removals cost one handshake.
+    if (!curl_) curl_.reset(curl_easy_init());
+    if (!curl_) return make_error(ErrorClass::internal, "curl_easy_init failed");
+    CURL* c = curl_.get();
+    curl_easy_reset(c);
     curl_easy_setopt(c, CURLOPT_URL, url.c_str());
     curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(c, CURLOPT_PROXY, "");
@@ -162,6 +208,8 @@ class SftpTarget final : public Target {
     curl_easy_setopt(c, CURLOPT_XFERINFODATA, &io);
     curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
     if (nobody) curl_easy_setopt(c, CURLOPT_NOBODY, 1L);
+    if (io.names_only) curl_easy_setopt(c, CURLOPT_DIRLISTONLY, 1L);
+    if (io.filetime) curl_easy_setopt(c, CURLOPT_FILETIME, 1L);
     if (upload) {
       curl_easy_setopt(c, CURLOPT_UPLOAD, 1L);
       curl_easy_setopt(c, CURLOPT_READFUNCTION, read_cb);
@@ -182,6 +230,7 @@ class SftpTarget final : public Target {
     const CURLcode rc = curl_easy_perform(c);
     if (rc == CURLE_OK) {
       if (length) curl_easy_getinfo(c, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, length);
+      if (io.filetime) curl_easy_getinfo(c, CURLINFO_FILETIME_T, io.filetime);
       return Status::Ok();
     }
     const std::string why = url + ": " + (errbuf[0] ? errbuf : curl_easy_strerror(rc));
@@ -210,6 +259,7 @@ class SftpTarget final : public Target {
 
   const TargetSpec spec_;
   std::string origin_, dir_;
+  mutable std::unique_ptr<CURL, decltype(&curl_easy_cleanup)> curl_{nullptr, curl_easy_cleanup};
 };
 
 }  // namespace

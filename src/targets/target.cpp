@@ -16,8 +16,7 @@
 namespace hypersdk::targets {
 
 Result<std::vector<ObjectEntry>> Target::list(const std::string&) {
-  return invalid_error("target " + spec().name + " (" + spec().kind +
-                       ") cannot list its objects; keep_last works on dir and s3 targets");
+  return invalid_error("target " + spec().name + " (" + spec().kind + ") cannot list its objects");
 }
 
 Result<std::unique_ptr<Target>> make_target(const TargetSpec& spec) {

@@ -98,7 +98,8 @@ class Target {
                        const std::function<bool(const char*, std::size_t)>& sink) = 0;
   virtual Status remove(const std::string& key) = 0;
   // The objects whose keys start with `prefix`, in no particular order (retention: keep_last).
-  // Errors: invalid for a kind that cannot list yet (sftp, webdav).
+  // dir and s3 list every object below; sftp and webdav only the files in the prefix's own
+  // directory (a listing per directory costs a round trip, and retention needs no more).
   virtual Result<std::vector<ObjectEntry>> list(const std::string& prefix);
   virtual std::string url_of(const std::string& key) const = 0;
 };

@@ -1,11 +1,13 @@
 // The webdav target: PUT to a temporary name, then MOVE onto the key (Overwrite: T), so a
 // reader never sees a partial file; missing collections are made with MKCOL. Basic auth,
 // TLS with ca_file. The server gives no checksum: the size is checked after the upload and
-// verify --remote downloads the file to hash it.
+// verify --remote downloads the file to hash it. Listing (retention) is a PROPFIND of Depth 1,
+// which nginx answers with its dav-ext module.
 #include <random>
 
 #include "targets/curl_http.h"
 #include "targets/file_digest.h"
+#include "targets/remote_listing.h"
 #include "targets/transfer_targets.h"
 
 namespace hypersdk::targets {
@@ -78,6 +80,36 @@ class WebDavTarget final : public Target {
     if (!res) return res.error();
     if (res->status / 100 != 2) return http_status_error(*res, "GET " + url_of(key));
     return Status::Ok();
+  }
+
+  // The files in the prefix's own collection whose names start with the rest of it; files
+  // deeper down are not listed (retention looks at one collection), nor copies still being
+  // written (".hypersdk-part-"). A collection that does not exist holds nothing.
+  Result<std::vector<ObjectEntry>> list(const std::string& prefix) override {
+    const auto slash = prefix.rfind('/');
+    const std::string dir = slash == std::string::npos ? "" : prefix.substr(0, slash + 1);
+    const std::string stem = prefix.substr(dir.size());
+    HttpRequest req = base("PROPFIND", url_of(dir));
+    req.headers = {"Depth: 1"};  // no body: all properties (RFC 4918 9.1)
+    std::string xml;
+    req.sink = [&](const char* data, std::size_t n) {
+      xml.append(data, n);
+      return true;
+    };
+    auto res = http_perform(req);
+    if (!res) return res.error();
+    if (res->status == 404) return std::vector<ObjectEntry>{};
+    if (res->status / 100 != 2) return http_status_error(*res, "PROPFIND " + url_of(dir));
+    auto entries = parse_propfind(xml, url_of(dir));
+    if (!entries) return entries.error();
+    std::vector<ObjectEntry> out;
+    for (const auto& e : *entries) {
+      if (e.collection || !e.name.starts_with(stem) || e.name.find('/') != std::string::npos ||
+          e.name.find(".hypersdk-part-") != std::string::npos)
+        continue;
+      out.push_back({dir + e.name, e.size, e.modified_ms});
+    }
+    return out;
   }
 
   Status remove(const std::string& key) override {

@@ -16,9 +16,10 @@ BUCKET = "test"
 
 class S3Server:
     """s3rver on a free loopback port with bucket `test`. `log()` is every request answered,
-    as {method, url, status}; `fault(...)` makes the next matching requests fail."""
+    as {method, url, status}; `fault(...)` makes the next matching requests fail. etag="aws":
+    a completed multipart object's ETag is AWS's kind (MD5 of the part MD5s, "-N")."""
 
-    def __init__(self, tmp: Path):
+    def __init__(self, tmp: Path, etag="s3rver"):
         if not (NODE_DIR / "node_modules" / "@20minutes" / "s3rver").is_dir():
             raise AssertionError("s3rver is not installed: run `make deps-npm`")
         self.dir = tmp / "s3rver"
@@ -32,7 +33,8 @@ class S3Server:
         self.proc = subprocess.Popen(
             ["node", str(NODE_DIR / "s3rver_run.js"), str(self.port), str(self.dir / "data"),
              str(self.log_path), str(self.faults_path)],
-            cwd=NODE_DIR, stdout=subprocess.PIPE, stderr=self.out, text=True)
+            cwd=NODE_DIR, stdout=subprocess.PIPE, stderr=self.out, text=True,
+            env={**os.environ, "S3RVER_ETAG": etag})
         line = self.proc.stdout.readline()
         if line.strip() != "ready":
             raise AssertionError(f"s3rver did not start: {line!r} {(tmp / 's3rver.out').read_text()}")
@@ -147,9 +149,13 @@ class SshServer:
         self.log.close()
 
 
+DAV_EXT_MODULE = "/usr/lib/nginx/modules/ngx_http_dav_ext_module.so"
+
+
 class DavServer:
-    """nginx with its DAV module (PUT, DELETE, MKCOL, MOVE) and basic auth, on a free loopback
-    port, from a configuration of its own in a temporary directory."""
+    """nginx with its DAV module (PUT, DELETE, MKCOL, MOVE), the dav-ext module for PROPFIND
+    (Debian's libnginx-mod-http-dav-ext: listings, for retention) and basic auth, on a free
+    loopback port, from a configuration of its own in a temporary directory."""
 
     def __init__(self, tmp: Path, user="backup", password="s3cret"):
         d = tmp / "nginx"
@@ -163,6 +169,7 @@ class DavServer:
         (d / "htpasswd").write_text(f"{user}:{hashed}\n")
         conf = d / "nginx.conf"
         conf.write_text(
+            f"load_module {DAV_EXT_MODULE};\n"
             f"daemon off;\npid {d / 'nginx.pid'};\nerror_log {d / 'error.log'} info;\n"
             + ("user root;\n" if os.geteuid() == 0 else "")
             + "events { worker_connections 64; }\n"
@@ -174,6 +181,7 @@ class DavServer:
             f"  server {{\n    listen 127.0.0.1:{self.port};\n    root {d};\n"
             "    client_max_body_size 0;\n"
             "    location /dav/ {\n      dav_methods PUT DELETE MKCOL MOVE;\n"
+            "      dav_ext_methods PROPFIND OPTIONS;\n"
             "      create_full_put_path on;\n      dav_access user:rw group:r;\n"
             f"      auth_basic dav;\n      auth_basic_user_file {d / 'htpasswd'};\n    }}\n  }}\n}}\n")
         self.log = open(d / "nginx.out", "w")

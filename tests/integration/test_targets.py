@@ -5,6 +5,7 @@ import hashlib
 import json
 import signal
 import sqlite3
+import subprocess
 import time
 from urllib.parse import parse_qs, urlparse
 
@@ -257,6 +258,45 @@ def ledger(h):
 def part_numbers(entries):
     return [int(parse_qs(urlparse(e["url"]).query)["partNumber"][0]) for e in entries
             if e["method"] == "PUT" and "partNumber=" in e["url"] and e["status"] == 200]
+
+
+def test_multipart_on_a_server_with_aws_etags_checks_the_parts_etag(h, tmp_path):
+    # AWS and Ceph give a completed object the MD5 of its part MD5s; the check takes that
+    # kind without the whole file's MD5 (which s3rver's own ETag needs).
+    s3 = S3Server(tmp_path, etag="aws")
+    try:
+        config(h, s3, s3_extra=SMALL_PARTS)
+        src = make_file(tmp_path / "aws.img", 12 * MIB)
+        srv = h.serve()
+        job = wait_job(srv, submit_upload(srv, {"target": "s3", "path": str(src)}))
+        assert job["status"] == "succeeded", job["error"]
+        assert job["result"]["parts"] == 3 and job["result"]["checked_by"] == "etag-md5"
+        assert sha256(s3.object_path("aws.img")) == job["result"]["sha256"] == sha256(src)
+        # The server's answer really was AWS's kind: MD5 of the three part MD5s.
+        parts = [hashlib.md5(src.read_bytes()[i * 5 * MIB:(i + 1) * 5 * MIB]).digest()
+                 for i in range(3)]
+        head = subprocess.run(
+            ["curl", "-sS", "-f", "-I", "--aws-sigv4", "aws:amz:us-east-1:s3", "--user",
+             "S3RVER:S3RVER", "-H", "x-amz-content-sha256: UNSIGNED-PAYLOAD",
+             f"{s3.endpoint}/test/aws.img"], capture_output=True, text=True, check=True).stdout
+        assert f'etag: "{hashlib.md5(b"".join(parts)).hexdigest()}-3"' in head.lower(), head
+        assert srv.stop() == 0
+    finally:
+        s3.stop()
+    # An AWS-kind ETag that is not the file's parts: the upload fails as a conflict.
+    (tmp_path / "bad").mkdir()
+    s3 = S3Server(tmp_path / "bad", etag="aws-bad")
+    try:
+        config(h, s3, s3_extra=SMALL_PARTS)
+        srv = h.serve()
+        job = wait_job(srv, submit_upload(srv, {"target": "s3", "path": str(src)},
+                                          retry={"max_retries": 0}))
+        assert job["status"] == "failed", job
+        assert job["error"]["class"] == "conflict", job["error"]
+        assert "differs from the parts'" in job["error"]["message"], job["error"]
+        assert srv.stop() == 0
+    finally:
+        s3.stop()
 
 
 def test_a_200_mib_file_goes_up_as_parallel_multipart(h, s3, tmp_path):

@@ -1,8 +1,9 @@
 """Retention on upload targets (issue 12 item 4, "keep last N"): an upload with keep_last
 removes the VM's older objects beside the new one so that its newest N remain (never the one
 just made, never another VM's or another directory's), on a real S3 server (s3rver, SigV4
-checked) and on a dir target; and a scheduled `migrate` run with --param keep_last=1 leaves
-only its own OVA of the VM on S3."""
+checked), on a dir target, on SFTP (OpenSSH's sshd) and on WebDAV (nginx, PROPFIND by its
+dav-ext module); and a scheduled `migrate` run with --param keep_last=1 leaves only its own OVA
+of the VM on S3."""
 import json
 import os
 import time
@@ -11,7 +12,7 @@ import pytest
 
 from conftest import FakeClock, wait_for
 from ops_support import wait_for_scheduler_ticks
-from target_servers import S3Server, make_file, s3_target_yaml, wait_job
+from target_servers import DavServer, S3Server, SshServer, make_file, s3_target_yaml, wait_job
 from test_providers import MIB, vm_dir
 
 
@@ -69,6 +70,62 @@ def test_keep_last_removes_the_vms_older_objects_on_s3_and_dir(h, s3, tmp_path):
     assert job["status"] == "failed" and "0 (keep all) to 100000" in job["error"]["message"], job
     assert "web-1-j-9.ova" not in " ".join(s3_keys(s3))
     assert srv.stop() == 0
+
+
+def sshd_logins(sshd):
+    sshd.log.flush()
+    return (sshd.dir / "sshd.log").read_text().count("Accepted publickey")
+
+
+def test_keep_last_on_sftp_and_webdav_lists_the_directory_and_removes_the_oldest(h, tmp_path):
+    sshd, dav = SshServer(tmp_path), DavServer(tmp_path)
+    try:
+        h.write_config("targets:\n" + sshd.target_yaml("ssh") + dav.target_yaml("nas"))
+        srv = h.serve()
+        files = tmp_path / "files"
+        files.mkdir()
+        now = time.time()
+        for target, root in (("ssh", sshd.root), ("nas", dav.root)):
+            # Older copies made on earlier days (times set on the server's own files, so the
+            # order does not hang on the protocols' one-second resolution), one with a space
+            # in its name; beside them what retention must never touch: another VM's copy, a
+            # directory named like a copy, a copy still being written, another directory's.
+            seeded = {"nightly/web-1-j-1.ova": 3, "nightly/web-1-j 2.ova": 2,
+                      "nightly/web-1-j-3.ova": 1, "nightly/web-2-j-1.ova": 5,
+                      "nightly/web-1-old/web-1-j-0.ova": 10,
+                      "nightly/web-1-j-4.ova.hypersdk-part-123": 4, "weekly/web-1-j-0.ova": 9}
+            for key, days in seeded.items():
+                p = root / key
+                p.parent.mkdir(parents=True, exist_ok=True)
+                p.write_bytes(b"x" * (100 + days))
+                os.utime(p, (now - days * 86400, now - days * 86400))
+            os.utime(root / "nightly" / "web-1-old", (now - 10 * 86400, now - 10 * 86400))
+
+            f = make_file(files / "web-1-j-5.ova", 4096)
+            job = upload(srv, {"target": target, "key": f"nightly/{f.name}", "path": str(f),
+                               "keep_last": 2, "vm": "web-1"})
+            assert job["status"] == "succeeded", job
+            assert job["result"]["retention"].get("removed") == [
+                "nightly/web-1-j-1.ova", "nightly/web-1-j 2.ova"], (target, job["result"])
+            # The copy just made is the newest and counts: the next one removes j-3 only.
+            f = make_file(files / "web-1-j-6.ova", 4097)
+            logins = sshd_logins(sshd)
+            job = upload(srv, {"target": target, "key": f"nightly/{f.name}", "path": str(f),
+                               "keep_last": 2, "vm": "web-1"})
+            if target == "ssh":
+                # Upload, stat, listing, a stat per copy and the removal: one SSH connection.
+                assert sshd_logins(sshd) == logins + 1, (sshd.dir / "sshd.log").read_text()
+            assert job["result"]["retention"].get("removed") == ["nightly/web-1-j-3.ova"], \
+                (target, job["result"])
+            left = sorted(str(p.relative_to(root)) for p in root.rglob("*") if p.is_file())
+            assert left == ["nightly/web-1-j-4.ova.hypersdk-part-123", "nightly/web-1-j-5.ova",
+                            "nightly/web-1-j-6.ova", "nightly/web-1-old/web-1-j-0.ova",
+                            "nightly/web-2-j-1.ova", "weekly/web-1-j-0.ova"], (target, left)
+            assert (root / "nightly" / "web-1-j-6.ova").read_bytes() == f.read_bytes()
+        assert srv.stop() == 0
+    finally:
+        sshd.stop()
+        dav.stop()
 
 
 def test_a_nightly_migrate_schedule_keeps_the_last_n_on_s3(h, s3, tmp_path):

@@ -7,8 +7,13 @@
 //    "code": C, "match": SUBSTRING}, the next N requests whose "METHOD url" contains SUBSTRING
 //    get status S (with Retry-After R and an S3 error code C) instead of reaching s3rver;
 //    with "delay_ms": D instead, every matching request's answer is held back D ms.
+// With S3RVER_ETAG=aws in the environment, a completed multipart object's ETag is AWS's kind
+// (MD5 of the part MD5s, "-" and the part count; s3rver gives the whole object's MD5) in the
+// answers to the complete and to HEAD/GET of the key, as AWS S3 and Ceph answer;
+// S3RVER_ETAG=aws-bad: the same, from a wrong MD5 for part 1 (an object that is not the file).
 // Prints "ready" once it listens.
 'use strict'
+const crypto = require('node:crypto')
 const fs = require('node:fs')
 const S3rver = require('@20minutes/s3rver')
 
@@ -31,6 +36,50 @@ function takeFault(line) {
   f.count -= 1
   fs.writeFileSync(faultsPath, JSON.stringify(f))
   return f
+}
+
+const awsEtags = new Map()  // path -> AWS multipart ETag, S3RVER_ETAG=aws
+const partMd5s = new Map()  // uploadId -> Map(part number -> hex MD5), from the parts' answers
+
+function awsEtag(req, res) {
+  const [path, query] = req.url.split('?')
+  const params = new URLSearchParams(query || '')
+  const uploadId = params.get('uploadId')
+  if (req.method === 'PUT' && uploadId && params.get('partNumber')) {
+    // The part's ETag as s3rver answers it (its MD5), recorded for the complete.
+    const setHeader = res.setHeader.bind(res)
+    res.setHeader = (name, value) => {
+      if (name.toLowerCase() === 'etag') {
+        if (!partMd5s.has(uploadId)) partMd5s.set(uploadId, new Map())
+        partMd5s.get(uploadId).set(Number(params.get('partNumber')), String(value).replace(/"/g, ''))
+      }
+      return setHeader(name, value)
+    }
+  } else if (req.method === 'POST' && uploadId) {
+    const parts = [...(partMd5s.get(uploadId) || new Map()).entries()].sort((a, b) => a[0] - b[0])
+    const md5 = crypto.createHash('md5')
+    for (const [n, hex] of parts) {
+      const wrong = process.env.S3RVER_ETAG === 'aws-bad' && n === 1
+      md5.update(wrong ? crypto.createHash('md5').digest() : Buffer.from(hex, 'hex'))
+    }
+    const etag = `"${md5.digest('hex')}-${parts.length}"`
+    awsEtags.set(path, etag)
+    // The answer's body carries the ETag too.
+    const end = res.end.bind(res)
+    res.end = (chunk, ...rest) => {
+      if (chunk && res.statusCode === 200) {
+        chunk = String(chunk).replace(/<ETag>[^<]*<\/ETag>/, `<ETag>${etag}</ETag>`)
+        res.setHeader('Content-Length', Buffer.byteLength(chunk))
+      }
+      return end(chunk, ...rest)
+    }
+  } else if ((req.method === 'HEAD' || req.method === 'GET') && awsEtags.has(path)) {
+    const setHeader = res.setHeader.bind(res)
+    res.setHeader = (name, value) =>
+      setHeader(name, name.toLowerCase() === 'etag' ? awsEtags.get(path) : value)
+  } else if (req.method === 'PUT') {
+    awsEtags.delete(path)  // a single PUT replaces the object: s3rver's ETag is right again
+  }
 }
 
 server.run().then(() => {
@@ -60,6 +109,7 @@ server.run().then(() => {
       })
       return
     }
+    if (String(process.env.S3RVER_ETAG).startsWith('aws')) awsEtag(req, res)
     for (const h of handlers) h.call(http, req, res)
   })
   process.stdout.write('ready\n')
