@@ -38,7 +38,7 @@ WorkflowSubmit join(const std::string& rule) {
 }
 
 // Finishes `n` claimable jobs: the first `fail` of them fail, the rest succeed.
-void finish(SqliteStore& s, TimeMs now, int n, int fail = 0) {
+void finish(Store& s, TimeMs now, int n, int fail = 0) {
   std::vector<Completion> batch;
   for (const auto& j : s.job_claim(n, now, milliseconds(60000), "t").value()) {
     Completion c{j.id, j.lease_token, Outcome::succeeded, {}, R"({"n":1})"};
@@ -51,7 +51,7 @@ void finish(SqliteStore& s, TimeMs now, int n, int fail = 0) {
   REQUIRE(s.job_complete(batch, now).ok());
 }
 
-WorkflowStepRow join_row(SqliteStore& s, WorkflowId id) {
+WorkflowStepRow join_row(Store& s, WorkflowId id) {
   for (auto& st : s.workflow_get(id).value().steps)
     if (st.name == "join") return st;
   FAIL("no join step");

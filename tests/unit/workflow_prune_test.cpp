@@ -27,7 +27,7 @@ WorkflowSubmit chain(const std::string& name) {
 }
 
 // Claims and finishes every claimable job as `outcome`.
-void run_all(SqliteStore& s, TimeMs now, Outcome outcome = Outcome::succeeded) {
+void run_all(Store& s, TimeMs now, Outcome outcome = Outcome::succeeded) {
   std::vector<Completion> batch;
   for (const auto& j : s.job_claim(100, now, milliseconds(60000), "t").value()) {
     Completion c{j.id, j.lease_token, outcome, {}, "{}"};
@@ -37,7 +37,7 @@ void run_all(SqliteStore& s, TimeMs now, Outcome outcome = Outcome::succeeded) {
   REQUIRE(s.job_complete(batch, now).ok());
 }
 
-int prune_all(SqliteStore& s, std::optional<TimeMs> before, std::optional<int> keep) {
+int prune_all(Store& s, std::optional<TimeMs> before, std::optional<int> keep) {
   int total = 0;
   for (int n = 1; n > 0; total += n) n = s.job_prune(before, keep).value();
   return total;

@@ -39,7 +39,7 @@ std::map<std::string, WorkflowStepRow> by_name(const Workflow& w) {
 }
 
 struct Runner {
-  SqliteStore& store;
+  Store& store;
   TimeMs now = 1000;
   // Claims every claimable step, returns their step names, finishing each by `outcome`.
   std::vector<std::string> run(WorkflowId wf, const std::map<std::string, Outcome>& outcome,
@@ -66,7 +66,7 @@ struct Runner {
   }
 };
 
-std::vector<std::string> event_kinds(SqliteStore& s) {
+std::vector<std::string> event_kinds(Store& s) {
   std::vector<std::string> out;
   for (const auto& e : s.event_list(0, 100).value())
     if (e.kind.rfind("workflow.", 0) == 0) out.push_back(e.kind);
