@@ -20,6 +20,9 @@ Status pg_workflow_on_step_finished(Tx&, core::JobId, core::TimeMs) {
 int pg_workflow_prune_in(Tx&, std::optional<core::TimeMs>, std::optional<int>) {
   return 0;
 }
+Status pg_workflow_retry_in(Tx&, std::int64_t, core::TimeMs) {
+  return pending("workflow_retry");
+}
 
 Result<Schedule> PgStore::schedule_create(const ScheduleSpec&, TimeMs) {
   return pending("schedule_create");
