@@ -14,6 +14,7 @@
 #include <stdexcept>
 #include <string>
 
+#include "store/job_batch.h"
 #include "store/pg/pg_database.h"
 #include "store/pg/pg_store.h"
 #include "test_support.h"
@@ -74,5 +75,14 @@ struct ConformanceFixture {
   }
   ~ConformanceFixture() { store.reset(); }  // the pool's connections close before the DROP
 };
+
+// Bulk enqueue is a free function beside the port on each driver (store/job_batch.h).
+inline Result<std::vector<core::Job>> enqueue_many(ConformanceFixture& f,
+                                                   const std::vector<core::JobSpec>& specs,
+                                                   core::TimeMs now) {
+  if (f.pg)
+    return store::pg::job_enqueue_many(static_cast<store::pg::PgStore&>(*f.store), specs, now);
+  return store::job_enqueue_many(static_cast<store::SqliteStore&>(*f.store), specs, now);
+}
 
 }  // namespace hypersdk::test

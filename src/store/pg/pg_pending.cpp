@@ -17,6 +17,9 @@ Error pending(const char* what) {
 Status pg_workflow_on_step_finished(Tx&, core::JobId, core::TimeMs) {
   return Status::Ok();
 }
+Status pg_workflow_retry_in(Tx&, std::int64_t, core::TimeMs) {
+  return pending("workflow_retry");
+}
 
 Result<FireResult> PgStore::schedule_fire(const FireRequest&, TimeMs) {
   return pending("schedule_fire");

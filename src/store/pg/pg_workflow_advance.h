@@ -23,4 +23,8 @@ Status pg_workflow_on_step_finished(Tx& tx, core::JobId id, core::TimeMs now);
 // deleted (steps and workflows), 0 when there was nothing to prune. Called by job_prune.
 int pg_workflow_prune_in(Tx& tx, std::optional<core::TimeMs> before, std::optional<int> keep);
 
+// Resumes workflow `wf` from its failed, cancelled and upstream_failed steps, as
+// detail::workflow_retry_in: job_retry of a step calls it. Errors: not_found, conflict.
+Status pg_workflow_retry_in(Tx& tx, std::int64_t wf, core::TimeMs now);
+
 }  // namespace hypersdk::store::pg
