@@ -98,4 +98,31 @@ TEST_SUITE("pg") {
         b->job_complete({{.id = job.id, .token = again[0].lease_token}}, 5003).value()[0].applied);
     CHECK(a->job_get(job.id)->status == JobStatus::succeeded);
   }
+
+  TEST_CASE("a batched claim raises one job.started event per job, in the spec's shape") {
+    test::PgTestSchema schema;
+    auto a = node(schema);
+    std::vector<JobSpec> specs(5);
+    for (auto& s : specs) s.type = "noop";
+    auto jobs = pg::job_enqueue_many(*a, specs, 1000).value();
+    REQUIRE(a->job_claim(5, 1000, milliseconds(60000), "node-a").value().size() == 5);
+    std::vector<std::string> subjects, payloads;
+    REQUIRE(a->database()
+                .read([&](pg::Tx& tx) {
+                  auto r = tx.exec(
+                      "SELECT subject, payload FROM events WHERE kind = 'job.started' ORDER BY id");
+                  for (int i = 0; i < r.size(); ++i) {
+                    subjects.push_back(r.text(i, 0));
+                    payloads.push_back(r.text(i, 1));
+                  }
+                  return Status::Ok();
+                })
+                .ok());
+    REQUIRE(subjects.size() == 5);
+    for (std::size_t i = 0; i < 5; ++i) {
+      CHECK(subjects[i] == core::format_job_id(jobs[i].id));
+      CHECK(payloads[i].find("\"event\":\"job.started\"") != std::string::npos);
+      CHECK(payloads[i].find("\"status\":\"running\"") != std::string::npos);
+    }
+  }
 }

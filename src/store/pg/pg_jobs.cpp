@@ -205,7 +205,10 @@ Result<std::vector<Job>> PgStore::job_claim(int max, TimeMs now, std::chrono::mi
         promote_due(tx, now);
         auto r = tx.exec(kClaim, {p(owner), i64(now + ttl.count()), i64(now), p(max)});
         for (int i = 0; i < r.size(); ++i) jobs.push_back(read_job(r, i));
-        for (const auto& j : jobs) pg_job_event(tx, j.id, "job.started", now);
+        std::vector<JobId> ids;
+        for (const auto& j : jobs) ids.push_back(j.id);
+        std::sort(ids.begin(), ids.end());
+        pg_job_events(tx, ids, "job.started", now);
         return Status::Ok();
       },
       Isolation::read_committed);
