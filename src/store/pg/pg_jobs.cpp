@@ -53,10 +53,13 @@ constexpr const char* kSucceed =
     " lease_owner = NULL, lease_until = NULL, error_class = NULL, error_message = NULL"
     " WHERE id = $3::bigint AND lease_token = $4::bigint AND status = 'running'"
     " RETURNING type, coalesce(started_at, $1::bigint)";
+// FOR UPDATE: under READ COMMITTED the row stays as read until the retry decision is written.
 constexpr const char* kRunning =
     "SELECT type, attempt, max_retries, retry_policy, errors, coalesce(started_at, $1::bigint),"
     " window_policy FROM jobs"
-    " WHERE id = $2::bigint AND lease_token = $3::bigint AND status = 'running'";
+    " WHERE id = $2::bigint AND lease_token = $3::bigint AND status = 'running' FOR UPDATE";
+constexpr const char* kAnyStep =
+    "SELECT EXISTS (SELECT 1 FROM jobs WHERE id = ANY($1::bigint[]) AND workflow_id IS NOT NULL)";
 constexpr const char* kFinishFailed =
     "UPDATE jobs SET status = $1, finished_at = $2::bigint, lease_owner = NULL,"
     " lease_until = NULL, error_class = $3, error_message = $4, errors = $5"
@@ -202,7 +205,10 @@ Result<std::vector<Job>> PgStore::job_claim(int max, TimeMs now, std::chrono::mi
         promote_due(tx, now);
         auto r = tx.exec(kClaim, {p(owner), i64(now + ttl.count()), i64(now), p(max)});
         for (int i = 0; i < r.size(); ++i) jobs.push_back(read_job(r, i));
-        for (const auto& j : jobs) pg_job_event(tx, j.id, "job.started", now);
+        std::vector<JobId> ids;
+        for (const auto& j : jobs) ids.push_back(j.id);
+        std::sort(ids.begin(), ids.end());
+        pg_job_events(tx, ids, "job.started", now);
         return Status::Ok();
       },
       Isolation::read_committed);
@@ -241,49 +247,66 @@ Result<std::vector<JobId>> PgStore::job_heartbeat(const std::vector<Lease>& leas
   return lost;
 }
 
+// A batch of plain jobs completes READ COMMITTED: each write is fenced by its row (id, token,
+// status) and touches nothing else, and SERIALIZABLE made completions of neighbouring jobs
+// fail each other on shared index pages (false positives that ran out of retries with six
+// workers on two nodes). A batch with a workflow step runs SERIALIZABLE, as the advance reads
+// and writes the step's siblings.
 Result<std::vector<CompletionResult>> PgStore::job_complete(const std::vector<Completion>& batch,
                                                             TimeMs now) {
   std::vector<CompletionResult> results;
-  Status s = db_->write([&](Tx& tx) {
-    results.clear();
-    results.reserve(batch.size());
-    for (const auto& done : batch) {
-      if (done.outcome != Outcome::succeeded) {
-        results.push_back(apply_failure(tx, done, now));
-        continue;
-      }
-      CompletionResult r;
-      r.id = done.id;
-      auto st = tx.exec(kSucceed, {i64(now), p(done.result), i64(done.id), i64(done.token)});
-      if (!st.empty()) {
-        r.applied = true;
-        r.status = JobStatus::succeeded;
-        r.type = st.text(0, 0);
-        r.duration_ms = now - st.i64(0, 1);
-      }
-      results.push_back(std::move(r));
-    }
-    for (const auto& r : results) {
-      if (!r.applied) continue;
-      switch (r.status) {
-        case JobStatus::succeeded:
-          pg_job_event(tx, r.id, "job.completed", now);
-          break;
-        case JobStatus::cancelled:
-          pg_job_event(tx, r.id, "job.cancelled", now);
-          break;
-        case JobStatus::failed:
-          pg_job_event(tx, r.id, "job.failed", now, {.retries_exhausted = r.retries_exhausted});
-          break;
-        default:  // retrying, or waiting for its window: the attempt failed, the job goes on
-          pg_job_event(tx, r.id, "job.failed", now, {.final = false});
-      }
-    }
-    for (const auto& r : results)  // workflow steps: decide dependents in this transaction
-      if (r.applied && core::is_terminal(r.status))
-        if (Status w = pg_workflow_on_step_finished(tx, r.id, now); !w.ok()) return w;
+  if (batch.empty()) return results;
+  std::vector<std::int64_t> ids;
+  for (const auto& c : batch) ids.push_back(c.id);
+  bool has_step = false;
+  Status s = db_->read([&](Tx& tx) {
+    has_step = tx.exec(kAnyStep, {p(int_array(ids))}).text(0, 0) == "t";
     return Status::Ok();
   });
+  if (!s.ok()) return s.error();
+  const Isolation iso = has_step ? Isolation::serializable : Isolation::read_committed;
+  s = db_->write(
+      [&](Tx& tx) {
+        results.clear();
+        results.reserve(batch.size());
+        for (const auto& done : batch) {
+          if (done.outcome != Outcome::succeeded) {
+            results.push_back(apply_failure(tx, done, now));
+            continue;
+          }
+          CompletionResult r;
+          r.id = done.id;
+          auto st = tx.exec(kSucceed, {i64(now), p(done.result), i64(done.id), i64(done.token)});
+          if (!st.empty()) {
+            r.applied = true;
+            r.status = JobStatus::succeeded;
+            r.type = st.text(0, 0);
+            r.duration_ms = now - st.i64(0, 1);
+          }
+          results.push_back(std::move(r));
+        }
+        for (const auto& r : results) {
+          if (!r.applied) continue;
+          switch (r.status) {
+            case JobStatus::succeeded:
+              pg_job_event(tx, r.id, "job.completed", now);
+              break;
+            case JobStatus::cancelled:
+              pg_job_event(tx, r.id, "job.cancelled", now);
+              break;
+            case JobStatus::failed:
+              pg_job_event(tx, r.id, "job.failed", now, {.retries_exhausted = r.retries_exhausted});
+              break;
+            default:  // retrying, or waiting for its window: the attempt failed, the job goes on
+              pg_job_event(tx, r.id, "job.failed", now, {.final = false});
+          }
+        }
+        for (const auto& r : results)  // workflow steps: decide dependents in this transaction
+          if (r.applied && core::is_terminal(r.status))
+            if (Status w = pg_workflow_on_step_finished(tx, r.id, now); !w.ok()) return w;
+        return Status::Ok();
+      },
+      iso);
   if (!s.ok()) return s.error();
   return results;
 }
