@@ -54,6 +54,12 @@ DEB_PACKAGES += man-db
 # test_web_dashboard: the dashboard in headless chromium, driven by selenium.
 DEB_PACKAGES += chromium chromium-driver python3-selenium
 
+# The PostgreSQL store (issue 17): libpq to build and run; the server for its tests
+# (tests/pg/with_pg.sh starts a throwaway one as nobody: ctest's unit-pg and it: test_pg_*).
+BUILD_PACKAGES += libpq-dev
+RUNTIME_PACKAGES += libpq5
+DEB_PACKAGES += libpq-dev libpq5 postgresql
+
 # The peers `make bench` measures hypersdk against (bench/run.py); never needed by tests.
 BENCH_PACKAGES := beanstalkd wrk hyperfine
 
@@ -101,7 +107,7 @@ test: build
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
 
 test-unit: build
-	cd $(BUILD) && ctest --output-on-failure -j $(JOBS) -R '^unit:'
+	cd $(BUILD) && ctest --output-on-failure -j $(JOBS) -R '^unit'
 
 # The same suite under AddressSanitizer + UndefinedBehaviorSanitizer.
 test-asan: deps

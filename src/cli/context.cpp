@@ -14,6 +14,7 @@
 #include "engine/settings.h"
 #include "ops/log_journal.h"
 #include "ops/paths.h"
+#include "store/pg/pg_database.h"
 
 namespace hypersdk::cli {
 
@@ -26,7 +27,10 @@ Result<std::shared_ptr<const ops::Config>> Context::config() {
   if (!loaded) return loaded.error();
   for (const auto& w : loaded->warnings) std::cerr << w.to_string() << "\n";
   if (!global.db_path.empty())
-    if (Status s = loaded->config.set_override("db.path", global.db_path, "--db"); !s.ok())
+    if (Status s = loaded->config.set_override(
+            store::pg::is_postgres_url(global.db_path) ? "db.url" : "db.path", global.db_path,
+            "--db");
+        !s.ok())
       return s.error();
   for (const auto& [key, value, flag] : overrides)
     if (Status s = loaded->config.set_override(key, value, flag); !s.ok()) return s.error();
@@ -55,6 +59,13 @@ Result<std::shared_ptr<store::Database>> Context::database(bool migrate, bool cr
   if (db_) return db_;
   auto cfg = config();
   if (!cfg) return cfg.error();
+  // Never a SQLite file named like the URL: the commands that work on the database directly
+  // have no PostgreSQL path yet (issue 17); serve says what it lacks itself.
+  if (const auto& url = (*cfg)->get_string("db.url"); !url.empty())
+    return invalid_error("db.url is " + store::pg::redact_url(url) +
+                         ": this command works on a SQLite database only (PostgreSQL is not "
+                         "supported here yet); use --server URL to go through a running server, "
+                         "or --db FILE");
   auto path = db_path();
   if (!path) return path.error();
   std::error_code ec;

@@ -1,5 +1,5 @@
 // Bulk submit: the admission checks of JobService::submit for each spec, then one enqueue of
-// the admitted ones in one transaction (store/job_batch.h).
+// the admitted ones in one transaction (Store::job_enqueue_many).
 // Thread safety: as JobService.
 #pragma once
 

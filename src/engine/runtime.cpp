@@ -9,6 +9,7 @@
 #include "engine/exec_job.h"
 #include "engine/job_events_log.h"
 #include "engine/provider_jobs.h"
+#include "engine/runtime_pg.h"
 #include "engine/settings.h"
 #include "engine/upload_job.h"
 #include "notify/notifier.h"
@@ -49,6 +50,7 @@ void add_output_metrics(ops::Metrics& metrics, const WorkerPool& pool) {
 Result<std::unique_ptr<Runtime>> Runtime::open(RuntimeOptions options) {
   std::unique_ptr<Runtime> rt(new Runtime(std::move(options)));
   const ops::Config& cfg = *rt->options_.config;
+  if (!cfg.get_string("db.url").empty()) return refuse_postgres_serve(cfg.get_string("db.url"));
   auto db = store::Database::open(database_options(cfg, rt->options_.db_path));
   if (!db) return db.error();
   rt->db_ = std::move(db.value());

@@ -174,6 +174,11 @@ const std::vector<KeySpec>& schema_table() {
        .type = T::string,
        .default_value = "",
        .help = "SQLite file; empty = /var/lib/hypersdk (root, service) or the XDG data dir"},
+      {.name = "db.url",
+       .type = T::string,
+       .default_value = "",
+       .help = "postgres://user@host:port/db: the PostgreSQL store (issue 17); empty = SQLite",
+       .secret = true},  // may hold a password
       {.name = "db.synchronous",
        .type = T::enumeration,
        .default_value = "FULL",

@@ -35,22 +35,47 @@ void job_event(Connection& c, core::JobId id, std::string_view kind, core::TimeM
   st.bind(1, static_cast<std::int64_t>(id));
   if (!st.executeStep()) return;
   auto text = [&](int i) { return st.getColumn(i).isNull() ? "" : st.getColumn(i).getString(); };
-  const std::string status = text(1);
-  json job{{"id", core::format_job_id(id)},
-           {"type", text(0)},
-           {"provider", text(3)},
-           {"vm_name", text(2)},
-           {"status", spec_status(status)},
-           {"attempt", st.getColumn(4).getInt()},
-           {"labels", parse_object(text(5))}};
-  if (!st.getColumn(9).isNull()) {
-    const core::TimeMs started = st.getColumn(9).getInt64();
-    const core::TimeMs ended = st.getColumn(10).isNull() ? now : st.getColumn(10).getInt64();
+  auto opt_text = [&](int i) {
+    return st.getColumn(i).isNull() ? std::nullopt
+                                    : std::optional<std::string>(st.getColumn(i).getString());
+  };
+  auto opt_time = [&](int i) {
+    return st.getColumn(i).isNull() ? std::nullopt
+                                    : std::optional<core::TimeMs>(st.getColumn(i).getInt64());
+  };
+  JobEventRow row{.type = text(0),
+                  .status = text(1),
+                  .target = text(2),
+                  .provider = text(3),
+                  .labels = text(5),
+                  .error_class = text(6),
+                  .error_message = text(7),
+                  .result = text(8),
+                  .attempt = st.getColumn(4).getInt(),
+                  .started_at = opt_time(9),
+                  .finished_at = opt_time(10),
+                  .schedule = opt_text(11),
+                  .workflow = opt_text(12),
+                  .step = opt_text(13)};
+  st.reset();
+  auto [severity, payload] = job_event_payload(id, kind, now, row, facts);
+  event_insert(c, kind, severity, core::format_job_id(id), payload, now);
+}
+
+std::pair<std::string, std::string> job_event_payload(core::JobId id, std::string_view kind,
+                                                      core::TimeMs now, const JobEventRow& row,
+                                                      JobEventFacts facts) {
+  json job{{"id", core::format_job_id(id)},     {"type", row.type},
+           {"provider", row.provider},          {"vm_name", row.target},
+           {"status", spec_status(row.status)}, {"attempt", row.attempt},
+           {"labels", parse_object(row.labels)}};
+  if (row.started_at) {
+    const core::TimeMs ended = row.finished_at.value_or(now);
     if (kind != "job.started")
-      job["duration_seconds"] = std::max<core::TimeMs>(0, ended - started) / 1000;
+      job["duration_seconds"] = std::max<core::TimeMs>(0, ended - *row.started_at) / 1000;
   }
   // Provider handlers report their output in the result (DESIGN §9 step contract).
-  const json result = parse_object(text(8));
+  const json result = parse_object(row.result);
   if (auto it = result.find("output_size_bytes"); it != result.end())
     job["output_size_bytes"] = *it;
   else if (auto sz = result.find("size_bytes"); sz != result.end())
@@ -70,14 +95,13 @@ void job_event(Connection& c, core::JobId id, std::string_view kind, core::TimeM
     severity = "warning";
   }
   if (kind == "job.failed" || kind == "job.cancelled")
-    payload["error"] = {{"class", text(6)}, {"message", text(7)}};
-  if (!st.getColumn(11).isNull()) payload["schedule"] = text(11);
-  if (!st.getColumn(12).isNull()) {
-    payload["workflow"] = text(12);
-    payload["step"] = text(13);
+    payload["error"] = {{"class", row.error_class}, {"message", row.error_message}};
+  if (row.schedule) payload["schedule"] = *row.schedule;
+  if (row.workflow) {
+    payload["workflow"] = *row.workflow;
+    payload["step"] = row.step.value_or("");
   }
-  const std::string subject = core::format_job_id(id);
-  event_insert(c, kind, severity, subject, payload.dump(), now);
+  return {severity, payload.dump()};
 }
 
 }  // namespace hypersdk::store::detail

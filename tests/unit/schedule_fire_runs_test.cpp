@@ -1,10 +1,12 @@
 // Firing occurrences that start workflow runs or several jobs (store/schedule_fire_runs.h),
-// against the SQLite store: overlap decided per whole run, buffered runs released when the
-// previous run (not its own steps) has finished, and a glob's jobs fired together.
+// on both stores (store_conformance.h; PostgreSQL's twin is store/pg/pg_schedule_fire_runs.h):
+// overlap decided per whole run, buffered runs released when the previous run (not its own steps)
+// has finished, and a glob's jobs fired together.
 #include <doctest/doctest.h>
 
+#include "store/pg/pg_schedule_fire_runs.h"
 #include "store/schedule_fire_runs.h"
-#include "test_support.h"
+#include "store_conformance.h"
 
 using namespace hypersdk;
 using namespace hypersdk::store;
@@ -24,6 +26,19 @@ WorkflowSubmit chain() {
   return {wf, "{}", "{}"};
 }
 
+// Fires through the fixture's store: SQLite's ScheduleFireRuns or PostgreSQL's twin.
+struct Fire {
+  test::ConformanceFixture& f;
+  Result<FireResult> fire(const FireRequest& req, const std::vector<OccurrenceStart>& starts,
+                          TimeMs now) {
+    if (!f.pg) return ScheduleFireRuns(f.sqlite->db).fire(req, starts, now);
+    // Not owned: the fixture's store keeps its database.
+    auto& db = static_cast<pg::PgStore&>(*f.store).database();
+    return pg::PgScheduleFireRuns(std::shared_ptr<pg::PgDatabase>(&db, [](pg::PgDatabase*) {}))
+        .fire(req, starts, now);
+  }
+};
+
 FireRequest occurrence(const Schedule& s, TimeMs at) {
   FireRequest r;
   r.schedule_id = s.id;
@@ -39,7 +54,7 @@ FireRequest occurrence(const Schedule& s, TimeMs at) {
   return r;
 }
 
-Schedule make_schedule(test::StoreFixture& f, core::OverlapPolicy overlap) {
+Schedule make_schedule(test::ConformanceFixture& f, core::OverlapPolicy overlap) {
   ScheduleSpec sp;
   sp.name = "wf";
   sp.cron = "* * * * *";
@@ -53,8 +68,8 @@ Schedule make_schedule(test::StoreFixture& f, core::OverlapPolicy overlap) {
 }  // namespace
 
 TEST_CASE("a buffered workflow run waits behind the previous run, not behind its own steps") {
-  test::StoreFixture f;
-  ScheduleFireRuns fire(f.db);
+  test::ConformanceFixture f;
+  Fire fire{f};
   auto s = make_schedule(f, core::OverlapPolicy::buffer_one);
   const std::vector<OccurrenceStart> starts{{{}, {chain()}, std::nullopt}};
   auto first = fire.fire(occurrence(s, 60'000), starts, 1).value();
@@ -91,8 +106,8 @@ TEST_CASE("a buffered workflow run waits behind the previous run, not behind its
 }
 
 TEST_CASE("cancel_other ends the previous workflow run, and a glob's jobs fire together") {
-  test::StoreFixture f;
-  ScheduleFireRuns fire(f.db);
+  test::ConformanceFixture f;
+  Fire fire{f};
   auto s = make_schedule(f, core::OverlapPolicy::cancel_other);
   const std::vector<OccurrenceStart> starts{{{}, {chain()}, std::nullopt}};
   REQUIRE(fire.fire(occurrence(s, 60'000), starts, 1).ok());

@@ -1,10 +1,10 @@
-// Conformance tests for the store port's schedule operations and job windows, against the
-// SQLite store.
+// Conformance tests for the store port's schedule operations and job windows, on both stores
+// (store_conformance.h: SQLite, or PostgreSQL under HYPERSDK_TEST_PG_URL).
 #include <doctest/doctest.h>
 
 #include "core/schedule_rules.h"
 #include "cron_test_support.h"
-#include "test_support.h"
+#include "store_conformance.h"
 
 using namespace hypersdk;
 using namespace hypersdk::store;
@@ -64,7 +64,7 @@ core::JobWindow night_window(const char* close = "let_finish") {
 }  // namespace
 
 TEST_CASE("a schedule is created, read back, listed and its name is unique") {
-  test::StoreFixture f;
+  test::ConformanceFixture f;
   auto s = f.store->schedule_create(spec(), 1000);
   REQUIRE(s.ok());
   CHECK(s->cursor_ms == 1000);
@@ -83,7 +83,7 @@ TEST_CASE("a schedule is created, read back, listed and its name is unique") {
 }
 
 TEST_CASE("schedule_page pages by name after a cursor, filtered by glob, paused and provider") {
-  test::StoreFixture f;
+  test::ConformanceFixture f;
   for (const char* name : {"b-web", "a-db", "c-web", "d-web"}) {
     ScheduleSpec s = spec(name);
     if (std::string(name) == "c-web") s.provider = "vsphere";
@@ -106,7 +106,7 @@ TEST_CASE("schedule_page pages by name after a cursor, filtered by glob, paused 
 }
 
 TEST_CASE("every change bumps the generation other schedulers poll") {
-  test::StoreFixture f;
+  test::ConformanceFixture f;
   const auto g0 = f.store->schedule_generation().value();
   REQUIRE(f.store->schedule_create(spec(), 1000).ok());
   const auto g1 = f.store->schedule_generation().value();
@@ -124,7 +124,7 @@ TEST_CASE("every change bumps the generation other schedulers poll") {
 }
 
 TEST_CASE("resume moves the cursor to now, update with reset_cursor too") {
-  test::StoreFixture f;
+  test::ConformanceFixture f;
   REQUIRE(f.store->schedule_create(spec(), 1000).ok());
   auto paused = f.store->schedule_set_paused("nightly", true, 2000);
   REQUIRE(paused.ok());
@@ -140,7 +140,7 @@ TEST_CASE("resume moves the cursor to now, update with reset_cursor too") {
 }
 
 TEST_CASE("schedule_fire records, enqueues and advances the cursor in one go") {
-  test::StoreFixture f;
+  test::ConformanceFixture f;
   auto s = f.store->schedule_create(spec(), ms("2025-06-01T00:00:00Z")).value();
   auto r = f.store->schedule_fire(
       request(s, {missed_at("2025-06-01T07:00:00Z", core::missed_reason::superseded),
@@ -166,7 +166,7 @@ TEST_CASE("schedule_fire records, enqueues and advances the cursor in one go") {
 }
 
 TEST_CASE("a plan made from an old cursor or version is stale and writes nothing") {
-  test::StoreFixture f;
+  test::ConformanceFixture f;
   auto s = f.store->schedule_create(spec(), ms("2025-06-01T00:00:00Z")).value();
   auto req = request(s, {run_at("2025-06-01T07:00:00Z", s.id)});
   REQUIRE(f.store->schedule_fire(req, ms("2025-06-01T07:00:00Z"))->recorded.size() == 1);
@@ -185,7 +185,7 @@ TEST_CASE("a plan made from an old cursor or version is stale and writes nothing
 }
 
 TEST_CASE("an occurrence already recorded is never fired again") {
-  test::StoreFixture f;
+  test::ConformanceFixture f;
   auto s = f.store->schedule_create(spec(), ms("2025-06-01T00:00:00Z")).value();
   REQUIRE(f.store
               ->schedule_fire(request(s, {run_at("2025-06-01T07:00:00Z", s.id)}),
@@ -203,7 +203,7 @@ TEST_CASE("an occurrence already recorded is never fired again") {
 }
 
 TEST_CASE("overlap skip records the occurrence as skipped while a run is active") {
-  test::StoreFixture f;
+  test::ConformanceFixture f;
   auto s = f.store->schedule_create(spec(), ms("2025-06-01T00:00:00Z")).value();
   REQUIRE(f.store->schedule_fire(request(s, {run_at("2025-06-01T07:00:00Z", s.id)}), 1).ok());
   s = f.store->schedule_get("nightly").value();
@@ -216,7 +216,7 @@ TEST_CASE("overlap skip records the occurrence as skipped while a run is active"
 }
 
 TEST_CASE("buffer_one keeps one occurrence waiting and releases it when the run finishes") {
-  test::StoreFixture f;
+  test::ConformanceFixture f;
   auto sp = spec();
   sp.overlap = core::OverlapPolicy::buffer_one;
   auto s = f.store->schedule_create(sp, 0).value();
@@ -242,7 +242,7 @@ TEST_CASE("buffer_one keeps one occurrence waiting and releases it when the run 
 }
 
 TEST_CASE("cancel_other cancels the active run and fires") {
-  test::StoreFixture f;
+  test::ConformanceFixture f;
   auto sp = spec();
   sp.overlap = core::OverlapPolicy::cancel_other;
   auto s = f.store->schedule_create(sp, 0).value();
@@ -258,7 +258,7 @@ TEST_CASE("cancel_other cancels the active run and fires") {
 }
 
 TEST_CASE("a job outside its window waits until the opening, then becomes claimable") {
-  test::StoreFixture f;
+  test::ConformanceFixture f;
   JobSpec js;
   js.type = "noop";
   js.window = night_window();
@@ -280,7 +280,7 @@ TEST_CASE("a job outside its window waits until the opening, then becomes claima
 }
 
 TEST_CASE("a retry that falls outside the window waits for the next opening") {
-  test::StoreFixture f;
+  test::ConformanceFixture f;
   JobSpec js;
   js.type = "noop";
   js.window = night_window();
@@ -302,7 +302,7 @@ TEST_CASE("a retry that falls outside the window waits for the next opening") {
 }
 
 TEST_CASE("the sweep asks running jobs to stop at window close when close=cancel") {
-  test::StoreFixture f;
+  test::ConformanceFixture f;
   JobSpec cancel_js;
   cancel_js.type = "noop";
   cancel_js.window = night_window("cancel");
@@ -321,7 +321,7 @@ TEST_CASE("the sweep asks running jobs to stop at window close when close=cancel
 }
 
 TEST_CASE("an emergency run bypasses window and overlap and is audited") {
-  test::StoreFixture f;
+  test::ConformanceFixture f;
   auto sp = spec();
   sp.window = "22:00-06:00";
   auto s = f.store->schedule_create(sp, 0).value();
@@ -357,7 +357,7 @@ TEST_CASE("an emergency run bypasses window and overlap and is audited") {
 }
 
 TEST_CASE("old occurrences are pruned, recent ones kept") {
-  test::StoreFixture f;
+  test::ConformanceFixture f;
   auto s = f.store->schedule_create(spec(), 0).value();
   REQUIRE(f.store
               ->schedule_fire(request(s, {missed_at("2025-06-01T07:00:00Z", "superseded"),
@@ -373,7 +373,7 @@ TEST_CASE("old occurrences are pruned, recent ones kept") {
 }
 
 TEST_CASE("a windowed job queued by an operator outside its window is not claimed until it opens") {
-  test::StoreFixture f;
+  test::ConformanceFixture f;
   JobSpec js;
   js.type = "noop";
   js.window = night_window();

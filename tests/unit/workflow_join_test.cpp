@@ -1,11 +1,11 @@
 // Wide joins: a step below many upstreams is decided by a count of its unfinished upstreams,
 // at its last upstream's end or at once when one fails (not re-judged at every upstream's
-// end). Real SQLite files.
+// end). Conformance tests: a real SQLite file or a real PostgreSQL (store_conformance.h).
 #include <doctest/doctest.h>
 
 #include <nlohmann/json.hpp>
 
-#include "test_support.h"
+#include "store_conformance.h"
 
 using namespace hypersdk;
 using namespace hypersdk::store;
@@ -38,7 +38,7 @@ WorkflowSubmit join(const std::string& rule) {
 }
 
 // Finishes `n` claimable jobs: the first `fail` of them fail, the rest succeed.
-void finish(SqliteStore& s, TimeMs now, int n, int fail = 0) {
+void finish(Store& s, TimeMs now, int n, int fail = 0) {
   std::vector<Completion> batch;
   for (const auto& j : s.job_claim(n, now, milliseconds(60000), "t").value()) {
     Completion c{j.id, j.lease_token, Outcome::succeeded, {}, R"({"n":1})"};
@@ -51,7 +51,7 @@ void finish(SqliteStore& s, TimeMs now, int n, int fail = 0) {
   REQUIRE(s.job_complete(batch, now).ok());
 }
 
-WorkflowStepRow join_row(SqliteStore& s, WorkflowId id) {
+WorkflowStepRow join_row(Store& s, WorkflowId id) {
   for (auto& st : s.workflow_get(id).value().steps)
     if (st.name == "join") return st;
   FAIL("no join step");
@@ -61,7 +61,7 @@ WorkflowStepRow join_row(SqliteStore& s, WorkflowId id) {
 }  // namespace
 
 TEST_CASE("a wide all_success join waits for its last upstream, then gets every input") {
-  test::StoreFixture f;
+  test::ConformanceFixture f;
   auto& s = *f.store;
   const auto id = s.workflow_submit(join("all_success"), 1000).value().id;
   for (int i = 0; i < kWidth - 1; ++i) finish(s, 2000 + i, 1);
@@ -75,25 +75,25 @@ TEST_CASE("a wide all_success join waits for its last upstream, then gets every 
 }
 
 TEST_CASE("a wide join decides at once on a failure where its rule allows, else at the end") {
-  test::StoreFixture f;
+  test::ConformanceFixture f;
   auto& s = *f.store;
   const auto ok = s.workflow_submit(join("all_success"), 1000).value().id;
   finish(s, 2000, 10, 1);  // the first upstream fails; most are still queued
   CHECK(join_row(s, ok).job.status == JobStatus::upstream_failed);
 
-  test::StoreFixture g;
+  test::ConformanceFixture g;
   const auto one = g.store->workflow_submit(join("one_failed"), 1000).value().id;
   finish(*g.store, 2000, 10, 1);
   CHECK(join_row(*g.store, one).job.status == JobStatus::queued);
 
-  test::StoreFixture h;
+  test::ConformanceFixture h;
   const auto done = h.store->workflow_submit(join("all_done"), 1000).value().id;
   finish(*h.store, 2000, 10, 3);
   CHECK(join_row(*h.store, done).job.status == JobStatus::waiting);
   finish(*h.store, 3000, kWidth);  // the other upstreams (the join is not claimable yet)
   CHECK(join_row(*h.store, done).job.status == JobStatus::queued);
 
-  test::StoreFixture k;
+  test::ConformanceFixture k;
   const auto none = k.store->workflow_submit(join("none_failed_min_one_success"), 1000).value().id;
   finish(*k.store, 2000, kWidth - 1);
   CHECK(join_row(*k.store, none).job.status == JobStatus::waiting);
@@ -102,7 +102,7 @@ TEST_CASE("a wide join decides at once on a failure where its rule allows, else 
 }
 
 TEST_CASE("after a retry the join's count is recomputed and the workflow completes") {
-  test::StoreFixture f;
+  test::ConformanceFixture f;
   auto& s = *f.store;
   const auto id = s.workflow_submit(join("all_success"), 1000).value().id;
   finish(s, 2000, kWidth, 2);  // two upstreams fail for good, the join gives up

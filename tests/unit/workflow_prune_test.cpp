@@ -1,8 +1,9 @@
 // Retention and workflows: job_prune never deletes a step of a workflow that is not finished,
-// and deletes finished workflows whole. Real SQLite files.
+// and deletes finished workflows whole. Conformance tests: a real SQLite file or a real
+// PostgreSQL (store_conformance.h).
 #include <doctest/doctest.h>
 
-#include "test_support.h"
+#include "store_conformance.h"
 
 using namespace hypersdk;
 using namespace hypersdk::store;
@@ -27,7 +28,7 @@ WorkflowSubmit chain(const std::string& name) {
 }
 
 // Claims and finishes every claimable job as `outcome`.
-void run_all(SqliteStore& s, TimeMs now, Outcome outcome = Outcome::succeeded) {
+void run_all(Store& s, TimeMs now, Outcome outcome = Outcome::succeeded) {
   std::vector<Completion> batch;
   for (const auto& j : s.job_claim(100, now, milliseconds(60000), "t").value()) {
     Completion c{j.id, j.lease_token, outcome, {}, "{}"};
@@ -37,7 +38,7 @@ void run_all(SqliteStore& s, TimeMs now, Outcome outcome = Outcome::succeeded) {
   REQUIRE(s.job_complete(batch, now).ok());
 }
 
-int prune_all(SqliteStore& s, std::optional<TimeMs> before, std::optional<int> keep) {
+int prune_all(Store& s, std::optional<TimeMs> before, std::optional<int> keep) {
   int total = 0;
   for (int n = 1; n > 0; total += n) n = s.job_prune(before, keep).value();
   return total;
@@ -46,7 +47,7 @@ int prune_all(SqliteStore& s, std::optional<TimeMs> before, std::optional<int> k
 }  // namespace
 
 TEST_CASE("job retention never deletes the steps of a running workflow") {
-  test::StoreFixture f;
+  test::ConformanceFixture f;
   auto& s = *f.store;
   const auto wf = s.workflow_submit(chain("long"), 1000).value().id;
   run_all(s, 2000);  // a succeeds at t=2000; b is queued, c waits
@@ -64,7 +65,7 @@ TEST_CASE("job retention never deletes the steps of a running workflow") {
 }
 
 TEST_CASE("finished workflows are pruned whole, by age and by count, plain jobs as before") {
-  test::StoreFixture f;
+  test::ConformanceFixture f;
   auto& s = *f.store;
   const auto old_wf = s.workflow_submit(chain("old"), 1000).value().id;
   for (TimeMs t : {2000, 3000, 4000}) run_all(s, t);
@@ -92,7 +93,7 @@ TEST_CASE("finished workflows are pruned whole, by age and by count, plain jobs 
 }
 
 TEST_CASE("a finished workflow with a dead-lettered step is kept until the letter is purged") {
-  test::StoreFixture f;
+  test::ConformanceFixture f;
   auto& s = *f.store;
   const auto wf = s.workflow_submit(chain("broken"), 1000).value().id;
   run_all(s, 2000, Outcome::failed);  // a fails for good: b and c upstream_failed

@@ -1,11 +1,12 @@
 // The workflow operations of the store: submit, the advancer inside job completion, retry,
-// cancel, events. Real SQLite files.
+// cancel, events. Conformance tests: a real SQLite file or a real PostgreSQL
+// (store_conformance.h).
 #include <doctest/doctest.h>
 
 #include <map>
 #include <nlohmann/json.hpp>
 
-#include "test_support.h"
+#include "store_conformance.h"
 
 using namespace hypersdk;
 using namespace hypersdk::store;
@@ -39,7 +40,7 @@ std::map<std::string, WorkflowStepRow> by_name(const Workflow& w) {
 }
 
 struct Runner {
-  SqliteStore& store;
+  Store& store;
   TimeMs now = 1000;
   // Claims every claimable step, returns their step names, finishing each by `outcome`.
   std::vector<std::string> run(WorkflowId wf, const std::map<std::string, Outcome>& outcome,
@@ -66,7 +67,7 @@ struct Runner {
   }
 };
 
-std::vector<std::string> event_kinds(SqliteStore& s) {
+std::vector<std::string> event_kinds(Store& s) {
   std::vector<std::string> out;
   for (const auto& e : s.event_list(0, 100).value())
     if (e.kind.rfind("workflow.", 0) == 0) out.push_back(e.kind);
@@ -76,7 +77,7 @@ std::vector<std::string> event_kinds(SqliteStore& s) {
 }  // namespace
 
 TEST_CASE("a submitted diamond queues its root only and the rest wait for their upstreams") {
-  test::StoreFixture f;
+  test::ConformanceFixture f;
   auto w = f.store->workflow_submit(diamond(), 1000);
   REQUIRE_MESSAGE(w.ok(), (w.ok() ? "" : w.error().message));
   CHECK(w->status == "running");
@@ -90,7 +91,7 @@ TEST_CASE("a submitted diamond queues its root only and the rest wait for their 
 }
 
 TEST_CASE("a rejected workflow writes nothing") {
-  test::StoreFixture f;
+  test::ConformanceFixture f;
   auto req = diamond();
   req.spec.steps[0].depends_on = {"d"};
   auto w = f.store->workflow_submit(req, 1000);
@@ -102,7 +103,7 @@ TEST_CASE("a rejected workflow writes nothing") {
 }
 
 TEST_CASE("the diamond runs upstream first, both branches together, and passes inputs down") {
-  test::StoreFixture f;
+  test::ConformanceFixture f;
   auto wf = f.store->workflow_submit(diamond(), 1000).value().id;
   Runner r{*f.store};
   CHECK(r.run(wf, {}, {{"a", R"({"path":"/x.vmdk","size":5})"}}) == std::vector<std::string>{"a"});
@@ -124,7 +125,7 @@ TEST_CASE("the diamond runs upstream first, both branches together, and passes i
 }
 
 TEST_CASE("an exec step gets its inputs as environment variables") {
-  test::StoreFixture f;
+  test::ConformanceFixture f;
   WorkflowSubmit req;
   req.spec.name = "e";
   req.spec.steps = {step("make-disk"), step("use", {"make-disk"}, "all_success", "exec")};
@@ -139,7 +140,7 @@ TEST_CASE("an exec step gets its inputs as environment variables") {
 }
 
 TEST_CASE("a failed branch marks its descendants upstream_failed while the other branch runs") {
-  test::StoreFixture f;
+  test::ConformanceFixture f;
   auto req = diamond();
   req.spec.steps.push_back(step("e", {"d"}));
   auto wf = f.store->workflow_submit(req, 1000).value().id;
@@ -201,7 +202,7 @@ TEST_CASE("a failed branch marks its descendants upstream_failed while the other
 }
 
 TEST_CASE("one_failed runs only when an upstream failed, all_done runs after any outcome") {
-  test::StoreFixture f;
+  test::ConformanceFixture f;
   WorkflowSubmit req;
   req.spec.name = "rules";
   req.spec.steps = {step("work"), step("on-fail", {"work"}, "one_failed"),
@@ -230,7 +231,7 @@ TEST_CASE("one_failed runs only when an upstream failed, all_done runs after any
 }
 
 TEST_CASE("cancelling a workflow cancels waiting steps and ends once running ones stop") {
-  test::StoreFixture f;
+  test::ConformanceFixture f;
   auto wf = f.store->workflow_submit(diamond(), 1000).value().id;
   Runner r{*f.store};
   auto claimed = f.store->job_claim(10, 2000, milliseconds(60000), "t").value();
@@ -256,7 +257,7 @@ TEST_CASE("cancelling a workflow cancels waiting steps and ends once running one
 }
 
 TEST_CASE("cancelling one waiting step decides its dependents at once") {
-  test::StoreFixture f;
+  test::ConformanceFixture f;
   auto wf = f.store->workflow_submit(diamond(), 1000).value().id;
   auto s = by_name(f.store->workflow_get(wf).value());
   REQUIRE(f.store->job_cancel(s["b"].job.id, 1500).ok());
@@ -266,7 +267,7 @@ TEST_CASE("cancelling one waiting step decides its dependents at once") {
 }
 
 TEST_CASE("a step whose lease expires for good fails its dependents") {
-  test::StoreFixture f;
+  test::ConformanceFixture f;
   auto wf = f.store->workflow_submit(diamond(), 1000).value().id;
   REQUIRE(f.store->job_claim(10, 2000, milliseconds(10), "dead").ok());
   auto rescued = f.store->job_rescue_expired(5000, 1).value();
@@ -277,7 +278,7 @@ TEST_CASE("a step whose lease expires for good fails its dependents") {
 }
 
 TEST_CASE("a wide fan-out and a long chain complete with each step run once") {
-  test::StoreFixture f;
+  test::ConformanceFixture f;
   WorkflowSubmit req;
   req.spec.name = "wide";
   req.spec.steps.push_back(step("root"));
@@ -308,7 +309,7 @@ TEST_CASE("workflow ids are w-N") {
 }
 
 TEST_CASE("a windowed step made ready outside its window waits for the opening") {
-  test::StoreFixture f;
+  test::ConformanceFixture f;
   WorkflowSubmit req;
   req.spec.name = "windowed";
   req.spec.steps = {step("a"), step("b", {"a"})};
@@ -330,7 +331,7 @@ TEST_CASE("a windowed step made ready outside its window waits for the opening")
 TEST_CASE("a step whose cancel is applied as its leases are handed back decides its dependents") {
   for (bool by_lease : {false, true}) {
     CAPTURE(by_lease);
-    test::StoreFixture f;
+    test::ConformanceFixture f;
     WorkflowSubmit req;
     req.spec.name = "release";
     req.spec.steps = {step("a"), step("b", {"a"})};

@@ -1,0 +1,364 @@
+#include "store/pg/pg_database.h"
+
+#include <libpq-fe.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <random>
+#include <thread>
+
+#include "store/pg/pg_migrations.h"
+
+namespace hypersdk::store::pg {
+
+namespace {
+
+// Idle connections kept open; more may be open at once while many threads are in a
+// transaction (the pool never makes a caller wait for another's connection).
+constexpr std::size_t kMaxIdle = 8;
+// Runs of a write's fn before a serialization failure or deadlock is reported (unavailable).
+constexpr int kWriteAttempts = 10;
+// Any fixed number: held (pg_advisory_xact_lock) while migrating, so nodes starting together
+// migrate one after another instead of racing on CREATE TABLE.
+constexpr std::int64_t kMigrationLockKey = 0x6879706572736b;  // "hypersk"
+
+// libpq prints NOTICEs (e.g. "relation ... already exists, skipping") to stderr by default.
+void ignore_notice(void*, const char*) {}
+
+std::string state_of(const PGresult* r) {
+  const char* s = r ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : nullptr;
+  return s ? s : "";
+}
+
+std::string trimmed(std::string s) {
+  while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) s.pop_back();
+  return s;
+}
+
+// Throws PgError unless `r` is a success; takes ownership of `r`.
+Rows checked(PGconn* c, PGresult* r) {
+  const auto st = r ? PQresultStatus(r) : PGRES_FATAL_ERROR;
+  if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK) return Rows(r);
+  std::string msg = trimmed(r ? PQresultErrorMessage(r) : PQerrorMessage(c));
+  std::string state = state_of(r);
+  // A lost connection often comes without a SQLSTATE: call it one (class 08).
+  if (state.empty() && PQstatus(c) != CONNECTION_OK) state = "08006";
+  if (r) PQclear(r);
+  throw PgError(msg.empty() ? "PostgreSQL statement failed" : msg, state);
+}
+
+// A multi-statement script (migrations, BEGIN/COMMIT): simple-query protocol, no parameters.
+Rows run_script(PGconn* c, const std::string& sql) {
+  return checked(c, PQexec(c, sql.c_str()));
+}
+
+bool retryable(const PgError& e) {
+  return e.sqlstate == "40001" || e.sqlstate == "40P01";
+}
+
+void backoff(int attempt) {
+  thread_local std::minstd_rand rng{std::random_device{}()};
+  const int cap_ms = std::min(100, 2 << attempt);
+  std::uniform_int_distribution<int> d(cap_ms / 2, cap_ms);
+  std::this_thread::sleep_for(std::chrono::milliseconds(d(rng)));
+}
+
+Error translate_any(const std::exception& e, const std::string& what) {
+  if (auto* pe = dynamic_cast<const PgError*>(&e)) return translate_pg(*pe, what);
+  return make_error(ErrorClass::internal, what + ": " + e.what());
+}
+
+}  // namespace
+
+// ---- Rows ----
+
+Rows::Rows(PGresult* r) : r_(r) {}
+Rows::Rows(Rows&& o) noexcept : r_(o.r_) {
+  o.r_ = nullptr;
+}
+Rows& Rows::operator=(Rows&& o) noexcept {
+  if (this != &o) {
+    if (r_) PQclear(r_);
+    r_ = o.r_;
+    o.r_ = nullptr;
+  }
+  return *this;
+}
+Rows::~Rows() {
+  if (r_) PQclear(r_);
+}
+int Rows::size() const {
+  return r_ ? PQntuples(r_) : 0;
+}
+bool Rows::null(int row, int col) const {
+  return !r_ || PQgetisnull(r_, row, col);
+}
+std::int64_t Rows::i64(int row, int col) const {
+  return null(row, col) ? 0 : std::strtoll(PQgetvalue(r_, row, col), nullptr, 10);
+}
+double Rows::f64(int row, int col) const {
+  return null(row, col) ? 0 : std::strtod(PQgetvalue(r_, row, col), nullptr);
+}
+std::string Rows::text(int row, int col) const {
+  if (null(row, col)) return {};
+  return std::string(PQgetvalue(r_, row, col), PQgetlength(r_, row, col));
+}
+std::optional<std::int64_t> Rows::opt_i64(int row, int col) const {
+  if (null(row, col)) return std::nullopt;
+  return i64(row, col);
+}
+std::optional<std::string> Rows::opt_text(int row, int col) const {
+  if (null(row, col)) return std::nullopt;
+  return text(row, col);
+}
+std::int64_t Rows::affected() const {
+  if (!r_) return 0;
+  const char* n = PQcmdTuples(r_);
+  return (n && *n) ? std::strtoll(n, nullptr, 10) : 0;
+}
+
+// ---- Tx ----
+
+Rows Tx::exec(const std::string& sql, const std::vector<Param>& params) {
+  std::vector<const char*> values;
+  values.reserve(params.size());
+  for (const auto& v : params) values.push_back(v ? v->c_str() : nullptr);
+  Rows rows = checked(c_, PQexecParams(c_, sql.c_str(), static_cast<int>(values.size()), nullptr,
+                                       values.data(), nullptr, nullptr, 0));
+  if (rows.affected() > 0) changed_ = true;
+  return rows;
+}
+
+// ---- PgDatabase ----
+
+Error translate_pg(const PgError& e, const std::string& what) {
+  const std::string msg = what + ": " + e.what();
+  const std::string& s = e.sqlstate;
+  if (s == "23505") return make_error(ErrorClass::conflict, msg);
+  if (s == "40001" || s == "40P01")
+    return make_error(ErrorClass::unavailable,
+                      msg + " (concurrent transactions kept conflicting; try again)");
+  if (s.rfind("08", 0) == 0 || s == "57P01" || s == "57P03")
+    return make_error(ErrorClass::unavailable, msg + " (PostgreSQL unreachable; try again)");
+  if (s == "57014") return make_error(ErrorClass::timeout, msg);
+  return make_error(ErrorClass::internal, msg);
+}
+
+bool is_postgres_url(const std::string& s) {
+  return s.rfind("postgres://", 0) == 0 || s.rfind("postgresql://", 0) == 0;
+}
+
+std::string redact_url(const std::string& url) {
+  std::string out = url;
+  if (is_postgres_url(out)) {
+    // scheme://user:password@host -> scheme://user:***@host
+    const auto start = out.find("://") + 3;
+    const auto at = out.find('@', start);
+    const auto colon = out.find(':', start);
+    if (at != std::string::npos && colon != std::string::npos && colon < at)
+      out.replace(colon + 1, at - colon - 1, "***");
+  }
+  // password=... as a query parameter (?password=x&...) or a conninfo keyword (password=x ...).
+  for (auto pos = out.find("password="); pos != std::string::npos;
+       pos = out.find("password=", pos + 1)) {
+    const auto value = pos + 9;
+    auto end = out.find_first_of("& ", value);
+    if (end == std::string::npos) end = out.size();
+    out.replace(value, end - value, "***");
+  }
+  return out;
+}
+
+PgDatabase::PgDatabase(std::string url, std::string redacted)
+    : url_(std::move(url)), redacted_(std::move(redacted)) {}
+
+PgDatabase::~PgDatabase() {
+  for (PGconn* c : idle_) PQfinish(c);
+}
+
+PGconn* PgDatabase::acquire(Error& err) {
+  {
+    std::lock_guard lock(mu_);
+    while (!idle_.empty()) {
+      PGconn* c = idle_.back();
+      idle_.pop_back();
+      if (PQstatus(c) == CONNECTION_OK) return c;
+      PQfinish(c);
+    }
+  }
+  PGconn* c = PQconnectdb(url_.c_str());
+  if (!c || PQstatus(c) != CONNECTION_OK) {
+    err =
+        make_error(ErrorClass::unavailable, "cannot connect to PostgreSQL at " + redacted_ + ": " +
+                                                trimmed(c ? PQerrorMessage(c) : "out of memory"));
+    if (c) PQfinish(c);
+    return nullptr;
+  }
+  PQsetNoticeProcessor(c, ignore_notice, nullptr);
+  return c;
+}
+
+void PgDatabase::release(PGconn* c) {
+  if (PQstatus(c) == CONNECTION_OK && PQtransactionStatus(c) == PQTRANS_IDLE) {
+    std::lock_guard lock(mu_);
+    if (idle_.size() < kMaxIdle) {
+      idle_.push_back(c);
+      return;
+    }
+  }
+  PQfinish(c);
+}
+
+Status PgDatabase::write(const std::function<Status(Tx&)>& fn, Isolation iso) {
+  const char* begin = iso == Isolation::serializable ? "BEGIN ISOLATION LEVEL SERIALIZABLE"
+                                                     : "BEGIN ISOLATION LEVEL READ COMMITTED";
+  for (int attempt = 1;; ++attempt) {
+    Error err;
+    PGconn* c = acquire(err);
+    if (!c) return err;
+    Tx tx(c);
+    Status result;
+    bool retry = false;
+    try {
+      run_script(c, begin);
+      Status s = fn(tx);
+      if (!s.ok()) {
+        run_script(c, "ROLLBACK");
+        result = s;
+      } else if (tx.changed()) {
+        // The counter moves only after the commit, in the same round trip: a poller that
+        // sees the new value then reads the committed rows. A failed COMMIT stops the script.
+        run_script(c, "COMMIT; SELECT nextval('data_version_seq')");
+      } else {
+        run_script(c, "COMMIT");
+      }
+    } catch (const PgError& e) {
+      if (PQtransactionStatus(c) != PQTRANS_IDLE) PQclear(PQexec(c, "ROLLBACK"));
+      retry = retryable(e) && attempt < kWriteAttempts;
+      if (!retry) result = translate_pg(e, "PostgreSQL write");
+    } catch (const std::exception& e) {
+      if (PQtransactionStatus(c) != PQTRANS_IDLE) PQclear(PQexec(c, "ROLLBACK"));
+      result = translate_any(e, "PostgreSQL write");
+    }
+    release(c);
+    if (!retry) return result;
+    backoff(attempt);
+  }
+}
+
+Status PgDatabase::read(const std::function<Status(Tx&)>& fn) {
+  Error err;
+  PGconn* c = acquire(err);
+  if (!c) return err;
+  Tx tx(c);
+  Status result;
+  try {
+    run_script(c, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
+    result = fn(tx);
+    run_script(c, result.ok() ? "COMMIT" : "ROLLBACK");
+  } catch (const std::exception& e) {
+    if (PQtransactionStatus(c) != PQTRANS_IDLE) PQclear(PQexec(c, "ROLLBACK"));
+    result = translate_any(e, "PostgreSQL read");
+  }
+  release(c);
+  return result;
+}
+
+Result<int> PgDatabase::schema_version() {
+  int v = 0;
+  auto s = read([&](Tx& tx) {
+    auto r = tx.exec("SELECT max(version) FROM schema_version");
+    v = static_cast<int>(r.i64(0, 0));
+    return Status::Ok();
+  });
+  if (!s.ok()) return s.error();
+  return v;
+}
+
+Result<std::int64_t> PgDatabase::data_version() {
+  Error err;
+  PGconn* c = acquire(err);
+  if (!c) return err;
+  Result<std::int64_t> out = std::int64_t{0};
+  try {
+    // last_value of a sequence is the latest nextval of any session (0 before the first).
+    auto r = run_script(c,
+                        "SELECT CASE WHEN is_called THEN last_value ELSE 0 END"
+                        " FROM data_version_seq");
+    out = r.i64(0, 0);
+  } catch (const std::exception& e) {
+    out = translate_any(e, "reading the PostgreSQL data version");
+  }
+  release(c);
+  return out;
+}
+
+Status PgDatabase::migrate() {
+  const auto& migrations = embedded_pg_migrations();
+  const int latest = migrations.empty() ? 0 : migrations.back().version;
+  Error err;
+  PGconn* c = acquire(err);
+  if (!c) return err;
+  Status result;
+  try {
+    run_script(c, "BEGIN");
+    run_script(c, "SELECT pg_advisory_xact_lock(" + std::to_string(kMigrationLockKey) + ")");
+    run_script(c,
+               "CREATE TABLE IF NOT EXISTS schema_version (version BIGINT PRIMARY KEY, "
+               "name TEXT NOT NULL, applied_at TIMESTAMPTZ NOT NULL DEFAULT now());"
+               "CREATE SEQUENCE IF NOT EXISTS data_version_seq");
+    const int current = static_cast<int>(
+        run_script(c, "SELECT coalesce(max(version), 0) FROM schema_version").i64(0, 0));
+    if (current > latest) {
+      result = make_error(ErrorClass::conflict,
+                          "the PostgreSQL database " + redacted_ + " has schema version " +
+                              std::to_string(current) + ", newer than this binary's " +
+                              std::to_string(latest) + ": upgrade hypersdk");
+      run_script(c, "ROLLBACK");
+    } else {
+      // One transaction for all pending migrations: PostgreSQL DDL is transactional, so a
+      // failure leaves the schema as it was.
+      for (const auto& m : migrations) {
+        if (m.version <= current) continue;
+        run_script(c, m.sql);
+        Tx tx(c);
+        tx.exec("INSERT INTO schema_version (version, name) VALUES ($1::bigint, $2)",
+                {p(m.version), p(m.name)});
+      }
+      run_script(c, "COMMIT");
+    }
+  } catch (const std::exception& e) {
+    if (PQtransactionStatus(c) != PQTRANS_IDLE) PQclear(PQexec(c, "ROLLBACK"));
+    result = translate_any(e, "migrating the PostgreSQL database " + redacted_);
+  }
+  release(c);
+  return result;
+}
+
+Status exec_once(const std::string& url, const std::string& sql) {
+  PGconn* c = PQconnectdb(url.c_str());
+  Status result;
+  if (!c || PQstatus(c) != CONNECTION_OK) {
+    result = make_error(ErrorClass::unavailable,
+                        "cannot connect to PostgreSQL at " + redact_url(url) + ": " +
+                            trimmed(c ? PQerrorMessage(c) : "out of memory"));
+  } else {
+    PQsetNoticeProcessor(c, ignore_notice, nullptr);
+    try {
+      run_script(c, sql);
+    } catch (const PgError& e) {
+      result = translate_pg(e, "PostgreSQL " + redact_url(url));
+    }
+  }
+  if (c) PQfinish(c);
+  return result;
+}
+
+Result<std::unique_ptr<PgDatabase>> PgDatabase::open(const std::string& url) {
+  if (url.empty()) return invalid_error("empty PostgreSQL URL");
+  std::unique_ptr<PgDatabase> db(new PgDatabase(url, redact_url(url)));
+  if (auto s = db->migrate(); !s.ok()) return s.error();
+  return db;
+}
+
+}  // namespace hypersdk::store::pg

@@ -1,0 +1,154 @@
+// The PostgreSQL database under the PostgreSQL store: a small pool of libpq connections,
+// transactions with a retry on serialization failure, and the PostgreSQL migrations
+// (schema/pg/, the same numbers and names as schema/).
+//
+// Every statement runs through PQexecParams in text format: parameters are strings (or NULL),
+// and PostgreSQL infers their types from the statement; write explicit casts ($1::bigint)
+// where it cannot. Integers are BIGINT (SQLite's INTEGER), booleans 1/0 like SQLite's.
+//
+// Thread safety: PgDatabase is safe to call from any thread (each transaction takes its own
+// connection from the pool). Tx and Rows belong to one thread.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "core/error.h"
+
+typedef struct pg_conn PGconn;
+typedef struct pg_result PGresult;
+
+namespace hypersdk::store::pg {
+
+// One statement parameter, in PostgreSQL's text format; nullopt is SQL NULL.
+using Param = std::optional<std::string>;
+inline Param p(std::int64_t v) {
+  return std::to_string(v);
+}
+inline Param p(int v) {
+  return std::to_string(v);
+}
+// Booleans are stored as 1/0 in BIGINT columns, as SQLite stores them.
+inline Param p(bool v) {
+  return std::string(v ? "1" : "0");
+}
+inline Param p(const std::string& v) {
+  return v;
+}
+inline Param p(const char* v) {
+  return std::string(v);
+}
+template <class T>
+Param p(const std::optional<T>& v) {
+  return v ? p(*v) : Param{};
+}
+
+// A failed statement: libpq's message and the SQLSTATE ("23505" unique violation, "40001"
+// serialization failure, "08006" connection failure, ...; empty when libpq gave none).
+struct PgError : std::runtime_error {
+  PgError(const std::string& message, std::string state)
+      : std::runtime_error(message), sqlstate(std::move(state)) {}
+  std::string sqlstate;
+};
+
+// A statement's result; owns the PGresult. Cheap to move.
+class Rows {
+ public:
+  Rows() = default;
+  explicit Rows(PGresult* r);
+  Rows(Rows&& o) noexcept;
+  Rows& operator=(Rows&& o) noexcept;
+  Rows(const Rows&) = delete;
+  Rows& operator=(const Rows&) = delete;
+  ~Rows();
+
+  int size() const;
+  bool empty() const { return size() == 0; }
+  bool null(int row, int col) const;
+  std::int64_t i64(int row, int col) const;  // 0 when NULL
+  double f64(int row, int col) const;        // 0 when NULL
+  std::string text(int row, int col) const;  // "" when NULL
+  std::optional<std::int64_t> opt_i64(int row, int col) const;
+  std::optional<std::string> opt_text(int row, int col) const;
+  // Rows an INSERT/UPDATE/DELETE touched (PQcmdTuples); 0 for other statements.
+  std::int64_t affected() const;
+
+ private:
+  PGresult* r_ = nullptr;
+};
+
+// One open transaction on one connection. Only PgDatabase creates it.
+class Tx {
+ public:
+  // Runs one statement with $1..$n parameters. Throws PgError on failure; PgDatabase::write
+  // and read translate it into an Error with a class.
+  Rows exec(const std::string& sql, const std::vector<Param>& params = {});
+  // Whether a statement of this transaction changed a row (data_version bumps only then).
+  bool changed() const { return changed_; }
+
+ private:
+  friend class PgDatabase;
+  explicit Tx(PGconn* c) : c_(c) {}
+  PGconn* c_;
+  bool changed_ = false;
+};
+
+enum class Isolation { read_committed, serializable };
+
+class PgDatabase {
+ public:
+  // Connects, applies the PostgreSQL migrations (schema/pg/) under an advisory lock (several
+  // nodes may start at once) and refuses a schema newer than this binary (conflict).
+  // url: postgres://user@host:port/db?... or a libpq "key=value" conninfo.
+  static Result<std::unique_ptr<PgDatabase>> open(const std::string& url);
+  ~PgDatabase();
+
+  // BEGIN ISOLATION LEVEL <iso>; fn; COMMIT. Rolls back on a non-ok Status or an exception.
+  // Runs the whole fn again on serialization failure (40001) and deadlock (40P01), a few times
+  // with a short jittered backoff: fn must be safe to run again (no side effects outside tx).
+  Status write(const std::function<Status(Tx&)>& fn, Isolation iso = Isolation::serializable);
+  // REPEATABLE READ READ ONLY: one snapshot.
+  Status read(const std::function<Status(Tx&)>& fn);
+
+  // The URL with its password removed: for logs and errors.
+  const std::string& url_redacted() const { return redacted_; }
+  // The schema version recorded in schema_version (the last migration applied).
+  Result<int> schema_version();
+  // A counter bumped after every write transaction that changed a row commits (a sequence,
+  // so writers never wait on each other for it); reading it is one cheap query.
+  Result<std::int64_t> data_version();
+
+ private:
+  PgDatabase(std::string url, std::string redacted);
+  // A connection from the pool (or a new one); nullptr and `err` when connecting fails.
+  PGconn* acquire(Error& err);
+  // Back into the pool when still healthy and idle, else closed.
+  void release(PGconn* c);
+  Status migrate();
+
+  std::string url_;
+  std::string redacted_;
+  std::mutex mu_;
+  std::vector<PGconn*> idle_;  // GUARDED_BY(mu_)
+};
+
+// The password of a postgres:// URL or a conninfo's password= replaced by "***".
+std::string redact_url(const std::string& url);
+// Whether `s` names a PostgreSQL database rather than a SQLite file.
+bool is_postgres_url(const std::string& s);
+
+// Connects to `url`, runs `sql` (one or more statements, no parameters) outside any
+// transaction block and disconnects: for administration (CREATE DATABASE / SCHEMA in tests).
+Status exec_once(const std::string& url, const std::string& sql);
+
+// A PgError as an Error with a class: 23505 conflict, 40001/40P01 and 08xxx unavailable,
+// 57014 timeout, everything else internal.
+Error translate_pg(const PgError& e, const std::string& what);
+
+}  // namespace hypersdk::store::pg
