@@ -5,7 +5,7 @@
 // Conformance tests use only the port (f.store); a test that looks at SQLite's own tables
 // uses test::StoreFixture (test_support.h) and stays SQLite-only.
 // The files that hold conformance tests are listed in tests/CMakeLists.txt
-// (HYPERSDK_PG_CONFORMANCE); PostgreSQL-only tests are in the doctest suite "pg".
+// (HYPERSDK_PG_CONFORMANCE); PostgreSQL-only tests are in tests/pg/ (hypersdk_pg_unit).
 #pragma once
 
 #include <cstdlib>
