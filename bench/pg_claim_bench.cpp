@@ -38,7 +38,7 @@ double claim_rate(const std::string& base, int jobs, int batch) {
     store::pg::PgStore store(std::move(db.value()));
     std::vector<core::JobSpec> specs(jobs);
     for (auto& s : specs) s.type = "noop";
-    if (auto r = store::pg::job_enqueue_many(store, specs, 1000); !r) {
+    if (auto r = store.job_enqueue_many(specs, 1000); !r) {
       std::fprintf(stderr, "%s\n", r.error().message.c_str());
       std::exit(1);
     }

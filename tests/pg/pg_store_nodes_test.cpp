@@ -30,7 +30,7 @@ TEST_CASE("nodes claiming at once get different jobs, and every job exactly once
   constexpr int kJobs = 300;
   std::vector<JobSpec> specs(kJobs);
   for (auto& s : specs) s.type = "noop";
-  REQUIRE(pg::job_enqueue_many(*a, specs, 1000).ok());
+  REQUIRE(a->job_enqueue_many(specs, 1000).ok());
 
   std::mutex mu;
   std::map<JobId, int> claimed;  // job -> times claimed
@@ -102,7 +102,7 @@ TEST_CASE("a batched claim raises one job.started event per job, in the spec's s
   auto a = node(schema);
   std::vector<JobSpec> specs(5);
   for (auto& s : specs) s.type = "noop";
-  auto jobs = pg::job_enqueue_many(*a, specs, 1000).value();
+  auto jobs = a->job_enqueue_many(specs, 1000).value();
   REQUIRE(a->job_claim(5, 1000, milliseconds(60000), "node-a").value().size() == 5);
   std::vector<std::string> subjects, payloads;
   REQUIRE(a->database()
