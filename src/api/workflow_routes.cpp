@@ -21,6 +21,15 @@ engine::WorkflowService* service(ServerState& state, Res& res) {
   return state.deps().workflows;
 }
 
+// ?steps=all (default) | summary: whether the answer lists every step (wire/workflow_json.h).
+Result<bool> with_steps(const Req& req) {
+  if (!req.has_param("steps")) return true;
+  const std::string v = req.get_param_value("steps");
+  if (v == "all") return true;
+  if (v == "summary") return false;
+  return invalid_error("query parameter 'steps' must be 'all' or 'summary', not '" + v + "'");
+}
+
 Result<store::WorkflowId> path_workflow_id(const Req& req) {
   return engine::parse_workflow_ref(req.matches.size() > 1 ? std::string(req.matches[1])
                                                            : std::string());
@@ -29,6 +38,8 @@ Result<store::WorkflowId> path_workflow_id(const Req& req) {
 void submit(ServerState& state, const Req& req, Res& res) {
   auto* wf = service(state, res);
   if (!wf) return;
+  auto steps = with_steps(req);
+  if (!steps) return write_error(res, steps.error());
   auto body = parse_json_body(req);
   if (!body) return write_error(res, body.error());
   auto request = wire::resolve_workflow_request(
@@ -40,7 +51,7 @@ void submit(ServerState& state, const Req& req, Res& res) {
   if (!spec) return write_error(res, spec.error());
   auto w = wf->submit(std::move(*spec), body->dump(), used.dump());
   if (!w) return write_error(res, w.error());
-  write_json(res, 201, wire::workflow_to_json(*w));
+  write_json(res, 201, wire::workflow_to_json(*w, *steps));
 }
 
 void list(ServerState& state, const Req& req, Res& res) {
@@ -61,9 +72,11 @@ void one(ServerState& state, const Req& req, Res& res, Op op) {
   if (!wf) return;
   auto id = path_workflow_id(req);
   if (!id) return write_error(res, id.error());
+  auto steps = with_steps(req);
+  if (!steps) return write_error(res, steps.error());
   auto w = op(*wf, *id);
   if (!w) return write_error(res, w.error());
-  write_json(res, 200, wire::workflow_to_json(*w));
+  write_json(res, 200, wire::workflow_to_json(*w, *steps));
 }
 
 std::string path_name(const Req& req) {

@@ -144,6 +144,11 @@ class WorkerPool {
   void worker_loop();
   void complete_loop();
   void claim_some(DispatchState& d);
+  // How many more jobs the pool may lease now (workers, plus a batch ahead for short jobs),
+  // not counting `leaving` leases that are about to be released. REQUIRES: mu_ held.
+  int free_slots_locked(int leaving = 0) const;
+  // Holds freshly claimed jobs' leases and queues them for the workers. REQUIRES: mu_ held.
+  void take_claimed_locked(std::vector<core::Job>& jobs);
   void watch(bool check_requests);
   void heartbeat(DispatchState& d);
   void lose(const std::vector<core::JobId>& ids);

@@ -61,12 +61,29 @@ void WorkerPool::flush(std::vector<Finished>& done, std::vector<store::LogLine>&
   batch.reserve(done.size());
   for (auto& f : done) batch.push_back(f.completion);
   std::vector<store::CompletionResult> results;
+  std::vector<core::Job> claimed;
+  std::vector<store::Lease> late;  // claimed, but stop() began meanwhile
   bool recorded = false;
   // The leases stay held (and renewed) while we retry, so a later try still applies.
   for (int attempt = 1; attempt <= attempts; ++attempt) {
-    auto r = store_.job_complete(batch, clock_.now_ms());
+    // The slots these outcomes free are filled in the same transaction (a workflow chain's
+    // next step, or other queued work), so a worker goes straight on without a claim round
+    // trip; the pool's prefetch limit holds as in claim_some. None while stopping.
+    int claim_max = 0;
+    {
+      std::lock_guard lock(mu_);
+      int leaving = 0;
+      for (const auto& f : done)
+        if (auto it = held_.find(f.completion.id);
+            it != held_.end() && it->second == f.completion.token)
+          ++leaving;
+      if (!draining_) claim_max = std::min(free_slots_locked(leaving), config_.claim_batch);
+    }
+    auto r = store_.job_complete_and_claim(batch, clock_.now_ms(), claim_max, config_.lease_ttl,
+                                           config_.owner);
     if (r.ok()) {
-      results = std::move(r.value());
+      results = std::move(r->results);
+      claimed = std::move(r->claimed);
       recorded = true;
       break;
     }
@@ -91,7 +108,15 @@ void WorkerPool::flush(std::vector<Finished>& done, std::vector<store::LogLine>&
       if (auto it = held_.find(f.completion.id);
           it != held_.end() && it->second == f.completion.token)
         held_.erase(it);
+    // stop() began while we claimed: these were leased ahead and have not started, so they
+    // go back to the queue like the others stop() hands back.
+    if (draining_)
+      for (const auto& j : claimed) late.push_back({j.id, j.lease_token});
+    else
+      take_claimed_locked(claimed);  // after the releases: a job retried at once keeps its id
   }
+  if (!late.empty()) hand_back(late, "handed jobs leased ahead back to the queue");
+  if (!claimed.empty() && late.empty()) work_cv_.notify_all();
   notify();
   report_events(done, results);
 }

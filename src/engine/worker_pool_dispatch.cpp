@@ -85,16 +85,31 @@ void WorkerPool::dispatch_once() {
   if (now >= d.next_progress_flush) flush_progress(d);
 }
 
+int WorkerPool::free_slots_locked(int leaving) const {
+  // Short jobs: lease a batch ahead so workers never wait for a claim round trip.
+  // Long jobs: lease only what can start now, so "running" means running.
+  const bool prefetch = avg_run_us_.load() < kPrefetchBelowUs;
+  const int slots = started_ ? target_workers_ : std::max(1, config_.workers);
+  return slots + (prefetch ? config_.claim_batch : 0) - (static_cast<int>(held_.size()) - leaving);
+}
+
+void WorkerPool::take_claimed_locked(std::vector<core::Job>& jobs) {
+  for (auto& job : jobs) {
+    // Our own earlier attempt may still be running if its lease lapsed (this process
+    // stalled) and the job came back to us: that attempt no longer counts.
+    if (auto it = running_.find(job.id); it != running_.end())
+      it->second.cancel->cancel(CancelReason::lease_lost);
+    held_[job.id] = job.lease_token;
+    queue_.push_back(Running{std::move(job), std::make_shared<CancelToken>()});
+  }
+}
+
 void WorkerPool::claim_some(DispatchState& d) {
   while (d.want_claim) {
     int free_slots = 0;
     {
       std::lock_guard lock(mu_);
-      // Short jobs: lease a batch ahead so workers never wait for a claim round trip.
-      // Long jobs: lease only what can start now, so "running" means running.
-      const bool prefetch = avg_run_us_.load() < kPrefetchBelowUs;
-      const int slots = started_ ? target_workers_ : std::max(1, config_.workers);
-      free_slots = slots + (prefetch ? config_.claim_batch : 0) - static_cast<int>(held_.size());
+      free_slots = free_slots_locked();
     }
     if (free_slots <= 0) return;  // a completion will notify us
     const int asked = std::min(free_slots, config_.claim_batch);
@@ -112,14 +127,7 @@ void WorkerPool::claim_some(DispatchState& d) {
     const int got = static_cast<int>(claimed->size());
     {
       std::lock_guard lock(mu_);
-      for (auto& job : *claimed) {
-        // Our own earlier attempt may still be running if its lease lapsed (this process
-        // stalled) and the job came back to us: that attempt no longer counts.
-        if (auto it = running_.find(job.id); it != running_.end())
-          it->second.cancel->cancel(CancelReason::lease_lost);
-        held_[job.id] = job.lease_token;
-        queue_.push_back(Running{std::move(job), std::make_shared<CancelToken>()});
-      }
+      take_claimed_locked(*claimed);
     }
     if (got > 0) work_cv_.notify_all();
     if (got < asked) {

@@ -5,6 +5,7 @@
 #include "store/hot_statements.h"
 #include "store/job_event.h"
 #include "store/job_row.h"
+#include "store/sqlite_job_ops.h"
 #include "store/sqlite_store.h"
 
 namespace hypersdk::store {
@@ -227,28 +228,36 @@ Result<std::vector<Job>> SqliteStore::job_enqueue_many(const std::vector<JobSpec
   return out;
 }
 
-Result<std::vector<Job>> SqliteStore::job_claim(int max, TimeMs now, std::chrono::milliseconds ttl,
-                                                const std::string& owner) {
+std::vector<Job> detail::job_claim_in(Connection& c, int max, TimeMs now,
+                                      std::chrono::milliseconds ttl, const std::string& owner) {
   std::vector<Job> jobs;
   if (max <= 0) return jobs;
-  Status s = db_->write([&](Connection& c) {
-    promote_due(c, now);
-    auto& st = c.stmt(kClaim);
-    st.bind(1, owner);
-    st.bind(2, static_cast<std::int64_t>(now + ttl.count()));
-    st.bind(3, static_cast<std::int64_t>(now));
-    st.bind(4, max);
-    while (st.executeStep()) jobs.push_back(read_job(st));
-    for (const auto& j : jobs) job_event(c, j.id, "job.started", now);
-    return Status::Ok();
-  });
-  if (!s.ok()) return s.error();
+  promote_due(c, now);
+  auto& st = c.stmt(kClaim);
+  st.bind(1, owner);
+  st.bind(2, static_cast<std::int64_t>(now + ttl.count()));
+  st.bind(3, static_cast<std::int64_t>(now));
+  st.bind(4, max);
+  while (st.executeStep()) jobs.push_back(read_job(st));
+  for (const auto& j : jobs) job_event(c, j.id, "job.started", now);
   // RETURNING has no defined order; hand jobs out in claim order.
   std::sort(jobs.begin(), jobs.end(), [](const Job& a, const Job& b) {
     if (a.spec.priority != b.spec.priority) return a.spec.priority > b.spec.priority;
     if (a.run_at != b.run_at) return a.run_at < b.run_at;
     return a.id < b.id;
   });
+  return jobs;
+}
+
+Result<std::vector<Job>> SqliteStore::job_claim(int max, TimeMs now, std::chrono::milliseconds ttl,
+                                                const std::string& owner) {
+  std::vector<Job> jobs;
+  if (max <= 0) return jobs;
+  Status s = db_->write([&](Connection& c) {
+    jobs = job_claim_in(c, max, now, ttl, owner);
+    return Status::Ok();
+  });
+  if (!s.ok()) return s.error();
   return jobs;
 }
 
@@ -346,55 +355,58 @@ CompletionResult apply_failure(Connection& c, const Completion& done, TimeMs now
 
 }  // namespace
 
+Status detail::job_complete_in(Connection& c, const std::vector<Completion>& batch, TimeMs now,
+                               std::vector<CompletionResult>& results) {
+  results.clear();
+  for (const auto& done : batch) {
+    if (done.outcome != Outcome::succeeded) {
+      results.push_back(apply_failure(c, done, now));
+      continue;
+    }
+    CompletionResult r;
+    r.id = done.id;
+    auto& st = c.stmt(kSucceed);
+    st.bind(1, static_cast<std::int64_t>(now));
+    st.bind(2, done.result);
+    st.bind(3, static_cast<std::int64_t>(done.id));
+    st.bind(4, static_cast<std::int64_t>(done.token));
+    if (st.executeStep()) {
+      r.applied = true;
+      r.status = JobStatus::succeeded;
+      r.type = st.getColumn(0).getString();
+      r.duration_ms = now - st.getColumn(1).getInt64();
+    }
+    results.push_back(std::move(r));
+  }
+  for (const auto& r : results) {
+    if (!r.applied) continue;
+    switch (r.status) {
+      case JobStatus::succeeded:
+        job_event(c, r.id, "job.completed", now);
+        break;
+      case JobStatus::cancelled:
+        job_event(c, r.id, "job.cancelled", now);
+        break;
+      case JobStatus::failed:
+        job_event(c, r.id, "job.failed", now, {.retries_exhausted = r.retries_exhausted});
+        break;
+      default:  // retrying, or waiting for its window: the attempt failed, the job goes on
+        job_event(c, r.id, "job.failed", now, {.final = false});
+    }
+  }
+  for (const auto& r : results)  // workflow steps: decide dependents in this transaction
+    if (Status w = r.applied && core::is_terminal(r.status) ? workflow_step_finished(c, r.id, now)
+                                                            : Status::Ok();
+        !w.ok())
+      return w;
+  return Status::Ok();
+}
+
 Result<std::vector<CompletionResult>> SqliteStore::job_complete(
     const std::vector<Completion>& batch, TimeMs now) {
   std::vector<CompletionResult> results;
   results.reserve(batch.size());
-  Status s = db_->write([&](Connection& c) {
-    results.clear();
-    for (const auto& done : batch) {
-      if (done.outcome != Outcome::succeeded) {
-        results.push_back(apply_failure(c, done, now));
-        continue;
-      }
-      CompletionResult r;
-      r.id = done.id;
-      auto& st = c.stmt(kSucceed);
-      st.bind(1, static_cast<std::int64_t>(now));
-      st.bind(2, done.result);
-      st.bind(3, static_cast<std::int64_t>(done.id));
-      st.bind(4, static_cast<std::int64_t>(done.token));
-      if (st.executeStep()) {
-        r.applied = true;
-        r.status = JobStatus::succeeded;
-        r.type = st.getColumn(0).getString();
-        r.duration_ms = now - st.getColumn(1).getInt64();
-      }
-      results.push_back(std::move(r));
-    }
-    for (const auto& r : results) {
-      if (!r.applied) continue;
-      switch (r.status) {
-        case JobStatus::succeeded:
-          job_event(c, r.id, "job.completed", now);
-          break;
-        case JobStatus::cancelled:
-          job_event(c, r.id, "job.cancelled", now);
-          break;
-        case JobStatus::failed:
-          job_event(c, r.id, "job.failed", now, {.retries_exhausted = r.retries_exhausted});
-          break;
-        default:  // retrying, or waiting for its window: the attempt failed, the job goes on
-          job_event(c, r.id, "job.failed", now, {.final = false});
-      }
-    }
-    for (const auto& r : results)  // workflow steps: decide dependents in this transaction
-      if (Status w = r.applied && core::is_terminal(r.status) ? workflow_step_finished(c, r.id, now)
-                                                              : Status::Ok();
-          !w.ok())
-        return w;
-    return Status::Ok();
-  });
+  Status s = db_->write([&](Connection& c) { return job_complete_in(c, batch, now, results); });
   if (!s.ok()) return s.error();
   return results;
 }

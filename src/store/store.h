@@ -94,6 +94,12 @@ struct JobProgress {
   TimeMs updated_at = 0;
 };
 
+// What job_complete_and_claim did: the outcomes (in batch order) and the jobs it leased.
+struct CompleteAndClaim {
+  std::vector<CompletionResult> results;
+  std::vector<Job> claimed;  // in claim order (priority, run_at, id)
+};
+
 // One lease a worker holds: the job and the fencing token its claim returned.
 struct Lease {
   JobId id = 0;
@@ -123,6 +129,18 @@ class Store {
   // dead-lettered in the same transaction.
   virtual Result<std::vector<CompletionResult>> job_complete(const std::vector<Completion>& batch,
                                                              TimeMs now) = 0;
+  // job_complete, then job_claim(claim_max, now, ttl, owner) for the completing worker, so it
+  // goes straight on to the steps its completions made ready (and, slots allowing, other queued
+  // work, in the claim's priority order) without a claim round trip of its own. claim_max is
+  // what the caller can take (its free slots); <= 0 claims nothing. A batch none of whose
+  // outcomes applied (every token stale: the caller lost its leases, it may have stalled)
+  // claims nothing. A store does both in one transaction (one commit: a workflow chain's step
+  // costs one commit, not two); this default composes the two port calls, and when its claim
+  // fails the outcomes stand and `claimed` is empty (the caller's ordinary claim takes over).
+  virtual Result<CompleteAndClaim> job_complete_and_claim(const std::vector<Completion>& batch,
+                                                          TimeMs now, int claim_max,
+                                                          std::chrono::milliseconds ttl,
+                                                          const std::string& owner);
   virtual Result<Job> job_get(JobId id) = 0;
   virtual Result<std::vector<Job>> job_list(const JobFilter& filter) = 0;
   virtual Result<std::map<std::string, std::int64_t>> job_count_by_status() = 0;

@@ -125,10 +125,14 @@ Result<core::WorkflowSpec> parse_workflow_request(const json& body,
   return wf;
 }
 
-json workflow_to_json(const store::Workflow& w) {
+json workflow_to_json(const store::Workflow& w, bool with_steps) {
   json steps = json::array();
   std::map<std::string, int> counts;
   for (const auto& s : w.steps) {
+    if (!with_steps) {
+      ++counts[s.skipped ? std::string("skipped") : std::string(core::to_string(s.job.status))];
+      continue;
+    }
     json j = job_to_json(s.job);
     j["job_id"] = j["id"];
     j.erase("id");
@@ -155,7 +159,7 @@ json workflow_to_json(const store::Workflow& w) {
            {"finished_at", opt_time(w.finished_at)},
            {"params", json::parse(w.params, nullptr, false)},
            {"step_counts", counts}};
-  out["steps"] = std::move(steps);
+  if (with_steps) out["steps"] = std::move(steps);
   return out;
 }
 

@@ -24,6 +24,9 @@ Result<core::WorkflowSpec> parse_workflow_request(const nlohmann::json& body,
                                                   const core::RetryPolicy& retry_defaults,
                                                   nlohmann::json* params_used = nullptr);
 
-nlohmann::json workflow_to_json(const store::Workflow& w);
+// The workflow with every step (the default answer), or with `steps` left out (step_counts
+// still there): `?steps=summary`, for clients that only follow the workflow's status; a
+// 1,000-step workflow's full answer is ~800 KB.
+nlohmann::json workflow_to_json(const store::Workflow& w, bool with_steps = true);
 
 }  // namespace hypersdk::wire
