@@ -30,6 +30,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import serve_bench  # noqa: E402  (start_serve, wait_http, bench_drain)
 import workflow_bench  # noqa: E402  (measure: 1,000-step workflows against plain jobs)
 import schedule_bench  # noqa: E402  (measure: 100,000 schedules in serve)
+import history_bench  # noqa: E402  (measure: reads on 1,000,000 finished jobs)
 import memory_bench  # noqa: E402  (measure: serve's RSS idle and after jobs)
 
 HERE = Path(__file__).resolve().parent
@@ -204,24 +205,37 @@ def submit_to_start(build, samples, workers):
 
 
 def api_vs_nginx(build, seconds):
-    """wrk against /api/v1/health and against nginx serving a file of the same body."""
+    """wrk against /api/v1/health and a 50-job listing, and against nginx serving files of the
+    same bodies: {"health": (ours, theirs), "list50": (ours, theirs)}, each (req/s, p99 ms)."""
     if not shutil.which("nginx") or not shutil.which("wrk"):
         return None
+    paths = {"health": "/api/v1/health", "list50": "/api/v1/jobs?limit=50"}
+    ours, bodies = {}, {}
     with tempfile.TemporaryDirectory() as tmp:
         db = Path(tmp) / "api.db"
         proc, port = serve_bench.start_serve(str(build / "hypersdk"), tmp, db, 4)
         try:
             serve_bench.wait_http(port)
             c = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
-            c.request("GET", "/api/v1/health")
-            body = c.getresponse().read()
-            ours = wrk(f"http://127.0.0.1:{port}/api/v1/health", seconds, 32)
+            for _ in range(50):
+                c.request("POST", "/api/v1/jobs", body=b'{"type": "noop"}',
+                          headers={"Content-Type": "application/json"})
+                r = c.getresponse()
+                r.read()
+                assert r.status in (200, 201, 202), r.status
+            for name, path in paths.items():
+                # A fresh connection: the last one idled past keep-alive during wrk.
+                c = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+                c.request("GET", path)
+                bodies[name] = c.getresponse().read()
+                ours[name] = wrk(f"http://127.0.0.1:{port}{path}", seconds, 32)
         finally:
             proc.terminate()
             proc.wait()
         root = Path(tmp) / "www"
         root.mkdir()
-        (root / "health").write_bytes(body)
+        for name, body in bodies.items():
+            (root / name).write_bytes(body)
         os.chmod(tmp, 0o755)
         nport = serve_bench.free_port()
         conf = Path(tmp) / "nginx.conf"
@@ -234,11 +248,11 @@ http {{ access_log off; server {{ listen 127.0.0.1:{nport}; root {root};
                               stderr=subprocess.DEVNULL)
         try:
             serve_bench.wait_until(lambda: _connectable(nport), 10)
-            theirs = wrk(f"http://127.0.0.1:{nport}/health", seconds, 32)
+            theirs = {name: wrk(f"http://127.0.0.1:{nport}/{name}", seconds, 32) for name in paths}
         finally:
             ng.terminate()
             ng.wait()
-    return ours, theirs
+    return {name: (ours[name], theirs[name]) for name in paths}
 
 
 def machine():
@@ -315,9 +329,12 @@ def main():
     print("API against nginx", flush=True)
     api = api_vs_nginx(build, a.seconds)
     if api:
-        (ours, our_p99), (theirs, _) = api
+        (ours, our_p99), (theirs, _) = api["health"]
         row("GET /api/v1/health", ours, " req/s", "nginx static", theirs, ">= 0.5x")
         row("GET /api/v1/health p99", our_p99, " ms", target="<= 5 ms")
+        (ours, our_p99), (theirs, their_p99) = api["list50"]
+        row("GET /api/v1/jobs?limit=50", ours, " req/s", "nginx static", theirs)
+        row("GET /api/v1/jobs?limit=50 p99", our_p99, " ms", "nginx", their_p99)
 
     print("1,000-step noop workflows against 1,000 plain noop jobs, serve --workers 4", flush=True)
     wf = workflow_bench.measure(build, ("chain", "fanout"), log=lambda line: print("  " + line))
@@ -337,6 +354,19 @@ def main():
     row("10k due in one minute: fire lateness p50", sc["fire_lateness_p50_ms"], " ms")
     row("10k due in one minute: fire lateness p99", sc["fire_lateness_p99_ms"], " ms",
         target="<= 100 ms")
+
+    print("1,000,000 finished jobs with logs: reads as whole processes", flush=True)
+    hi = history_bench.measure(build, log=lambda line: print("  " + line))
+    row("1M history: list --status=failed --limit 50", hi["list_ms"][1], " ms",
+        "hypersdk --version", hi["version_ms"][1], "<= 30 ms")
+    row("1M history: query --id", hi["query_ms"][1], " ms", "hypersdk --version",
+        hi["version_ms"][1], "<= 20 ms")
+    row("1M history: GET /api/v1/jobs?status=failed (curl)", hi["api_curl_ms"][1], " ms")
+    if "api_wrk_rps" in hi:
+        row("1M history: GET /api/v1/jobs?status=failed (wrk, 8 conns)", hi["api_wrk_rps"],
+            " req/s")
+    row("1M history: serve start to ready", hi["ready_ms"][0], " ms", target="<= 200 ms")
+    row("1M history: database bytes per job", hi["bytes_per_job"], " B")
 
     print("serve memory, idle and after 2 x 100,000 noop jobs", flush=True)
     mem = memory_bench.measure(build, 100_000, log=lambda line: print("  " + line))

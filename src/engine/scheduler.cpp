@@ -2,6 +2,7 @@
 
 #include <malloc.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <tuple>
 
@@ -16,9 +17,6 @@ using std::chrono::milliseconds;
 using std::chrono::sys_seconds;
 
 namespace {
-
-constexpr const char* kFailedPrefix = "failed: ";
-constexpr const char* kNoMatchPrefix = "no VM of provider ";
 
 core::TimeMs to_ms(sys_seconds t) {
   return std::chrono::duration_cast<milliseconds>(t.time_since_epoch()).count();
@@ -39,15 +37,6 @@ prometheus::Counter* tick_counter(ops::Metrics* metrics) {
               .Help("Scheduler ticks completed without error.")
               .Register(metrics->registry())
               .Add({});
-}
-
-// The reason label of hypersdk_schedule_missed_total: the catch-up and overlap reasons are
-// codes already; an expansion's reasons carry free text (a provider's error, a glob), which
-// must not become label values.
-std::string metric_reason(const std::string& reason) {
-  if (reason.starts_with(kFailedPrefix)) return "failed";
-  if (reason.starts_with(kNoMatchPrefix)) return "no_matching_vm";
-  return reason;
 }
 
 }  // namespace
@@ -198,16 +187,16 @@ Result<TickReport> Scheduler::run_once() {
     if (due.empty() || due.back() != heap_.top().second) due.push_back(heap_.top().second);
     heap_.pop();
   }
-  for (core::ScheduleId id : due) {
-    auto it = entries_.find(id);
-    if (it == entries_.end()) continue;
-    if (Status s = fire_due(it->second, now, report); !s.ok()) {
-      // Keep the invariant: its pair was popped, it must come back to be retried.
-      if (it->second.next) heap_.emplace(to_ms(it->second.next->utc), id);
-      ops::log::error(
-          "firing a schedule failed; retrying next tick",
-          {{"schedule.id", static_cast<std::int64_t>(id)}, {"error", s.error().to_string()}});
-    }
+  // In chunks: each is one read of its schedules and one store transaction, committed (and
+  // the workers woken) before the next is planned, so the first runs start early and one
+  // transaction never holds the writer for long.
+  for (std::size_t i = 0; i < due.size(); i += kFireChunk) {
+    const std::vector<core::ScheduleId> chunk(
+        due.begin() + static_cast<std::ptrdiff_t>(i),
+        due.begin() + static_cast<std::ptrdiff_t>(std::min(due.size(), i + kFireChunk)));
+    const int fired_before = report.fired;
+    fire_batch(chunk, now, report);
+    if (report.fired > fired_before && on_enqueue_ && i + kFireChunk < due.size()) on_enqueue_();
   }
 
   auto sweep = store_.job_window_sweep(now);
@@ -222,157 +211,6 @@ Result<TickReport> Scheduler::run_once() {
       on_enqueue_)
     on_enqueue_();
   return report;
-}
-
-// What the occurrence really starts in place of pf's one job, or pf marked not run.
-void Scheduler::expand_into(const core::Schedule& s, store::PlannedFire& pf,
-                            store::OccurrenceStart& start) const {
-  auto runs = expansion_.expand && expansion_.store
-                  ? expansion_.expand(s, pf.job)
-                  : Result<OccurrenceRuns>(make_error(ErrorClass::internal,
-                                                      "this scheduler cannot expand target globs "
-                                                      "or workflow schedules"));
-  if (!runs) {
-    pf.run = false;
-    pf.reason = kFailedPrefix + runs.error().to_string();
-    ops::log::error("a schedule's occurrence could not be started",
-                    {{"schedule", s.spec.name}, {"error", runs.error().to_string()}});
-  } else if (runs->jobs.empty() && runs->workflows.empty()) {
-    pf.run = false;
-    pf.reason = runs->none_reason;
-    start.not_run = store::OccurrenceOutcome::skipped;
-  } else {
-    start.jobs = std::move(runs->jobs);
-    start.workflows = std::move(runs->workflows);
-  }
-}
-
-Status Scheduler::fire_due(Entry& e, core::TimeMs now, TickReport& report) {
-  // The whole schedule, as planned: a change since (another process) re-plans instead.
-  auto full = store_.schedule_get_by_id(e.id);
-  if (!full && full.error().cls != ErrorClass::not_found) return full.error();
-  if (!full || full->version != e.version || full->cursor_ms != e.cursor_ms) {
-    ++report.stale;
-    refresh(e.id);
-    return Status::Ok();
-  }
-  const core::Schedule& schedule = *full;
-  const core::ScheduleSpec& spec = schedule.spec;
-  std::vector<core::Fire> due;
-  std::optional<core::Fire> f = e.next;
-  while (f && to_ms(f->utc) <= now && static_cast<int>(due.size()) < config_.max_due_per_tick) {
-    due.push_back(*f);
-    f = core::next_fire(*e.cron, e.zone, f->utc, spec.dst_gap, spec.dst_fold);
-  }
-  if (due.empty()) return Status::Ok();
-  const bool more_due = f && to_ms(f->utc) <= now;
-  const auto plan = core::plan_catchup(due, date::sys_time<milliseconds>(milliseconds(now)),
-                                       core::catchup_params(spec, config_.misfire_grace), more_due);
-
-  store::FireRequest req;
-  req.schedule_id = e.id;
-  req.expected_cursor = e.cursor_ms;
-  req.expected_version = e.version;
-  req.new_cursor = to_ms(due.back().utc);
-  std::vector<std::string> unknown_calendars;
-  std::vector<store::OccurrenceStart> starts;  // beside req.occurrences
-  bool expanded = false;
-  const auto calendars = holidays_->snapshot();
-  for (const auto& p : plan.occurrences) {
-    store::PlannedFire pf;
-    pf.nominal_utc = to_ms(p.fire.utc);
-    pf.nominal_local = format_local(p.fire.nominal_local);
-    pf.dst_shifted = p.fire.dst_shifted;
-    pf.fold_second = p.fire.fold_second;
-    pf.run = p.run;
-    pf.reason = std::string(p.reason);
-    if (p.run) {
-      auto job = job_for_schedule(schedule, *calendars, now, "cron", p.fire);
-      pf.job = std::move(job.spec);
-      unknown_calendars = std::move(job.unknown_calendars);
-    }
-    store::OccurrenceStart start;
-    if (p.run && ScheduleRuns::expands(spec)) {
-      expand_into(schedule, pf, start);
-      expanded = true;
-    }
-    starts.push_back(std::move(start));
-    req.occurrences.push_back(std::move(pf));
-  }
-  for (const auto& name : unknown_calendars)
-    ops::log::warn("schedule names a holiday calendar the config does not define; ignoring it",
-                   {{"schedule", spec.name}, {"calendar", name}});
-  if (plan.coalesced)
-    ops::log::warn("catch-up coalesced: more missed occurrences than max_catchup_runs",
-                   {{"schedule", spec.name},
-                    {"max_catchup_runs", spec.max_catchup_runs},
-                    {"due", static_cast<std::int64_t>(due.size())}});
-
-  auto r = expanded && expansion_.store ? expansion_.store->fire(req, starts, now)
-                                        : store_.schedule_fire(req, now);
-  if (!r) return r.error();
-  if (r->stale) {
-    ++report.stale;
-    refresh(e.id);
-    return Status::Ok();
-  }
-  e.cursor_ms = std::max(req.new_cursor, e.cursor_ms);
-  if (more_due) {
-    plan_next(e);
-  } else {
-    e.next = f;
-    if (f) heap_.emplace(to_ms(f->utc), e.id);
-  }
-
-  std::map<std::string, std::tuple<std::int64_t, core::TimeMs, core::TimeMs>> not_run;
-  for (const auto& o : r->recorded) {
-    switch (o.outcome) {
-      case store::OccurrenceOutcome::fired:
-        ++report.fired;
-        if (metrics_) {
-          metrics_->schedule_fires_total(spec.name).Increment();
-          metrics_->schedule_lateness_seconds(spec.name).Observe(
-              static_cast<double>(std::max<core::TimeMs>(0, now - o.nominal_utc)) / 1000.0);
-        }
-        ops::log::info("schedule fired", {{"schedule", spec.name},
-                                          {"schedule.name", spec.name},
-                                          {"job.id", core::format_job_id(o.job_id.value_or(0))},
-                                          {"started", o.reason},
-                                          {"nominal_local", o.nominal_local},
-                                          {"nominal_utc", core::format_time(o.nominal_utc)},
-                                          {"dst_shifted", o.dst_shifted}});
-        break;
-      case store::OccurrenceOutcome::buffered:
-        ++report.buffered;
-        ops::log::info(
-            "schedule occurrence buffered behind an active run",
-            {{"schedule", spec.name}, {"nominal_utc", core::format_time(o.nominal_utc)}});
-        break;
-      case store::OccurrenceOutcome::skipped:
-      case store::OccurrenceOutcome::missed: {
-        ++(o.outcome == store::OccurrenceOutcome::skipped ? report.skipped : report.missed);
-        if (metrics_)
-          metrics_->schedule_missed_total(spec.name, metric_reason(o.reason)).Increment();
-        auto& [count, first, last] = not_run[o.reason];
-        if (count++ == 0) first = o.nominal_utc;
-        last = o.nominal_utc;
-        break;
-      }
-    }
-  }
-  // One line per reason: a long downtime must not flood the log.
-  for (const auto& [reason, summary] : not_run) {
-    const auto& [count, first, last] = summary;
-    ops::log::warn("schedule occurrences not run", {{"schedule", spec.name},
-                                                    {"reason", reason},
-                                                    {"count", count},
-                                                    {"first_utc", core::format_time(first)},
-                                                    {"last_utc", core::format_time(last)}});
-  }
-  for (core::JobId id : r->cancelled)
-    ops::log::info("cancelled a previous run (overlap: cancel_other)",
-                   {{"schedule", spec.name}, {"job.id", core::format_job_id(id)}});
-  return Status::Ok();
 }
 
 }  // namespace hypersdk::engine

@@ -13,8 +13,11 @@
 //   3. For each active schedule whose next fire is due (popped from a min-heap of next fire
 //      times, so a tick costs O(due log n), not a scan of every schedule): list the due occurrences
 //      (at most max_due_per_tick), plan them (core::plan_catchup), build their jobs and hand the
-//      lot to Store::schedule_fire, which decides overlap, enqueues and advances the cursor in one
-//      transaction. A stale answer (another scheduler advanced the cursor, or the schedule
+//      lot to the store, which decides overlap, enqueues and advances the cursor in one
+//      transaction per schedule; the due schedules of a tick are read and fired in chunks
+//      (Store::schedule_get_many, Store::schedule_fire_batch: one transaction per chunk, each
+//      schedule in it judged on its own), so 10,000 schedules due in one minute are 10
+//      commits, not 10,000. A stale answer (another scheduler advanced the cursor, or the schedule
 //      changed) re-reads that schedule; nothing fires twice (UNIQUE occurrence + cursor check).
 //      An occurrence of a workflow schedule or a target glob is expanded first
 //      (engine/schedule_runs.h) and fired through store::ScheduleFireRuns: its workflow runs or
@@ -95,6 +98,9 @@ class Scheduler {
   // The earliest planned fire (UTC ms) of the schedules loaded, nullopt when none is planned.
   std::optional<core::TimeMs> next_fire_ms();
 
+  // Schedules fired per store transaction when many are due in one tick.
+  static constexpr std::size_t kFireChunk = 1000;
+
  private:
   // What planning needs, nothing more: 100k schedules must fit in tens of MB. The whole
   // schedule (payload, window, policies) is read from the store when one fires.
@@ -113,7 +119,16 @@ class Scheduler {
 
   Status reload();
   void plan_next(Entry& e);
-  Status fire_due(Entry& e, core::TimeMs now, TickReport& report);
+  // Firing (scheduler_fire.cpp). A tick's due schedules go in chunks of kFireChunk: one
+  // Store::schedule_get_many and one Store::schedule_fire_batch each (a schedule whose
+  // occurrence expands into several runs fires on its own through expansion_.store).
+  struct DueFire;  // one schedule's planned fire
+  void fire_batch(const std::vector<core::ScheduleId>& ids, core::TimeMs now, TickReport& report);
+  std::optional<DueFire> plan_fire(Entry& e, core::Schedule schedule, core::TimeMs now);
+  // Applies a fire's answer: the entry's cursor and next fire, the report, metrics and logs.
+  // An error re-queues the entry for the next tick.
+  void apply_fire(DueFire& d, const Result<store::FireResult>& r, core::TimeMs now,
+                  TickReport& report);
   void expand_into(const core::Schedule& s, store::PlannedFire& pf,
                    store::OccurrenceStart& start) const;
   void refresh(core::ScheduleId id);

@@ -64,6 +64,9 @@ class SqliteStore final : public Store {
   Result<Schedule> schedule_set_paused(const std::string& name, bool paused, TimeMs now) override;
   Result<std::int64_t> schedule_generation() override;
   Result<FireResult> schedule_fire(const FireRequest& req, TimeMs now) override;
+  Result<std::vector<Result<FireResult>>> schedule_fire_batch(const std::vector<FireRequest>& reqs,
+                                                              TimeMs now) override;
+  Result<std::vector<Schedule>> schedule_get_many(const std::vector<ScheduleId>& ids) override;
   Result<Job> schedule_run(const RunRequest& req, TimeMs now) override;
   Result<std::vector<Occurrence>> schedule_occurrences(ScheduleId id, int limit) override;
   Result<WindowSweep> job_window_sweep(TimeMs now) override;

@@ -198,6 +198,20 @@ class Store {
                                            bool reset_cursor, TimeMs now) = 0;
   virtual Result<Schedule> schedule_get(const std::string& name) = 0;
   virtual Result<Schedule> schedule_get_by_id(ScheduleId id) = 0;
+  // The schedules of `ids` that exist, in one read (a scheduler tick's due schedules), in no
+  // particular order. This default reads them one by one; the SQLite store in one snapshot.
+  virtual Result<std::vector<Schedule>> schedule_get_many(const std::vector<ScheduleId>& ids) {
+    std::vector<Schedule> out;
+    out.reserve(ids.size());
+    for (ScheduleId id : ids) {
+      auto s = schedule_get_by_id(id);
+      if (s)
+        out.push_back(std::move(*s));
+      else if (s.error().cls != ErrorClass::not_found)
+        return s.error();
+    }
+    return out;
+  }
   // Every schedule, by name.
   virtual Result<std::vector<Schedule>> schedule_list() = 0;
   // One page by name: at most filter.limit schedules matching the filter whose names sort
@@ -217,6 +231,18 @@ class Store {
   // run with its reason and raises one schedule.missed event per reason, and advances the
   // cursor. Nothing is written when the cursor or version no longer match (stale).
   virtual Result<FireResult> schedule_fire(const FireRequest& req, TimeMs now) = 0;
+  // schedule_fire for many schedules at once (the schedules due in one scheduler tick), each
+  // request judged on its own exactly as schedule_fire would: a stale one is answered stale
+  // and a refused one with its error, without stopping the others. The answers are
+  // index-aligned with `reqs`; the outer error is a failure of the whole (storage). This
+  // default fires them one by one; the SQLite store in one transaction (one commit).
+  virtual Result<std::vector<Result<FireResult>>> schedule_fire_batch(
+      const std::vector<FireRequest>& reqs, TimeMs now) {
+    std::vector<Result<FireResult>> out;
+    out.reserve(reqs.size());
+    for (const auto& r : reqs) out.push_back(schedule_fire(r, now));
+    return out;
+  }
   // A run outside the cron (`schedule run`). Without emergency the overlap policy applies
   // (skip or buffer_one with a run active: conflict) and so does the window; with emergency
   // neither, and an audit entry is written in the same transaction.

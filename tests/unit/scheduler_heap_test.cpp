@@ -128,3 +128,27 @@ TEST_CASE("the running scheduler wakes at the earliest fire, not at the end of i
   // Woken at the fire: it starts within moments (generous for a loaded machine), far from 30 s.
   CHECK(jobs[0].created_at - fire < 5'000);
 }
+
+TEST_CASE("schedules due in the same tick fire in a few commits, not one each") {
+  test::StoreFixture f;
+  test::PinnedClock clock{ms("2025-06-02T08:59:30Z")};
+  engine::SchedulerConfig config;
+  config.jump_threshold = milliseconds(3'600'000);  // a pinned clock moved by hand is no jump
+  engine::Scheduler scheduler{config, *f.store, clock, {}, nullptr};
+  const int n = 2 * static_cast<int>(engine::Scheduler::kFireChunk) + 100;
+  for (int i = 0; i < n; ++i)
+    REQUIRE(
+        f.store->schedule_create(spec("s" + std::to_string(i), "0 9 * * *"), clock.now_ms()).ok());
+  REQUIRE(scheduler.run_once().ok());  // loads; nothing due yet
+  clock.set(ms("2025-06-02T09:00:00Z") + 10);
+  const auto before = f.db->write_counts();
+  auto r = scheduler.run_once();
+  REQUIRE(r.ok());
+  CHECK(r->fired == n);
+  CHECK(r->stale == 0);
+  // One commit per chunk of kFireChunk schedules (the window sweep writes nothing here).
+  CHECK(f.db->write_counts().commits - before.commits == 3);
+  // Each fired exactly once: the next tick fires nothing.
+  clock.set("2025-06-02T09:00:01Z");
+  CHECK(scheduler.run_once()->fired == 0);
+}
