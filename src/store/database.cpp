@@ -207,7 +207,9 @@ void Database::note_write(const Status& s, bool changed) {
 
 WriteHealth Database::write_health() const {
   std::lock_guard lock(health_mu_);
-  return health_;
+  WriteHealth h = health_;
+  h.single = single_.load();
+  return h;
 }
 
 Status Database::probe_write(std::int64_t now) {
