@@ -59,8 +59,8 @@ int main(int argc, char** argv) {
   must(sqlite3_open(path.c_str(), &db), db, "open");
   exec(db, "PRAGMA journal_mode=WAL");
   exec(db, ("PRAGMA synchronous=" + sync).c_str());
-  exec(db, "PRAGMA mmap_size=268435456");
-  exec(db, "PRAGMA cache_size=-16384");
+  exec(db, "PRAGMA mmap_size=0");  // the store's writer connection (store/database.cpp)
+  exec(db, "PRAGMA cache_size=-4096");
   exec(db,
        "CREATE TABLE q(id INTEGER PRIMARY KEY, status TEXT NOT NULL, payload TEXT NOT NULL,"
        " lease INTEGER)");

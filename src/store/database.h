@@ -27,6 +27,11 @@ struct DatabaseOptions {
   std::int64_t journal_size_limit = 64 << 20;
   bool migrate = true;                // bring an older schema up to date on open
   bool backup_before_migrate = true;  // VACUUM INTO a copy first (never for a new database)
+  // After a storage error (a full disk) writes commit one at a time until one commits with at
+  // least this much free on the database's filesystem: the WAL may grow by up to
+  // journal_size_limit between checkpoints, and a shared transaction that hits a full disk
+  // fails every write in it (database_write.cpp).
+  std::int64_t regroup_free_bytes = 64 << 20;
 };
 
 // A connection with a cache of prepared statements. Not thread-safe: one owner at a time.
@@ -57,6 +62,9 @@ struct WriteHealth {
   std::int64_t since_ms = 0;  // wall time of the first of them, ms since the epoch
   std::int64_t episodes = 0;  // times writes began to fail since open (never reset)
   std::string last_reason;    // the last failed write's error, kept after recovery
+  // Writes commit one at a time (no group commit) since a storage error, until one commits
+  // with DatabaseOptions::regroup_free_bytes free (set on failure, cleared by that commit).
+  bool single = false;
 };
 
 struct MigrationReport {
@@ -142,10 +150,14 @@ class Database {
   Status write_alone(const std::function<Status(Connection&)>& fn);
   void write_group(const std::vector<PendingWrite*>& group);
   void finish_write(const Status* storage_error, bool changed);
+  bool space_to_regroup() const;
   std::mutex group_mu_;
   std::condition_variable group_cv_;
   std::vector<PendingWrite*> waiting_;  // GUARDED_BY(group_mu_), in arrival order
   bool group_leader_ = false;           // GUARDED_BY(group_mu_): a group is being written
+  // Set by a storage error, cleared by a commit with space to spare (see WriteHealth::single):
+  // while set every write commits alone, so a disk-full episode fails no write for another's.
+  std::atomic<bool> single_{false};
   std::atomic<std::int64_t> writes_{0};
   std::atomic<std::int64_t> commits_{0};
 

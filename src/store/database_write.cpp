@@ -7,9 +7,19 @@
 // function runs once; a storage error inside a group (disk full, I/O) or a failed COMMIT
 // rolls the whole group back and every write of it gets that error (none is run again: a
 // function may have filled its caller's outputs, and a second run would add to them).
+//
+// Groups only while writes are healthy. On a full disk SQLite fails a whole shared
+// transaction, so one job's big log write would also fail its neighbours' lease renewals and
+// completions, which alone might still have fit; their leases then lapse and the jobs run
+// again, filling the disk again. So the first storage error switches to single writes
+// (single_), and only a commit that finds DatabaseOptions::regroup_free_bytes free on the
+// filesystem switches grouping back on: a disk-full episode runs exactly as it does with
+// grouping off.
 #include <sqlite3.h>
+#include <sys/statvfs.h>
 
 #include <condition_variable>
+#include <filesystem>
 
 #include "store/database.h"
 
@@ -17,11 +27,9 @@ namespace hypersdk::store {
 
 namespace {
 
-// A group never holds more than this many writes. 1 = grouping off: with groups, the
-// disk-full recovery test (test_storage) did not see every accepted job succeed under ASan on
-// a loaded machine; until that is understood every write commits alone (bench figures in
-// bench/README.md were taken with 256).
-constexpr std::size_t kMaxGroup = 1;
+// A group never holds more than this many writes (bounds the time one transaction holds the
+// writer; bulk submits are one write already).
+constexpr std::size_t kMaxGroup = 256;
 
 // Whether an exception from a write's function is a storage failure (the disk, the file)
 // rather than the write's own conflict.
@@ -47,7 +55,7 @@ Status Database::write(const std::function<Status(Connection&)>& fn) {
     group_cv_.wait(lock, [&] { return me.done || !group_leader_; });
     if (me.done) return me.result;
     group_leader_ = true;
-    const std::size_t n = std::min(waiting_.size(), kMaxGroup);
+    const std::size_t n = std::min(waiting_.size(), single_ ? std::size_t{1} : kMaxGroup);
     std::vector<PendingWrite*> group(waiting_.begin(),
                                      waiting_.begin() + static_cast<std::ptrdiff_t>(n));
     waiting_.erase(waiting_.begin(), waiting_.begin() + static_cast<std::ptrdiff_t>(n));
@@ -138,10 +146,25 @@ void Database::finish_write(const Status* storage_error, bool changed) {
       // The next write tries again; readiness reports the failing writes meanwhile.
     }
   }
-  if (storage_error)
+  if (storage_error) {
+    single_ = true;
     note_write(*storage_error, false);
-  else if (changed)
+  } else if (changed) {
+    // A commit that wrote something shows writes work; grouping waits for room as well.
+    if (single_ && space_to_regroup()) single_ = false;
     note_write(Status::Ok(), true);
+  }
+}
+
+// Whether the database's filesystem has regroup_free_bytes free (false when it cannot tell).
+bool Database::space_to_regroup() const {
+  std::filesystem::path dir = std::filesystem::path(opts_.path).parent_path();
+  if (dir.empty()) dir = ".";
+  struct statvfs st {};
+  if (::statvfs(dir.c_str(), &st) != 0) return false;
+  const auto free_bytes =
+      static_cast<std::int64_t>(st.f_bavail) * static_cast<std::int64_t>(st.f_frsize);
+  return free_bytes >= opts_.regroup_free_bytes;
 }
 
 }  // namespace hypersdk::store
