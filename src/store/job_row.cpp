@@ -41,6 +41,8 @@ std::optional<core::TimeMs> opt_int64(const SQLite::Column& c) {
   return c.getInt64();
 }
 
+}  // namespace
+
 std::vector<core::ErrorRecord> parse_errors(const std::string& text) {
   std::vector<core::ErrorRecord> out;
   auto j = json::parse(text, nullptr, false);
@@ -55,7 +57,6 @@ std::vector<core::ErrorRecord> parse_errors(const std::string& text) {
   }
   return out;
 }
-}  // namespace
 
 std::string retry_policy_to_json(const core::RetryPolicy& p) {
   json on = json::array();

@@ -3,6 +3,7 @@
 
 #include <optional>
 #include <string>
+#include <vector>
 
 #include <SQLiteCpp/SQLiteCpp.h>
 
@@ -24,6 +25,8 @@ core::Job read_job(SQLite::Statement& st);
 // `row` names the row for the log ("j-42", "schedule nightly"); may be empty.
 void note_unreadable(const char* column, std::string_view value, const std::string& row);
 
+// The attempts' errors as stored in jobs.errors (a JSON array; anything else reads as none).
+std::vector<core::ErrorRecord> parse_errors(const std::string& text);
 std::string retry_policy_to_json(const core::RetryPolicy& p);
 core::RetryPolicy retry_policy_from_json(const std::string& text, int max_retries);
 

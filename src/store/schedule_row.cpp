@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 
 #include "store/job_row.h"
+#include "store/schedule_events.h"
 
 namespace hypersdk::store {
 
@@ -22,15 +23,6 @@ std::string_view to_string(OccurrenceOutcome o) {
 
 namespace detail {
 using nlohmann::json;
-
-namespace {
-OccurrenceOutcome parse_outcome(const std::string& s) {
-  for (auto o : {OccurrenceOutcome::fired, OccurrenceOutcome::buffered, OccurrenceOutcome::skipped,
-                 OccurrenceOutcome::missed})
-    if (to_string(o) == s) return o;
-  return OccurrenceOutcome::missed;
-}
-}  // namespace
 
 Schedule read_schedule(SQLite::Statement& st) {
   Schedule s;

@@ -1,16 +1,15 @@
 // Firing schedules in the SQLite store: occurrences with their overlap decisions and jobs, the
 // cursor and schedule.missed events in one transaction; manual and emergency runs; the
 // window/buffer sweep.
-#include <date/date.h>
 
 #include <algorithm>
-#include <map>
 #include <nlohmann/json.hpp>
 
 #include "core/schedule_rules.h"
 #include "store/event_row.h"
 #include "store/hot_statements.h"
 #include "store/job_row.h"
+#include "store/schedule_events.h"
 #include "store/schedule_fire_runs.h"
 #include "store/schedule_row.h"
 #include "store/sqlite_store.h"
@@ -81,14 +80,6 @@ constexpr const char* kReleaseToWindow =
     "UPDATE jobs SET waiting_for = 'window', run_at = ?1"
     " WHERE id = ?2 AND status = 'waiting' AND waiting_for = 'overlap'";
 
-constexpr std::size_t kEventOccurrencesListed = 50;
-
-std::string iso(TimeMs t) {
-  return date::format("%FT%TZ",
-                      date::floor<std::chrono::seconds>(
-                          date::sys_time<std::chrono::milliseconds>(std::chrono::milliseconds(t))));
-}
-
 struct RunCounts {
   int active = 0;
   int buffered = 0;
@@ -150,28 +141,11 @@ bool record(Connection& c, const Occurrence& o) {
   return st.exec() > 0;
 }
 
-// One schedule.missed event per reason, listing (some of) the occurrences.
+// One schedule.missed event per reason.
 void raise_missed_events(Connection& c, ScheduleId id, const std::string& name,
                          const std::vector<Occurrence>& recorded, TimeMs now) {
-  std::map<std::string, std::vector<const Occurrence*>> by_reason;
-  for (const auto& o : recorded)
-    if (o.outcome == OccurrenceOutcome::missed || o.outcome == OccurrenceOutcome::skipped)
-      by_reason[o.reason].push_back(&o);
-  for (const auto& [reason, list] : by_reason) {
-    json occ = json::array();
-    for (std::size_t i = 0; i < list.size() && i < kEventOccurrencesListed; ++i)
-      occ.push_back({{"nominal_utc", iso(list[i]->nominal_utc)},
-                     {"nominal_local", list[i]->nominal_local},
-                     {"outcome", std::string(to_string(list[i]->outcome))}});
-    json payload{{"schedule", name},
-                 {"schedule_id", id},
-                 {"reason", reason},
-                 {"count", list.size()},
-                 {"first", iso(list.front()->nominal_utc)},
-                 {"last", iso(list.back()->nominal_utc)},
-                 {"occurrences", occ}};
-    event_insert(c, "schedule.missed", "warning", name, payload.dump(), now);
-  }
+  for (const auto& payload : missed_event_payloads(id, name, recorded))
+    event_insert(c, "schedule.missed", "warning", name, payload, now);
 }
 
 }  // namespace

@@ -8,6 +8,7 @@
 
 #include "store/job_row.h"
 #include "store/sqlite_workflow_rows.h"
+#include "store/workflow_step_rules.h"
 
 namespace hypersdk::store::detail {
 
@@ -47,43 +48,6 @@ constexpr const char* kWorkflowState =
     "SELECT status, cancel_requested, name FROM workflows WHERE id = ?";
 constexpr const char* kEndWorkflow =
     "UPDATE workflows SET status = ?1, finished_at = ?2, updated_at = ?2 WHERE id = ?3";
-
-core::StepState step_state(const std::string& status, bool skipped) {
-  auto s = core::parse_job_status(status).value_or(core::JobStatus::waiting);
-  switch (s) {
-    case core::JobStatus::succeeded:
-      return core::StepState::succeeded;
-    case core::JobStatus::failed:
-      return core::StepState::failed;
-    case core::JobStatus::cancelled:
-      return core::StepState::cancelled;
-    case core::JobStatus::upstream_failed:
-      return skipped ? core::StepState::skipped : core::StepState::upstream_failed;
-    default:
-      return core::StepState::pending;
-  }
-}
-
-// The payload a ready step runs with: "inputs" holds the result of every ancestor that
-// succeeded (its upstreams' results and the inputs they had), "upstreams" the names of its
-// own upstreams among them (the nearest results: engine/step_inputs.h prefers them), and an
-// exec step also gets them as environment variables: HYPERSDK_INPUT_<STEP> (one result,
-// JSON) and HYPERSDK_INPUTS (all of them, JSON).
-std::string payload_with_inputs(const std::string& type, const std::string& payload,
-                                const json& inputs, const json& upstreams) {
-  json p = json::parse(payload, nullptr, false);
-  if (!p.is_object()) p = json::object();
-  p["inputs"] = inputs;
-  p["upstreams"] = upstreams;
-  if (type == "exec") {
-    json& env = p["env"];
-    if (!env.is_object()) env = json::object();
-    for (const auto& [step, result] : inputs.items())
-      env[core::step_input_env_name(step)] = result.dump();
-    env["HYPERSDK_INPUTS"] = inputs.dump();
-  }
-  return p.dump();
-}
 
 struct Upstream {
   core::StepState state;
@@ -183,20 +147,6 @@ Status workflow_maybe_end(Connection& c, WorkflowId wf, core::TimeMs now) {
                  json{{"status", end}, {"failed_steps", failed}}, now);
   return Status::Ok();
 }
-
-namespace {
-
-// Whether a finished upstream in `state` can change a waiting dependent's decision before
-// all of its upstreams have finished: only a failure can (all_success and
-// none_failed_min_one_success give up, one_failed runs); a success or a skip only matters
-// once nothing is pending, as decide_step shows rule by rule. all_done waits for all anyway.
-bool decides_early(core::StepState up, const std::string& rule) {
-  const bool failed = up == core::StepState::failed || up == core::StepState::cancelled ||
-                      up == core::StepState::upstream_failed;
-  return failed && rule != "all_done";
-}
-
-}  // namespace
 
 Status workflow_step_finished(Connection& c, core::JobId id, core::TimeMs now) {
   auto& q = c.stmt(kStepWorkflow);

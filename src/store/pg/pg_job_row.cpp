@@ -7,6 +7,7 @@
 namespace hypersdk::store::pg {
 
 using detail::note_unreadable;
+using detail::parse_errors;
 using detail::retry_policy_from_json;
 using detail::retry_policy_to_json;
 using detail::window_from_json;
@@ -23,22 +24,6 @@ constexpr const char* kInsertJob =
     " RETURNING " HYPERSDK_JOB_COLUMNS;
 constexpr const char* kJobByIdempotencyKey =
     "SELECT " HYPERSDK_JOB_COLUMNS " FROM jobs WHERE idempotency_key = $1";
-
-std::vector<core::ErrorRecord> parse_errors(const std::string& text) {
-  // The same JSON as SQLite's column: reuse its reader through append_error's format.
-  std::vector<core::ErrorRecord> out;
-  auto j = nlohmann::json::parse(text, nullptr, false);
-  if (!j.is_array()) return out;
-  for (const auto& e : j) {
-    core::ErrorRecord rec;
-    rec.attempt = e.value("attempt", 0);
-    rec.at = e.value("at", core::TimeMs{0});
-    rec.error.cls = parse_error_class(e.value("class", "internal")).value_or(ErrorClass::internal);
-    rec.error.message = e.value("message", "");
-    out.push_back(std::move(rec));
-  }
-  return out;
-}
 
 Param text_or_null(const std::string& s) {
   return s.empty() ? Param{} : Param{s};

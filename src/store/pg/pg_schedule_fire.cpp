@@ -4,10 +4,8 @@
 // second's cursor check finds the first's commit (stale, or a serialization failure that
 // PgDatabase retries into stale), and ON CONFLICT DO NOTHING on (schedule_id,
 // nominal_fire_utc) keeps an occurrence planned from another cursor from being recorded twice.
-#include <date/date.h>
 
 #include <algorithm>
-#include <map>
 #include <nlohmann/json.hpp>
 
 #include "core/schedule_rules.h"
@@ -16,6 +14,7 @@
 #include "store/pg/pg_schedule_fire_runs.h"
 #include "store/pg/pg_store.h"
 #include "store/pg/pg_workflow_rows.h"
+#include "store/schedule_events.h"
 #include "store/schedule_row.h"
 
 namespace hypersdk::store::pg {
@@ -57,14 +56,6 @@ constexpr const char* kInsertAudit =
     "INSERT INTO audit_log (at, actor, action, subject, reason, job_id, details)"
     " VALUES ($1::bigint, $2, $3, $4, $5, $6::bigint, $7)";
 
-constexpr std::size_t kEventOccurrencesListed = 50;
-
-std::string iso(TimeMs t) {
-  return date::format("%FT%TZ",
-                      date::floor<std::chrono::seconds>(
-                          date::sys_time<std::chrono::milliseconds>(std::chrono::milliseconds(t))));
-}
-
 struct RunCounts {
   int active = 0;
   int buffered = 0;
@@ -92,28 +83,11 @@ bool record(Tx& tx, const Occurrence& o) {
              .affected() > 0;
 }
 
-// One schedule.missed event per reason, listing (some of) the occurrences.
+// One schedule.missed event per reason.
 void raise_missed_events(Tx& tx, ScheduleId id, const std::string& name,
                          const std::vector<Occurrence>& recorded, TimeMs now) {
-  std::map<std::string, std::vector<const Occurrence*>> by_reason;
-  for (const auto& o : recorded)
-    if (o.outcome == OccurrenceOutcome::missed || o.outcome == OccurrenceOutcome::skipped)
-      by_reason[o.reason].push_back(&o);
-  for (const auto& [reason, list] : by_reason) {
-    json occ = json::array();
-    for (std::size_t i = 0; i < list.size() && i < kEventOccurrencesListed; ++i)
-      occ.push_back({{"nominal_utc", iso(list[i]->nominal_utc)},
-                     {"nominal_local", list[i]->nominal_local},
-                     {"outcome", std::string(to_string(list[i]->outcome))}});
-    json payload{{"schedule", name},
-                 {"schedule_id", id},
-                 {"reason", reason},
-                 {"count", list.size()},
-                 {"first", iso(list.front()->nominal_utc)},
-                 {"last", iso(list.back()->nominal_utc)},
-                 {"occurrences", occ}};
-    pg_event_insert(tx, "schedule.missed", "warning", name, payload.dump(), now);
-  }
+  for (const auto& payload : store::detail::missed_event_payloads(id, name, recorded))
+    pg_event_insert(tx, "schedule.missed", "warning", name, payload, now);
 }
 
 std::vector<JobId> ids_of(const Rows& r) {

@@ -3,18 +3,10 @@
 #include <nlohmann/json.hpp>
 
 #include "store/job_row.h"
+#include "store/schedule_events.h"
 
 namespace hypersdk::store::pg::detail {
 using nlohmann::json;
-
-namespace {
-OccurrenceOutcome parse_outcome(const std::string& s) {
-  for (auto o : {OccurrenceOutcome::fired, OccurrenceOutcome::buffered, OccurrenceOutcome::skipped,
-                 OccurrenceOutcome::missed})
-    if (to_string(o) == s) return o;
-  return OccurrenceOutcome::missed;
-}
-}  // namespace
 
 Schedule read_schedule(const Rows& r, int row) {
   Schedule s;
@@ -96,7 +88,7 @@ Occurrence read_occurrence(const Rows& r, int row) {
   o.nominal_local = r.text(row, 2);
   o.dst_shifted = r.i64(row, 3) != 0;
   o.fold_second = r.i64(row, 4) != 0;
-  o.outcome = parse_outcome(r.text(row, 5));
+  o.outcome = store::detail::parse_outcome(r.text(row, 5));
   o.reason = r.text(row, 6);
   o.job_id = r.opt_i64(row, 7);
   o.recorded_at = r.i64(row, 8);

@@ -10,9 +10,13 @@
 #include <nlohmann/json.hpp>
 
 #include "store/pg/pg_workflow_rows.h"
+#include "store/workflow_step_rules.h"
 
 namespace hypersdk::store::pg {
 using nlohmann::json;
+using store::detail::decides_early;
+using store::detail::payload_with_inputs;
+using store::detail::step_state;
 
 namespace {
 
@@ -51,38 +55,6 @@ constexpr const char* kEndWorkflow =
     "UPDATE workflows SET status = $1, finished_at = $2::bigint, updated_at = $2::bigint"
     " WHERE id = $3::bigint";
 
-core::StepState step_state(const std::string& status, bool skipped) {
-  switch (core::parse_job_status(status).value_or(core::JobStatus::waiting)) {
-    case core::JobStatus::succeeded:
-      return core::StepState::succeeded;
-    case core::JobStatus::failed:
-      return core::StepState::failed;
-    case core::JobStatus::cancelled:
-      return core::StepState::cancelled;
-    case core::JobStatus::upstream_failed:
-      return skipped ? core::StepState::skipped : core::StepState::upstream_failed;
-    default:
-      return core::StepState::pending;
-  }
-}
-
-// As the SQLite store's payload_with_inputs (see there for the shape).
-std::string payload_with_inputs(const std::string& type, const std::string& payload,
-                                const json& inputs, const json& upstreams) {
-  json out = json::parse(payload, nullptr, false);
-  if (!out.is_object()) out = json::object();
-  out["inputs"] = inputs;
-  out["upstreams"] = upstreams;
-  if (type == "exec") {
-    json& env = out["env"];
-    if (!env.is_object()) env = json::object();
-    for (const auto& [step, result] : inputs.items())
-      env[core::step_input_env_name(step)] = result.dump();
-    env["HYPERSDK_INPUTS"] = inputs.dump();
-  }
-  return out.dump();
-}
-
 struct Upstream {
   core::StepState state;
   std::string name;
@@ -97,14 +69,6 @@ std::vector<Upstream> upstreams_of(Tx& tx, core::JobId id) {
     out.push_back(
         {step_state(r.text(i, 0), r.i64(i, 1) != 0), r.text(i, 2), r.text(i, 3), r.text(i, 4)});
   return out;
-}
-
-// Whether a finished upstream in `state` can decide a waiting dependent before all of its
-// upstreams have finished (the SQLite store's decides_early: only a failure can).
-bool decides_early(core::StepState up, const std::string& rule) {
-  const bool failed = up == core::StepState::failed || up == core::StepState::cancelled ||
-                      up == core::StepState::upstream_failed;
-  return failed && rule != "all_done";
 }
 
 }  // namespace
