@@ -58,6 +58,17 @@ std::vector<std::string> lines_of(std::string_view text) {
   return out;
 }
 
+// The decimal number in text[at, at + width) into `out`; false when a character is no digit.
+// REQUIRES: at + width <= text.size().
+bool digits_at(std::string_view text, std::size_t at, std::size_t width, int& out) {
+  out = 0;
+  for (std::size_t i = at; i < at + width; ++i) {
+    if (text[i] < '0' || text[i] > '9') return false;
+    out = out * 10 + (text[i] - '0');
+  }
+  return true;
+}
+
 }  // namespace
 
 std::string percent_decode(std::string_view s) {
@@ -88,12 +99,7 @@ std::int64_t parse_http_date_ms(const std::string& text) {
       text[16] != ' ' || text[19] != ':' || text[22] != ':' || text.compare(25, 4, " GMT") != 0)
     return 0;
   auto number = [&](std::size_t at, std::size_t width, int& out) {
-    out = 0;
-    for (std::size_t i = at; i < at + width; ++i) {
-      if (text[i] < '0' || text[i] > '9') return false;
-      out = out * 10 + (text[i] - '0');
-    }
-    return true;
+    return digits_at(text, at, width, out);
   };
   int day = 0, year = 0, hh = 0, mm = 0, ss = 0;
   if (!number(5, 2, day) || !number(12, 4, year) || !number(17, 2, hh) || !number(20, 2, mm) ||
@@ -116,12 +122,7 @@ std::int64_t parse_iso8601_ms(std::string_view text) {
       text[16] != ':' || text.back() != 'Z')
     return 0;
   auto number = [&](std::size_t at, std::size_t width, int& out) {
-    out = 0;
-    for (std::size_t i = at; i < at + width; ++i) {
-      if (text[i] < '0' || text[i] > '9') return false;
-      out = out * 10 + (text[i] - '0');
-    }
-    return true;
+    return digits_at(text, at, width, out);
   };
   int year = 0, month = 0, day = 0, hh = 0, mm = 0, ss = 0, ms = 0;
   if (!number(0, 4, year) || !number(5, 2, month) || !number(8, 2, day) || !number(11, 2, hh) ||

@@ -14,10 +14,12 @@
 
 #include "store/pg/pg_store.h"
 #include "store_conformance.h"
+#include "workflow_test_support.h"
 
 using namespace hypersdk;
 using namespace hypersdk::store;
 using std::chrono::milliseconds;
+using test::step;
 
 namespace {
 
@@ -25,16 +27,6 @@ std::unique_ptr<pg::PgStore> node(const test::PgTestSchema& schema) {
   auto db = pg::PgDatabase::open(schema.url());
   REQUIRE_MESSAGE(db.ok(), db.error().message);
   return std::make_unique<pg::PgStore>(std::move(db.value()));
-}
-
-core::WorkflowStep step(std::string name, std::vector<std::string> deps = {}) {
-  core::WorkflowStep s;
-  s.name = std::move(name);
-  s.spec.type = "noop";
-  s.spec.retry.max_retries = 0;
-  s.depends_on = std::move(deps);
-  s.trigger_rule = "all_success";
-  return s;
 }
 
 // a -> (b, c) -> d

@@ -5,21 +5,14 @@
 
 #include "forwarding_store.h"
 #include "test_support.h"
+#include "workflow_test_support.h"
 
 using namespace hypersdk;
 using namespace hypersdk::store;
 using std::chrono::milliseconds;
+using test::step;
 
 namespace {
-
-core::WorkflowStep step(std::string name, std::vector<std::string> deps = {}) {
-  core::WorkflowStep s;
-  s.name = std::move(name);
-  s.spec.type = "noop";
-  s.spec.retry.max_retries = 0;
-  s.depends_on = std::move(deps);
-  return s;
-}
 
 // A two-step chain a -> b; returns b's job id, a claimed by "w1" (its lease in `a`).
 JobId chain(SqliteStore& s, Lease& a) {

@@ -4,21 +4,14 @@
 #include <doctest/doctest.h>
 
 #include "store_conformance.h"
+#include "workflow_test_support.h"
 
 using namespace hypersdk;
 using namespace hypersdk::store;
 using std::chrono::milliseconds;
+using test::step;
 
 namespace {
-
-core::WorkflowStep step(std::string name, std::vector<std::string> deps = {}) {
-  core::WorkflowStep s;
-  s.name = std::move(name);
-  s.spec.type = "noop";
-  s.spec.retry.max_retries = 0;
-  s.depends_on = std::move(deps);
-  return s;
-}
 
 WorkflowSubmit chain(const std::string& name) {
   WorkflowSubmit req;

@@ -7,24 +7,15 @@
 #include <nlohmann/json.hpp>
 
 #include "store_conformance.h"
+#include "workflow_test_support.h"
 
 using namespace hypersdk;
 using namespace hypersdk::store;
 using nlohmann::json;
 using std::chrono::milliseconds;
+using test::step;
 
 namespace {
-
-core::WorkflowStep step(std::string name, std::vector<std::string> deps = {},
-                        std::string rule = "all_success", std::string type = "noop") {
-  core::WorkflowStep s;
-  s.name = std::move(name);
-  s.spec.type = std::move(type);
-  s.spec.retry.max_retries = 0;
-  s.depends_on = std::move(deps);
-  s.trigger_rule = std::move(rule);
-  return s;
-}
 
 WorkflowSubmit diamond() {
   WorkflowSubmit req;
