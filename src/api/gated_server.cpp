@@ -191,6 +191,10 @@ std::chrono::milliseconds GatedServer::check_watched(Clock::time_point now) {
   auto next = options_.head_timeout;
   std::lock_guard lock(watch_mu_);
   for (auto& [watch, w] : watched_) {
+    // request_finished() sets a probe's short deadline without waking the gate (a wake per
+    // answer would cost a syscall each), so while probes are served the gate looks every
+    // probe_idle: an idle probe connection is cut within 2 * probe_idle.
+    if (w.probe) next = std::min(next, options_.probe_idle);
     if (w.handling) continue;
     if (now >= w.deadline) {
       // The next request on this keep-alive connection (or a body past the gate's 16 KiB)
