@@ -59,6 +59,8 @@ DEB_PACKAGES += chromium chromium-driver python3-selenium
 BUILD_PACKAGES += libpq-dev
 RUNTIME_PACKAGES += libpq5
 DEB_PACKAGES += libpq-dev libpq5 postgresql
+# ss (iproute2): tests/integration/test_api_connections.py reads the API's listen backlog.
+DEB_PACKAGES += iproute2
 
 # The peers `make bench` measures hypersdk against (bench/run.py); never needed by tests.
 BENCH_PACKAGES := beanstalkd wrk hyperfine

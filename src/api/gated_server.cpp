@@ -149,13 +149,13 @@ namespace {
 thread_local int t_watch = -1;  // the watched copy of the connection this thread serves
 }  // namespace
 
-void GatedServer::serve(socket_t fd) {
+void GatedServer::serve(socket_t fd, bool probe) {
   // A second descriptor of the same socket, ours until we close it: the watchdog may shut
   // the socket down through it without racing httplib's close (and a reuse of the number).
   const int watch = ::fcntl(fd, F_DUPFD_CLOEXEC, 0);
   if (watch >= 0) {
     std::lock_guard lock(watch_mu_);
-    watched_[watch] = Watched{Clock::now() + options_.head_timeout, false};
+    watched_[watch] = Watched{Clock::now() + options_.head_timeout, false, probe};
     t_watch = watch;
   }
   httplib_server_process_and_close_socket(this, fd);
@@ -178,14 +178,23 @@ void GatedServer::request_started() {
 void GatedServer::request_finished() {
   if (t_watch < 0) return;
   std::lock_guard lock(watch_mu_);
-  if (auto it = watched_.find(t_watch); it != watched_.end())
-    it->second = Watched{Clock::now() + options_.head_timeout, false};
+  if (auto it = watched_.find(t_watch); it != watched_.end()) {
+    // Before this, two idle keep-alive /health clients held both probe threads for httplib's
+    // whole keep-alive timeout (2 s), and every other probe waited that long.
+    const bool probe = it->second.probe;
+    it->second =
+        Watched{Clock::now() + (probe ? options_.probe_idle : options_.head_timeout), false, probe};
+  }
 }
 
 std::chrono::milliseconds GatedServer::check_watched(Clock::time_point now) {
   auto next = options_.head_timeout;
   std::lock_guard lock(watch_mu_);
   for (auto& [watch, w] : watched_) {
+    // request_finished() sets a probe's short deadline without waking the gate (a wake per
+    // answer would cost a syscall each), so while probes are served the gate looks every
+    // probe_idle: an idle probe connection is cut within 2 * probe_idle.
+    if (w.probe) next = std::min(next, options_.probe_idle);
     if (w.handling) continue;
     if (now >= w.deadline) {
       // The next request on this keep-alive connection (or a body past the gate's 16 KiB)
@@ -223,7 +232,8 @@ void GatedServer::run() {
       ::close(fd);
       return;
     }
-    (v == Verdict::probe ? probes_ : requests_)->enqueue([this, fd] { serve(fd); });
+    const bool probe = v == Verdict::probe;
+    (probe ? probes_ : requests_)->enqueue([this, fd, probe] { serve(fd, probe); });
   };
 
   std::vector<epoll_event> events(256);
@@ -241,7 +251,7 @@ void GatedServer::run() {
       ev.events = EPOLLIN | EPOLLRDHUP | EPOLLET;
       ev.data.fd = fd;
       if (ep < 0 || ::epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev) != 0) {
-        requests_->enqueue([this, fd] { serve(fd); });
+        requests_->enqueue([this, fd] { serve(fd, false); });
         continue;
       }
       pending.emplace(fd, p);

@@ -14,8 +14,10 @@
 // What the gate cannot see, a watchdog bounds: the next request on a keep-alive connection
 // and bodies larger than kGateBodyBytes (handed over once their head is complete) must
 // arrive within head_timeout of the previous answer (or of the hand-over), else the socket
-// is shut down under httplib's blocked read. The owner reports request boundaries with
-// request_started() (pre-routing) and request_finished() (after the answer).
+// is shut down under httplib's blocked read. A probe connection gets only probe_idle between
+// an answer and its next request, so idle keep-alive clients cannot park the probe pool. The owner
+// reports request boundaries with request_started() (pre-routing) and request_finished() (after the
+// answer).
 //
 // Plain HTTP only: with TLS the bytes are encrypted, so ApiServer uses httplib's pool as is.
 //
@@ -44,6 +46,9 @@ class GatedServer : public httplib::Server {
     int threads = 8;        // request threads (SSE streams included)
     int probe_threads = 2;  // for /health and /ready only
     std::chrono::milliseconds head_timeout{5000};
+    // How long a probe connection may sit idle after an answer before its thread is freed:
+    // a client keeping /health connections open must not hold the few probe threads.
+    std::chrono::milliseconds probe_idle{200};
     std::size_t max_pending = 1024;  // connections waiting at the gate; the oldest is dropped
   };
 
@@ -74,10 +79,11 @@ class GatedServer : public httplib::Server {
   struct Watched {
     std::chrono::steady_clock::time_point deadline;  // for the next request to be read
     bool handling;                                   // a handler runs: no deadline
+    bool probe;                                      // served by the probe pool
   };
 
   void run();
-  void serve(socket_t fd);  // on a pool thread
+  void serve(socket_t fd, bool probe);  // on a pool thread
   // Shuts down watched connections past their deadline; the time to the next deadline.
   std::chrono::milliseconds check_watched(std::chrono::steady_clock::time_point now);
   Verdict inspect(const Pending& p) const;

@@ -2,6 +2,7 @@
 
 #include <httplib.h>
 
+#include <sys/socket.h>
 #include <cerrno>
 #include <cstring>
 #include <thread>
@@ -101,6 +102,12 @@ Status ApiServer::start() {
                       "cannot listen on " + where +
                           (err ? ": " + std::string(std::strerror(err)) : std::string()));
   }
+  // httplib 0.11 listens with a backlog of 5: 32 keep-alive clients reconnecting at once
+  // overflowed it, and each dropped handshake waited for a SYN retransmit (p99 of 130-650 ms
+  // for /health, issue 14). Listening again on a listening socket only resizes its queue.
+  if (m.listen_fd >= 0 && ::listen(m.listen_fd, SOMAXCONN) != 0)
+    ops::log::warn("cannot enlarge the API listen backlog; bursts of connections may wait",
+                   {{"error.message", std::strerror(errno)}});
   m.port = port;
   m.address = ListenAddress{addr->host, port}.to_string();
   m.host = addr->host;

@@ -205,7 +205,8 @@ void ApiServer::Impl::install_handlers() {
   }
   // SO_REUSEADDR only: httplib's default adds SO_REUSEPORT, which would let a second serve
   // bind the same port and silently share its traffic.
-  s.set_socket_options([](socket_t sock) {
+  s.set_socket_options([this](socket_t sock) {
+    listen_fd = sock;  // the last call is the socket that bound (see start())
     int yes = 1;
     ::setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
   });

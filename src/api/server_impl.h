@@ -36,6 +36,7 @@ struct ApiServer::Impl {
   std::vector<Route> routes;     // immutable once serving
   std::vector<std::pair<std::regex, std::string>> matchers;  // pattern -> method, for 405
   std::thread thread;
+  int listen_fd = -1;  // the socket httplib binds, seen in its socket-options callback
   std::atomic<int> port{0};
   std::string address;
   std::string host;  // as bound; set by start()
