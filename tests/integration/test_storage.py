@@ -115,10 +115,18 @@ def test_disk_full_turns_ready_503_with_the_reason_and_recovers_without_losing_a
 
     # No job lost: every accepted job ends succeeded (one whose outcome could not be written
     # runs again once its lease lapses: at-least-once).
-    def all_succeeded():
-        return all(h.json("query", "--id", j)["status"] == "succeeded" for j in accepted)
+    left = []  # the jobs not yet succeeded, for the message when this times out
 
-    wait_for(all_succeeded, timeout=120, interval=0.5, what="every accepted job to succeed")
+    def all_succeeded():
+        left[:] = [(j, q["status"], q.get("attempt"), q.get("error"))
+                   for j in accepted for q in [h.json("query", "--id", j)]
+                   if q["status"] != "succeeded"]
+        return not left
+
+    try:
+        wait_for(all_succeeded, timeout=120, interval=0.5, what="every accepted job to succeed")
+    except AssertionError as e:
+        raise AssertionError(f"{e}; not succeeded: {left}\n{srv.output()[-6000:]}") from None
     assert ready(srv)[0] == 200
     # The write probe logs the recovery at its next tick (every second); the jobs may all
     # have succeeded before it.
