@@ -151,6 +151,9 @@ Status Runtime::start() {
   const auto ttl = cfg.get_duration("workers.lease_ttl");
   maintenance_.push_back(std::make_unique<PeriodicService>(
       "lease-reaper", std::max(milliseconds(1000), ttl / 4), [this, max_expiries, &clock] {
+        // Our own leases first: after a full disk their renewals may have failed past the
+        // lease while the jobs kept running here; reaping them would start second attempts.
+        if (Status s = pool_->renew_leases(); !s.ok()) return s;
         auto r = store_->job_rescue_expired(clock.now_ms(), max_expiries);
         if (!r) return Status(r.error());
         if (!r->requeued.empty() || !r->dead_lettered.empty() || !r->cancelled.empty()) {

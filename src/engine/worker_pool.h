@@ -101,6 +101,11 @@ class WorkerPool {
   // Records the finished jobs' logs and outcomes (with retries and backoff).
   void complete_once();
 
+  // Renews every lease this pool holds, now. The lease reaper calls it before it reaps: a
+  // lease that lapsed only because renewals failed (a full disk) belongs to a job still
+  // running here, and must not be handed to another attempt while this one runs.
+  Status renew_leases();
+
   // Leases this pool holds (claimed; neither recorded, handed back nor abandoned).
   std::vector<store::Lease> held() const;
   // Jobs leased ahead, not started.

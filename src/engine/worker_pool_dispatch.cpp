@@ -170,23 +170,27 @@ void WorkerPool::watch(bool check_requests) {
 }
 
 void WorkerPool::heartbeat(DispatchState& d) {
-  const auto leases = held();
-  if (leases.empty()) {
-    d.next_heartbeat = clock_.steady_now() + config_.lease_ttl / 3;
-    return;
-  }
-  auto lost = store_.job_heartbeat(leases, clock_.now_ms() + config_.lease_ttl.count());
-  if (!lost) {
-    // Retry well within the lease, not a third of it later.
+  if (Status s = renew_leases(); !s.ok()) {
+    // Retry well within the lease (never later than a third of it), not a third of it later.
     ++d.heartbeat_failures;
-    d.next_heartbeat = clock_.steady_now() + backoff(config_.wake_poll * 4, d.heartbeat_failures);
-    report_error("heartbeat", "renewing leases failed; retrying", lost.error().to_string(),
+    d.next_heartbeat =
+        clock_.steady_now() +
+        std::min(backoff(config_.wake_poll * 4, d.heartbeat_failures), config_.lease_ttl / 3);
+    report_error("heartbeat", "renewing leases failed; retrying", s.error().to_string(),
                  d.heartbeat_failures);
     return;
   }
   d.heartbeat_failures = 0;
   d.next_heartbeat = clock_.steady_now() + config_.lease_ttl / 3;
+}
+
+Status WorkerPool::renew_leases() {
+  const auto leases = held();
+  if (leases.empty()) return Status::Ok();
+  auto lost = store_.job_heartbeat(leases, clock_.now_ms() + config_.lease_ttl.count());
+  if (!lost) return lost.error();
   if (!lost->empty()) lose(*lost);
+  return Status::Ok();
 }
 
 void WorkerPool::lose(const std::vector<core::JobId>& ids) {

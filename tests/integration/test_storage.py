@@ -126,7 +126,9 @@ def test_disk_full_turns_ready_503_with_the_reason_and_recovers_without_losing_a
     try:
         wait_for(all_succeeded, timeout=120, interval=0.5, what="every accepted job to succeed")
     except AssertionError as e:
-        raise AssertionError(f"{e}; not succeeded: {left}\n{srv.output()[-6000:]}") from None
+        files = {f.name: f.stat().st_size for f in small_disk.iterdir()}
+        raise AssertionError(f"{e}; not succeeded: {left}; files on the disk: {files}\n"
+                             f"{srv.output()[-20000:]}") from None
     assert ready(srv)[0] == 200
     # The write probe logs the recovery at its next tick (every second); the jobs may all
     # have succeeded before it.

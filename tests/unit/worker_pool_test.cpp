@@ -92,6 +92,7 @@ class FaultyStore final : public test::ForwardingStore {
   std::atomic<bool> fail_claim{false};
   std::atomic<bool> throw_claim_once{false};
   std::atomic<bool> fail_version{false};
+  std::atomic<bool> fail_heartbeat{false};
   std::atomic<int> claim_calls{0};
 
   Result<std::vector<Job>> job_claim(int max, TimeMs now, std::chrono::milliseconds ttl,
@@ -105,6 +106,11 @@ class FaultyStore final : public test::ForwardingStore {
                                                      TimeMs now) override {
     if (fail_complete) return make_error(ErrorClass::unavailable, "injected: disk I/O error");
     return inner_.job_complete(batch, now);
+  }
+  Result<std::vector<JobId>> job_heartbeat(const std::vector<Lease>& leases,
+                                           TimeMs lease_until) override {
+    if (fail_heartbeat) return make_error(ErrorClass::unavailable, "injected: disk full");
+    return inner_.job_heartbeat(leases, lease_until);
   }
   Result<std::int64_t> data_version() override {
     if (fail_version) return make_error(ErrorClass::unavailable, "injected: unreadable");
@@ -206,6 +212,37 @@ TEST_CASE("pool: a lost lease stops the attempt and records nothing for it") {
   pool.complete_once();
   auto job = p.job(b);
   CHECK(job.status == JobStatus::queued);  // as the reaper left it: no failure recorded on top
+  CHECK(job.attempt == 1);
+}
+
+TEST_CASE(
+    "pool: after renewals failed past the lease (a full disk), renew_leases keeps the "
+    "running job's lease from the reaper once writes work") {
+  PoolFixture p;
+  engine::WorkerPool pool(p.config(1), p.store, p.handlers, p.clock, nullptr);
+  const JobId b = p.submit("block");
+  pool.dispatch_once();
+  std::thread t([&] { pool.run_next(); });
+  REQUIRE(p.block->wait_started(1));
+
+  p.store.fail_heartbeat = true;
+  for (int i = 0; i < 8; ++i) {  // 40 s of failing renewals: the 30 s lease lapses
+    p.clock.advance(5s);
+    pool.dispatch_once();
+  }
+  CHECK(pool.errors("heartbeat") >= 3);
+  p.store.fail_heartbeat = false;
+  // Writes work again; the reaper renews this process's own leases before it reaps.
+  REQUIRE(pool.renew_leases().ok());
+  CHECK(p.f.store->job_rescue_expired(p.clock.now_ms(), 3)->requeued.empty());
+  CHECK(pool.held().size() == 1);
+  CHECK(p.block->reason_now() == CancelReason::none);
+
+  p.block->release();
+  t.join();
+  pool.complete_once();
+  auto job = p.job(b);
+  CHECK(job.status == JobStatus::succeeded);
   CHECK(job.attempt == 1);
 }
 
