@@ -21,9 +21,10 @@
 //
 // GET /api/v1/health in its plainest form is answered by the gate thread itself when
 // Options::inline_health is set (inline_health.h): the request is read, the answer written
-// (a client that does not read its answers has the rest written by a probe thread, which then
-// serves the connection through httplib), and the connection stays at the gate for its next
-// request; an idle one is closed after kKeepAliveSeconds as httplib would.
+// (what a client that does not read its answers leaves unwritten waits at the gate for its
+// socket to drain, EPOLLOUT, and nothing more is read from it meanwhile), and the connection
+// stays at the gate for its next request; an idle one is closed after kKeepAliveSeconds as
+// httplib would.
 //
 // Plain HTTP only: with TLS the bytes are encrypted, so ApiServer uses httplib's pool as is.
 //
