@@ -20,10 +20,16 @@ import serve_bench  # noqa: E402
 
 
 def rss(pid):
+    """VmRSS, RssAnon and Pss (MB). Pss shares each library page among the processes that map
+    it: most of an idle serve's RSS is clean library text that other processes share."""
     out = {}
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         key, _, value = line.partition(":")
         if key in ("VmRSS", "RssAnon"):
+            out[key] = round(int(value.split()[0]) / 1024, 1)
+    for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
+        key, _, value = line.partition(":")
+        if key == "Pss":
             out[key] = round(int(value.split()[0]) / 1024, 1)
     return out
 
@@ -70,7 +76,8 @@ def measure(build, jobs=100_000, log=print):
             proc.terminate()
             proc.wait()
     res["jobs_per_round"] = jobs
-    log(f"serve memory: idle RSS {res['idle']['VmRSS']} MB (heap {res['idle']['RssAnon']} MB); "
+    log(f"serve memory: idle RSS {res['idle']['VmRSS']} MB (heap {res['idle']['RssAnon']} MB, "
+        f"Pss {res['idle']['Pss']} MB); "
         f"after {jobs:,} jobs {res['after_1']['VmRSS']} MB (heap {res['after_1']['RssAnon']}); "
         f"after {2 * jobs:,} {res['after_2']['VmRSS']} MB (heap {res['after_2']['RssAnon']})")
     return res

@@ -1,6 +1,8 @@
 #include "api/gated_server.h"
 
+#include <arpa/inet.h>
 #include <fcntl.h>
+#include <netinet/in.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -48,6 +50,20 @@ std::size_t content_length(std::string_view head) {
     return n;
   }
   return 0;
+}
+
+// The client's address for the access log, as httplib's req.remote_addr shows it.
+std::string peer(int fd) {
+  sockaddr_storage addr{};
+  socklen_t len = sizeof addr;
+  if (::getpeername(fd, reinterpret_cast<sockaddr*>(&addr), &len) != 0) return "";
+  char host[INET6_ADDRSTRLEN] = "";
+  const void* where =
+      addr.ss_family == AF_INET6
+          ? static_cast<const void*>(&reinterpret_cast<sockaddr_in6*>(&addr)->sin6_addr)
+          : static_cast<const void*>(&reinterpret_cast<sockaddr_in*>(&addr)->sin_addr);
+  ::inet_ntop(addr.ss_family, where, host, sizeof host);
+  return host;
 }
 
 bool is_probe(std::string_view head) {
@@ -112,19 +128,89 @@ bool GatedServer::process_and_close_socket(socket_t sock) {
   return true;
 }
 
-GatedServer::Verdict GatedServer::inspect(const Pending& p) const {
+GatedServer::Verdict GatedServer::inspect(const Pending& p, std::string_view* peeked) const {
   thread_local std::string buf;
   buf.resize(kMaxHeadBytes + kGateBodyBytes);
+  if (peeked) *peeked = {};
   const ssize_t n = ::recv(p.fd, buf.data(), buf.size(), MSG_PEEK | MSG_DONTWAIT);
   if (n == 0) return Verdict::closed;  // closed before sending anything
   if (n < 0) return (errno == EAGAIN || errno == EWOULDBLOCK) ? Verdict::wait : Verdict::closed;
   const std::string_view data(buf.data(), static_cast<std::size_t>(n));
+  if (peeked) *peeked = data;
   const Verdict ready = is_probe(data) ? Verdict::probe : Verdict::request;
   const auto end = data.find("\r\n\r\n");
   if (end == std::string_view::npos)
     return data.size() >= kMaxHeadBytes ? ready : Verdict::wait;  // httplib answers "too large"
   const std::size_t body = content_length(data.substr(0, end + 2));
   return body > kGateBodyBytes || data.size() >= end + 4 + body ? ready : Verdict::wait;
+}
+
+void GatedServer::watch_output(socket_t fd, bool on) const {
+  epoll_event ev{};
+  ev.events = EPOLLIN | EPOLLRDHUP | EPOLLET | (on ? EPOLLOUT : 0u);
+  ev.data.fd = fd;
+  if (ep_ >= 0) ::epoll_ctl(ep_, EPOLL_CTL_MOD, fd, &ev);
+}
+
+GatedServer::Verdict GatedServer::examine(Pending& p) {
+  if (!p.unsent.empty()) {
+    const ssize_t n = ::send(p.fd, p.unsent.data(), p.unsent.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
+    if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK) return Verdict::closed;
+    if (n > 0) p.unsent.erase(0, static_cast<std::size_t>(n));
+    if (!p.unsent.empty()) return Verdict::wait;  // the next EPOLLOUT brings us back
+    watch_output(p.fd, false);
+    if (p.close_after) return Verdict::closed;
+    p.idle = true;
+    p.deadline = Clock::now() + std::chrono::seconds(kKeepAliveSeconds);
+    // Requests pipelined meanwhile raised their edge long ago: look at them now.
+  }
+  for (;;) {
+    std::string_view data;
+    const Verdict v = inspect(p, &data);
+    if (v == Verdict::wait && !data.empty() && p.idle) {
+      // The next request has begun: it gets the time a new connection's first one gets.
+      p.idle = false;
+      p.deadline = Clock::now() + options_.head_timeout;
+    }
+    if (v != Verdict::probe || options_.inline_health == nullptr) return v;
+    const auto req = parse_inline_health(data);
+    if (!req) return v;
+    const bool last = p.answered + 1 >= kKeepAliveMaxCount;
+    auto answer = options_.inline_health->answer(*req, last, [fd = p.fd] { return peer(fd); });
+    if (!answer) return v;
+    const bool all_read = data.size() == req->length;
+    // Read exactly this request (its bytes were peeked, so they are in the socket): a
+    // pipelined next request stays there for the next turn or for httplib.
+    char sink[1024];
+    for (std::size_t left = req->length; left > 0;) {
+      const ssize_t n = ::recv(p.fd, sink, std::min(left, sizeof sink), MSG_DONTWAIT);
+      if (n <= 0) return Verdict::closed;
+      left -= static_cast<std::size_t>(n);
+    }
+    ++p.answered;
+    const bool close = req->close || last;
+    const ssize_t sent = ::send(p.fd, answer->data(), answer->size(), MSG_NOSIGNAL | MSG_DONTWAIT);
+    if (sent < 0 && errno != EAGAIN && errno != EWOULDBLOCK) return Verdict::closed;
+    const auto done = static_cast<std::size_t>(std::max<ssize_t>(sent, 0));
+    if (done < answer->size()) {
+      // The client does not read its answers (it pipelines faster than it reads): the gate
+      // must not block on it, so the rest waits for the socket to drain, with head_timeout
+      // to do so, and nothing more is read from this client meanwhile.
+      p.unsent = answer->substr(done);
+      p.close_after = close;
+      p.idle = false;
+      p.deadline = Clock::now() + options_.head_timeout;
+      watch_output(p.fd, true);
+      ops::log::debug("HTTP client slow to read its answers; the rest waits",
+                      {{"unsent_bytes", p.unsent.size()}});
+      return Verdict::wait;
+    }
+    if (close) return Verdict::closed;
+    p.idle = true;
+    p.deadline = Clock::now() + std::chrono::seconds(kKeepAliveSeconds);
+    // Everything peeked was this request: new bytes raise a new edge, no need to look again.
+    if (all_read) return Verdict::wait;
+  }
 }
 
 void GatedServer::reject_slow(socket_t fd) const {
@@ -212,6 +298,7 @@ void GatedServer::run() {
   // Edge-triggered: the bytes stay in the socket (only peeked), so a level-triggered poll
   // would report every waiting socket as readable on every turn. An edge is new data.
   const int ep = ::epoll_create1(EPOLL_CLOEXEC);
+  ep_ = ep;
   if (ep < 0) {
     ops::log::error("HTTP gate: epoll_create1 failed; requests are not gated",
                     {{"error.message", std::strerror(errno)}});
@@ -254,8 +341,8 @@ void GatedServer::run() {
         requests_->enqueue([this, fd] { serve(fd, false); });
         continue;
       }
-      pending.emplace(fd, p);
-      dispatch(fd, inspect(p));  // the request may have arrived whole before we looked
+      auto& entry = pending.emplace(fd, p).first->second;
+      dispatch(fd, examine(entry));  // the request may have arrived whole before we looked
     }
     // Over the cap, the oldest go first: a flood of stalled connections cannot keep a new
     // probe from being seen.
@@ -282,10 +369,13 @@ void GatedServer::run() {
       }
       auto it = pending.find(fd);
       if (it == pending.end()) continue;
-      Verdict v = inspect(it->second);
+      Verdict v = examine(it->second);
       // The client closed its side before the request was whole: httplib 0.11 would not
-      // answer a half-closed connection anyway.
-      if (v == Verdict::wait && (events[i].events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR)))
+      // answer a half-closed connection anyway. One still reading inline answers keeps its
+      // connection until they are written.
+      const auto ev = events[i].events;
+      if (v == Verdict::wait &&
+          ((ev & (EPOLLHUP | EPOLLERR)) || ((ev & EPOLLRDHUP) && it->second.unsent.empty())))
         v = Verdict::closed;
       dispatch(fd, v);
     }
@@ -294,8 +384,15 @@ void GatedServer::run() {
     for (const auto& [fd, p] : pending)
       if (after >= p.deadline) late.push_back(fd);
     for (socket_t fd : late) {
+      // Idle after an answer, or not reading one: closed as httplib closes a keep-alive
+      // connection, no 408 (there is no request to answer).
+      const bool idle = pending.at(fd).idle || !pending.at(fd).unsent.empty();
       pending.erase(fd);
       if (ep >= 0) ::epoll_ctl(ep, EPOLL_CTL_DEL, fd, nullptr);
+      if (idle) {
+        ::close(fd);
+        continue;
+      }
       ops::log::debug("HTTP request not received in time; connection closed",
                       {{"timeout_ms", options_.head_timeout.count()}});
       reject_slow(fd);

@@ -19,6 +19,13 @@
 // reports request boundaries with request_started() (pre-routing) and request_finished() (after the
 // answer).
 //
+// GET /api/v1/health in its plainest form is answered by the gate thread itself when
+// Options::inline_health is set (inline_health.h): the request is read, the answer written
+// (what a client that does not read its answers leaves unwritten waits at the gate for its
+// socket to drain, EPOLLOUT, and nothing more is read from it meanwhile), and the connection
+// stays at the gate for its next request; an idle one is closed after kKeepAliveSeconds as
+// httplib would.
+//
 // Plain HTTP only: with TLS the bytes are encrypted, so ApiServer uses httplib's pool as is.
 //
 // Thread safety: constructed and shut down by the owner; everything else runs on httplib's
@@ -35,6 +42,8 @@
 #include <unordered_map>
 #include <vector>
 
+#include "api/inline_health.h"
+
 namespace hypersdk::api {
 
 // Small enough to fit any socket receive buffer (peeked bytes stay in it until httplib reads).
@@ -50,6 +59,9 @@ class GatedServer : public httplib::Server {
     // a client keeping /health connections open must not hold the few probe threads.
     std::chrono::milliseconds probe_idle{200};
     std::size_t max_pending = 1024;  // connections waiting at the gate; the oldest is dropped
+    // Answers plain GET /api/v1/health on the gate thread; nullptr: the probe pool does.
+    // Must outlive the server.
+    InlineHealth* inline_health = nullptr;
   };
 
   explicit GatedServer(Options options);
@@ -73,6 +85,12 @@ class GatedServer : public httplib::Server {
     socket_t fd;
     std::chrono::steady_clock::time_point deadline;
     std::uint64_t order;  // arrival order, for dropping the oldest
+    int answered = 0;     // health requests the gate answered on this connection
+    bool idle = false;    // answered, no byte of a next request yet: closed silently at deadline
+    // The end of an inline answer the client's socket did not take yet: written when the
+    // socket is writable again (EPOLLOUT), before anything more is read.
+    std::string unsent;
+    bool close_after = false;  // ... and that answer closes the connection
   };
   enum class Verdict { wait, request, probe, closed };
 
@@ -86,12 +104,17 @@ class GatedServer : public httplib::Server {
   void serve(socket_t fd, bool probe);  // on a pool thread
   // Shuts down watched connections past their deadline; the time to the next deadline.
   std::chrono::milliseconds check_watched(std::chrono::steady_clock::time_point now);
-  Verdict inspect(const Pending& p) const;
+  // Peeks at the connection's bytes; `data` sees them until the next call on this thread.
+  Verdict inspect(const Pending& p, std::string_view* data = nullptr) const;
+  // inspect(), after answering every complete inline health request at the front.
+  Verdict examine(Pending& p);
+  void watch_output(socket_t fd, bool on) const;  // EPOLLOUT in fd's events or not
   void reject_slow(socket_t fd) const;
 
   Options options_;
   std::unique_ptr<httplib::ThreadPool> requests_, probes_;
   int wake_[2] = {-1, -1};
+  int ep_ = -1;  // the gate's epoll set; used on the gate thread only
   std::mutex mu_;
   std::vector<socket_t> incoming_;  // GUARDED_BY(mu_)
   bool stopping_ = false;           // GUARDED_BY(mu_)

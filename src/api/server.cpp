@@ -34,8 +34,12 @@ Status ApiServer::Impl::create_server() {
     return make_error(ErrorClass::invalid,
                       "api.tls.cert and api.tls.key must be set together (or both left empty)");
   if (c.tls_cert.empty()) {
-    auto gated_server = std::make_unique<GatedServer>(
-        GatedServer::Options{.threads = std::max(1, c.threads), .head_timeout = c.head_timeout});
+    inline_health = std::make_unique<InlineHealth>(state.started(), state.deps().metrics,
+                                                   !c.cors_origins.empty());
+    auto gated_server =
+        std::make_unique<GatedServer>(GatedServer::Options{.threads = std::max(1, c.threads),
+                                                           .head_timeout = c.head_timeout,
+                                                           .inline_health = inline_health.get()});
     gated = gated_server.get();
     http = std::move(gated_server);
     return Status::Ok();

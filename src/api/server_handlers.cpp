@@ -201,8 +201,9 @@ void ApiServer::Impl::install_handlers() {
   if (gated == nullptr) {  // TLS: httplib's own pool (see gated_server.h)
     const int threads = std::max(1, c.threads);
     s.new_task_queue = [threads] { return new httplib::ThreadPool(static_cast<size_t>(threads)); };
-    s.set_keep_alive_max_count(100);
   }
+  // The gate's inline health answers announce and follow the same (inline_health.h).
+  s.set_keep_alive_max_count(kKeepAliveMaxCount);
   // SO_REUSEADDR only: httplib's default adds SO_REUSEPORT, which would let a second serve
   // bind the same port and silently share its traffic.
   s.set_socket_options([this](socket_t sock) {
@@ -213,7 +214,8 @@ void ApiServer::Impl::install_handlers() {
   s.set_tcp_nodelay(true);
   s.set_read_timeout(c.read_timeout);
   s.set_write_timeout(c.write_timeout);
-  s.set_keep_alive_timeout(2);  // an idle keep-alive connection delays stop() by at most this
+  s.set_keep_alive_timeout(
+      kKeepAliveSeconds);  // an idle keep-alive connection delays stop() by at most this
   s.set_payload_max_length(c.max_body_bytes);
 
   s.set_pre_routing_handler([this](const httplib::Request& req, httplib::Response& res) {

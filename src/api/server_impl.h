@@ -31,6 +31,7 @@ struct ApiServer::Impl {
   ServerState state;
   RateLimiter limiter;
   std::unique_ptr<TlsContext> tls;  // with HTTPS; outlives `http`, whose SSL_CTX points here
+  std::unique_ptr<InlineHealth> inline_health;  // plain HTTP; outlives `http`, whose gate uses it
   std::unique_ptr<httplib::Server> http;
   GatedServer* gated = nullptr;  // http itself when plain HTTP; nullptr with TLS
   std::vector<Route> routes;     // immutable once serving

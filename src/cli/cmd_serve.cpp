@@ -26,6 +26,7 @@
 #include "engine/workflow_service.h"
 #include "notify/notifier.h"
 #include "ops/log.h"
+#include "ops/malloc_tuning.h"
 #include "ops/metrics.h"
 #include "ops/sd_notify.h"
 #include "ops/signals.h"
@@ -155,6 +156,7 @@ int serve(Context& ctx, const ServeFlags& flags) {
   // Before any thread exists, so every thread inherits the mask and signals reach only the
   // SignalWaiter.
   if (Status s = ops::block_daemon_signals(); !s.ok()) return ctx.fail(s.error());
+  ops::limit_malloc_arenas();  // idle RSS (ops/malloc_tuning.h); also before any thread
   auto cfg = ctx.config();
   if (!cfg) return ctx.fail(cfg.error());
   if (Status s = ops::log_init(log_options(**cfg)); !s.ok()) return ctx.fail(s.error());

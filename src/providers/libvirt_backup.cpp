@@ -25,9 +25,9 @@ constexpr const char* kCheckpointPrefix = "hsdk-";
 constexpr auto kPoll = std::chrono::milliseconds(50);
 
 bool checkpoint_exists(virDomainPtr dom, const std::string& name) {
-  virDomainCheckpointPtr cp = virDomainCheckpointLookupByName(dom, name.c_str(), 0);
+  virDomainCheckpointPtr cp = lv().virDomainCheckpointLookupByName(dom, name.c_str(), 0);
   if (!cp) return false;
-  virDomainCheckpointFree(cp);
+  lv().virDomainCheckpointFree(cp);
   return true;
 }
 
@@ -35,12 +35,12 @@ bool checkpoint_exists(virDomainPtr dom, const std::string& name) {
 // correctness).
 void delete_other_checkpoints(virDomainPtr dom, const std::string& keep) {
   virDomainCheckpointPtr* cps = nullptr;
-  const int n = virDomainListAllCheckpoints(dom, &cps, 0);
+  const int n = lv().virDomainListAllCheckpoints(dom, &cps, 0);
   for (int i = 0; i < n; ++i) {
-    const char* name = virDomainCheckpointGetName(cps[i]);
+    const char* name = lv().virDomainCheckpointGetName(cps[i]);
     if (name && std::string(name).starts_with(kCheckpointPrefix) && keep != name)
-      virDomainCheckpointDelete(cps[i], 0);
-    virDomainCheckpointFree(cps[i]);
+      lv().virDomainCheckpointDelete(cps[i], 0);
+    lv().virDomainCheckpointFree(cps[i]);
   }
   std::free(cps);
 }
@@ -78,16 +78,16 @@ Result<NativeBackup> LibvirtProvider::backup_native(
             "'/><driver type='qcow2'/></disk></disks></domainbackup>";
   const std::string cp =
       "<domaincheckpoint><name>" + core::markup_escape(checkpoint) + "</name></domaincheckpoint>";
-  if (virDomainBackupBegin(d->dom, backup.c_str(), cp.c_str(), 0) < 0)
+  if (lv().virDomainBackupBegin(d->dom, backup.c_str(), cp.c_str(), 0) < 0)
     return libvirt_error("starting a backup of VM '" + vm + "'");
   for (;;) {
     virDomainJobInfo info{};
-    if (virDomainGetJobInfo(d->dom, &info) < 0)
+    if (lv().virDomainGetJobInfo(d->dom, &info) < 0)
       return libvirt_error("following the backup of VM '" + vm + "'");
     if (info.type == VIR_DOMAIN_JOB_NONE) break;
     if (progress && info.dataTotal) progress(info.dataProcessed, info.dataTotal);
     if (cancelled && cancelled()) {
-      virDomainAbortJob(d->dom);
+      lv().virDomainAbortJob(d->dom);
       fs::remove(out, ec);
       return make_error(ErrorClass::cancelled, "cancelled while backing up VM '" + vm + "'");
     }
@@ -96,9 +96,10 @@ Result<NativeBackup> LibvirtProvider::backup_native(
   int type = 0;
   virTypedParameterPtr params = nullptr;
   int nparams = 0;
-  if (virDomainGetJobStats(d->dom, &type, &params, &nparams, VIR_DOMAIN_JOB_STATS_COMPLETED) < 0)
+  if (lv().virDomainGetJobStats(d->dom, &type, &params, &nparams, VIR_DOMAIN_JOB_STATS_COMPLETED) <
+      0)
     return libvirt_error("reading the outcome of the backup of VM '" + vm + "'");
-  virTypedParamsFree(params, nparams);
+  lv().virTypedParamsFree(params, nparams);
   if (type != VIR_DOMAIN_JOB_COMPLETED) {
     fs::remove(out, ec);
     return make_error(ErrorClass::internal, "the backup of VM '" + vm +

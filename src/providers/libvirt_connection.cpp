@@ -36,7 +36,7 @@ bool contains(const std::string& s, const char* part) {
 }  // namespace
 
 LibvirtConnection::~LibvirtConnection() {
-  if (conn_) virConnectClose(conn_);
+  if (conn_) lv().virConnectClose(conn_);
 }
 
 Error classify_libvirt_error(int code, const std::string& message, const std::string& what) {
@@ -80,21 +80,23 @@ Error classify_libvirt_error(int code, const std::string& message, const std::st
 }
 
 Error libvirt_error(const std::string& what) {
-  virErrorPtr e = virGetLastError();
+  virErrorPtr e = lv().virGetLastError();
   if (!e) return make_error(ErrorClass::internal, what + ": libvirt failed without saying why");
   return classify_libvirt_error(e->code, e->message ? e->message : "", what);
 }
 
 Result<std::unique_ptr<LibvirtConnection>> libvirt_open(const std::string& uri,
                                                         const LibvirtCredentials& creds) {
+  if (auto api = libvirt_api(); !api)
+    return make_error(api.error().cls, "connecting to " + uri + ": " + api.error().message);
   static std::once_flag quiet;
   std::call_once(quiet, [] {
-    virInitialize();
-    virSetErrorFunc(nullptr, silent);
+    lv().virInitialize();
+    lv().virSetErrorFunc(nullptr, silent);
   });
   int types[] = {VIR_CRED_AUTHNAME, VIR_CRED_PASSPHRASE};
   virConnectAuth auth{types, 2, answer_credentials, const_cast<LibvirtCredentials*>(&creds)};
-  virConnectPtr c = virConnectOpenAuth(uri.c_str(), &auth, 0);
+  virConnectPtr c = lv().virConnectOpenAuth(uri.c_str(), &auth, 0);
   if (!c) return libvirt_error("connecting to " + uri);
   return std::make_unique<LibvirtConnection>(c);
 }

@@ -8,7 +8,7 @@
 // Thread safety: a LibvirtConnection is used by one thread at a time; open from any thread.
 #pragma once
 
-#include <libvirt/libvirt.h>
+#include "providers/libvirt_api.h"
 
 #include <memory>
 #include <string>
@@ -47,7 +47,7 @@ struct DomainRef {
   DomainRef(DomainRef&& o) noexcept : dom(o.dom) { o.dom = nullptr; }
   DomainRef& operator=(DomainRef&&) = delete;
   ~DomainRef() {
-    if (dom) virDomainFree(dom);
+    if (dom) lv().virDomainFree(dom);
   }
 };
 

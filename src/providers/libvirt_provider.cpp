@@ -36,7 +36,7 @@ std::string libvirt_overlay_path(const std::string& image, const std::string& id
 }
 
 Result<DomainRef> LibvirtProvider::lookup(const LibvirtConnection& c, const std::string& vm) const {
-  virDomainPtr d = virDomainLookupByName(c.get(), vm.c_str());
+  virDomainPtr d = lv().virDomainLookupByName(c.get(), vm.c_str());
   if (!d) {
     Error e = libvirt_error("looking up domain '" + vm + "' at " + uri_);
     if (e.cls == ErrorClass::not_found)
@@ -49,7 +49,7 @@ Result<DomainRef> LibvirtProvider::lookup(const LibvirtConnection& c, const std:
 
 Result<std::vector<LibvirtDisk>> LibvirtProvider::domain_disks(virDomainPtr dom,
                                                                const std::string& vm) const {
-  char* xml = virDomainGetXMLDesc(dom, 0);
+  char* xml = lv().virDomainGetXMLDesc(dom, 0);
   if (!xml) return libvirt_error("reading the description of domain '" + vm + "'");
   const std::string text(xml);
   std::free(xml);
@@ -63,10 +63,10 @@ Result<std::vector<LibvirtDisk>> LibvirtProvider::domain_disks(virDomainPtr dom,
 
 Result<Vm> LibvirtProvider::describe(virDomainPtr dom) const {
   Vm vm;
-  const char* n = virDomainGetName(dom);
+  const char* n = lv().virDomainGetName(dom);
   vm.name = n ? n : "";
   virDomainInfo info{};
-  if (virDomainGetInfo(dom, &info) < 0)
+  if (lv().virDomainGetInfo(dom, &info) < 0)
     return libvirt_error("reading the state of domain '" + vm.name + "'");
   vm.state = libvirt_state_name(info.state);
   vm.cpus = info.nrVirtCpu > 0 ? static_cast<int>(info.nrVirtCpu) : 1;
@@ -78,7 +78,7 @@ Result<Vm> LibvirtProvider::describe(virDomainPtr dom) const {
     disk.path = d.source;
     disk.format = d.format.empty() ? "raw" : d.format;
     virDomainBlockInfo bi{};
-    if (virDomainGetBlockInfo(dom, d.target.c_str(), &bi, 0) == 0) {
+    if (lv().virDomainGetBlockInfo(dom, d.target.c_str(), &bi, 0) == 0) {
       disk.capacity = bi.capacity;
       disk.file_size = bi.physical;
     } else if (auto probed = probe_disk(d.source)) {
@@ -100,8 +100,8 @@ TestReport LibvirtProvider::test() {
     r.diagnosis = c.error().message;
     return r;
   }
-  const int n = virConnectNumOfDomains((*c)->get());
-  const int defined = virConnectNumOfDefinedDomains((*c)->get());
+  const int n = lv().virConnectNumOfDomains((*c)->get());
+  const int defined = lv().virConnectNumOfDefinedDomains((*c)->get());
   if (n < 0 || defined < 0) {
     Error e = libvirt_error("listing the domains at " + uri_);
     r.cls = e.cls;
@@ -118,14 +118,14 @@ Result<std::vector<Vm>> LibvirtProvider::list(const std::string& glob) {
   auto c = open();
   if (!c) return c.error();
   virDomainPtr* doms = nullptr;
-  const int n = virConnectListAllDomains((*c)->get(), &doms, 0);
+  const int n = lv().virConnectListAllDomains((*c)->get(), &doms, 0);
   if (n < 0) return libvirt_error("listing the domains at " + uri_);
   std::vector<DomainRef> refs;
   for (int i = 0; i < n; ++i) refs.emplace_back(doms[i]);
   std::free(doms);
   std::vector<Vm> out;
   for (const auto& ref : refs) {
-    const char* name = virDomainGetName(ref.dom);
+    const char* name = lv().virDomainGetName(ref.dom);
     if (!name || !name_matches(glob, name)) continue;
     auto vm = describe(ref.dom);
     if (!vm) return vm.error();

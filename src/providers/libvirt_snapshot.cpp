@@ -42,29 +42,29 @@ constexpr auto kPoll = std::chrono::milliseconds(50);
 // active commit, then a pivot back to the image once the two are in sync.
 Status commit_and_pivot(virDomainPtr dom, const std::string& vm, const std::string& target) {
   const std::string what = "merging the snapshot of disk " + target + " of VM '" + vm + "' back";
-  if (virDomainBlockCommit(dom, target.c_str(), nullptr, nullptr, 0,
-                           VIR_DOMAIN_BLOCK_COMMIT_ACTIVE) < 0)
+  if (lv().virDomainBlockCommit(dom, target.c_str(), nullptr, nullptr, 0,
+                                VIR_DOMAIN_BLOCK_COMMIT_ACTIVE) < 0)
     return libvirt_error(what + " (blockcommit)");
   const auto deadline = std::chrono::steady_clock::now() + kCommitDeadline;
   for (;;) {
     virDomainBlockJobInfo info{};
-    const int has = virDomainGetBlockJobInfo(dom, target.c_str(), &info, 0);
+    const int has = lv().virDomainGetBlockJobInfo(dom, target.c_str(), &info, 0);
     if (has < 0) return libvirt_error(what + " (block job state)");
     if (has == 0)
       return make_error(ErrorClass::internal, what + ": the block job ended before the pivot");
     if (info.cur == info.end) {
       // Synchronous: returns once the domain writes to the image again.
-      if (virDomainBlockJobAbort(dom, target.c_str(), VIR_DOMAIN_BLOCK_JOB_ABORT_PIVOT) == 0)
+      if (lv().virDomainBlockJobAbort(dom, target.c_str(), VIR_DOMAIN_BLOCK_JOB_ABORT_PIVOT) == 0)
         return Status::Ok();
       // "not ready for pivot yet": cur == end is seen a moment before QEMU reports the job
       // ready (its event); anything else is a real failure.
-      virErrorPtr raw = virGetLastError();
+      virErrorPtr raw = lv().virGetLastError();
       const bool not_ready =
           raw && (raw->code == VIR_ERR_BLOCK_COPY_ACTIVE || raw->code == VIR_ERR_OPERATION_INVALID);
       if (!not_ready) return libvirt_error(what + " (pivot)");
     }
     if (std::chrono::steady_clock::now() > deadline) {
-      virDomainBlockJobAbort(dom, target.c_str(), 0);
+      lv().virDomainBlockJobAbort(dom, target.c_str(), 0);
       return make_error(ErrorClass::timeout, what + ": not in sync after 30 minutes; aborted");
     }
     std::this_thread::sleep_for(kPoll);
@@ -80,7 +80,7 @@ Result<std::string> LibvirtProvider::snapshot_create(const std::string& vm,
   if (!c) return c.error();
   auto d = lookup(**c, vm);
   if (!d) return d.error();
-  const int active = virDomainIsActive(d->dom);
+  const int active = lv().virDomainIsActive(d->dom);
   if (active < 0) return libvirt_error("reading the state of domain '" + vm + "'");
   const std::string id = new_id();
   // A shut-off domain's disks do not change until it starts: they are their own snapshot.
@@ -95,12 +95,12 @@ Result<std::string> LibvirtProvider::snapshot_create(const std::string& vm,
            "' snapshot='external'><driver type='qcow2'/><source file='" +
            core::markup_escape(libvirt_overlay_path(disk.source, id)) + "'/></disk>";
   xml += "</disks></domainsnapshot>";
-  virDomainSnapshotPtr snap = virDomainSnapshotCreateXML(
+  virDomainSnapshotPtr snap = lv().virDomainSnapshotCreateXML(
       d->dom, xml.c_str(),
       VIR_DOMAIN_SNAPSHOT_CREATE_DISK_ONLY | VIR_DOMAIN_SNAPSHOT_CREATE_NO_METADATA |
           VIR_DOMAIN_SNAPSHOT_CREATE_ATOMIC);
   if (!snap) return libvirt_error("taking a disk-only snapshot of VM '" + vm + "'");
-  virDomainSnapshotFree(snap);
+  lv().virDomainSnapshotFree(snap);
   return id;
 }
 
@@ -120,7 +120,7 @@ Status LibvirtProvider::snapshot_remove(const std::string& vm, const std::string
   for (const auto& disk : *disks) {
     if (disk.backing.empty() || disk.source != libvirt_overlay_path(disk.backing, snapshot))
       continue;  // not under this snapshot (any more): nothing to merge
-    if (virDomainIsActive(d->dom) != 1)
+    if (lv().virDomainIsActive(d->dom) != 1)
       return make_error(ErrorClass::conflict,
                         "VM '" + vm + "' stopped while snapshot " + snapshot +
                             " was in place: start it so the overlay " + disk.source +

@@ -161,8 +161,11 @@ def test_make_deb_builds_a_package_with_units_scripts_and_dependencies(tmp_path)
     fields = dict(l.strip().split(": ", 1) for l in info.splitlines() if ": " in l and not l.startswith("  new"))
     assert fields["Package"] == "hypersdk"
     depends = fields["Depends"]
-    for lib in ("libsqlite3-0", "libyaml-cpp0.7", "libprometheus-cpp-core1.0", "libstdc++6", "systemd"):
+    # libcurl4 and libpq5 are loaded at first use (no DT_NEEDED for shlibdeps to see).
+    for lib in ("libsqlite3-0", "libyaml-cpp0.7", "libprometheus-cpp-core1.0", "libstdc++6", "systemd",
+                "libcurl4", "libpq5"):
         assert lib in depends, depends
+    assert "libvirt0" in fields["Recommends"], fields
     for script in ("postinst", "prerm", "postrm", "conffiles"):
         assert script in info, info
 
