@@ -333,3 +333,27 @@ TEST_CASE("db copy: text PostgreSQL would refuse is repaired with U+FFFD and cou
         "a\xEF\xBF\xBD"
         "b\xEF\xBF\xBD\xEF\xBF\xBD");
 }
+
+TEST_CASE("db copy: a SQLite table or column without a PostgreSQL twin stops the copy by name") {
+  for (const char* change : {"ALTER TABLE jobs ADD COLUMN notes TEXT",
+                             "CREATE TABLE scratch (id INTEGER PRIMARY KEY, body TEXT)"}) {
+    CAPTURE(change);
+    test::StoreFixture sqlite;
+    populate(*sqlite.store);
+    REQUIRE(sqlite.db
+                ->write([&](Connection& c) {
+                  c.db().exec(change);
+                  return Status::Ok();
+                })
+                .ok());
+    test::PgTestSchema schema;
+    auto r = copy::copy_sqlite_to_postgres(to(sqlite.db->path(), schema.url()));
+    REQUIRE_FALSE(r.ok());
+    CHECK(r.error().cls == ErrorClass::invalid);
+    CHECK(r.error().message.find("has no twin in PostgreSQL") != std::string::npos);
+    const bool column = std::string(change).find("notes") != std::string::npos;
+    CHECK(r.error().message.find(column ? "column jobs.notes" : "table scratch") !=
+          std::string::npos);
+    CHECK(pg_count(*pg_store(schema), "jobs") == 0);
+  }
+}

@@ -37,7 +37,7 @@ void set_user_version(const std::string& path, int v) {
 
 }  // namespace
 
-TEST_CASE("valid UTF-8 is left alone; invalid bytes and NUL become U+FFFD, one per byte") {
+TEST_CASE("valid UTF-8 is left alone, and invalid bytes and NUL become U+FFFD one per byte") {
   std::string ok = "plain ascii, caf\xC3\xA9, \xE2\x82\xAC, \xF0\x9F\x98\x80";
   CHECK(is_pg_text(ok));
   std::string same = ok;

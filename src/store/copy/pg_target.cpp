@@ -117,8 +117,9 @@ BatchInsert::BatchInsert(pg::Tx& tx, const std::string& table,
     names += (i ? ", " : "") + quote_ident(columns_[i]->name);
     arrays += (i ? ", $" : "$") + std::to_string(i + 1) + "::" + columns_[i]->type + "[]";
   }
-  sql_ =
-      "INSERT INTO " + quote_ident(table) + " (" + names + ") SELECT * FROM unnest(" + arrays + ")";
+  // OVERRIDING SYSTEM VALUE: the ids are the source's, also in a GENERATED ALWAYS column.
+  sql_ = "INSERT INTO " + quote_ident(table) + " (" + names +
+         ") OVERRIDING SYSTEM VALUE SELECT * FROM unnest(" + arrays + ")";
 }
 
 void BatchInsert::add(std::vector<Cell>& row) {
