@@ -1,6 +1,8 @@
-// hypersdk db migrate | check | backup PATH: the database's schema and integrity.
+// hypersdk db migrate | check | backup PATH (and copy, cmd_db_copy.cpp): the database's schema and
+// integrity.
 #include <iostream>
 
+#include "cli/cmd_db_copy.h"
 #include "cli/commands.h"
 #include "cli/exit_codes.h"
 #include "cli/output.h"
@@ -14,7 +16,7 @@ void add_db_command(CLI::App& app, Context& ctx) {
     bool no_backup = false;
   };
   auto f = std::make_shared<Flags>();
-  auto* db = app.add_subcommand("db", "Database: migrate, check, backup");
+  auto* db = app.add_subcommand("db", "Database: migrate, check, backup, copy");
   db->require_subcommand(1);
 
   auto* migrate = db->add_subcommand("migrate", "Bring the schema up to date (backup first)");
@@ -75,6 +77,8 @@ void add_db_command(CLI::App& app, Context& ctx) {
       return 0;
     };
   });
+
+  add_db_copy_command(*db, ctx);
 }
 
 }  // namespace hypersdk::cli
