@@ -24,7 +24,7 @@ bool is_hypersdk_answer(const ApiClient::Answer& a) {
 
 std::optional<store::ServerEntry> find_live_server(store::Database& db, const std::string& token,
                                                    std::string* why_not, const ClientTls& tls) {
-  store::ServerRegistry registry(db);
+  store::SqliteServerRegistry registry(db);
   const core::TimeMs now = engine::SystemClock().now_ms();
   auto live = registry.server_list_live(now - kServerFresh.count());
   if (!live) {

@@ -9,6 +9,7 @@
 
 #include <chrono>
 #include <memory>
+#include <mutex>
 #include <string>
 
 #include "api/server.h"
@@ -29,18 +30,25 @@ class ServerRegistration {
  public:
   // REQUIRES: `db` outlives this object.
   explicit ServerRegistration(store::Database& db);
+  // Any registry (PostgreSQL: store/pg/pg_server_registry.h).
+  explicit ServerRegistration(std::shared_ptr<store::ServerRegistry> registry);
   ~ServerRegistration();
 
-  // Registers `address`. A failure is logged and returned; serve runs on without it (the CLI
+  // Registers `address`, with `owner` the worker pool's lease owner id (jobs.lease_owner, for
+  // `cluster status`). A failure is logged and returned; serve runs on without it (the CLI
   // then works on the database directly, as before the registry existed).
-  Status start(const std::string& address);
+  Status start(const std::string& address, const std::string& owner = "");
+  // Marks this node draining in the registry (drain: engine side in Runtime::drain). Error
+  // when not registered.
+  Status set_draining();
   // Deregisters (logged on failure) and stops the heartbeat. Idempotent.
   void stop();
 
  private:
   Status beat();
 
-  store::ServerRegistry registry_;
+  std::shared_ptr<store::ServerRegistry> registry_;
+  std::mutex mu_;  // entry_ and id_: the heartbeat thread and set_draining
   store::ServerEntry entry_;
   std::int64_t id_ = 0;  // 0: not registered
   std::unique_ptr<engine::PeriodicService> heartbeat_;

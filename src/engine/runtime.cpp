@@ -15,6 +15,7 @@
 #include "notify/notifier.h"
 #include "ops/log.h"
 #include "store/audit_log.h"
+#include "store/leader_lease.h"
 #include "store/migrations.h"
 #include "store/sqlite_outbox.h"
 
@@ -124,6 +125,11 @@ Result<std::unique_ptr<Runtime>> Runtime::open(RuntimeOptions options) {
                                       for (const auto& l : *lines) text += l.line + "\n";
                                     return text;
                                   }});
+  // The node id in the lease is the pool's lease owner id, as in servers.owner.
+  rt->leader_ = std::make_unique<LeaderElector>(
+      LeaderConfig{rt->pool_->owner(), cfg.get_duration("cluster.leader_ttl")},
+      std::make_shared<store::SqliteLeaderLease>(*rt->db_));
+  if (rt->options_.metrics) add_leader_metric(*rt->options_.metrics, *rt->leader_);
   if (rt->options_.metrics) add_output_metrics(*rt->options_.metrics, *rt->pool_);
   if (rt->options_.metrics)
     add_store_scrape_hook(*rt->options_.metrics, *rt->store_, *rt->db_,
@@ -148,9 +154,15 @@ Status Runtime::start() {
     ops::log::warn("requeued jobs left running by a process that died", {{"jobs", *rescued}});
 
   pool_->start();
+  // Leader first (one synchronous try), so that a single node's reaper runs at once.
+  if (Status s = leader_->run_once(); !s.ok())
+    ops::log::warn("cannot take the leader lease yet; retrying", {{"error", s.error().message}});
+  leader_->start();
   const auto ttl = cfg.get_duration("workers.lease_ttl");
   maintenance_.push_back(std::make_unique<PeriodicService>(
       "lease-reaper", std::max(milliseconds(1000), ttl / 4), [this, max_expiries, &clock] {
+        // Leader only: a node that does not lead (or lost the lease) rescues nothing.
+        if (!leader_->may_run()) return Status::Ok();
         // Our own leases first: after a full disk their renewals may have failed past the
         // lease while the jobs kept running here; reaping them would start second attempts.
         if (Status s = pool_->renew_leases(); !s.ok()) return s;
@@ -221,6 +233,7 @@ void Runtime::stop(milliseconds grace) {
   notifier_->stop();
   for (auto it = maintenance_.rbegin(); it != maintenance_.rend(); ++it) (*it)->stop();
   maintenance_.clear();
+  leader_->stop();  // gives the lease up: another node takes over at once
   pool_->stop(grace);
   if (Status s = db_->checkpoint(); !s.ok())
     ops::log::warn("final checkpoint failed", {{"error", s.error().to_string()}});
@@ -254,18 +267,21 @@ void Runtime::add_pruner() {
                                  : std::nullopt;
         // Batch by batch, so that stop() never waits for a whole large history to go.
         int jobs = 0, occ = 0, audit = 0;
-        for (int n = before || keep ? 1 : 0; n > 0 && !stopping_.load();) {
+        // Leader only, checked (lease row and fencing token) before each batch: a leader
+        // that lost the lease stops pruning at once.
+        auto go_on = [this] { return !stopping_.load() && leader_->may_run(); };
+        for (int n = before || keep ? 1 : 0; n > 0 && go_on();) {
           auto r = store_->job_prune(before, keep);
           if (!r) return Status(r.error());
           jobs += n = *r;
         }
-        for (int n = before ? 1 : 0; n > 0 && !stopping_.load();) {
+        for (int n = before ? 1 : 0; n > 0 && go_on();) {
           auto r = store_->schedule_prune(*before);
           if (!r) return Status(r.error());
           occ += n = *r;
         }
         store::AuditLog audit_log(*db_);
-        for (int n = audit_for.count() > 0 ? 1 : 0; n > 0 && !stopping_.load();) {
+        for (int n = audit_for.count() > 0 ? 1 : 0; n > 0 && go_on();) {
           auto r = audit_log.audit_prune(clock.now_ms() - audit_for.count());
           if (!r) return Status(r.error());
           audit += n = *r;
@@ -275,7 +291,7 @@ void Runtime::add_pruner() {
         // they reference go.
         int sent = 0;
         if (keep_sent.count() > 0)
-          for (int n = 1; n > 0 && !stopping_.load();) {
+          for (int n = 1; n > 0 && go_on();) {
             auto r = notifier_->outbox().delivery_prune(clock.now_ms() - keep_sent.count());
             if (!r) return Status(r.error());
             sent += n = *r;
@@ -313,7 +329,18 @@ std::vector<ReadinessCheck> Runtime::readiness() {
                                    : ""});
   const bool workers = pool_->healthy();
   checks.push_back({"workers:alive", workers, workers ? "" : "the worker pool is not running"});
+  if (draining())
+    checks.push_back({"draining", false,
+                      "draining: this node takes no new jobs; its running jobs finish (a "
+                      "restart undoes it)"});
   return checks;
+}
+
+void Runtime::drain() {
+  if (drained_.exchange(true)) return;
+  pool_->drain();
+  ops::log::info("draining: no new jobs are claimed here; running jobs finish",
+                 {{"running", pool_->running()}});
 }
 
 }  // namespace hypersdk::engine

@@ -12,6 +12,7 @@
 #include "engine/job_events_log.h"
 #include "engine/job_metrics.h"
 #include "engine/job_service.h"
+#include "engine/leader.h"
 #include "engine/periodic.h"
 #include "engine/schedule_runs.h"
 #include "engine/schedule_service.h"
@@ -74,6 +75,14 @@ class Runtime {
   // For the watchdog: the database answers a read.
   bool database_reachable();
 
+  // The leader lease (engine/leader.h): the lease reaper and the retention pruner run only
+  // while this node leads.
+  LeaderElector& leader() { return *leader_; }
+  // Drain (issue 17 item 4): the pool claims nothing new, running jobs finish, readiness
+  // reports "draining". Undone by a restart. Idempotent.
+  void drain();
+  bool draining() const { return pool_->draining() && drained_.load(); }
+
  private:
   explicit Runtime(RuntimeOptions options) : options_(std::move(options)) {}
   // The retention pruner, unless retention keeps everything.
@@ -96,6 +105,8 @@ class Runtime {
   std::unique_ptr<Scheduler> scheduler_;  // when scheduler.enabled
   std::unique_ptr<notify::Notifier> notifier_;
   std::vector<std::unique_ptr<PeriodicService>> maintenance_;
+  std::unique_ptr<LeaderElector> leader_;
+  std::atomic<bool> drained_{false};  // drain() was called (not merely stop())
   bool started_ = false;
   std::atomic<bool> stopping_{false};  // read by maintenance passes that loop
 };

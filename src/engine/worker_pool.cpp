@@ -71,6 +71,27 @@ void WorkerPool::notify() {
   dispatch_cv_.notify_one();
 }
 
+void WorkerPool::drain() {
+  std::vector<store::Lease> prefetched;
+  {
+    std::lock_guard lock(mu_);
+    if (draining_) return;
+    draining_ = true;
+    for (auto& q : queue_) {
+      prefetched.push_back({q.job.id, q.job.lease_token});
+      held_.erase(q.job.id);
+    }
+    queue_.clear();
+  }
+  // Other nodes (or this one after its restart) run them; none was started here.
+  hand_back(prefetched, "draining: handed jobs leased ahead back to the queue");
+}
+
+bool WorkerPool::draining() const {
+  std::lock_guard lock(mu_);
+  return draining_;
+}
+
 int WorkerPool::running() const {
   std::lock_guard lock(mu_);
   return static_cast<int>(running_.size());

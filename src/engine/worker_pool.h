@@ -82,6 +82,12 @@ class WorkerPool {
   void stop(std::chrono::milliseconds grace);
   // New work may be available (in-process submit, cancel, retry).
   void notify();
+  // Drain (issue 17 item 4): claims nothing new from now on and hands jobs leased ahead (not
+  // started) back at once; running jobs go on to the end (leases renewed, cancels applied).
+  // There is no undrain: a restart undoes it. Idempotent; stop() still stops the pool.
+  void drain();
+  // drain() or stop() was called.
+  bool draining() const;
   // Runs `workers` (>= 1) worker threads from now on (a config reload): more start at once;
   // when fewer, the extra ones leave as they become idle, so no running job is interrupted.
   void resize(int workers);
@@ -181,17 +187,17 @@ class WorkerPool {
   ops::Metrics* metrics_;
 
   mutable std::mutex mu_;
-  std::condition_variable dispatch_cv_;           // wakes the dispatcher
-  std::condition_variable work_cv_;               // wakes workers
-  std::condition_variable done_cv_;               // wakes the completer
-  bool started_ = false;                          // GUARDED_BY(mu_)
-  bool claiming_ = false;                         // GUARDED_BY(mu_)
-  bool stopping_workers_ = false;                 // GUARDED_BY(mu_)
-  bool stopping_completer_ = false;               // GUARDED_BY(mu_)
-  bool notified_ = false;                         // GUARDED_BY(mu_)
-  bool draining_ = false;                         // stop() under way: no claims; GUARDED_BY(mu_)
-  int target_workers_ = 0;                        // GUARDED_BY(mu_)
-  int live_workers_ = 0;                          // threads in worker_loop; GUARDED_BY(mu_)
+  std::condition_variable dispatch_cv_;  // wakes the dispatcher
+  std::condition_variable work_cv_;      // wakes workers
+  std::condition_variable done_cv_;      // wakes the completer
+  bool started_ = false;                 // GUARDED_BY(mu_)
+  bool claiming_ = false;                // GUARDED_BY(mu_)
+  bool stopping_workers_ = false;        // GUARDED_BY(mu_)
+  bool stopping_completer_ = false;      // GUARDED_BY(mu_)
+  bool notified_ = false;                // GUARDED_BY(mu_)
+  bool draining_ = false;                // drain() or stop() under way: no claims; GUARDED_BY(mu_)
+  int target_workers_ = 0;               // GUARDED_BY(mu_)
+  int live_workers_ = 0;                 // threads in worker_loop; GUARDED_BY(mu_)
   std::map<core::JobId, std::int64_t> held_;      // id -> lease token; GUARDED_BY(mu_)
   std::deque<Running> queue_;                     // leased ahead; GUARDED_BY(mu_)
   std::map<core::JobId, Running> running_;        // GUARDED_BY(mu_)

@@ -487,6 +487,14 @@ const std::vector<KeySpec>& schema_table() {
        .type = T::duration,
        .default_value = "30d",
        .help = "delivered and failed notifications older than this are pruned"},
+      // Several nodes (issue 17)
+      {.name = "cluster.leader_ttl",
+       .type = T::duration,
+       .default_value = "15s",
+       .help = "leader lease of the node that runs the lease reaper and retention; renewed "
+               "every ttl/3, taken over this long after its holder stops renewing",
+       .min = kSecond,
+       .max = 600 * kSecond},
   };
   return table;
 }

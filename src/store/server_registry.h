@@ -1,12 +1,13 @@
-// The registry of running `serve` processes (schema/0004_servers.sql): a serve registers
-// where its API listens and heartbeats; the CLI asks for the live ones and talks to one of
-// them instead of the database. Kept beside the store port rather than in it: it is
-// bookkeeping about processes, not job state, and a PostgreSQL deployment would keep the
-// same rows in its own table through the same four operations.
+// The registry of running `serve` processes (schema/0004_servers.sql, 0013_cluster.sql): a serve
+// registers where its API listens and heartbeats; the CLI asks for the live ones and talks to
+// one of them instead of the database; `cluster status` lists them with their running jobs.
+// A port with two implementations: SqliteServerRegistry below, pg::PgServerRegistry
+// (store/pg/pg_server_registry.h) for several nodes on one PostgreSQL. Kept beside the store
+// port rather than in it: it is bookkeeping about processes, not job state.
 //
 // Times are real UTC milliseconds from the caller (never a test clock: a registry row must
 // mean the same to every process reading it).
-// Thread safety: as Database: every method may be called from any thread.
+// Thread safety: every method may be called from any thread.
 #pragma once
 
 #include <string>
@@ -26,25 +27,43 @@ struct ServerEntry {
   std::string version;
   core::TimeMs started_at = 0;
   core::TimeMs heartbeat = 0;
+  bool draining = false;  // asked to drain: claims nothing new (0013)
+  std::string owner;      // its worker pool's lease owner id (jobs.lease_owner); may be empty
 };
 
 class ServerRegistry {
  public:
-  // REQUIRES: `db` outlives the registry.
-  explicit ServerRegistry(Database& db) : db_(&db) {}
+  virtual ~ServerRegistry() = default;
 
-  // Inserts the entry (id, started_at and heartbeat set to now); returns its id. Rows whose
-  // heartbeat is older than `prune_before` (servers that died without deregistering) go in
-  // the same transaction, so the table stays small.
-  Result<std::int64_t> server_register(const ServerEntry& entry, core::TimeMs now,
-                                       core::TimeMs prune_before);
+  // Inserts the entry (id, started_at and heartbeat set to now, draining false); returns its
+  // id. Rows whose heartbeat is older than `prune_before` (servers that died without
+  // deregistering) go in the same transaction, so the table stays small.
+  virtual Result<std::int64_t> server_register(const ServerEntry& entry, core::TimeMs now,
+                                               core::TimeMs prune_before) = 0;
   // Refreshes the heartbeat. Error not_found when the row is gone (pruned after a long stall,
   // or deleted by hand): the caller registers again.
-  Status server_heartbeat(std::int64_t id, core::TimeMs now);
-  Status server_deregister(std::int64_t id);
+  virtual Status server_heartbeat(std::int64_t id, core::TimeMs now) = 0;
+  virtual Status server_deregister(std::int64_t id) = 0;
+  // Marks the node draining (or not). Error not_found when the row is gone.
+  virtual Status server_set_draining(std::int64_t id, bool draining) = 0;
   // Entries whose heartbeat is at or after `fresh_after`, the most recent heartbeat first.
   // An empty list on a database older than migration 0004 (no table yet).
-  Result<std::vector<ServerEntry>> server_list_live(core::TimeMs fresh_after);
+  virtual Result<std::vector<ServerEntry>> server_list_live(core::TimeMs fresh_after) = 0;
+};
+
+class SqliteServerRegistry final : public ServerRegistry {
+ public:
+  // REQUIRES: `db` outlives the registry.
+  explicit SqliteServerRegistry(Database& db) : db_(&db) {}
+
+  Result<std::int64_t> server_register(const ServerEntry& entry, core::TimeMs now,
+                                       core::TimeMs prune_before) override;
+  Status server_heartbeat(std::int64_t id, core::TimeMs now) override;
+  Status server_deregister(std::int64_t id) override;
+  Status server_set_draining(std::int64_t id, bool draining) override;
+  // On a database older than 0013 (a CLI reading it before serve migrated it) the entries
+  // have draining false and no owner.
+  Result<std::vector<ServerEntry>> server_list_live(core::TimeMs fresh_after) override;
 
  private:
   Database* db_;

@@ -15,37 +15,6 @@
 
 using namespace hypersdk;
 
-TEST_CASE("the server registry lists only servers with a fresh heartbeat, freshest first") {
-  test::StoreFixture f;
-  store::ServerRegistry reg(*f.db);
-  store::ServerEntry a{0, "http://127.0.0.1:1", 11, "h", "0.1", 0, 0};
-  store::ServerEntry b{0, "http://127.0.0.1:2", 22, "h", "0.1", 0, 0};
-  auto ida = reg.server_register(a, 1'000, 0);
-  auto idb = reg.server_register(b, 2'000, 0);
-  REQUIRE(ida.ok());
-  REQUIRE(idb.ok());
-
-  auto live = reg.server_list_live(1'500);
-  REQUIRE(live.ok());
-  REQUIRE(live->size() == 1);
-  CHECK((*live)[0].address == "http://127.0.0.1:2");
-  CHECK((*live)[0].pid == 22);
-  CHECK((*live)[0].started_at == 2'000);
-
-  REQUIRE(reg.server_heartbeat(*ida, 3'000).ok());
-  live = reg.server_list_live(1'500);
-  REQUIRE(live->size() == 2);
-  CHECK((*live)[0].id == *ida);  // the freshest heartbeat first
-
-  REQUIRE(reg.server_deregister(*ida).ok());
-  CHECK(reg.server_heartbeat(*ida, 4'000).error().cls == ErrorClass::not_found);
-  CHECK(reg.server_list_live(0)->size() == 1);
-
-  // Registering prunes rows whose heartbeat is older than prune_before.
-  REQUIRE(reg.server_register(a, 10'000, 5'000).ok());
-  CHECK(reg.server_list_live(0)->size() == 1);
-}
-
 TEST_CASE("a database without the servers table has no live servers") {
   test::TempDir dir;
   store::DatabaseOptions opts;
@@ -53,7 +22,7 @@ TEST_CASE("a database without the servers table has no live servers") {
   opts.migrate = false;
   auto db = store::Database::open(opts);
   REQUIRE(db.ok());
-  store::ServerRegistry reg(**db);
+  store::SqliteServerRegistry reg(**db);
   auto live = reg.server_list_live(0);
   REQUIRE(live.ok());
   CHECK(live->empty());

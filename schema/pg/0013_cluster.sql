@@ -1,0 +1,20 @@
+-- PostgreSQL dialect of schema/0013_cluster.sql (same columns and table; BIGINT for SQLite's
+-- INTEGER).
+-- Several serve processes on one database (issue 17 items 2 and 4).
+-- servers.draining: the node was asked to drain (POST /api/v1/drain): it claims no new jobs and
+-- lets its running ones finish; a restart undoes it (the new process registers a new row).
+-- servers.owner: the lease owner id of the node's worker pool (engine/lease_owner.h), the value
+-- it writes into jobs.lease_owner, so `cluster status` can count each node's running jobs.
+ALTER TABLE servers ADD COLUMN draining BIGINT NOT NULL DEFAULT 0;
+ALTER TABLE servers ADD COLUMN owner TEXT;
+-- The leader lease: one row per lease name ('maintenance': the lease reaper and the retention
+-- pruner run on its holder only). `token` is the fencing token: it grows on every takeover,
+-- never on a renewal, so a leader that lost the lease can tell (its token is no longer the
+-- row's). Times are real UTC milliseconds, as in servers.
+CREATE TABLE leader_lease (
+  name        TEXT   PRIMARY KEY,
+  holder      TEXT   NOT NULL,  -- the holder's lease owner id (servers.owner)
+  token       BIGINT NOT NULL,
+  acquired_at BIGINT NOT NULL,  -- when this holder took it (token last grew)
+  expires_at  BIGINT NOT NULL
+);
