@@ -140,7 +140,7 @@ TEST_CASE("tables come parents first, so every foreign key finds its row already
 
 TEST_CASE("a serve with a fresh heartbeat on the file stops the copy before any connection") {
   test::StoreFixture f;
-  store::ServerRegistry reg(*f.db);
+  store::SqliteServerRegistry reg(*f.db);
   store::ServerEntry e;
   e.address = "http://127.0.0.1:8080";
   e.pid = 4242;

@@ -59,7 +59,7 @@ TEST_CASE("the leader lease: taken, renewed with the same token, taken over with
   CHECK(lease->leader_acquire_or_renew("a", 1, milliseconds(0)).error().cls == ErrorClass::invalid);
 }
 
-TEST_CASE("electors: one leads; the other takes over after the leader stops renewing") {
+TEST_CASE("electors: one leads and the other takes over after the leader stops renewing") {
   test::ConformanceFixture f;
   auto lease = test::lease_of(f);
   const milliseconds ttl(400);

@@ -68,7 +68,9 @@ TEST_CASE("libvirt provider: lists the test driver's default domain with its dis
   CHECK(vm.disks[0].capacity > 0);  // the test driver's block info
 }
 
-TEST_CASE("libvirt provider: a glob over a node's domains; CPUs, memory, power state, disks") {
+TEST_CASE(
+    "libvirt provider: a glob over a node's domains with their CPUs, memory, power state and "
+    "disks") {
   const fs::path dir = fs::temp_directory_path() / ("lv-node-" + std::to_string(::getpid()));
   const fs::path node = write_node(dir);
   LibvirtProvider p("lab", "test://" + node.string());

@@ -120,7 +120,7 @@ TEST_CASE("an occurrence another scheduler recorded is left alone in a batch") {
   CHECK(f.store->job_list({.limit = 100}).value().size() == 2);
 }
 
-TEST_CASE("a request the database refuses is rolled back alone; the rest of the batch commits") {
+TEST_CASE("a request the database refuses is rolled back alone and the rest of the batch commits") {
   test::StoreFixture f;
   auto s = create(f, 3);
   auto taken = f.store->job_enqueue(

@@ -5,7 +5,7 @@
 namespace hypersdk::core {
 namespace {
 
-TEST_CASE("utf8: valid text has no invalid byte; the first bad one is found") {
+TEST_CASE("utf8: valid text has no invalid byte and the first bad one is found") {
   CHECK_FALSE(first_invalid_utf8(""));
   CHECK_FALSE(first_invalid_utf8("plain ascii\n"));
   CHECK_FALSE(first_invalid_utf8("exp\xC3\xB6rts \xE2\x82\xAC \xF0\x9F\x98\x80"));  // ö € 😀
