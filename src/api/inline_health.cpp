@@ -1,6 +1,9 @@
 #include "api/inline_health.h"
 
+#include <arpa/inet.h>
 #include <httplib.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 
 #include <strings.h>
 #include <algorithm>
@@ -92,6 +95,19 @@ std::string health_body(std::int64_t uptime_s) {
                                                 {"observedUnit", "s"},
                                                 {"status", "pass"}}})}}}};
   return body.dump(-1, ' ', false, json::error_handler_t::replace);  // as write_json
+}
+
+std::string peer_address(int fd) {
+  sockaddr_storage addr{};
+  socklen_t len = sizeof addr;
+  if (::getpeername(fd, reinterpret_cast<sockaddr*>(&addr), &len) != 0) return "";
+  char host[INET6_ADDRSTRLEN] = "";
+  const void* where =
+      addr.ss_family == AF_INET6
+          ? static_cast<const void*>(&reinterpret_cast<sockaddr_in6*>(&addr)->sin6_addr)
+          : static_cast<const void*>(&reinterpret_cast<sockaddr_in*>(&addr)->sin_addr);
+  ::inet_ntop(addr.ss_family, where, host, sizeof host);
+  return host;
 }
 
 InlineHealth::InlineHealth(Clock::time_point started, ops::Metrics* metrics, bool cors)
