@@ -206,6 +206,12 @@ $(FUZZ_BUILD)/fuzz_remote_listing: tests/fuzz/fuzz_remote_listing.cpp src/target
 	$(FUZZ_CXX) $(FUZZ_FLAGS) -I/usr/include/libxml2 -fsanitize=fuzzer $< \
 	  src/targets/remote_listing.cpp $(FUZZ_CORE_OBJS) -lxml2 -ldate-tz -o $@
 
+FUZZ_TARGETS += inline_health
+$(FUZZ_BUILD)/fuzz_inline_health: tests/fuzz/fuzz_inline_health.cpp src/api/inline_health_request.cpp \
+    src/api/inline_health.h
+	@mkdir -p $(@D)
+	$(FUZZ_CXX) $(FUZZ_FLAGS) -fsanitize=fuzzer $< src/api/inline_health_request.cpp -o $@
+
 .SECONDARY: $(FUZZ_CORE_OBJS) $(FUZZ_LIB_OBJS) $(FUZZ_SOAP_OBJS) $(FUZZ_OVA_OBJS)  # kept, so a changed target relinks only
 
 fuzz-build: deps $(addprefix $(FUZZ_BUILD)/fuzz_,$(FUZZ_TARGETS))

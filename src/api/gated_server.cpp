@@ -1,8 +1,6 @@
 #include "api/gated_server.h"
 
-#include <arpa/inet.h>
 #include <fcntl.h>
-#include <netinet/in.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -50,20 +48,6 @@ std::size_t content_length(std::string_view head) {
     return n;
   }
   return 0;
-}
-
-// The client's address for the access log, as httplib's req.remote_addr shows it.
-std::string peer(int fd) {
-  sockaddr_storage addr{};
-  socklen_t len = sizeof addr;
-  if (::getpeername(fd, reinterpret_cast<sockaddr*>(&addr), &len) != 0) return "";
-  char host[INET6_ADDRSTRLEN] = "";
-  const void* where =
-      addr.ss_family == AF_INET6
-          ? static_cast<const void*>(&reinterpret_cast<sockaddr_in6*>(&addr)->sin6_addr)
-          : static_cast<const void*>(&reinterpret_cast<sockaddr_in*>(&addr)->sin_addr);
-  ::inet_ntop(addr.ss_family, where, host, sizeof host);
-  return host;
 }
 
 bool is_probe(std::string_view head) {
@@ -176,7 +160,8 @@ GatedServer::Verdict GatedServer::examine(Pending& p) {
     const auto req = parse_inline_health(data);
     if (!req) return v;
     const bool last = p.answered + 1 >= kKeepAliveMaxCount;
-    auto answer = options_.inline_health->answer(*req, last, [fd = p.fd] { return peer(fd); });
+    auto answer =
+        options_.inline_health->answer(*req, last, [fd = p.fd] { return peer_address(fd); });
     if (!answer) return v;
     const bool all_read = data.size() == req->length;
     // Read exactly this request (its bytes were peeked, so they are in the socket): a

@@ -54,6 +54,10 @@ std::optional<InlineHealthRequest> parse_inline_health(std::string_view data);
 // inline answer share it).
 std::string health_body(std::int64_t uptime_s);
 
+// The client's address on a connected socket, as httplib's req.remote_addr shows it ("" when
+// unknown), for the access log.
+std::string peer_address(int fd);
+
 class InlineHealth {
  public:
   // metrics may be nullptr (nothing recorded, as on the httplib path).

@@ -7,6 +7,13 @@
 
 #include "ops/lazy_library.h"
 
+// curl.h's prototypes end their named parameters with an enum (CURLoption, CURLINFO), which
+// clang flags for va_start; libcurl's own definitions do the same, and the x86-64 and
+// aarch64 calling conventions pass it as the int it is.
+#ifdef __clang__
+#pragma clang diagnostic ignored "-Wvarargs"
+#endif
+
 namespace {
 
 hypersdk::ops::LazyLibrary libcurl("libcurl.so.4", "libcurl4");
