@@ -100,3 +100,36 @@ def test_drain_lets_running_jobs_finish_keeps_the_rest_queued_and_loses_nothing(
 def test_drain_without_a_server_says_so(h):
     r = h.run("drain")
     assert r.returncode != 0 and "no running server to drain" in r.stderr, r.stderr
+
+
+def test_the_lease_reaper_runs_only_on_the_leader(h):
+    """Another node holds the leader lease: this serve does not rescue an expired lease; once
+    that lease lapses, this serve takes over and the job is requeued and runs."""
+    import sqlite3
+    now_ms = int(time.time() * 1000)
+    job = h.submit("--type", "noop", "--run-at", "2999-01-01T00:00:00Z")
+    with sqlite3.connect(h.db) as c:
+        # A job left running by a node on another host whose lease expired long ago, and that
+        # node still holding the leader lease for a minute.
+        c.execute("UPDATE jobs SET status = 'running', attempt = 1, lease_owner = 'ghost:1:1',"
+                  " lease_until = 1, lease_token = 7, run_at = 0")
+        c.execute("INSERT INTO leader_lease (name, holder, token, acquired_at, expires_at)"
+                  " VALUES ('maintenance', 'ghost:1:1', 5, ?, ?)", (now_ms, now_ms + 60_000))
+    # The reaper looks every second (a quarter of the 4 s job lease); the leader lease is 1 s.
+    env = {"HYPERSDK_WORKERS__LEASE_TTL": "4s", "HYPERSDK_CLUSTER__LEADER_TTL": "1s"}
+    srv = h.serve(env=env)
+    s = status(h)
+    assert s["leader"]["owner"] == "ghost:1:1" and s["leader"]["address"] is None, s
+    assert s["nodes"][0]["leader"] is False and s["orphaned_running_jobs"] == 1, s
+    metrics = urllib.request.urlopen(srv.url + "/api/v1/metrics", timeout=10).read().decode()
+    assert "\nhypersdk_is_leader 0" in metrics
+    time.sleep(3)  # three reaper periods: a reaper that ignored the lease would have run
+    assert h.json("query", "--id", job)["status"] == "running"
+
+    with sqlite3.connect(h.db) as c:  # the other node's lease lapses
+        c.execute("UPDATE leader_lease SET expires_at = 0")
+    got = wait_for(lambda: (lambda j: j if j["status"] == "succeeded" else None)(
+        h.json("query", "--id", job)), timeout=20, what="the new leader to rescue the job")
+    assert got["attempt"] == 2, got
+    s = status(h)
+    assert s["nodes"][0]["leader"] is True and s["leader"]["token"] == 6, s
