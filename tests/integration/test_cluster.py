@@ -133,3 +133,29 @@ def test_the_lease_reaper_runs_only_on_the_leader(h):
     assert got["attempt"] == 2, got
     s = status(h)
     assert s["nodes"][0]["leader"] is True and s["leader"]["token"] == 6, s
+
+
+def test_db_migrate_refuses_while_an_older_live_node_uses_the_database(h):
+    """Expand/contract: `db migrate` names the live node of an older version that blocks it,
+    and migrates once that node's heartbeat is stale (it was drained and stopped)."""
+    import sqlite3
+    from pathlib import Path
+    h.remove_db()
+    schema = sorted((Path(__file__).resolve().parents[2] / "schema").glob("*.sql"))
+    previous = schema[:-1]  # the database as the previous release left it
+    now_ms = int(time.time() * 1000)
+    with sqlite3.connect(h.db) as c:
+        for f in previous:
+            c.executescript(f.read_text())
+        c.execute(f"PRAGMA user_version={int(previous[-1].name.split('_')[0])}")
+        c.execute("INSERT INTO servers (address, pid, host, version, started_at, heartbeat)"
+                  " VALUES ('http://10.0.0.9:8080', 99, 'other-host', '0.0.1', 0, ?)", (now_ms,))
+    r = h.run("db", "migrate", "--no-backup")
+    assert r.returncode != 0, r.stdout
+    assert "http://10.0.0.9:8080 (version 0.0.1, other-host:99" in r.stderr, r.stderr
+    assert "not applying schema migrations" in r.stderr, r.stderr
+    with sqlite3.connect(h.db) as c:
+        c.execute("UPDATE servers SET heartbeat = ?", (now_ms - 60_000,))
+    r = h.run("db", "migrate", "--no-backup")
+    assert r.returncode == 0, r.stderr
+    assert "migrated schema" in r.stdout, r.stdout
