@@ -134,7 +134,10 @@ def test_three_nodes_survive_leader_kills_with_every_job_once(tmp_path, pg_db):
                        "job_id IS NOT NULL GROUP BY job_id HAVING count(*) > 1) d") == "0"
     assert int(psql(pg_db, "SELECT count(*) FROM schedule_occurrences")) >= 1
 
-    s = cluster_status(tmp_path, pg_db)
-    assert len(s["nodes"]) == 3 and sum(n["leader"] for n in s["nodes"]) == 1, s
+    # The killed nodes' rows go stale after 15 s; then the three live nodes, one leader.
+    s = wait_for(lambda: (lambda s: s if len(s["nodes"]) == 3 else None)(
+        cluster_status(tmp_path, pg_db, nodes[0].url)), timeout=30, what="three live nodes")
+    assert sum(n["leader"] for n in s["nodes"]) == 1, s
+    assert sum(n["running_jobs"] for n in s["nodes"]) == 0, s
     for n in nodes:
         n.kill9()
