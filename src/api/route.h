@@ -48,6 +48,7 @@ std::vector<Route> workflow_routes(ServerState& state);  // workflow_routes.cpp
 std::vector<Route> provider_routes(ServerState& state);  // provider_routes.cpp
 std::vector<Route> target_routes(ServerState& state);    // target_routes.cpp
 std::vector<Route> audit_routes(ServerState& state);     // audit_routes.cpp
+std::vector<Route> cluster_routes(ServerState& state);   // cluster_routes.cpp
 
 // The audit trail's name for a route's action: "jobs.cancel", "schedules.update", ...
 std::string audit_action(const std::string& method, const std::string& path_template);

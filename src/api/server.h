@@ -122,6 +122,10 @@ struct ApiDeps {
   // What only the serving process knows, for /dashboard: {"workers": {"busy", "total"},
   // "disk": [{"path_kind", "path", "free_bytes"}]}. Empty: those fields are absent.
   std::function<nlohmann::json()> runtime_overview;
+  // GET /api/v1/cluster: engine::cluster_status_json of the database. Empty: 503.
+  std::function<Result<nlohmann::json>()> cluster;
+  // POST /api/v1/cluster/drain: drains this node, answers what it did. Empty: 503.
+  std::function<Result<nlohmann::json>()> drain;
 };
 
 class ApiServer {

@@ -279,10 +279,10 @@ void ApiServer::Impl::install_handlers() {
 
   routes.clear();  // a start() that failed to bind may be retried
   matchers.clear();
-  for (auto list :
-       {ops_routes(state), job_routes(state), dlq_routes(state), schedule_routes(state),
-        workflow_routes(state), audit_routes(state), target_routes(state), provider_routes(state),
-        web_routes(state), notification_routes(state), dashboard_routes(state)})
+  for (auto list : {ops_routes(state), job_routes(state), dlq_routes(state), schedule_routes(state),
+                    workflow_routes(state), audit_routes(state), target_routes(state),
+                    provider_routes(state), web_routes(state), notification_routes(state),
+                    dashboard_routes(state), cluster_routes(state)})
     for (auto& r : list) routes.push_back(std::move(r));
   for (const Route& r : routes) {
     const std::string pattern = route_pattern(r.path);

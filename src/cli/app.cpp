@@ -68,6 +68,8 @@ int main_entry(int argc, char** argv) {
   add_token_command(app, ctx);
   add_audit_command(app, ctx);
   add_target_command(app, ctx);
+  add_cluster_command(app, ctx);
+  add_drain_command(app, ctx);
   add_notify_command(app, ctx);
   add_completion_command(app, ctx);
 

@@ -15,6 +15,7 @@
 #include "api/tls_context.h"
 #include "cli/commands.h"
 #include "cli/exit_codes.h"
+#include "cli/serve_cluster.h"
 #include "cli/serve_reload.h"
 #include "cli/server_registration.h"
 #include "cli/template_reader.h"
@@ -230,6 +231,9 @@ int serve(Context& ctx, const ServeFlags& flags) {
         {"workers", {{"busy", rt.pool().running()}, {"total", cfg->get_int("workers.count")}}},
         {"disk", disk}};
   };
+  // The CLI on this database talks to this server once registered (cli/live_server.h).
+  ServerRegistration registration(rt.database());
+  add_cluster_parts(deps, rt, registration);
   api::ApiServer server(*api_cfg, deps);
 
   add_live_parts(reload, server, rt);
@@ -241,9 +245,7 @@ int serve(Context& ctx, const ServeFlags& flags) {
     rt.stop(milliseconds(0));
     return ctx.fail(s.error());
   }
-  // The CLI on this database now talks to this server (cli/live_server.h).
-  ServerRegistration registration(rt.database());
-  (void)registration.start(server_address(*api_cfg, server.port()));
+  (void)registration.start(server_address(*api_cfg, server.port()), rt.pool().owner());
   ops::log::info("hypersdk serve started", {{"version", HYPERSDK_VERSION},
                                             {"listen", api_cfg->listen},
                                             {"port", server.port()},

@@ -26,6 +26,8 @@ void add_workflow_command(CLI::App& app, Context& ctx);  // cmd_workflow.cpp
 void add_token_command(CLI::App& app, Context& ctx);     // cmd_token.cpp
 void add_audit_command(CLI::App& app, Context& ctx);     // cmd_audit.cpp
 void add_target_command(CLI::App& app, Context& ctx);    // cmd_target.cpp
+void add_cluster_command(CLI::App& app, Context& ctx);   // cmd_cluster.cpp
+void add_drain_command(CLI::App& app, Context& ctx);     // cmd_drain.cpp
 // completion, man and the hidden __complete helper; added last (reads the whole app).
 void add_completion_command(CLI::App& app, Context& ctx);  // cmd_completion.cpp
 

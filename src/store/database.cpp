@@ -12,6 +12,8 @@
 #include <filesystem>
 
 #include "store/migrations.h"
+#include "store/node_versions.h"
+#include "store/server_registry.h"
 
 namespace hypersdk::store {
 namespace fs = std::filesystem;
@@ -277,6 +279,16 @@ Result<MigrationReport> Database::migrate(bool backup) {
   report.from_version = schema_version();
   report.to_version = report.from_version;
   if (report.from_version >= latest_schema_version()) return report;
+  {
+    // Expand/contract: not while a live node of an older version uses this database.
+    const core::TimeMs now = std::chrono::duration_cast<std::chrono::milliseconds>(
+                                 std::chrono::system_clock::now().time_since_epoch())
+                                 .count();
+    auto live = SqliteServerRegistry(*this).server_list_live(now - kNodeFreshMs);
+    if (!live) return live.error();
+    if (auto blockers = migration_blockers(*live, HYPERSDK_VERSION); !blockers.empty())
+      return migration_blocked_error(blockers, report.from_version, latest_schema_version(), now);
+  }
   if (backup) {
     report.backup_path =
         opts_.path + ".backup-v" + std::to_string(report.from_version) + "-" + timestamp_suffix();

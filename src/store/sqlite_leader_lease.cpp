@@ -12,6 +12,8 @@ constexpr const char* kUpsert =
     " VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (name) DO UPDATE SET holder = excluded.holder,"
     " token = excluded.token, acquired_at = excluded.acquired_at,"
     " expires_at = excluded.expires_at";
+constexpr const char* kHasTable =
+    "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'leader_lease'";
 constexpr const char* kRelease =
     "UPDATE leader_lease SET expires_at = ?1 WHERE name = ?2 AND holder = ?3 AND token = ?4"
     " AND expires_at > ?1";
@@ -89,6 +91,8 @@ Status SqliteLeaderLease::leader_release(const std::string& node, std::int64_t t
 Result<LeaderState> SqliteLeaderLease::leader_get(core::TimeMs now) {
   LeaderState out;
   Status s = db_->read([&](Connection& c) {
+    // A database older than 0013 (the CLI reads it before serve migrated it): nobody leads.
+    if (!c.stmt(kHasTable).executeStep()) return Status::Ok();
     if (auto row = read_row(c, name_)) {
       out = *row;
       out.leading = out.expires_at > now;

@@ -9,6 +9,7 @@
 #include "cli/context.h"
 #include "cli/db_backups.h"
 #include "ops/log_journal.h"
+#include "store/leader_lease.h"
 #include "store/migrations.h"
 #include "store/server_registry.h"
 #include "test_support.h"
@@ -26,6 +27,12 @@ TEST_CASE("a database without the servers table has no live servers") {
   auto live = reg.server_list_live(0);
   REQUIRE(live.ok());
   CHECK(live->empty());
+  // Nor a leader (cluster status reads both).
+  store::SqliteLeaderLease lease(**db);
+  auto leader = lease.leader_get(0);
+  REQUIRE_MESSAGE(leader.ok(), (leader.ok() ? "" : leader.error().message));
+  CHECK(leader->holder.empty());
+  CHECK_FALSE(leader->leading);
 }
 
 TEST_CASE("a missing database names its path, and the service's when that exists") {

@@ -7,6 +7,7 @@
 #include <random>
 #include <thread>
 
+#include "store/node_versions.h"
 #include "store/pg/pg_migrations.h"
 
 namespace hypersdk::store::pg {
@@ -293,6 +294,34 @@ Result<std::int64_t> PgDatabase::data_version() {
   return out;
 }
 
+namespace {
+// The live nodes of an older version (store/node_versions.h), read inside the migration's
+// transaction (under its advisory lock); nullopt when none or when there is nothing to apply.
+std::optional<Error> older_nodes(PGconn* c, int current, int latest) {
+  if (current >= latest || current < 4) return std::nullopt;  // 0004 made `servers`
+  const core::TimeMs now = std::chrono::duration_cast<std::chrono::milliseconds>(
+                               std::chrono::system_clock::now().time_since_epoch())
+                               .count();
+  Rows r = run_script(c,
+                      "SELECT address, version, host, pid, heartbeat FROM servers WHERE heartbeat "
+                      ">= " +
+                          std::to_string(now - kNodeFreshMs));
+  std::vector<ServerEntry> live;
+  for (int i = 0; i < r.size(); ++i) {
+    ServerEntry e;
+    e.address = r.text(i, 0);
+    e.version = r.text(i, 1);
+    e.host = r.text(i, 2);
+    e.pid = r.i64(i, 3);
+    e.heartbeat = r.i64(i, 4);
+    live.push_back(std::move(e));
+  }
+  auto blockers = migration_blockers(live, HYPERSDK_VERSION);
+  if (blockers.empty()) return std::nullopt;
+  return migration_blocked_error(blockers, current, latest, now);
+}
+}  // namespace
+
 Status PgDatabase::migrate() {
   const auto& migrations = embedded_pg_migrations();
   const int latest = migrations.empty() ? 0 : migrations.back().version;
@@ -314,6 +343,10 @@ Status PgDatabase::migrate() {
                           "the PostgreSQL database " + redacted_ + " has schema version " +
                               std::to_string(current) + ", newer than this binary's " +
                               std::to_string(latest) + ": upgrade hypersdk");
+      run_script(c, "ROLLBACK");
+    } else if (auto blocked = older_nodes(c, current, latest)) {
+      // Expand/contract: not while a live node of an older version uses this database.
+      result = *blocked;
       run_script(c, "ROLLBACK");
     } else {
       // One transaction for all pending migrations: PostgreSQL DDL is transactional, so a

@@ -1,0 +1,143 @@
+"""Three serve processes on one PostgreSQL (issue 17 item 2): 2,000 jobs run while the leader is
+killed with SIGKILL several times. Every job succeeds exactly once as recorded (one
+job.completed event each), no schedule occurrence is recorded twice, a new leader takes over
+within one lease (plus one renewal period), and `cluster status` shows the nodes and the leader.
+
+NEEDS serve on PostgreSQL (engineer P3). Until that is merged serve refuses a postgres:// URL,
+so this file lives in tests/integration/after_p3/ and is not in the ctest list; run it by hand:
+  tests/pg/with_pg.sh env HYPERSDK_BIN=$PWD/build/hypersdk /usr/bin/python3 -m pytest -q \
+      tests/integration/after_p3/test_pg_cluster.py
+"""
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+import uuid
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from conftest import BIN, free_port, wait_for  # noqa: E402
+
+PG_URL = os.environ.get("HYPERSDK_TEST_PG_URL", "")
+LEADER_TTL_S = 3
+JOBS = 2000
+KILLS = 3
+
+
+def psql(url, sql):
+    return subprocess.run(["psql", url, "-v", "ON_ERROR_STOP=1", "-Atc", sql],
+                          capture_output=True, text=True, timeout=60, check=True).stdout.strip()
+
+
+@pytest.fixture
+def pg_db():
+    assert PG_URL, "HYPERSDK_TEST_PG_URL is not set: run this file under tests/pg/with_pg.sh"
+    name = "t_" + uuid.uuid4().hex[:12]
+    psql(PG_URL, f"CREATE DATABASE {name} TEMPLATE template0")
+    yield PG_URL.rsplit("/", 1)[0] + "/" + name
+    psql(PG_URL, f"DROP DATABASE {name} WITH (FORCE)")
+
+
+class Node:
+    def __init__(self, tmp, url, n):
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        home = tmp / f"home{n}-{self.port}"
+        home.mkdir()
+        self.env = {"HOME": str(home), "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+                    "LANG": "C.UTF-8", "HYPERSDK_JOBS__EXEC__ENABLED": "true",
+                    "HYPERSDK_WORKERS__COUNT": "4", "HYPERSDK_WORKERS__LEASE_TTL": "4s",
+                    "HYPERSDK_CLUSTER__LEADER_TTL": f"{LEADER_TTL_S}s"}
+        self.cfg = tmp / "hypersdk.yaml"
+        self.log = open(tmp / f"serve-{self.port}.log", "w")
+        self.proc = subprocess.Popen([BIN, "--config", str(self.cfg), "--db", url, "serve",
+                                      "--listen", f"127.0.0.1:{self.port}"],
+                                     env=self.env, stdout=self.log, stderr=subprocess.STDOUT)
+        wait_for(self.healthy, timeout=30, what=f"node {n} healthy")
+
+    def healthy(self):
+        if self.proc.poll() is not None:
+            raise AssertionError(f"serve exited {self.proc.returncode}")
+        try:
+            with urllib.request.urlopen(self.url + "/api/v1/health", timeout=2) as r:
+                return r.status == 200
+        except OSError:
+            return False
+
+    def kill9(self):
+        self.proc.send_signal(signal.SIGKILL)
+        self.proc.wait()
+
+
+def cli(tmp, url, *args):
+    r = subprocess.run([BIN, "--config", str(tmp / "hypersdk.yaml"), "--db", url, *args],
+                       env={"HOME": str(tmp), "PATH": os.environ.get("PATH", "/usr/bin:/bin")},
+                       capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stderr
+    return r.stdout
+
+
+def cluster_status(tmp, url, via=None):
+    args = ["--server", via] if via else ["--local"]
+    return json.loads(cli(tmp, url, *args, "cluster", "status", "--json"))
+
+
+def test_three_nodes_survive_leader_kills_with_every_job_once(tmp_path, pg_db):
+    (tmp_path / "hypersdk.yaml").write_text("")
+    nodes = [Node(tmp_path, pg_db, i) for i in range(3)]
+    s = wait_for(lambda: (lambda s: s if s["leader"] and len(s["nodes"]) == 3 else None)(
+        cluster_status(tmp_path, pg_db, nodes[0].url)), timeout=30, what="three nodes, a leader")
+    assert sum(n["leader"] for n in s["nodes"]) == 1, s
+
+    # A schedule every minute on every node's scheduler: an occurrence is recorded once.
+    cli(tmp_path, pg_db, "--server", nodes[0].url, "schedule", "create", "--name", "tick",
+        "--cron", "* * * * *", "--type", "noop")
+    batch = tmp_path / "jobs.jsonl"
+    batch.write_text("".join(json.dumps({"type": "exec", "payload": {"argv": ["/bin/sh", "-c", "sleep 0.05"]}})
+                             + "\n" for _ in range(JOBS)))
+    cli(tmp_path, pg_db, "--server", nodes[1].url, "submit", "--file", str(batch))
+
+    takeovers = []
+    for _ in range(KILLS):
+        s = cluster_status(tmp_path, pg_db, next(n for n in nodes if n.proc.poll() is None).url)
+        leader = next(n for n in nodes if n.url == s["leader"]["address"])
+        token = s["leader"]["token"]
+        leader.kill9()
+        killed = time.monotonic()
+        survivor = next(n for n in nodes if n.proc.poll() is None)
+        s = wait_for(lambda: (lambda s: s if s["leader"] and s["leader"]["token"] > token
+                              else None)(cluster_status(tmp_path, pg_db, survivor.url)),
+                     timeout=4 * LEADER_TTL_S, interval=0.1, what="a new leader")
+        took = time.monotonic() - killed
+        takeovers.append(took)
+        # Within one lease plus one renewal period (ttl/3), and a little for a loaded machine.
+        assert took <= LEADER_TTL_S * 4 / 3 + 1.0, (took, s)
+        assert s["leader"]["address"] != leader.url
+        nodes[nodes.index(leader)] = Node(tmp_path, pg_db, nodes.index(leader))  # re-add
+    print("takeovers (s):", [round(t, 2) for t in takeovers])
+
+    def done():
+        c = psql(pg_db, "SELECT count(*) FROM jobs WHERE type = 'exec' AND status = 'succeeded'")
+        return int(c) == JOBS
+    wait_for(done, timeout=600, interval=1, what="every job to succeed")
+    # Exactly once as recorded: one job.completed event per job, none twice.
+    assert psql(pg_db, "SELECT count(*) FROM (SELECT subject FROM events WHERE kind = "
+                       "'job.completed' GROUP BY subject HAVING count(*) > 1) d") == "0"
+    assert psql(pg_db, "SELECT count(*) FROM jobs WHERE type = 'exec' AND status <> 'succeeded'") == "0"
+    # No occurrence twice (the UNIQUE rule), and each fired occurrence started one job.
+    assert psql(pg_db, "SELECT count(*) FROM (SELECT job_id FROM schedule_occurrences WHERE "
+                       "job_id IS NOT NULL GROUP BY job_id HAVING count(*) > 1) d") == "0"
+    assert int(psql(pg_db, "SELECT count(*) FROM schedule_occurrences")) >= 1
+
+    # The killed nodes' rows go stale after 15 s; then the three live nodes, one leader.
+    s = wait_for(lambda: (lambda s: s if len(s["nodes"]) == 3 else None)(
+        cluster_status(tmp_path, pg_db, nodes[0].url)), timeout=30, what="three live nodes")
+    assert sum(n["leader"] for n in s["nodes"]) == 1, s
+    assert sum(n["running_jobs"] for n in s["nodes"]) == 0, s
+    for n in nodes:
+        n.kill9()
