@@ -19,6 +19,7 @@ const std::map<std::string, std::string>& skipped_tables() {
       {"servers",
        "rows of running serve processes, not history; each serve on PostgreSQL registers "
        "itself"},
+      {"leader_lease", "which running serve leads; the nodes on PostgreSQL elect their own leader"},
   };
   return m;
 }
