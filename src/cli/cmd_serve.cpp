@@ -72,6 +72,26 @@ std::string export_dir(const ops::Config& c, const std::string& db_path) {
   return (std::filesystem::path(db_path).parent_path() / "exports").string();
 }
 
+// Registers this server so the CLI on the same database finds it (cli/live_server.h); nullptr
+// when it cannot. The one place that decides where serve registers.
+std::unique_ptr<ServerRegistration> register_server(engine::Runtime& rt,
+                                                    const std::string& address) {
+  auto db = rt.backend().sqlite();
+  if (!db) {
+    // The server registry is SQLite's (store/server_registry.h) until it becomes a port with a
+    // PostgreSQL implementation (issue 17 item 2): until then the CLI on a PostgreSQL database
+    // works on it directly, and serve does not register.
+    ops::log::info(
+        "not registering in the server registry: it is not on PostgreSQL yet (the CLI on this "
+        "database works on it directly; use --server URL to go through this server)",
+        {{"db", rt.backend().describe()}});
+    return nullptr;
+  }
+  auto registration = std::make_unique<ServerRegistration>(*db);
+  (void)registration->start(address);
+  return registration;
+}
+
 // What a SIGHUP changes in the running serve beyond logging (serve_reload.h).
 void add_live_parts(ReloadState& reload, api::ApiServer& server, engine::Runtime& rt) {
   // Token rotation and new rate limits need no restart.
@@ -173,7 +193,7 @@ int serve(Context& ctx, const ServeFlags& flags) {
   auto runtime = engine::Runtime::open({*cfg, *db_path, clock, &metrics, template_reader()});
   if (!runtime) {
     ops::log::error("cannot open the database",
-                    {{"db", *db_path}, {"error", runtime.error().message}});
+                    {{"db", ctx.database_name()}, {"error", runtime.error().message}});
     return ctx.fail(runtime.error());
   }
   engine::Runtime& rt = **runtime;
@@ -192,7 +212,7 @@ int serve(Context& ctx, const ServeFlags& flags) {
                     },
                     [&reload] { return reload.current()->to_json(true); }};
   deps.schedules = &rt.schedules();
-  engine::AuditTrail audit(rt.database(), *clock);
+  engine::AuditTrail audit(rt.backend().audit, *clock);
   deps.audit = &audit;
   reload.set_on_reload([&audit](bool ok, const std::string& why) {
     (void)audit.record({.actor = "signal:SIGHUP",
@@ -207,13 +227,14 @@ int serve(Context& ctx, const ServeFlags& flags) {
   deps.backups = &rt.backups();
   engine::NotificationService notifications(rt.notifier().outbox(), rt.clock());
   deps.notifications = &notifications;
-  deps.database = &rt.database();
+  deps.database = rt.backend().sqlite().get();
   deps.runtime_overview = [&rt, &reload, path = *db_path] {
     const auto cfg = reload.current();
     nlohmann::json disk = nlohmann::json::array();
     for (const auto& [kind, dir] :
          {std::pair{"database", std::filesystem::path(path).parent_path().string()},
           std::pair{"export", export_dir(*cfg, path)}}) {
+      if (std::string_view(kind) == "database" && !rt.backend().sqlite()) continue;  // a server
       // A directory not created yet will be on its nearest existing parent's filesystem.
       std::filesystem::path at(dir);
       std::error_code ec;
@@ -240,12 +261,11 @@ int serve(Context& ctx, const ServeFlags& flags) {
     return ctx.fail(s.error());
   }
   // The CLI on this database now talks to this server (cli/live_server.h).
-  ServerRegistration registration(rt.database());
-  (void)registration.start(server_address(*api_cfg, server.port()));
+  auto registration = register_server(rt, server_address(*api_cfg, server.port()));
   ops::log::info("hypersdk serve started", {{"version", HYPERSDK_VERSION},
                                             {"listen", api_cfg->listen},
                                             {"port", server.port()},
-                                            {"db", *db_path},
+                                            {"db", rt.backend().describe()},
                                             {"workers", (*cfg)->get_int("workers.count")}});
   ops::sd_notify_send("READY=1\nSTATUS=serving on " + api_cfg->listen);
 
@@ -287,7 +307,7 @@ int serve(Context& ctx, const ServeFlags& flags) {
   // grace period and are then handed back; in-flight HTTP requests finish.
   server.set_draining(true);
   // CLI commands from here on work on the database (this server no longer takes submits).
-  registration.stop();
+  if (registration) registration->stop();
   ops::sd_notify_send("STOPPING=1\nSTATUS=draining: " + std::to_string(rt.pool().running()) +
                       " running job(s) get " + std::to_string(grace.count() / 1000) + " s");
   rt.stop(grace);
