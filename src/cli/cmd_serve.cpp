@@ -227,7 +227,7 @@ int serve(Context& ctx, const ServeFlags& flags) {
   deps.backups = &rt.backups();
   engine::NotificationService notifications(rt.notifier().outbox(), rt.clock());
   deps.notifications = &notifications;
-  deps.database = rt.backend().sqlite().get();
+  deps.database = &rt.backend();
   deps.runtime_overview = [&rt, &reload, path = *db_path] {
     const auto cfg = reload.current();
     nlohmann::json disk = nlohmann::json::array();

@@ -173,6 +173,11 @@ def test_serve_on_postgres_runs_jobs_workflows_notifications_and_the_cli_sees_th
     assert 'hypersdk_dead_letters 1' in text
     assert 'hypersdk_workflows{status="succeeded"} 1' in text
     assert "hypersdk_db_wal_bytes 0" in text  # no SQLite WAL on PostgreSQL
+    # The dashboard's summary reads its success rates from PostgreSQL too.
+    status, _, dash = srv.api("GET", "/api/v1/dashboard")
+    assert status == 200, dash
+    rates = {e["type"]: e for e in dash["success"]["24h"]["by_type"]}
+    assert rates["noop"]["succeeded"] == 1 and rates["exec"]["failed"] == 1, rates
     assert "not registering in the server registry" in srv.output()
     assert srv.stop() == 0
     # Nothing was written to a SQLite file on the side.
