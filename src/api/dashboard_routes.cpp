@@ -15,7 +15,7 @@
 #include "api/server_state.h"
 #include "engine/job_service.h"
 #include "engine/schedule_service.h"
-#include "store/job_stats.h"
+#include "store/backend.h"
 #include "web/embedded.h"
 
 namespace hypersdk::api {
@@ -61,7 +61,7 @@ void add_to(store::OutcomeCount& sum, const store::OutcomeCount& c) {
 // {"by_type": [{type, succeeded, failed, cancelled, rate}], "by_schedule": [{schedule, ...}]}
 Result<json> success_rates(ServerState& state, core::TimeMs since,
                            const std::map<std::int64_t, std::string>& schedule_names) {
-  auto counts = store::job_outcome_counts(*state.deps().database, since);
+  auto counts = state.deps().database->job_outcome_counts(since);
   if (!counts) return counts.error();
   std::map<std::string, store::OutcomeCount> by_type, by_schedule;
   for (const auto& c : *counts) {

@@ -8,7 +8,7 @@
 #include "api/sse.h"
 #include "api/stream_answer.h"
 #include "engine/job_service.h"
-#include "store/job_stats.h"
+#include "store/backend.h"
 
 namespace hypersdk::api {
 namespace {
@@ -88,7 +88,7 @@ void start_event_stream(ServerState& state, std::chrono::seconds heartbeat,
   // A new client starts after the newest event (it loads the current state itself), so its
   // first "change" carries no backlog.
   if (after < 0) {
-    auto last = state.deps().database ? store::event_last_id(*state.deps().database)
+    auto last = state.deps().database ? state.deps().database->event_last_id()
                                       : Result<std::int64_t>(std::int64_t{0});
     if (!last) {
       state.close_stream();

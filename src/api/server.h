@@ -58,7 +58,7 @@ class ProviderRegistry;
 }
 namespace hypersdk::store {
 class BackupStore;
-class Database;
+class StoreBackend;
 }  // namespace hypersdk::store
 namespace hypersdk::ops {
 class Config;
@@ -117,8 +117,8 @@ struct ApiDeps {
   // /notifications (notification_routes.cpp); nullptr: they answer 503.
   engine::NotificationService* notifications = nullptr;
   // GET /api/v1/dashboard (dashboard_routes.cpp): the success rates are read from this
-  // database; nullptr: /dashboard answers 503.
-  store::Database* database = nullptr;
+  // database (SQLite or PostgreSQL); nullptr: /dashboard answers 503.
+  store::StoreBackend* database = nullptr;
   // What only the serving process knows, for /dashboard: {"workers": {"busy", "total"},
   // "disk": [{"path_kind", "path", "free_bytes"}]}. Empty: those fields are absent.
   std::function<nlohmann::json()> runtime_overview;

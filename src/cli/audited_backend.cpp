@@ -17,16 +17,16 @@ Result<json> LocalBackend::audit_query(const AuditFilter& f) {
   }
   if (!f.actor.empty()) q.actor = f.actor;
   if (!f.action.empty()) q.action = f.action;
-  auto rows = store::AuditLog(*db_).audit_query(q);
+  auto rows = backend_->audit->audit_query(q);
   if (!rows) return rows.error();
   json out{{"entries", json::array()}};
   for (const auto& r : *rows) out["entries"].push_back(wire::audit_record_to_json(r));
   return out;
 }
 
-AuditedLocalBackend::AuditedLocalBackend(std::shared_ptr<store::Database> db,
+AuditedLocalBackend::AuditedLocalBackend(std::shared_ptr<store::StoreBackend> backend,
                                          engine::AdmissionPolicy policy)
-    : LocalBackend(db, std::move(policy)), trail_(*db, *clock_) {}
+    : LocalBackend(backend, std::move(policy)), trail_(backend->audit, *clock_) {}
 
 Result<json> AuditedLocalBackend::audited(Result<json> r, const std::string& action,
                                           std::string subject, json details) {

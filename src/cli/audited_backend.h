@@ -11,7 +11,7 @@ namespace hypersdk::cli {
 
 class AuditedLocalBackend final : public LocalBackend {
  public:
-  AuditedLocalBackend(std::shared_ptr<store::Database> db, engine::AdmissionPolicy policy);
+  AuditedLocalBackend(std::shared_ptr<store::StoreBackend> backend, engine::AdmissionPolicy policy);
 
   Result<nlohmann::json> submit(const nlohmann::json& request) override;
   Result<nlohmann::json> submit_batch(const nlohmann::json& requests) override;

@@ -18,9 +18,9 @@ namespace {
 Result<json> list_backups(Context& ctx, const std::string& vm) {
   if (!ctx.global.server.empty())
     return ApiClient(ctx.global.server, ctx.token()).get("/api/v1/backups?vm=" + vm);
-  auto db = ctx.database();
+  auto db = ctx.store_backend();
   if (!db) return db.error();
-  store::BackupStore backups(*db);
+  store::BackupStore& backups = *(*db)->backups;
   auto found = backups.list(vm, 10000);
   if (!found) return found.error();
   json out = json::array();
@@ -31,9 +31,9 @@ Result<json> list_backups(Context& ctx, const std::string& vm) {
 Result<json> show_backup(Context& ctx, std::int64_t id) {
   if (!ctx.global.server.empty())
     return ApiClient(ctx.global.server, ctx.token()).get("/api/v1/backups/" + std::to_string(id));
-  auto db = ctx.database();
+  auto db = ctx.store_backend();
   if (!db) return db.error();
-  store::BackupStore backups(*db);
+  store::BackupStore& backups = *(*db)->backups;
   auto b = backups.get(id);
   if (!b) return b.error();
   json out = wire::backup_to_json(*b);

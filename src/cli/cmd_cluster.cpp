@@ -24,13 +24,14 @@ Result<json> read_status(Context& ctx) {
     ApiClient api(**address, ctx.token(), ctx.client_tls());
     return api.get("/api/v1/cluster");
   }
-  auto db = ctx.database(/*migrate=*/false);
-  if (!db) return db.error();
-  store::SqliteServerRegistry registry(**db);
-  store::SqliteLeaderLease lease(**db);
-  store::SqliteStore jobs(*db);
-  auto status = engine::read_cluster_status(registry, lease, jobs, engine::SystemClock().now_ms(),
-                                            kServerFresh);
+  // A SQLite file is read as it is, not migrated (store_backend() then uses this one); on
+  // PostgreSQL database() refuses and store_backend() opens the server.
+  (void)ctx.database(/*migrate=*/false);
+  auto backend = ctx.store_backend();
+  if (!backend) return backend.error();
+  auto status =
+      engine::read_cluster_status(*(*backend)->servers, *(*backend)->leader_lease,
+                                  *(*backend)->store, engine::SystemClock().now_ms(), kServerFresh);
   if (!status) return status.error();
   return engine::cluster_status_json(*status);
 }

@@ -20,10 +20,15 @@ Result<std::string> health_url(Context& ctx) {
   if (!ctx.global.server.empty()) return ctx.global.server;
   auto cfg = ctx.config();
   if (!cfg) return cfg.error();
-  if (auto path = ctx.db_path(); path && std::filesystem::exists(*path))
-    if (auto db = ctx.database(/*migrate=*/false))
-      if (auto live = find_live_server(**db, ctx.token(), nullptr, ctx.client_tls()))
-        return live->address;
+  // Only a database that exists already, opened without migrating it (database() opens the
+  // SQLite file store_backend() then uses): health changes nothing.
+  const bool postgres = !(*cfg)->get_string("db.url").empty();
+  if (auto path = ctx.db_path(); postgres || (path && std::filesystem::exists(*path)))
+    if (postgres || ctx.database(/*migrate=*/false))
+      if (auto backend = ctx.store_backend())
+        if (auto live =
+                find_live_server(*(*backend)->servers, ctx.token(), nullptr, ctx.client_tls()))
+          return live->address;
   return "http://" + (*cfg)->get_string("api.listen");
 }
 

@@ -12,7 +12,7 @@
 #include "core/time_text.h"
 #include "notify/channels.h"
 #include "notify/email.h"
-#include "store/sqlite_outbox.h"
+#include "store/outbox.h"
 #include "wire/notify_json.h"
 
 namespace hypersdk::cli {
@@ -36,10 +36,9 @@ Result<json> run(Context& ctx, const std::string& api_method, const std::string&
     ApiClient api(**address, ctx.token(), ctx.client_tls());
     return api_method == "POST" ? api.post(api_path) : api.get(api_path);
   }
-  auto db = ctx.database();
+  auto db = ctx.store_backend();
   if (!db) return db.error();
-  store::SqliteOutbox outbox(*db);
-  return local(outbox);
+  return local(*(*db)->outbox);
 }
 
 void print_list(const json& list) {

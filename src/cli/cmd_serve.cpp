@@ -176,7 +176,7 @@ int serve(Context& ctx, const ServeFlags& flags) {
   auto runtime = engine::Runtime::open({*cfg, *db_path, clock, &metrics, template_reader()});
   if (!runtime) {
     ops::log::error("cannot open the database",
-                    {{"db", *db_path}, {"error", runtime.error().message}});
+                    {{"db", ctx.database_name()}, {"error", runtime.error().message}});
     return ctx.fail(runtime.error());
   }
   engine::Runtime& rt = **runtime;
@@ -195,7 +195,7 @@ int serve(Context& ctx, const ServeFlags& flags) {
                     },
                     [&reload] { return reload.current()->to_json(true); }};
   deps.schedules = &rt.schedules();
-  engine::AuditTrail audit(rt.database(), *clock);
+  engine::AuditTrail audit(rt.backend().audit, *clock);
   deps.audit = &audit;
   reload.set_on_reload([&audit](bool ok, const std::string& why) {
     (void)audit.record({.actor = "signal:SIGHUP",
@@ -210,13 +210,14 @@ int serve(Context& ctx, const ServeFlags& flags) {
   deps.backups = &rt.backups();
   engine::NotificationService notifications(rt.notifier().outbox(), rt.clock());
   deps.notifications = &notifications;
-  deps.database = &rt.database();
+  deps.database = &rt.backend();
   deps.runtime_overview = [&rt, &reload, path = *db_path] {
     const auto cfg = reload.current();
     nlohmann::json disk = nlohmann::json::array();
     for (const auto& [kind, dir] :
          {std::pair{"database", std::filesystem::path(path).parent_path().string()},
           std::pair{"export", export_dir(*cfg, path)}}) {
+      if (std::string_view(kind) == "database" && !rt.backend().sqlite()) continue;  // a server
       // A directory not created yet will be on its nearest existing parent's filesystem.
       std::filesystem::path at(dir);
       std::error_code ec;
@@ -232,7 +233,7 @@ int serve(Context& ctx, const ServeFlags& flags) {
         {"disk", disk}};
   };
   // The CLI on this database talks to this server once registered (cli/live_server.h).
-  ServerRegistration registration(rt.database());
+  ServerRegistration registration(rt.backend().servers);
   add_cluster_parts(deps, rt, registration);
   api::ApiServer server(*api_cfg, deps);
 
@@ -249,7 +250,7 @@ int serve(Context& ctx, const ServeFlags& flags) {
   ops::log::info("hypersdk serve started", {{"version", HYPERSDK_VERSION},
                                             {"listen", api_cfg->listen},
                                             {"port", server.port()},
-                                            {"db", *db_path},
+                                            {"db", rt.backend().describe()},
                                             {"workers", (*cfg)->get_int("workers.count")}});
   ops::sd_notify_send("READY=1\nSTATUS=serving on " + api_cfg->listen);
 

@@ -59,8 +59,8 @@ Result<std::shared_ptr<store::Database>> Context::database(bool migrate, bool cr
   if (db_) return db_;
   auto cfg = config();
   if (!cfg) return cfg.error();
-  // Never a SQLite file named like the URL: the commands that work on the database directly
-  // have no PostgreSQL path yet (issue 17); serve says what it lacks itself.
+  // Never a SQLite file named like the URL: the commands that need SQLite's file itself (db
+  // check/backup, upgrade, ...) have no PostgreSQL path; the others use store_backend().
   if (const auto& url = (*cfg)->get_string("db.url"); !url.empty())
     return invalid_error("db.url is " + store::pg::redact_url(url) +
                          ": this command works on a SQLite database only (PostgreSQL is not "
@@ -80,6 +80,30 @@ Result<std::shared_ptr<store::Database>> Context::database(bool migrate, bool cr
   return db_;
 }
 
+Result<std::shared_ptr<store::StoreBackend>> Context::store_backend() {
+  if (backend_) return backend_;
+  auto cfg = config();
+  if (!cfg) return cfg.error();
+  if (const auto& url = (*cfg)->get_string("db.url"); !url.empty()) {
+    auto opened = store::StoreBackend::open({url, {}});
+    if (!opened) return opened.error();
+    backend_ = std::move(opened.value());
+    return backend_;
+  }
+  auto db = database();
+  if (!db) return db.error();
+  backend_ = store::StoreBackend::over_sqlite(*db);
+  return backend_;
+}
+
+std::string Context::database_name() {
+  auto cfg = config();
+  if (cfg && !(*cfg)->get_string("db.url").empty())
+    return store::pg::redact_url((*cfg)->get_string("db.url"));
+  auto path = db_path();
+  return path ? *path : std::string("the database");
+}
+
 std::string Context::token() const {
   if (!global.token.empty()) return global.token;
   if (const char* t = std::getenv("HYPERSDK_TOKEN")) return t;
@@ -92,24 +116,25 @@ ClientTls Context::client_tls() const {
 
 Result<std::optional<std::string>> Context::server_address() {
   if (!global.server.empty()) return std::optional<std::string>(global.server);
-  auto db = database();
-  if (!db) return db.error();
+  auto backend = store_backend();
+  if (!backend) return backend.error();
   if (global.local) {
     if (global.verbose)
-      std::cerr << "hypersdk: working on the database " << (*db)->path() << " directly (--local)\n";
+      std::cerr << "hypersdk: working on the database " << (*backend)->describe()
+                << " directly (--local)\n";
     return std::optional<std::string>();
   }
   std::string why_not;
-  if (auto live = find_live_server(**db, token(), &why_not, client_tls())) {
+  if (auto live = find_live_server(*(*backend)->servers, token(), &why_not, client_tls())) {
     if (global.verbose)
       std::cerr << "hypersdk: using the server at " << live->address << " (pid " << live->pid
                 << " on " << live->host << ", version " << live->version << ", registered in "
-                << (*db)->path() << ")\n";
+                << (*backend)->describe() << ")\n";
     return std::optional<std::string>(live->address);
   }
   if (global.verbose)
-    std::cerr << "hypersdk: working on the database " << (*db)->path() << " directly: " << why_not
-              << "\n";
+    std::cerr << "hypersdk: working on the database " << (*backend)->describe()
+              << " directly: " << why_not << "\n";
   return std::optional<std::string>();
 }
 
@@ -121,8 +146,10 @@ Result<std::unique_ptr<Backend>> Context::backend() {
         std::make_unique<RemoteBackend>(**address, token(), client_tls()));
   auto cfg = config();
   if (!cfg) return cfg.error();
+  auto backend = store_backend();
+  if (!backend) return backend.error();
   return std::unique_ptr<Backend>(
-      std::make_unique<AuditedLocalBackend>(*database(), engine::admission_policy(**cfg)));
+      std::make_unique<AuditedLocalBackend>(*backend, engine::admission_policy(**cfg)));
 }
 
 int Context::fail(const Error& e) const {

@@ -12,6 +12,7 @@
 #include "cli/backend.h"
 #include "core/error.h"
 #include "ops/config.h"
+#include "store/backend.h"
 #include "store/database.h"
 
 namespace hypersdk::cli {
@@ -40,7 +41,13 @@ class Context {
   Result<std::string> db_path();
   // Opens the database. Only `serve` and `db migrate` create one (create = true): for every
   // other command a missing file is an error of class not_found naming the path.
+  // SQLite only: db.url (PostgreSQL) is an error naming the command's limit.
   Result<std::shared_ptr<store::Database>> database(bool migrate = true, bool create = false);
+  // The database with its ports, on SQLite (as database()) or PostgreSQL (db.url / --db
+  // postgres://...; migrated on open, as serve does).
+  Result<std::shared_ptr<store::StoreBackend>> store_backend();
+  // What the commands work on: the SQLite path, or the URL without its password.
+  std::string database_name();
   // --server URL; else a live server registered in the database (unless --local); else the
   // database itself. With --verbose, says on stderr which one and why.
   Result<std::unique_ptr<Backend>> backend();
@@ -58,6 +65,7 @@ class Context {
  private:
   std::shared_ptr<const ops::Config> config_;
   std::shared_ptr<store::Database> db_;
+  std::shared_ptr<store::StoreBackend> backend_;
 };
 
 // The error for a command run where there is no database: names `path`, and `service_path`

@@ -22,9 +22,9 @@ bool is_hypersdk_answer(const ApiClient::Answer& a) {
 
 }  // namespace
 
-std::optional<store::ServerEntry> find_live_server(store::Database& db, const std::string& token,
-                                                   std::string* why_not, const ClientTls& tls) {
-  store::SqliteServerRegistry registry(db);
+std::optional<store::ServerEntry> find_live_server(store::ServerRegistry& registry,
+                                                   const std::string& token, std::string* why_not,
+                                                   const ClientTls& tls) {
   const core::TimeMs now = engine::SystemClock().now_ms();
   auto live = registry.server_list_live(now - kServerFresh.count());
   if (!live) {

@@ -17,7 +17,8 @@ namespace hypersdk::cli {
 
 // The freshest registered server that answers; nullopt when none does. `why_not` (when given)
 // receives a sentence on the entries that were skipped, for --verbose.
-std::optional<store::ServerEntry> find_live_server(store::Database& db, const std::string& token,
+std::optional<store::ServerEntry> find_live_server(store::ServerRegistry& registry,
+                                                   const std::string& token,
                                                    std::string* why_not = nullptr,
                                                    const ClientTls& tls = {});
 

@@ -25,9 +25,10 @@ Result<core::JobId> parse_id(const std::string& id) {
   return make_error(ErrorClass::invalid, "'" + id + "' is not a job id (expected j-<number>)");
 }
 
-LocalBackend::LocalBackend(std::shared_ptr<store::Database> db, engine::AdmissionPolicy policy)
-    : db_(std::move(db)),
-      store_(db_),
+LocalBackend::LocalBackend(std::shared_ptr<store::StoreBackend> backend,
+                           engine::AdmissionPolicy policy)
+    : backend_(std::move(backend)),
+      store_(*backend_->store),
       clock_(engine::cli_clock()),
       jobs_(store_, *clock_, policy),
       runs_(jobs_, nullptr, template_reader()),

@@ -1,4 +1,5 @@
-// The Backend that works straight on the SQLite database, with or without a running server.
+// The Backend that works straight on the database (SQLite or PostgreSQL, store/backend.h), with
+// or without a running server.
 #pragma once
 
 #include <memory>
@@ -8,13 +9,13 @@
 #include "engine/job_service.h"
 #include "engine/schedule_service.h"
 #include "engine/workflow_service.h"
-#include "store/sqlite_store.h"
+#include "store/backend.h"
 
 namespace hypersdk::cli {
 
 class LocalBackend : public Backend {
  public:
-  LocalBackend(std::shared_ptr<store::Database> db, engine::AdmissionPolicy policy);
+  LocalBackend(std::shared_ptr<store::StoreBackend> backend, engine::AdmissionPolicy policy);
 
   Result<nlohmann::json> submit(const nlohmann::json& request) override;
   Result<nlohmann::json> submit_batch(const nlohmann::json& requests) override;
@@ -56,8 +57,8 @@ class LocalBackend : public Backend {
   Result<nlohmann::json> audit_query(const AuditFilter& f) override;
 
  protected:  // for AuditedLocalBackend (audited_backend.h)
-  std::shared_ptr<store::Database> db_;
-  store::SqliteStore store_;
+  std::shared_ptr<store::StoreBackend> backend_;
+  store::Store& store_;                   // *backend_->store
   std::unique_ptr<engine::Clock> clock_;  // engine::cli_clock(): real time, or a test clock
 
  private:

@@ -10,10 +10,9 @@ namespace hypersdk::cli {
 
 void add_cluster_parts(api::ApiDeps& deps, engine::Runtime& rt, ServerRegistration& registration) {
   deps.cluster = [&rt]() -> Result<nlohmann::json> {
-    store::SqliteServerRegistry registry(rt.database());
-    store::SqliteLeaderLease lease(rt.database());
-    auto status = engine::read_cluster_status(registry, lease, rt.store(),
-                                              engine::SystemClock().now_ms(), kServerFresh);
+    auto status =
+        engine::read_cluster_status(*rt.backend().servers, *rt.backend().leader_lease, rt.store(),
+                                    engine::SystemClock().now_ms(), kServerFresh);
     if (!status) return status.error();
     return engine::cluster_status_json(*status);
   };

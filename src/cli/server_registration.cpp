@@ -34,9 +34,6 @@ std::string server_address(const api::ApiConfig& api, int port) {
   return std::string(tls ? "https://" : "http://") + host + ":" + std::to_string(port);
 }
 
-ServerRegistration::ServerRegistration(store::Database& db)
-    : registry_(std::make_shared<store::SqliteServerRegistry>(db)) {}
-
 ServerRegistration::ServerRegistration(std::shared_ptr<store::ServerRegistry> registry)
     : registry_(std::move(registry)) {}
 

@@ -28,9 +28,7 @@ std::string server_address(const api::ApiConfig& api, int port);
 
 class ServerRegistration {
  public:
-  // REQUIRES: `db` outlives this object.
-  explicit ServerRegistration(store::Database& db);
-  // Any registry (PostgreSQL: store/pg/pg_server_registry.h).
+  // The registry of the database serve runs on (StoreBackend::servers).
   explicit ServerRegistration(std::shared_ptr<store::ServerRegistry> registry);
   ~ServerRegistration();
 

@@ -14,7 +14,7 @@ Status AuditTrail::record(const AuditAction& a) {
   r.entry.details = a.details;
   r.request_id = a.request_id;
   r.source = a.source;
-  auto id = log_.audit_append(r);
+  auto id = log_->audit_append(r);
   if (id) return Status::Ok();
   ops::log::error(
       "could not write the audit trail",

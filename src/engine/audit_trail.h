@@ -8,6 +8,7 @@
 // Thread safety: every method may be called from any thread.
 #pragma once
 
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -28,16 +29,17 @@ struct AuditAction {
 
 class AuditTrail {
  public:
-  // REQUIRES: db and clock outlive the trail.
-  AuditTrail(store::Database& db, const Clock& clock) : log_(db), clock_(clock) {}
+  // REQUIRES: clock outlives the trail.
+  AuditTrail(std::shared_ptr<store::AuditLog> log, const Clock& clock)
+      : log_(std::move(log)), clock_(clock) {}
 
   Status record(const AuditAction& a);
   Result<std::vector<store::AuditRecord>> list(const store::AuditQuery& q) {
-    return log_.audit_query(q);
+    return log_->audit_query(q);
   }
 
  private:
-  store::AuditLog log_;
+  std::shared_ptr<store::AuditLog> log_;
   const Clock& clock_;
 };
 

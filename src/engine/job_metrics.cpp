@@ -5,9 +5,7 @@
 
 #include <filesystem>
 
-#include "store/job_stats.h"
 #include "store/sqlite_store.h"
-#include "store/workflow_stats.h"
 
 namespace hypersdk::engine {
 
@@ -46,7 +44,7 @@ void JobMetrics::on_job_event(const JobEvent& e) {
   metrics_.job_duration_seconds(e.type).Observe(static_cast<double>(e.duration_ms) / 1000.0);
 }
 
-void add_store_scrape_hook(ops::Metrics& metrics, store::Store& store, store::Database& db,
+void add_store_scrape_hook(ops::Metrics& metrics, store::StoreBackend& backend,
                            std::function<int()> running) {
   // Workflows by status in the database (a gauge: pruning removes finished ones); the
   // running series is the number of workflow runs in flight. Their steps are jobs, counted in
@@ -55,8 +53,8 @@ void add_store_scrape_hook(ops::Metrics& metrics, store::Store& store, store::Da
                         .Name("hypersdk_workflows")
                         .Help("Workflows in the database by status.")
                         .Register(metrics.registry());
-  metrics.add_scrape_hook([&workflows, &db] {
-    auto counts = store::workflow_count_by_status(db);
+  metrics.add_scrape_hook([&workflows, &backend] {
+    auto counts = backend.workflow_count_by_status();
     if (!counts) return;
     for (const char* s : {"running", "succeeded", "failed", "cancelled"}) {
       auto it = counts->find(s);
@@ -75,10 +73,18 @@ void add_store_scrape_hook(ops::Metrics& metrics, store::Store& store, store::Da
                       .Help("Database transactions committed (concurrent writes share one)")
                       .Register(metrics.registry())
                       .Add({});
-  metrics.add_scrape_hook([&metrics, &store, &db, &writes, &commits, running = std::move(running)] {
-    const auto written = db.write_counts();
-    writes.Increment(static_cast<double>(written.writes) - writes.Value());
-    commits.Increment(static_cast<double>(written.commits) - commits.Value());
+  metrics.add_scrape_hook([&metrics, &backend, &writes, &commits, running = std::move(running)] {
+    store::Store& store = *backend.store;
+    // SQLite's file, WAL and group commit; a PostgreSQL server reports its own.
+    if (auto db = backend.sqlite()) {
+      const auto written = db->write_counts();
+      writes.Increment(static_cast<double>(written.writes) - writes.Value());
+      commits.Increment(static_cast<double>(written.commits) - commits.Value());
+      metrics.db_wal_bytes().Set(static_cast<double>(db->wal_bytes()));
+      metrics.db_size_bytes().Set(static_cast<double>(db->size_bytes()));
+      metrics.observe_filesystem(ops::FsPathKind::database,
+                                 std::filesystem::path(db->path()).parent_path().string());
+    }
     static const char* kStatuses[] = {"waiting",   "queued", "running",   "retrying",
                                       "succeeded", "failed", "cancelled", "upstream_failed"};
     if (auto counts = store.job_count_by_status()) {
@@ -89,10 +95,6 @@ void add_store_scrape_hook(ops::Metrics& metrics, store::Store& store, store::Da
     }
     if (auto letters = store.dlq_count()) metrics.dead_letters().Set(static_cast<double>(*letters));
     metrics.jobs_running().Set(running ? running() : 0);
-    metrics.db_wal_bytes().Set(static_cast<double>(db.wal_bytes()));
-    metrics.db_size_bytes().Set(static_cast<double>(db.size_bytes()));
-    metrics.observe_filesystem(ops::FsPathKind::database,
-                               std::filesystem::path(db.path()).parent_path().string());
     // A process-wide count, turned into the counter's increments since the last scrape.
     auto& unreadable = metrics.internal_errors_total("stored_value");
     const double seen = static_cast<double>(store::unreadable_stored_values());
@@ -100,10 +102,10 @@ void add_store_scrape_hook(ops::Metrics& metrics, store::Store& store, store::Da
   });
 }
 
-void add_queue_age_hook(ops::Metrics& metrics, store::Database& db, const Clock& clock) {
-  metrics.add_scrape_hook([&metrics, &db, &clock] {
+void add_queue_age_hook(ops::Metrics& metrics, store::StoreBackend& backend, const Clock& clock) {
+  metrics.add_scrape_hook([&metrics, &backend, &clock] {
     const core::TimeMs now = clock.now_ms();
-    auto oldest = store::job_oldest_due(db, now);
+    auto oldest = backend.job_oldest_due(now);
     if (!oldest) return;  // keep the last value: a failed read is not an empty queue
     metrics.queue_oldest_age_seconds().Set(*oldest ? static_cast<double>(now - **oldest) / 1000.0
                                                    : 0.0);

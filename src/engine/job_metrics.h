@@ -8,8 +8,7 @@
 #include "engine/clock.h"
 #include "engine/events.h"
 #include "ops/metrics.h"
-#include "store/database.h"
-#include "store/store.h"
+#include "store/backend.h"
 
 namespace hypersdk::engine {
 
@@ -24,13 +23,15 @@ class JobMetrics final : public JobListener {
   ops::Metrics& metrics_;
 };
 
-// Registers a scrape hook that refreshes the gauges read from the store and the filesystem.
-// `running` reports this process's running jobs.
-void add_store_scrape_hook(ops::Metrics& metrics, store::Store& store, store::Database& db,
+// Registers a scrape hook that refreshes the gauges read from the store and, on SQLite, the
+// database file's (WAL and file size, its filesystem's free space, group commit counts).
+// `running` reports this process's running jobs. REQUIRES: `backend` outlives `metrics`'
+// scrapes.
+void add_store_scrape_hook(ops::Metrics& metrics, store::StoreBackend& backend,
                            std::function<int()> running);
 
 // Registers a scrape hook that sets hypersdk_queue_oldest_age_seconds: how long the queued
 // job that has been due the longest has waited (0 with none), at `clock`'s time.
-void add_queue_age_hook(ops::Metrics& metrics, store::Database& db, const Clock& clock);
+void add_queue_age_hook(ops::Metrics& metrics, store::StoreBackend& backend, const Clock& clock);
 
 }  // namespace hypersdk::engine

@@ -9,15 +9,10 @@
 #include "engine/exec_job.h"
 #include "engine/job_events_log.h"
 #include "engine/provider_jobs.h"
-#include "engine/runtime_pg.h"
 #include "engine/settings.h"
 #include "engine/upload_job.h"
 #include "notify/notifier.h"
 #include "ops/log.h"
-#include "store/audit_log.h"
-#include "store/leader_lease.h"
-#include "store/migrations.h"
-#include "store/sqlite_outbox.h"
 
 namespace hypersdk::engine {
 
@@ -51,14 +46,14 @@ void add_output_metrics(ops::Metrics& metrics, const WorkerPool& pool) {
 Result<std::unique_ptr<Runtime>> Runtime::open(RuntimeOptions options) {
   std::unique_ptr<Runtime> rt(new Runtime(std::move(options)));
   const ops::Config& cfg = *rt->options_.config;
-  if (!cfg.get_string("db.url").empty()) return refuse_postgres_serve(cfg.get_string("db.url"));
-  auto db = store::Database::open(database_options(cfg, rt->options_.db_path));
-  if (!db) return db.error();
-  rt->db_ = std::move(db.value());
-  if (const auto& m = rt->db_->migration(); m.to_version != m.from_version)
+  auto backend = store::StoreBackend::open(
+      {cfg.get_string("db.url"), database_options(cfg, rt->options_.db_path)});
+  if (!backend) return backend.error();
+  rt->backend_ = std::move(backend.value());
+  if (const auto m = rt->backend_->migration(); m.to_version != m.from_version)
     ops::log::info("database migrated",
                    {{"from", m.from_version}, {"to", m.to_version}, {"backup", m.backup_path}});
-  rt->store_ = std::make_unique<store::SqliteStore>(rt->db_);
+  rt->store_ = rt->backend_->store;
 
   rt->handlers_.add("noop", std::make_shared<NoopHandler>());
   const AdmissionPolicy admission = admission_policy(cfg);
@@ -67,16 +62,15 @@ Result<std::unique_ptr<Runtime>> Runtime::open(RuntimeOptions options) {
   auto targets = targets::parse_targets(cfg.get_node("targets"), ops::environ_map());
   if (!targets) return targets.error();
   rt->targets_->replace(std::make_shared<const targets::TargetSet>(std::move(*targets)));
-  rt->handlers_.add("upload", std::make_shared<UploadHandler>(
-                                  rt->targets_, std::make_shared<store::UploadStore>(rt->db_),
-                                  *rt->options_.clock));
+  rt->handlers_.add("upload", std::make_shared<UploadHandler>(rt->targets_, rt->backend_->uploads,
+                                                              *rt->options_.clock));
 
   {
     // Providers and exports (issue 11).
     auto built = providers::build_providers(cfg.get_node("providers"), ops::environ_map());
     if (!built) return built.error();
     rt->providers_ = std::make_shared<providers::ProviderRegistry>(std::move(*built));
-    rt->backups_ = std::make_shared<store::BackupStore>(rt->db_);
+    rt->backups_ = rt->backend_->backups;
     add_provider_handlers(rt->handlers_, {rt->providers_, export_dir(cfg, rt->options_.db_path),
                                           rt->backups_, rt->targets_});
   }
@@ -102,7 +96,7 @@ Result<std::unique_ptr<Runtime>> Runtime::open(RuntimeOptions options) {
             [runs = rt->schedule_runs_.get()](const core::Schedule& s, const core::JobSpec& base) {
               return runs->expand(s, base);
             },
-            std::make_shared<store::ScheduleFireRuns>(rt->db_)});
+            rt->backend_->fire_runs});
   rt->schedules_ = std::make_unique<ScheduleService>(
       *rt->store_, *rt->options_.clock, admission,
       [pool = rt->pool_.get(), sched = rt->scheduler_.get()] {
@@ -113,7 +107,7 @@ Result<std::unique_ptr<Runtime>> Runtime::open(RuntimeOptions options) {
   auto plan = notify::make_plan(cfg, ops::environ_map());
   if (!plan) return plan.error();
   rt->notifier_ = std::make_unique<notify::Notifier>(
-      std::make_shared<store::SqliteOutbox>(rt->db_), std::move(*plan),
+      rt->backend_->outbox, std::move(*plan),
       notify::NotifierOptions{.now = [clock = rt->options_.clock] { return clock->now_ms(); },
                               .metrics = rt->options_.metrics,
                               .job_log =
@@ -128,13 +122,13 @@ Result<std::unique_ptr<Runtime>> Runtime::open(RuntimeOptions options) {
   // The node id in the lease is the pool's lease owner id, as in servers.owner.
   rt->leader_ = std::make_unique<LeaderElector>(
       LeaderConfig{rt->pool_->owner(), cfg.get_duration("cluster.leader_ttl")},
-      std::make_shared<store::SqliteLeaderLease>(*rt->db_));
+      rt->backend_->leader_lease);
   if (rt->options_.metrics) add_leader_metric(*rt->options_.metrics, *rt->leader_);
   if (rt->options_.metrics) add_output_metrics(*rt->options_.metrics, *rt->pool_);
   if (rt->options_.metrics)
-    add_store_scrape_hook(*rt->options_.metrics, *rt->store_, *rt->db_,
+    add_store_scrape_hook(*rt->options_.metrics, *rt->backend_,
                           [pool = rt->pool_.get()] { return pool->running(); });
-  if (rt->options_.metrics) add_queue_age_hook(*rt->options_.metrics, *rt->db_, rt->clock());
+  if (rt->options_.metrics) add_queue_age_hook(*rt->options_.metrics, *rt->backend_, rt->clock());
   return rt;
 }
 
@@ -175,35 +169,38 @@ Status Runtime::start() {
         return Status::Ok();
       }));
   // 0 = leave checkpoints to SQLite's automatic ones: no checkpointer at all (a zero period
-  // would be a busy loop).
-  if (const auto every = cfg.get_duration("db.checkpoint_interval"); every.count() > 0)
-    maintenance_.push_back(std::make_unique<PeriodicService>("checkpointer", every,
-                                                             [this] { return db_->checkpoint(); }));
+  // would be a busy loop). PostgreSQL runs its own checkpoints.
+  const bool sqlite = backend_->sqlite() != nullptr;
+  if (const auto every = cfg.get_duration("db.checkpoint_interval"); sqlite && every.count() > 0)
+    maintenance_.push_back(std::make_unique<PeriodicService>(
+        "checkpointer", every, [this] { return backend_->checkpoint(); }));
   add_pruner();
   {
-    // system.disk_low for the database's filesystem and the export directory's.
+    // system.disk_low for the export directory's filesystem, and the database's on SQLite
+    // (PostgreSQL's disk is the server's: its own monitoring watches it).
     const std::string db_dir = std::filesystem::path(options_.db_path).parent_path().string();
     std::string export_dir = cfg.get_string("export.dir");
     if (export_dir.empty()) export_dir = (std::filesystem::path(db_dir) / "exports").string();
+    std::vector<std::pair<std::string, std::string>> paths{{"export", export_dir}};
+    if (sqlite) paths.insert(paths.begin(), {"database", db_dir.empty() ? "." : db_dir});
     auto watch = std::make_shared<DiskWatch>(
-        notifier_->outbox(),
-        std::vector<std::pair<std::string, std::string>>{
-            {"database", db_dir.empty() ? "." : db_dir}, {"export", export_dir}},
+        notifier_->outbox(), std::move(paths),
         static_cast<int>(cfg.get_int("notifications.disk_low_percent")));
     maintenance_.push_back(std::make_unique<PeriodicService>(
         "disk-watch", milliseconds(60'000),
         [watch, &clock] { return watch->run_once(clock.now_ms()); }));
   }
-  // While writes fail (a full disk), probes every second whether they work again, so the
-  // server recovers by itself even when no job or request gives it anything to write. Logs
-  // each episode once (also one that ended before this looked) and its end.
+  // While writes fail (a full disk, PostgreSQL unreachable), probes every second whether they
+  // work again, so the server recovers by itself even when no job or request gives it
+  // anything to write. Logs each episode once (also one that ended before this looked) and
+  // its end.
   maintenance_.push_back(std::make_unique<PeriodicService>(
       "write-probe", milliseconds(1000),
       [this, &clock, failed_logged = std::int64_t{0}, ended_logged = std::int64_t{0}]() mutable {
-        auto health = db_->write_health();
+        auto health = backend_->write_health();
         if (health.failing) {
-          (void)db_->probe_write(clock.now_ms());
-          health = db_->write_health();
+          (void)backend_->probe_write(clock.now_ms());
+          health = backend_->write_health();
         }
         if (health.episodes > failed_logged) {
           ops::log::error(
@@ -235,7 +232,7 @@ void Runtime::stop(milliseconds grace) {
   maintenance_.clear();
   leader_->stop();  // gives the lease up: another node takes over at once
   pool_->stop(grace);
-  if (Status s = db_->checkpoint(); !s.ok())
+  if (Status s = backend_->checkpoint(); !s.ok())
     ops::log::warn("final checkpoint failed", {{"error", s.error().to_string()}});
 }
 
@@ -280,9 +277,8 @@ void Runtime::add_pruner() {
           if (!r) return Status(r.error());
           occ += n = *r;
         }
-        store::AuditLog audit_log(*db_);
         for (int n = audit_for.count() > 0 ? 1 : 0; n > 0 && go_on();) {
-          auto r = audit_log.audit_prune(clock.now_ms() - audit_for.count());
+          auto r = backend_->audit->audit_prune(clock.now_ms() - audit_for.count());
           if (!r) return Status(r.error());
           audit += n = *r;
         }
@@ -306,23 +302,23 @@ void Runtime::add_pruner() {
 }
 
 bool Runtime::database_reachable() {
-  return db_->schema_version_read().ok();
+  return backend_->schema_version_read().ok();
 }
 
 std::vector<ReadinessCheck> Runtime::readiness() {
   std::vector<ReadinessCheck> checks;
   // A reader connection and the cached write state: never waits behind the writer mutex.
-  auto version = db_->schema_version_read();
+  auto version = backend_->schema_version_read();
   checks.push_back({"database:reachable", version.ok(),
                     version.ok() ? "" : "cannot read the database: " + version.error().message});
-  const int want = store::latest_schema_version();
+  const int want = backend_->schema_version_wanted();
   const bool current = version.ok() && *version == want;
   checks.push_back({"database:migrations", current,
                     current || !version.ok()
                         ? ""
                         : "schema version " + std::to_string(*version) + ", this binary needs " +
                               std::to_string(want) + ": run 'hypersdk db migrate'"});
-  const auto health = db_->write_health();
+  const auto health = backend_->write_health();
   checks.push_back({"database:writable", !health.failing,
                     health.failing ? "the last of " + std::to_string(health.failures) +
                                          " failed writes in a row: " + health.reason

@@ -1,8 +1,9 @@
-// The running system of `serve`: the database, the store, the job handlers, the worker pool,
-// the scheduler (when scheduler.enabled), the notifier and the maintenance services (lease reaper,
-// WAL checkpointer, retention pruner). It starts them in dependency order and stops them in
-// reverse. The HTTP API is wired on top of it by the serve command. Thread safety: open/start/stop
-// from one thread; the accessors' objects are thread-safe.
+// The running system of `serve`: the database (SQLite or PostgreSQL, store/backend.h), the
+// store, the job handlers, the worker pool, the scheduler (when scheduler.enabled), the notifier
+// and the maintenance services (lease reaper, WAL checkpointer on SQLite, retention pruner). It
+// starts them in dependency order and stops them in reverse. The HTTP API is wired on top of it by
+// the serve command. Thread safety: open/start/stop from one thread; the accessors' objects are
+// thread-safe.
 #pragma once
 
 #include <atomic>
@@ -22,8 +23,7 @@
 #include "ops/config.h"
 #include "ops/metrics.h"
 #include "providers/registry.h"
-#include "store/backup_store.h"
-#include "store/sqlite_store.h"
+#include "store/backend.h"
 #include "targets/target_spec.h"
 
 namespace hypersdk::engine {
@@ -36,7 +36,7 @@ struct ReadinessCheck {
 
 struct RuntimeOptions {
   std::shared_ptr<const ops::Config> config;
-  std::string db_path;
+  std::string db_path;  // the SQLite file (unless db.url); exports/ lie beside it by default
   const Clock* clock = nullptr;     // REQUIRES: outlives the Runtime
   ops::Metrics* metrics = nullptr;  // may be null
   TemplateReader templates;         // how workflow schedules read their template (may be empty)
@@ -62,7 +62,8 @@ class Runtime {
   targets::TargetRegistry& targets() { return *targets_; }
   // Routes events to the notification outbox and delivers it (src/notify/).
   notify::Notifier& notifier() { return *notifier_; }
-  store::Database& database() { return *db_; }
+  // The database with its ports, whichever driver holds it.
+  store::StoreBackend& backend() { return *backend_; }
   store::Store& store() { return *store_; }
   // Providers (replaced whole by a config reload) and backup records (issue 11).
   providers::ProviderRegistry& providers() { return *providers_; }
@@ -89,8 +90,8 @@ class Runtime {
   void add_pruner();
 
   RuntimeOptions options_;
-  std::shared_ptr<store::Database> db_;
-  std::unique_ptr<store::SqliteStore> store_;
+  std::shared_ptr<store::StoreBackend> backend_;
+  std::shared_ptr<store::Store> store_;  // backend_->store
   HandlerRegistry handlers_;
   std::shared_ptr<providers::ProviderRegistry> providers_;
   std::shared_ptr<store::BackupStore> backups_;

@@ -20,7 +20,7 @@ constexpr const char* kPrune =
 
 }  // namespace
 
-Result<std::int64_t> AuditLog::audit_append(const AuditRecord& r) {
+Result<std::int64_t> SqliteAuditLog::audit_append(const AuditRecord& r) {
   std::int64_t id = 0;
   const AuditEntry& e = r.entry;
   Status s = db_->write([&](Connection& c) {
@@ -48,7 +48,7 @@ Result<std::int64_t> AuditLog::audit_append(const AuditRecord& r) {
   return id;
 }
 
-Result<std::vector<AuditRecord>> AuditLog::audit_query(const AuditQuery& q) {
+Result<std::vector<AuditRecord>> SqliteAuditLog::audit_query(const AuditQuery& q) {
   std::vector<AuditRecord> out;
   Status s = db_->read([&](Connection& c) {
     auto& st = c.stmt(kQuery);
@@ -86,7 +86,7 @@ Result<std::vector<AuditRecord>> AuditLog::audit_query(const AuditQuery& q) {
   return out;
 }
 
-Result<int> AuditLog::audit_prune(core::TimeMs before, int batch) {
+Result<int> SqliteAuditLog::audit_prune(core::TimeMs before, int batch) {
   int n = 0;
   Status s = db_->write([&](Connection& c) {
     auto& st = c.stmt(kPrune);

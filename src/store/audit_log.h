@@ -1,13 +1,15 @@
-// The audit trail (schema/0002 + 0010: audit_log): who did what to which object, when, through
-// which face and in which API request. Emergency runs write their row inside the fire
+// The audit trail port (schema/0002 + 0010: audit_log): who did what to which object, when,
+// through which face and in which API request. Emergency runs write their row inside the fire
 // transaction (sqlite_schedule_fire.cpp); every other action appends one here right after it
 // committed. Kept beside the store port, like the server registry: it is a log of operator
-// actions, not job state, and a PostgreSQL store would keep the same rows through the same
-// three operations.
+// actions, not job state. SqliteAuditLog (below, audit_log.cpp) keeps it in the SQLite
+// database, pg::PgAuditLog (store/pg/pg_audit_log.h) in PostgreSQL: the same rows through the
+// same three operations, each one transaction.
 //
-// Thread safety: as Database: every method may be called from any thread.
+// Thread safety: every method may be called from any thread.
 #pragma once
 
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -34,16 +36,24 @@ struct AuditQuery {
 
 class AuditLog {
  public:
-  // REQUIRES: `db` outlives the log.
-  explicit AuditLog(Database& db) : db_(&db) {}
-
-  Result<std::int64_t> audit_append(const AuditRecord& record);
-  Result<std::vector<AuditRecord>> audit_query(const AuditQuery& query);
+  virtual ~AuditLog() = default;
+  // The new row's id.
+  virtual Result<std::int64_t> audit_append(const AuditRecord& record) = 0;
+  virtual Result<std::vector<AuditRecord>> audit_query(const AuditQuery& query) = 0;
   // Deletes up to `batch` rows older than `before`; how many went.
-  Result<int> audit_prune(core::TimeMs before, int batch = 1000);
+  virtual Result<int> audit_prune(core::TimeMs before, int batch = 1000) = 0;
+};
+
+class SqliteAuditLog final : public AuditLog {
+ public:
+  explicit SqliteAuditLog(std::shared_ptr<Database> db) : db_(std::move(db)) {}
+
+  Result<std::int64_t> audit_append(const AuditRecord& record) override;
+  Result<std::vector<AuditRecord>> audit_query(const AuditQuery& query) override;
+  Result<int> audit_prune(core::TimeMs before, int batch = 1000) override;
 
  private:
-  Database* db_;
+  std::shared_ptr<Database> db_;
 };
 
 }  // namespace hypersdk::store

@@ -67,7 +67,7 @@ Result<Backup> get_in(Connection& c, std::int64_t id) {
 }
 }  // namespace
 
-Result<Backup> BackupStore::insert(const Backup& in) {
+Result<Backup> SqliteBackupStore::insert(const Backup& in) {
   Backup out;
   Status s = db_->write([&](Connection& c) -> Status {
     std::optional<std::int64_t> chain;
@@ -108,7 +108,7 @@ Result<Backup> BackupStore::insert(const Backup& in) {
   return out;
 }
 
-Result<Backup> BackupStore::get(std::int64_t id) {
+Result<Backup> SqliteBackupStore::get(std::int64_t id) {
   std::optional<Backup> out;
   Status s = db_->read([&](Connection& c) -> Status {
     auto b = get_in(c, id);
@@ -120,7 +120,8 @@ Result<Backup> BackupStore::get(std::int64_t id) {
   return *out;
 }
 
-Result<std::vector<Backup>> BackupStore::list(const std::string& vm, int limit, bool with_deleted) {
+Result<std::vector<Backup>> SqliteBackupStore::list(const std::string& vm, int limit,
+                                                    bool with_deleted) {
   std::vector<Backup> out;
   Status s = db_->read([&](Connection& c) {
     auto& st = c.stmt(vm.empty() ? kListAll : kListVm);
@@ -134,8 +135,8 @@ Result<std::vector<Backup>> BackupStore::list(const std::string& vm, int limit, 
   return out;
 }
 
-Result<std::optional<Backup>> BackupStore::latest(const std::string& vm,
-                                                  const std::string& provider) {
+Result<std::optional<Backup>> SqliteBackupStore::latest(const std::string& vm,
+                                                        const std::string& provider) {
   std::optional<Backup> out;
   Status s = db_->read([&](Connection& c) {
     auto& st = c.stmt(kLatest);
@@ -148,7 +149,7 @@ Result<std::optional<Backup>> BackupStore::latest(const std::string& vm,
   return out;
 }
 
-Result<std::vector<Backup>> BackupStore::chain(std::int64_t id) {
+Result<std::vector<Backup>> SqliteBackupStore::chain(std::int64_t id) {
   std::vector<Backup> out;
   Status s = db_->read([&](Connection& c) -> Status {
     std::optional<std::int64_t> next = id;
@@ -168,7 +169,7 @@ Result<std::vector<Backup>> BackupStore::chain(std::int64_t id) {
   return out;
 }
 
-Status BackupStore::mark_verified(std::int64_t id, core::TimeMs at) {
+Status SqliteBackupStore::mark_verified(std::int64_t id, core::TimeMs at) {
   return db_->write([&](Connection& c) {
     auto& st = c.stmt(kVerified);
     st.bind(1, static_cast<std::int64_t>(at));
@@ -178,7 +179,7 @@ Status BackupStore::mark_verified(std::int64_t id, core::TimeMs at) {
   });
 }
 
-Status BackupStore::mark_deleted(const std::vector<std::int64_t>& ids, core::TimeMs at) {
+Status SqliteBackupStore::mark_deleted(const std::vector<std::int64_t>& ids, core::TimeMs at) {
   return db_->write([&](Connection& c) {
     for (auto id : ids) {
       auto& st = c.stmt(kDeleted);

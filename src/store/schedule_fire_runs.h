@@ -28,16 +28,24 @@ struct OccurrenceStart {
   bool replaces_job() const { return !jobs.empty() || !workflows.empty(); }
 };
 
+// The port; SqliteScheduleFireRuns (below) and pg::PgScheduleFireRuns
+// (store/pg/pg_schedule_fire_runs.h) implement it.
 class ScheduleFireRuns {
  public:
-  explicit ScheduleFireRuns(std::shared_ptr<Database> db) : db_(std::move(db)) {}
-
+  virtual ~ScheduleFireRuns() = default;
   // Store::schedule_fire, with `starts` index-aligned with req.occurrences (missing entries or
   // ones that replace nothing fire the PlannedFire's job). A fired or buffered occurrence that
   // started runs this way names them in its reason ("started w-3, w-4"); its job_id is the
   // first job it started, if any.
+  virtual Result<FireResult> fire(const FireRequest& req,
+                                  const std::vector<OccurrenceStart>& starts, core::TimeMs now) = 0;
+};
+
+class SqliteScheduleFireRuns final : public ScheduleFireRuns {
+ public:
+  explicit SqliteScheduleFireRuns(std::shared_ptr<Database> db) : db_(std::move(db)) {}
   Result<FireResult> fire(const FireRequest& req, const std::vector<OccurrenceStart>& starts,
-                          core::TimeMs now);
+                          core::TimeMs now) override;
 
  private:
   std::shared_ptr<Database> db_;

@@ -61,9 +61,9 @@ Status detail::occurrence_start_runs(Connection& c, const PlannedFire& p,
   return Status::Ok();
 }
 
-Result<FireResult> ScheduleFireRuns::fire(const FireRequest& req,
-                                          const std::vector<OccurrenceStart>& starts,
-                                          core::TimeMs now) {
+Result<FireResult> SqliteScheduleFireRuns::fire(const FireRequest& req,
+                                                const std::vector<OccurrenceStart>& starts,
+                                                core::TimeMs now) {
   FireResult out;
   Status s = db_->write([&](Connection& c) { return schedule_fire_in(c, req, starts, now, out); });
   if (!s.ok()) return s.error();

@@ -19,7 +19,7 @@ constexpr const char* kPart =
 
 }  // namespace
 
-Result<std::optional<UploadRecord>> UploadStore::upload_get(core::JobId job_id) {
+Result<std::optional<UploadRecord>> SqliteUploadStore::upload_get(core::JobId job_id) {
   std::optional<UploadRecord> out;
   Status s = db_->read([&](Connection& c) {
     auto& st = c.stmt(kGet);
@@ -47,7 +47,7 @@ Result<std::optional<UploadRecord>> UploadStore::upload_get(core::JobId job_id) 
   return out;
 }
 
-Status UploadStore::upload_begin(const UploadRecord& r) {
+Status SqliteUploadStore::upload_begin(const UploadRecord& r) {
   return db_->write([&](Connection& c) {
     auto& del = c.stmt(kDelete);
     del.bind(1, r.job_id);
@@ -67,7 +67,7 @@ Status UploadStore::upload_begin(const UploadRecord& r) {
   });
 }
 
-Status UploadStore::upload_part_done(core::JobId job_id, const UploadPart& p) {
+Status SqliteUploadStore::upload_part_done(core::JobId job_id, const UploadPart& p) {
   return db_->write([&](Connection& c) {
     auto& st = c.stmt(kPart);
     st.bind(1, job_id);
@@ -82,7 +82,7 @@ Status UploadStore::upload_part_done(core::JobId job_id, const UploadPart& p) {
   });
 }
 
-Status UploadStore::upload_finish(core::JobId job_id) {
+Status SqliteUploadStore::upload_finish(core::JobId job_id) {
   return db_->write([&](Connection& c) {
     auto& st = c.stmt(kDelete);
     st.bind(1, job_id);

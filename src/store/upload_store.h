@@ -1,6 +1,7 @@
 // The resumable-upload ledger (schema/0009_uploads.sql): per job, the multipart upload in
 // progress (target, key, which file, the server's upload id, part size) and its finished
-// parts. Each method is one transaction. Thread safety: any thread (the Database is).
+// parts. Each method is one transaction. A port: SqliteUploadStore (below, upload_store.cpp)
+// and pg::PgUploadStore (store/pg/pg_upload_store.h). Thread safety: any thread.
 #pragma once
 
 #include <cstdint>
@@ -37,17 +38,25 @@ struct UploadRecord {
 
 class UploadStore {
  public:
-  explicit UploadStore(std::shared_ptr<Database> db) : db_(std::move(db)) {}
-
+  virtual ~UploadStore() = default;
   // The job's upload in progress with its parts; nullopt when there is none.
-  Result<std::optional<UploadRecord>> upload_get(core::JobId job_id);
+  virtual Result<std::optional<UploadRecord>> upload_get(core::JobId job_id) = 0;
   // Records a new upload for the job, replacing any earlier one and its parts.
-  Status upload_begin(const UploadRecord& r);
+  virtual Status upload_begin(const UploadRecord& r) = 0;
   // Records one acknowledged part (again: replaced). Error not_found when the job has no
   // upload in progress.
-  Status upload_part_done(core::JobId job_id, const UploadPart& part);
+  virtual Status upload_part_done(core::JobId job_id, const UploadPart& part) = 0;
   // The upload completed or was aborted.
-  Status upload_finish(core::JobId job_id);
+  virtual Status upload_finish(core::JobId job_id) = 0;
+};
+
+class SqliteUploadStore final : public UploadStore {
+ public:
+  explicit SqliteUploadStore(std::shared_ptr<Database> db) : db_(std::move(db)) {}
+  Result<std::optional<UploadRecord>> upload_get(core::JobId job_id) override;
+  Status upload_begin(const UploadRecord& r) override;
+  Status upload_part_done(core::JobId job_id, const UploadPart& part) override;
+  Status upload_finish(core::JobId job_id) override;
 
  private:
   std::shared_ptr<Database> db_;

@@ -1,17 +1,26 @@
-"""db.url / --db postgres://: serve connects to PostgreSQL, migrates it, and refuses clearly
-with what is not supported there yet; the CLI's database path refuses a PostgreSQL URL instead
-of making a SQLite file named like it; passwords never reach an error. Runs beside a real
-PostgreSQL: ctest starts this file under tests/pg/with_pg.sh (HYPERSDK_TEST_PG_URL)."""
+"""serve and the CLI on PostgreSQL (issue 17 item 1): `--db postgres://...` or db.url runs the
+whole system on a PostgreSQL database: jobs (noop, exec) to success, retries to the dead-letter
+queue, a schedule firing, a workflow, a webhook delivered, the audit trail, /ready and /metrics;
+the CLI without a server works on the same database. A database that stops makes /ready 503
+with the reason, and serve recovers when it is back. Passwords never reach an error or a log.
+Runs beside a real PostgreSQL: ctest starts this file under tests/pg/with_pg.sh
+(HYPERSDK_TEST_PG_URL); the stop/start test runs a PostgreSQL server of its own."""
+import json
 import os
+import shutil
 import subprocess
+import tempfile
 import uuid
+from pathlib import Path
 
 import pytest
 
-from conftest import BIN, free_port
+from conftest import BIN, FakeClock, Hypersdk, Server, free_port, wait_for
+from notify_receiver import Receiver
 
 PG_URL = os.environ.get("HYPERSDK_TEST_PG_URL", "")
 SCHEMA_DIR = os.path.join(os.path.dirname(__file__), "..", "..", "schema", "pg")
+EXEC_ON = {"HYPERSDK_JOBS__EXEC__ENABLED": "true"}
 
 
 def psql(url, sql):
@@ -19,13 +28,53 @@ def psql(url, sql):
                           capture_output=True, text=True, timeout=60, check=True).stdout.strip()
 
 
+def new_database(base_url):
+    name = "t_" + uuid.uuid4().hex[:12]
+    psql(base_url, f"CREATE DATABASE {name} TEMPLATE template0")
+    return base_url.rsplit("/", 1)[0] + "/" + name, name
+
+
 @pytest.fixture
 def pg_db():
     assert PG_URL, "HYPERSDK_TEST_PG_URL is not set: run this file under tests/pg/with_pg.sh"
-    name = "t_" + uuid.uuid4().hex[:12]
-    psql(PG_URL, f"CREATE DATABASE {name} TEMPLATE template0")
-    yield PG_URL.rsplit("/", 1)[0] + "/" + name
+    url, name = new_database(PG_URL)
+    yield url
     psql(PG_URL, f"DROP DATABASE {name} WITH (FORCE)")
+
+
+class PgServer(Server):
+    """serve on PostgreSQL: ready once /health answers (it does not register in the server
+    registry there yet, so the conftest's SQLite check does not apply)."""
+
+    def registered(self):
+        return True
+
+
+class PgHypersdk(Hypersdk):
+    """An installation whose --db is a PostgreSQL URL (no SQLite file anywhere)."""
+
+    def __init__(self, tmp, url):
+        super().__init__(tmp, create_db=False)
+        self.db = url
+
+    def serve(self, *args, env=None, port=None, host="127.0.0.1"):
+        srv = PgServer(self, port or free_port(), args, env, host)
+        self.servers.append(srv)
+        return srv
+
+
+@pytest.fixture
+def ph(tmp_path, pg_db):
+    inst = PgHypersdk(tmp_path, pg_db)
+    yield inst
+    inst.close()
+
+
+@pytest.fixture
+def rx():
+    r = Receiver()
+    yield r
+    r.close()
 
 
 def run(tmp_path, *args, timeout=60):
@@ -39,43 +88,237 @@ def run(tmp_path, *args, timeout=60):
                           capture_output=True, text=True, timeout=timeout)
 
 
-def test_serve_on_postgres_migrates_then_names_what_is_not_supported_yet(tmp_path, pg_db):
-    r = run(tmp_path, "--db", pg_db, "serve", "--listen", f"127.0.0.1:{free_port()}")
-    assert r.returncode == 2, r.stderr
-    assert "not supported yet" in r.stderr
-    for part in ("notification outbox", "audit log", "server registry"):
-        assert part in r.stderr
-    latest = max(int(f.split("_")[0]) for f in os.listdir(SCHEMA_DIR) if f.endswith(".sql"))
-    assert psql(pg_db, "SELECT max(version) FROM schema_version") == str(latest)
-    # No SQLite database was made on the side.
-    assert not (tmp_path / "home" / ".local" / "share" / "hypersdk").exists()
+def webhook_config(url):
+    return (
+        "retry:\n  base: 1s\n  cap: 1s\n"
+        "notifications:\n"
+        "  receivers:\n"
+        "    hook:\n"
+        "      type: webhook\n"
+        f"      url: {url}\n"
+        "      allow_private: true\n"
+        "  routes:\n"
+        "    - match: {event: job.completed}\n      receivers: [hook]\n"
+        "  retry:\n    base: 100ms\n    cap: 1s\n"
+    )
 
 
-def test_db_url_in_the_config_file_is_accepted_and_redacted(tmp_path, pg_db):
+def by_id(jobs):
+    return {j["id"]: j for j in jobs}
+
+
+def test_serve_on_postgres_runs_jobs_workflows_notifications_and_the_cli_sees_them(ph, rx, tmp_path):
+    ph.write_config(webhook_config(rx.url + "/hook"))
+    ph.env.update(EXEC_ON)
+    srv = ph.serve("--workers", "4")
+    # Readiness names its checks; all pass on a reachable, migrated, writable database.
+    status, _, ready = srv.api("GET", "/api/v1/ready")
+    assert status == 200, ready
+    # Through the API (audited as "api") and straight on the database (the CLI, "cli").
+    status, _, noop = srv.api("POST", "/api/v1/jobs", {"type": "noop"})
+    assert status == 201, noop
+    echo = ph.submit("--type", "exec", "--", "/bin/sh", "-c", "echo hello-from-pg")
+    doomed = ph.submit("--type", "exec", "--retry-max", "1", "--", "/bin/sh", "-c", "exit 75")
+    wf = tmp_path / "wf.json"
+    wf.write_text(json.dumps({"name": "pair", "steps": [
+        {"name": "a", "type": "exec", "payload": {"argv": ["/bin/sh", "-c", "echo a"]}},
+        {"name": "b", "type": "exec", "payload": {"argv": ["/bin/sh", "-c", "echo b"]},
+         "depends_on": ["a"]}]}))
+    wid = ph.run("workflow", "submit", "--file", str(wf), check=True).stdout.strip()
+    assert wid.startswith("w-")
+
+    def settled():
+        jobs = by_id(ph.json("list", "--limit", "100"))
+        return (jobs.get(noop["id"], {}).get("status") == "succeeded"
+                and jobs.get(echo, {}).get("status") == "succeeded"
+                and jobs.get(doomed, {}).get("status") == "failed" and jobs)
+
+    jobs = wait_for(settled, timeout=60, interval=0.3, what="jobs to settle on PostgreSQL")
+    assert jobs[doomed]["attempt"] == 2
+    out = ph.run("logs", "--id", echo, check=True).stdout
+    assert "hello-from-pg" in out
+    letters = ph.json("dlq", "list")
+    assert [d["id"] for d in letters] == [doomed]
+    assert letters[0]["dead_letter"]["reason"] == "retries_exhausted"
+    w = wait_for(lambda: (lambda w: w if w["status"] == "succeeded" else None)(
+        ph.json("workflow", "show", "--id", wid)), timeout=60, interval=0.3, what="workflow")
+    assert {s["name"]: s["state"] for s in w["steps"]} == {"a": "succeeded", "b": "succeeded"}
+
+    # The server and the CLI without it list the same jobs.
+    status, _, api_jobs = srv.api("GET", "/api/v1/jobs?limit=100")
+    assert status == 200
+    api_list = api_jobs["jobs"] if isinstance(api_jobs, dict) else api_jobs
+    assert sorted(j["id"] for j in api_list) == sorted(jobs)
+
+    # job.completed for each success went to the webhook through the PostgreSQL outbox.
+    wait_for(lambda: {b["job"]["id"] for b in rx.bodies("/hook")} >= {noop["id"], echo},
+             timeout=30, what="webhook deliveries")
+    delivered = ph.json("notify", "list", "--status", "delivered")
+    assert {d["receiver"] for d in delivered} == {"hook"}
+
+    # The audit trail has both faces.
+    audit = ph.json("audit", "list")
+    faces = {(e["action"], e["source"]) for e in audit}
+    assert ("jobs.create", "api") in faces and ("jobs.create", "cli") in faces, audit
+    assert ("workflows.create", "cli") in faces, audit
+    # The API's own audit read gives the same trail.
+    status, _, api_audit = srv.api("GET", "/api/v1/audit")
+    assert status == 200
+    assert len(api_audit["entries"]) == len(audit), api_audit
+
+    status, _, metrics = srv.request("GET", "/api/v1/metrics")
+    assert status == 200
+    text = metrics.decode()
+    assert 'hypersdk_queue_depth{status="failed"} 1' in text, text
+    assert 'hypersdk_dead_letters 1' in text
+    assert 'hypersdk_workflows{status="succeeded"} 1' in text
+    assert "hypersdk_db_wal_bytes 0" in text  # no SQLite WAL on PostgreSQL
+    # The dashboard's summary reads its success rates from PostgreSQL too.
+    status, _, dash = srv.api("GET", "/api/v1/dashboard")
+    assert status == 200, dash
+    rates = {e["type"]: e for e in dash["success"]["24h"]["by_type"]}
+    assert rates["noop"]["succeeded"] == 1 and rates["exec"]["failed"] == 1, rates
+    assert "not registering in the server registry" in srv.output()
+    assert srv.stop() == 0
+    # Nothing was written to a SQLite file on the side.
+    assert not list(Path(ph.tmp).rglob("*.db"))
+
+
+def test_a_schedule_fires_on_postgres_at_the_test_clocks_time(ph):
+    clock = FakeClock(ph, "2025-06-01T10:59:30Z")
+    ph.run("schedule", "create", "--name", "hourly", "--cron", "0 * * * *", "--timezone", "UTC",
+           "--type", "noop", check=True)
+    assert [s["name"] for s in ph.json("schedule", "list")] == ["hourly"]
+    srv = ph.serve(*clock.args())
+    clock.set("2025-06-01T11:00:05Z")
+
+    def fired():
+        jobs = ph.json("list", "--limit", "10")
+        return jobs if jobs and all(j["status"] == "succeeded" for j in jobs) else None
+
+    jobs = wait_for(fired, timeout=30, interval=0.3, what="the 11:00 occurrence to run")
+    assert len(jobs) == 1
+    shown = ph.json("schedule", "show", "--name", "hourly", "--occurrences", "10")
+    occ = shown["occurrences"]
+    assert [o["outcome"] for o in occ] == ["fired"], shown
+    assert occ[0]["nominal_utc"].startswith("2025-06-01T11:00:00"), shown
+    assert srv.stop() == 0
+
+
+def test_db_url_in_the_config_file_serves_and_never_shows_the_password(tmp_path, pg_db):
     url = pg_db.replace("postgres://postgres@", "postgres://postgres:hunter2@")
+    assert "hunter2" in url
     (tmp_path / "hypersdk.yaml").write_text(f"db:\n  url: {url}\n")
     r = run(tmp_path, "config", "validate")
     assert r.returncode == 0, r.stderr
     shown = run(tmp_path, "config", "show")
     assert shown.returncode == 0, shown.stderr
-    assert "db.url" in shown.stdout or "url" in shown.stdout
+    assert "url" in shown.stdout
     assert "hunter2" not in shown.stdout
-    r = run(tmp_path, "serve", "--listen", f"127.0.0.1:{free_port()}")
-    assert r.returncode == 2, r.stderr
-    assert "not supported yet" in r.stderr
-    assert "hunter2" not in r.stderr
+    r = run(tmp_path, "--verbose", "list")
+    assert r.returncode == 0, r.stderr
+    assert "postgres:***@" in r.stderr and "hunter2" not in r.stderr + r.stdout
+    latest = max(int(f.split("_")[0]) for f in os.listdir(SCHEMA_DIR) if f.endswith(".sql"))
+    assert psql(pg_db, "SELECT max(version) FROM schema_version") == str(latest)
+    # No SQLite database was made on the side.
+    assert not (tmp_path / "home" / ".local" / "share" / "hypersdk").exists()
+    assert not list(tmp_path.rglob("*.db"))
 
 
 def test_unreachable_postgres_is_unavailable_without_the_password(tmp_path):
-    r = run(tmp_path, "--db", "postgres://app:s3cret@127.0.0.1:1/none?connect_timeout=3", "serve",
-            "--listen", f"127.0.0.1:{free_port()}")
-    assert r.returncode == 5, r.stderr
-    assert "app:***@127.0.0.1:1" in r.stderr
-    assert "s3cret" not in r.stderr
+    for args in (("serve", "--listen", f"127.0.0.1:{free_port()}"), ("list",)):
+        r = run(tmp_path, "--db", "postgres://app:s3cret@127.0.0.1:1/none?connect_timeout=3", *args)
+        assert r.returncode == 5, r.stderr
+        assert "app:***@127.0.0.1:1" in r.stderr
+        assert "s3cret" not in r.stderr
 
 
-def test_cli_commands_refuse_a_postgres_url_instead_of_making_a_file(tmp_path, pg_db):
-    r = run(tmp_path, "--db", pg_db, "list")
+def test_commands_that_need_the_sqlite_file_say_so_on_postgres(tmp_path, pg_db):
+    r = run(tmp_path, "--db", pg_db, "db", "check")
     assert r.returncode == 2, r.stderr
     assert "SQLite database only" in r.stderr
     assert not any(p.name.startswith("postgres") for p in tmp_path.iterdir())
+
+
+class OwnPostgres:
+    """A PostgreSQL server of this test's own (the shared one must not stop): initdb into a
+    temporary directory, pg_ctl start/stop on a fixed loopback port, as tests/pg/with_pg.sh
+    does (as `nobody` when run as root: PostgreSQL refuses root)."""
+
+    def __init__(self):
+        bindirs = sorted(Path("/usr/lib/postgresql").glob("*/bin"),
+                         key=lambda p: int(p.parent.name) if p.parent.name.isdigit() else 0)
+        assert bindirs, "no PostgreSQL server binaries in /usr/lib/postgresql/*/bin"
+        self.bindir = bindirs[-1]
+        self.dir = Path(tempfile.mkdtemp(prefix="hypersdk-own-pg."))
+        self.root = os.geteuid() == 0
+        if self.root:
+            shutil.chown(self.dir, "nobody")
+        self.port = free_port()
+        self.url = f"postgres://postgres@127.0.0.1:{self.port}/postgres"
+        self.pg("initdb", "-D", str(self.dir / "data"), "-A", "trust", "-U", "postgres", "-E",
+                "UTF8", "--locale=C", "--no-sync")
+        self.start()
+
+    def pg(self, tool, *args):
+        cmd = [str(self.bindir / tool), *args]
+        if self.root:
+            cmd = ["runuser", "-u", "nobody", "--", *cmd]
+        subprocess.run(cmd, cwd=self.dir, check=True, capture_output=True, timeout=120)
+
+    def start(self):
+        self.pg("pg_ctl", "-D", str(self.dir / "data"), "-l", str(self.dir / "server.log"), "-w",
+                "-t", "60", "-o",
+                f"-p {self.port} -k {self.dir} -c listen_addresses=127.0.0.1 -c fsync=off",
+                "start")
+
+    def stop(self):
+        self.pg("pg_ctl", "-D", str(self.dir / "data"), "-m", "fast", "-w", "stop")
+
+    def close(self):
+        try:
+            self.pg("pg_ctl", "-D", str(self.dir / "data"), "-m", "immediate", "-w", "stop")
+        except subprocess.CalledProcessError:
+            pass  # stopped already
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
+@pytest.fixture
+def own_pg():
+    pg = OwnPostgres()
+    yield pg
+    pg.close()
+
+
+def ready(srv):
+    status, _, body = srv.api("GET", "/api/v1/ready")
+    return status, body
+
+
+def test_a_stopped_postgres_makes_ready_503_with_the_reason_and_serve_recovers(tmp_path, own_pg):
+    h = PgHypersdk(tmp_path, own_pg.url)
+    try:
+        srv = h.serve()
+        wait_for(lambda: ready(srv)[0] == 200, timeout=20, what="/ready 200")
+        own_pg.stop()
+
+        def unready_and_said_so():
+            status, body = ready(srv)
+            reach = body["checks"]["database:reachable"][0]
+            return status == 503 and reach["status"] == "fail" and "PostgreSQL" in reach["output"] \
+                and body
+
+        body = wait_for(unready_and_said_so, timeout=30, interval=0.2,
+                        what="/ready 503 naming PostgreSQL")
+        assert body["status"] == "fail" and "database:reachable" in body["output"]
+        assert srv.request("GET", "/api/v1/health")[0] == 200  # alive, only not ready
+        own_pg.start()
+        wait_for(lambda: ready(srv)[0] == 200, timeout=30, interval=0.2,
+                 what="/ready 200 once PostgreSQL is back")
+        status, _, job = srv.api("POST", "/api/v1/jobs", {"type": "noop"})
+        assert status == 201, job
+        wait_for(lambda: srv.api("GET", "/api/v1/jobs/" + job["id"])[2]["status"] == "succeeded",
+                 timeout=30, interval=0.2, what="a job after the outage to succeed")
+        assert srv.stop() == 0
+    finally:
+        h.close()

@@ -263,68 +263,6 @@ TEST_CASE("job events carry the spec's payload and the failure's facts") {
   CHECK(completed["job"]["output_format"] == "ova");
 }
 
-TEST_CASE("outbox: routing writes deliveries once, attempts are recorded, retry and prune") {
-  test::StoreFixture f;
-  store::SqliteOutbox outbox(f.db);
-  store::JobSpec s;
-  s.type = "noop";
-  auto job = f.store->job_enqueue(s, 1000);
-  REQUIRE(job.ok());
-  REQUIRE(f.store->job_cancel(job->id, 1500).ok());  // job.cancelled
-  auto events = outbox.event_unrouted(10);
-  REQUIRE(events.ok());
-  REQUIRE(events->size() == 1);
-  CHECK((*events)[0].kind == "job.cancelled");
-  const auto id = (*events)[0].id;
-  REQUIRE(outbox.event_route({{id, {"a", "b"}}}, 2000).ok());
-  REQUIRE(outbox.event_route({{id, {"a", "b", "c"}}}, 2001).ok());  // routed already
-  CHECK(outbox.event_unrouted(10)->empty());
-  auto due = outbox.delivery_due(2000, 10);
-  REQUIRE(due.ok());
-  REQUIRE(due->size() == 2);
-  CHECK((*due)[0].payload.find("job.cancelled") != std::string::npos);
-  const auto a = (*due)[0].id, b = (*due)[1].id;
-
-  store::DeliveryOutcome retry{
-      a, {1, 2000, 503, 12, "HTTP 503"}, store::DeliveryOutcome::Next::retry, 5000};
-  REQUIRE(outbox.delivery_record(retry, 2000).ok());
-  store::DeliveryOutcome failed{
-      b, {1, 2000, 400, 9, "HTTP 400"}, store::DeliveryOutcome::Next::failed, 0};
-  REQUIRE(outbox.delivery_record(failed, 2000).ok());
-  CHECK(outbox.delivery_due(4999, 10)->empty());
-  CHECK(*outbox.delivery_next_due() == 5000);
-  REQUIRE(outbox.delivery_due(5000, 10)->size() == 1);
-  store::DeliveryOutcome ok{a, {2, 5000, 200, 7, ""}, store::DeliveryOutcome::Next::delivered, 0};
-  REQUIRE(outbox.delivery_record(ok, 5000).ok());
-
-  auto got = outbox.delivery_get(a);
-  REQUIRE(got.ok());
-  CHECK(got->status == "delivered");
-  CHECK(got->attempts == 2);
-  REQUIRE(got->history.size() == 2);
-  CHECK(got->history[0].http_status == 503);
-  CHECK(got->history[1].http_status == 200);
-  auto failed_list = outbox.delivery_list({"failed", "", "", 10});
-  REQUIRE(failed_list->size() == 1);
-  CHECK(failed_list->front().last_error == "HTTP 400");
-  CHECK(outbox.delivery_list({"", "job.cancelled", "b", 10})->size() == 1);
-
-  CHECK(outbox.delivery_retry(a, 6000).error().cls == ErrorClass::conflict);
-  CHECK(outbox.delivery_retry(999, 6000).error().cls == ErrorClass::not_found);
-  auto again = outbox.delivery_retry(b, 6000);
-  REQUIRE(again.ok());
-  CHECK(again->status == "pending");
-  CHECK(outbox.delivery_due(6000, 10)->size() == 1);
-
-  // Prune: finished ones before the bound go with their attempts; pending ones stay, and so
-  // does the event they need.
-  CHECK(*outbox.delivery_prune(5001) == 1);
-  CHECK_FALSE(outbox.delivery_get(a).ok());
-  REQUIRE(outbox.delivery_get(b).ok());
-  CHECK(*f.store->schedule_prune(1'000'000) == 0);
-  CHECK(outbox.delivery_get(b).ok());
-}
-
 TEST_CASE("an email receiver needs smtp(s), from and to, and a known tls mode") {
   auto ok = load(
       "notifications:\n  receivers:\n"

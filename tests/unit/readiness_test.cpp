@@ -47,7 +47,7 @@ TEST_CASE("readiness answers at once while a long write holds the writer") {
   RuntimeFixture f;
   std::atomic<bool> inside{false};
   std::thread writer([&] {
-    (void)f.rt->database().write([&](store::Connection&) {
+    (void)f.rt->backend().sqlite()->write([&](store::Connection&) {
       inside = true;
       std::this_thread::sleep_for(seconds(2));  // as a long checkpoint or a big prune batch
       return Status::Ok();
@@ -66,7 +66,7 @@ TEST_CASE("readiness answers at once while a long write holds the writer") {
 
 TEST_CASE("a failing write turns readiness to failing with its reason until a write succeeds") {
   RuntimeFixture f;
-  auto& db = f.rt->database();
+  auto& db = *f.rt->backend().sqlite();
   Status s = db.write([](store::Connection& c) {
     c.db().exec("INSERT INTO no_such_table VALUES (1)");
     return Status::Ok();
@@ -87,7 +87,7 @@ TEST_CASE("a failing write turns readiness to failing with its reason until a wr
 
 TEST_CASE("a write that throws mid-statement leaves the writer clean for checkpoint and writes") {
   RuntimeFixture f;
-  auto& db = f.rt->database();
+  auto& db = *f.rt->backend().sqlite();
   REQUIRE(db.write([](store::Connection& c) {
               c.db().exec("CREATE TABLE t (x INTEGER)");
               c.db().exec("INSERT INTO t VALUES (1), (2), (3)");

@@ -26,16 +26,12 @@ WorkflowSubmit chain() {
   return {wf, "{}", "{}"};
 }
 
-// Fires through the fixture's store: SQLite's ScheduleFireRuns or PostgreSQL's twin.
+// Fires through the fixture's port: SqliteScheduleFireRuns or PostgreSQL's twin.
 struct Fire {
   test::ConformanceFixture& f;
   Result<FireResult> fire(const FireRequest& req, const std::vector<OccurrenceStart>& starts,
                           TimeMs now) {
-    if (!f.pg) return ScheduleFireRuns(f.sqlite->db).fire(req, starts, now);
-    // Not owned: the fixture's store keeps its database.
-    auto& db = static_cast<pg::PgStore&>(*f.store).database();
-    return pg::PgScheduleFireRuns(std::shared_ptr<pg::PgDatabase>(&db, [](pg::PgDatabase*) {}))
-        .fire(req, starts, now);
+    return f.backend->fire_runs->fire(req, starts, now);
   }
 };
 

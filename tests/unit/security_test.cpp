@@ -53,43 +53,6 @@ TEST_CASE("audit: actions are named from the route") {
   CHECK(api::audit_action("GET", "/api/v1/audit") == "audit.read");
 }
 
-TEST_CASE("audit: append, filter by time, actor and action, prune by age") {
-  test::StoreFixture f;
-  store::AuditLog log(*f.db);
-  auto add = [&](core::TimeMs at, const std::string& actor, const std::string& action) {
-    store::AuditRecord r;
-    r.entry.at = at;
-    r.entry.actor = actor;
-    r.entry.action = action;
-    r.entry.subject = "j-1";
-    r.request_id = action == "jobs.create" ? "req-" + std::to_string(at) : "";
-    r.source = "api";
-    REQUIRE(log.audit_append(r).ok());
-  };
-  add(1000, "ci", "jobs.create");
-  add(2000, "ops", "jobs.cancel");
-  add(3000, "ci", "jobs.cancel");
-  auto all = log.audit_query({});
-  REQUIRE(all.ok());
-  REQUIRE(all->size() == 3);
-  CHECK(all->front().entry.at == 3000);  // newest first
-  CHECK(all->back().request_id == "req-1000");
-  CHECK(all->front().request_id.empty());
-  CHECK(log.audit_query({.actor = "ci"})->size() == 2);
-  CHECK(log.audit_query({.since = 2000})->size() == 2);
-  CHECK(log.audit_query({.since = 2000, .actor = "ci"})->size() == 1);
-  CHECK(log.audit_query({.action = "jobs.cancel"})->size() == 2);
-  CHECK(log.audit_query({.limit = 1})->size() == 1);
-  auto pruned = log.audit_prune(2500);
-  REQUIRE(pruned.ok());
-  CHECK(*pruned == 2);
-  CHECK(log.audit_query({})->size() == 1);
-  // The schedule audit (emergency overrides only) does not list ordinary actions.
-  auto overrides = f.store->audit_list(100);
-  REQUIRE(overrides.ok());
-  CHECK(overrides->empty());
-}
-
 TEST_CASE("tls: credentials that do not load are refused with the file named") {
   test::TempDir d;
   std::ofstream(d.file("junk.pem")) << "not a certificate\n";

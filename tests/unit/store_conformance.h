@@ -14,6 +14,8 @@
 #include <stdexcept>
 #include <string>
 
+#include "store/backend.h"
+#include "store/pg/pg_backend.h"
 #include "store/pg/pg_database.h"
 #include "store/pg/pg_store.h"
 #include "test_support.h"
@@ -58,21 +60,29 @@ struct ConformanceFixture {
   std::unique_ptr<PgTestSchema> schema;  // PostgreSQL only
   std::unique_ptr<StoreFixture> sqlite;  // SQLite only
   std::unique_ptr<store::Store> store;
+  // The side ports (outbox, audit, backups, uploads, ...) on the same database.
+  std::shared_ptr<store::StoreBackend> backend;
   bool pg = false;
 
   ConformanceFixture() {
     if (pg_test_url().empty()) {
       sqlite = std::make_unique<StoreFixture>();
       store = std::move(sqlite->store);
+      backend = store::StoreBackend::over_sqlite(sqlite->db);
       return;
     }
     pg = true;
     schema = std::make_unique<PgTestSchema>();
     auto db = store::pg::PgDatabase::open(schema->url());
     if (!db) throw std::runtime_error(db.error().message);
-    store = std::make_unique<store::pg::PgStore>(std::move(db.value()));
+    std::shared_ptr<store::pg::PgDatabase> shared = std::move(db.value());
+    store = std::make_unique<store::pg::PgStore>(shared);
+    backend = std::make_shared<store::pg::PgBackend>(shared);
   }
-  ~ConformanceFixture() { store.reset(); }  // the pool's connections close before the DROP
+  ~ConformanceFixture() {  // the pool's connections close before the DROP
+    store.reset();
+    backend.reset();
+  }
 };
 
 }  // namespace hypersdk::test

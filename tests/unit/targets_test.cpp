@@ -149,43 +149,6 @@ TEST_CASE("dir target: writes through a temporary name, refuses keys outside it"
   CHECK(t.stat("a/b/c.bin").error().cls == ErrorClass::not_found);
 }
 
-TEST_CASE("upload ledger keeps an upload's parts until it finishes") {
-  test::TempDir dir;
-  auto db = store::Database::open({.path = dir.file("t.db"), .migrate = true});
-  REQUIRE(db.ok());
-  std::shared_ptr<store::Database> shared = std::move(*db);
-  // A job row for the foreign key.
-  REQUIRE(shared
-              ->write([](store::Connection& c) {
-                c.db().exec(
-                    "INSERT INTO jobs (id, type, payload, status, max_retries, retry_policy, "
-                    "created_at, "
-                    "run_at) "
-                    "VALUES (7, 'upload', '{}', 'running', 0, '{}', 0, 0)");
-                return Status::Ok();
-              })
-              .ok());
-  store::UploadStore ledger(shared);
-  CHECK_FALSE(ledger.upload_get(7)->has_value());
-  CHECK(ledger.upload_part_done(7, {1, 5, "\"e\"", "m"}).error().cls == ErrorClass::not_found);
-  REQUIRE(ledger.upload_begin({7, "s3", "k", "/f", 100, 1, "up-1", 50, 1000, {}}).ok());
-  REQUIRE(ledger.upload_part_done(7, {2, 50, "\"e2\"", "m2"}).ok());
-  REQUIRE(ledger.upload_part_done(7, {1, 50, "\"e1\"", "m1"}).ok());
-  auto got = ledger.upload_get(7);
-  REQUIRE(got.ok());
-  REQUIRE(got->has_value());
-  CHECK((*got)->upload_id == "up-1");
-  CHECK((*got)->part_size == 50);
-  REQUIRE((*got)->parts.size() == 2);
-  CHECK((*got)->parts[0].number == 1);
-  CHECK((*got)->parts[1].etag == "\"e2\"");
-  // A new upload replaces the old one and its parts.
-  REQUIRE(ledger.upload_begin({7, "s3", "k", "/f", 100, 1, "up-2", 50, 2000, {}}).ok());
-  CHECK((*ledger.upload_get(7))->parts.empty());
-  REQUIRE(ledger.upload_finish(7).ok());
-  CHECK_FALSE(ledger.upload_get(7)->has_value());
-}
-
 TEST_CASE("a file-consuming step takes payload path, else its one input with a path") {
   using nlohmann::json;
   CHECK(*engine::input_path(json{{"path", "/a"}}) == "/a");

@@ -64,6 +64,15 @@ void backoff(int attempt) {
   std::this_thread::sleep_for(std::chrono::milliseconds(d(rng)));
 }
 
+// A failure of the server rather than of the statement: connection (08), insufficient
+// resources such as a full disk (53), operator intervention (57P: shut down, starting up),
+// system errors (58) and a read-only server (25006, a standby).
+bool storage_failure(const PgError& e) {
+  const std::string& s = e.sqlstate;
+  return s.rfind("08", 0) == 0 || s.rfind("53", 0) == 0 || s.rfind("57P", 0) == 0 ||
+         s.rfind("58", 0) == 0 || s == "25006";
+}
+
 Error translate_any(const std::exception& e, const std::string& what) {
   if (auto* pe = dynamic_cast<const PgError*>(&e)) return translate_pg(*pe, what);
   return make_error(ErrorClass::internal, what + ": " + e.what());
@@ -216,10 +225,14 @@ Status PgDatabase::write(const std::function<Status(Tx&)>& fn, Isolation iso) {
   for (int attempt = 1;; ++attempt) {
     Error err;
     PGconn* c = acquire(err);
-    if (!c) return err;
+    if (!c) {
+      note_write(&err);
+      return err;
+    }
     Tx tx(c);
     Status result;
     bool retry = false;
+    std::optional<Error> storage_error;
     try {
       run_script(c, begin);
       Status s = fn(tx);
@@ -237,11 +250,13 @@ Status PgDatabase::write(const std::function<Status(Tx&)>& fn, Isolation iso) {
       if (PQtransactionStatus(c) != PQTRANS_IDLE) PQclear(PQexec(c, "ROLLBACK"));
       retry = retryable(e) && attempt < kWriteAttempts;
       if (!retry) result = translate_pg(e, "PostgreSQL write");
+      if (storage_failure(e)) storage_error = translate_pg(e, "PostgreSQL write");
     } catch (const std::exception& e) {
       if (PQtransactionStatus(c) != PQTRANS_IDLE) PQclear(PQexec(c, "ROLLBACK"));
       result = translate_any(e, "PostgreSQL write");
     }
     release(c);
+    if (storage_error || result.ok()) note_write(storage_error ? &*storage_error : nullptr);
     if (!retry) return result;
     backoff(attempt);
   }
@@ -321,6 +336,33 @@ std::optional<Error> older_nodes(PGconn* c, int current, int latest) {
   return migration_blocked_error(blockers, current, latest, now);
 }
 }  // namespace
+void PgDatabase::note_write(const Error* storage_error) {
+  std::lock_guard lock(health_mu_);
+  if (!storage_error) {
+    health_.failing = false;
+    health_.failures = 0;
+    health_.reason.clear();
+    return;
+  }
+  if (!health_.failing) ++health_.episodes;
+  health_.failing = true;
+  ++health_.failures;
+  health_.reason = health_.last_reason = storage_error->message;
+}
+
+PgWriteHealth PgDatabase::write_health() const {
+  std::lock_guard lock(health_mu_);
+  return health_;
+}
+
+Status PgDatabase::probe_write(std::int64_t now_ms) {
+  return write(
+      [now_ms](Tx& tx) {
+        tx.exec("UPDATE store_probe SET at = $1::bigint WHERE id = 1", {p(now_ms)});
+        return Status::Ok();
+      },
+      Isolation::read_committed);
+}
 
 Status PgDatabase::migrate() {
   const auto& migrations = embedded_pg_migrations();

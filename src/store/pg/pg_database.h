@@ -101,6 +101,18 @@ class Tx {
 
 enum class Isolation { read_committed, serializable };
 
+// Whether writes reach the server, kept by PgDatabase::write (the twin of SQLite's
+// WriteHealth): a write that failed for the server's sake (unreachable, shut down, out of
+// disk or memory, read-only) marks it failing; the next write that commits clears it. A
+// write refused for its own content (not_found, conflict) changes nothing.
+struct PgWriteHealth {
+  bool failing = false;
+  std::string reason;         // the last failed write's error
+  std::int64_t failures = 0;  // failed writes in a row
+  std::int64_t episodes = 0;  // times writes began to fail since open (never reset)
+  std::string last_reason;    // kept after recovery
+};
+
 class PgDatabase {
  public:
   // Connects, applies the PostgreSQL migrations (schema/pg/) under an advisory lock (several
@@ -123,6 +135,10 @@ class PgDatabase {
   // A counter bumped after every write transaction that changed a row commits (a sequence,
   // so writers never wait on each other for it); reading it is one cheap query.
   Result<std::int64_t> data_version();
+  PgWriteHealth write_health() const;
+  // A one-row write (store_probe) that tells whether writes succeed again: readiness's
+  // recovery probe, and a check that the database is writable at all.
+  Status probe_write(std::int64_t now_ms);
 
  private:
   PgDatabase(std::string url, std::string redacted);
@@ -131,6 +147,10 @@ class PgDatabase {
   // Back into the pool when still healthy and idle, else closed.
   void release(PGconn* c);
   Status migrate();
+  void note_write(const Error* storage_error);
+
+  mutable std::mutex health_mu_;
+  PgWriteHealth health_;  // GUARDED_BY(health_mu_)
 
   std::string url_;
   std::string redacted_;

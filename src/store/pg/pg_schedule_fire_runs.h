@@ -15,13 +15,12 @@
 
 namespace hypersdk::store::pg {
 
-class PgScheduleFireRuns {
+class PgScheduleFireRuns final : public ScheduleFireRuns {
  public:
   explicit PgScheduleFireRuns(std::shared_ptr<PgDatabase> db) : db_(std::move(db)) {}
 
-  // As ScheduleFireRuns::fire.
   Result<FireResult> fire(const FireRequest& req, const std::vector<OccurrenceStart>& starts,
-                          core::TimeMs now);
+                          core::TimeMs now) override;
 
  private:
   std::shared_ptr<PgDatabase> db_;
