@@ -215,6 +215,10 @@ def test_db_url_in_the_config_file_serves_and_never_shows_the_password(tmp_path,
     assert shown.returncode == 0, shown.stderr
     assert "url" in shown.stdout
     assert "hunter2" not in shown.stdout
+    r = run(tmp_path, "db", "migrate")
+    assert r.returncode == 0, r.stderr
+    assert "schema is current" in r.stdout and "postgres:***@" in r.stdout, r.stdout
+    assert "hunter2" not in r.stdout + r.stderr
     r = run(tmp_path, "--verbose", "list")
     assert r.returncode == 0, r.stderr
     assert "postgres:***@" in r.stderr and "hunter2" not in r.stderr + r.stdout
