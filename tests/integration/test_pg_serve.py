@@ -112,8 +112,8 @@ def test_serve_on_postgres_runs_jobs_workflows_notifications_and_the_cli_sees_th
     ph.env.update(EXEC_ON)
     srv = ph.serve("--workers", "4")
     # Readiness names its checks; all pass on a reachable, migrated, writable database.
-    status, _, ready = srv.api("GET", "/api/v1/ready")
-    assert status == 200, ready
+    status, _, answer = srv.api("GET", "/api/v1/ready")
+    assert status == 200, answer
     # Through the API (audited as "api") and straight on the database (the CLI, "cli").
     status, _, noop = srv.api("POST", "/api/v1/jobs", {"type": "noop"})
     assert status == 201, noop
@@ -179,6 +179,13 @@ def test_serve_on_postgres_runs_jobs_workflows_notifications_and_the_cli_sees_th
     rates = {e["type"]: e for e in dash["success"]["24h"]["by_type"]}
     assert rates["noop"]["succeeded"] == 1 and rates["exec"]["failed"] == 1, rates
     assert "not registering in the server registry" in srv.output()
+    # Another node upgraded the schema past this binary: not ready, and it says what to do.
+    psql(ph.db, "INSERT INTO schema_version (version, name) VALUES (9999, 'future')")
+    status, body = ready(srv)
+    assert status == 503, body
+    assert "upgrade this hypersdk" in body["checks"]["database:migrations"][0]["output"], body
+    psql(ph.db, "DELETE FROM schema_version WHERE version = 9999")
+    assert ready(srv)[0] == 200
     assert srv.stop() == 0
     # Nothing was written to a SQLite file on the side.
     assert not list(Path(ph.tmp).rglob("*.db"))
