@@ -4,6 +4,7 @@
 #include "cli/commands.h"
 #include "cli/exit_codes.h"
 #include "cli/output.h"
+#include "store/backend.h"
 
 namespace hypersdk::cli {
 
@@ -26,7 +27,7 @@ void add_db_command(CLI::App& app, Context& ctx) {
       if (!(*cfg)->get_string("db.url").empty()) {
         // PostgreSQL migrates when it is opened, under an advisory lock (several nodes may
         // start at once); its own backups are the server's business (pg_dump), not ours.
-        auto b = ctx.store_backend();
+        auto b = store::StoreBackend::open({(*cfg)->get_string("db.url"), {}});
         if (!b) return ctx.fail(b.error());
         auto v = (*b)->schema_version_read();
         if (!v) return ctx.fail(v.error());

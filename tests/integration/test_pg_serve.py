@@ -193,6 +193,7 @@ def test_serve_on_postgres_runs_jobs_workflows_notifications_and_the_cli_sees_th
 
 def test_a_schedule_fires_on_postgres_at_the_test_clocks_time(ph):
     clock = FakeClock(ph, "2025-06-01T10:59:30Z")
+    ph.run("db", "migrate", check=True)  # as an operator's install does; serve would too
     ph.run("schedule", "create", "--name", "hourly", "--cron", "0 * * * *", "--timezone", "UTC",
            "--type", "noop", check=True)
     assert [s["name"] for s in ph.json("schedule", "list")] == ["hourly"]
@@ -234,6 +235,18 @@ def test_db_url_in_the_config_file_serves_and_never_shows_the_password(tmp_path,
     # No SQLite database was made on the side.
     assert not (tmp_path / "home" / ".local" / "share" / "hypersdk").exists()
     assert not list(tmp_path.rglob("*.db"))
+
+
+def test_cli_commands_on_a_database_without_the_schema_fail_instead_of_creating_it(tmp_path, pg_db):
+    for args in (("list",), ("submit", "--type", "noop"), ("schedule", "list")):
+        r = run(tmp_path, "--db", pg_db, *args)
+        assert r.returncode == 3, (args, r.returncode, r.stderr)
+        assert "no hypersdk database in " + pg_db in r.stderr
+        assert "db migrate" in r.stderr
+    assert psql(pg_db, "SELECT to_regclass('schema_version') IS NULL") == "t"
+    assert run(tmp_path, "--db", pg_db, "db", "migrate").returncode == 0
+    r = run(tmp_path, "--db", pg_db, "list")
+    assert r.returncode == 0, r.stderr
 
 
 def test_unreachable_postgres_is_unavailable_without_the_password(tmp_path):
