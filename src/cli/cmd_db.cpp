@@ -6,6 +6,7 @@
 #include "cli/commands.h"
 #include "cli/exit_codes.h"
 #include "cli/output.h"
+#include "store/backend.h"
 
 namespace hypersdk::cli {
 
@@ -23,6 +24,18 @@ void add_db_command(CLI::App& app, Context& ctx) {
   migrate->add_flag("--no-backup", f->no_backup, "Skip the backup taken before migrating");
   migrate->callback([&ctx, f] {
     ctx.action = [&ctx, f]() -> int {
+      auto cfg = ctx.config();
+      if (!cfg) return ctx.fail(cfg.error());
+      if (!(*cfg)->get_string("db.url").empty()) {
+        // PostgreSQL migrates when it is opened, under an advisory lock (several nodes may
+        // start at once); its own backups are the server's business (pg_dump), not ours.
+        auto b = store::StoreBackend::open({(*cfg)->get_string("db.url"), {}});
+        if (!b) return ctx.fail(b.error());
+        auto v = (*b)->schema_version_read();
+        if (!v) return ctx.fail(v.error());
+        std::cout << "schema is current (version " << *v << ") in " << (*b)->describe() << "\n";
+        return 0;
+      }
       auto d = ctx.database(/*migrate=*/false, /*create=*/true);
       if (!d) return ctx.fail(d.error());
       auto r = (*d)->migrate(!f->no_backup && (*d)->schema_version() > 0);

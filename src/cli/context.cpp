@@ -85,6 +85,20 @@ Result<std::shared_ptr<store::StoreBackend>> Context::store_backend() {
   auto cfg = config();
   if (!cfg) return cfg.error();
   if (const auto& url = (*cfg)->get_string("db.url"); !url.empty()) {
+    // Only serve and db migrate create the schema (DESIGN §3): a command on a database without
+    // it is not_found, as on a missing SQLite file, rather than making tables in whatever
+    // database the URL names. (An older schema is migrated on open, as SQLite's is.)
+    constexpr const char* kMarker = "hypersdk-no-schema";
+    if (Status s = store::pg::exec_once(
+            url, std::string("DO $$ BEGIN IF to_regclass('schema_version') IS NULL THEN RAISE "
+                             "EXCEPTION '") +
+                     kMarker + "'; END IF; END $$");
+        !s.ok()) {
+      if (s.error().message.find(kMarker) == std::string::npos) return s.error();
+      return make_error(ErrorClass::not_found,
+                        "no hypersdk database in " + store::pg::redact_url(url) +
+                            " (only `hypersdk serve` and `hypersdk db migrate` create one)");
+    }
     auto opened = store::StoreBackend::open({url, {}});
     if (!opened) return opened.error();
     backend_ = std::move(opened.value());

@@ -313,11 +313,14 @@ std::vector<ReadinessCheck> Runtime::readiness() {
                     version.ok() ? "" : "cannot read the database: " + version.error().message});
   const int want = backend_->schema_version_wanted();
   const bool current = version.ok() && *version == want;
-  checks.push_back({"database:migrations", current,
-                    current || !version.ok()
-                        ? ""
-                        : "schema version " + std::to_string(*version) + ", this binary needs " +
-                              std::to_string(want) + ": run 'hypersdk db migrate'"});
+  checks.push_back(
+      {"database:migrations", current,
+       current || !version.ok()
+           ? ""
+           : "schema version " + std::to_string(*version) + ", this binary needs " +
+                 std::to_string(want) +
+                 // Newer: another node (or process) was upgraded first.
+                 (*version > want ? ": upgrade this hypersdk" : ": run 'hypersdk db migrate'")});
   const auto health = backend_->write_health();
   checks.push_back({"database:writable", !health.failing,
                     health.failing ? "the last of " + std::to_string(health.failures) +

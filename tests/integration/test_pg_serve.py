@@ -112,8 +112,8 @@ def test_serve_on_postgres_runs_jobs_workflows_notifications_and_the_cli_sees_th
     ph.env.update(EXEC_ON)
     srv = ph.serve("--workers", "4")
     # Readiness names its checks; all pass on a reachable, migrated, writable database.
-    status, _, ready = srv.api("GET", "/api/v1/ready")
-    assert status == 200, ready
+    status, _, answer = srv.api("GET", "/api/v1/ready")
+    assert status == 200, answer
     # Through the API (audited as "api") and straight on the database (the CLI, "cli").
     status, _, noop = srv.api("POST", "/api/v1/jobs", {"type": "noop"})
     assert status == 201, noop
@@ -179,6 +179,13 @@ def test_serve_on_postgres_runs_jobs_workflows_notifications_and_the_cli_sees_th
     rates = {e["type"]: e for e in dash["success"]["24h"]["by_type"]}
     assert rates["noop"]["succeeded"] == 1 and rates["exec"]["failed"] == 1, rates
     assert "not registering in the server registry" in srv.output()
+    # Another node upgraded the schema past this binary: not ready, and it says what to do.
+    psql(ph.db, "INSERT INTO schema_version (version, name) VALUES (9999, 'future')")
+    status, body = ready(srv)
+    assert status == 503, body
+    assert "upgrade this hypersdk" in body["checks"]["database:migrations"][0]["output"], body
+    psql(ph.db, "DELETE FROM schema_version WHERE version = 9999")
+    assert ready(srv)[0] == 200
     assert srv.stop() == 0
     # Nothing was written to a SQLite file on the side.
     assert not list(Path(ph.tmp).rglob("*.db"))
@@ -186,6 +193,7 @@ def test_serve_on_postgres_runs_jobs_workflows_notifications_and_the_cli_sees_th
 
 def test_a_schedule_fires_on_postgres_at_the_test_clocks_time(ph):
     clock = FakeClock(ph, "2025-06-01T10:59:30Z")
+    ph.run("db", "migrate", check=True)  # as an operator's install does; serve would too
     ph.run("schedule", "create", "--name", "hourly", "--cron", "0 * * * *", "--timezone", "UTC",
            "--type", "noop", check=True)
     assert [s["name"] for s in ph.json("schedule", "list")] == ["hourly"]
@@ -215,6 +223,10 @@ def test_db_url_in_the_config_file_serves_and_never_shows_the_password(tmp_path,
     assert shown.returncode == 0, shown.stderr
     assert "url" in shown.stdout
     assert "hunter2" not in shown.stdout
+    r = run(tmp_path, "db", "migrate")
+    assert r.returncode == 0, r.stderr
+    assert "schema is current" in r.stdout and "postgres:***@" in r.stdout, r.stdout
+    assert "hunter2" not in r.stdout + r.stderr
     r = run(tmp_path, "--verbose", "list")
     assert r.returncode == 0, r.stderr
     assert "postgres:***@" in r.stderr and "hunter2" not in r.stderr + r.stdout
@@ -223,6 +235,18 @@ def test_db_url_in_the_config_file_serves_and_never_shows_the_password(tmp_path,
     # No SQLite database was made on the side.
     assert not (tmp_path / "home" / ".local" / "share" / "hypersdk").exists()
     assert not list(tmp_path.rglob("*.db"))
+
+
+def test_cli_commands_on_a_database_without_the_schema_fail_instead_of_creating_it(tmp_path, pg_db):
+    for args in (("list",), ("submit", "--type", "noop"), ("schedule", "list")):
+        r = run(tmp_path, "--db", pg_db, *args)
+        assert r.returncode == 3, (args, r.returncode, r.stderr)
+        assert "no hypersdk database in " + pg_db in r.stderr
+        assert "db migrate" in r.stderr
+    assert psql(pg_db, "SELECT to_regclass('schema_version') IS NULL") == "t"
+    assert run(tmp_path, "--db", pg_db, "db", "migrate").returncode == 0
+    r = run(tmp_path, "--db", pg_db, "list")
+    assert r.returncode == 0, r.stderr
 
 
 def test_unreachable_postgres_is_unavailable_without_the_password(tmp_path):
