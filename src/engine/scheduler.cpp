@@ -84,22 +84,51 @@ void Scheduler::plan_next(Entry& e) {
   if (e.next) heap_.emplace(to_ms(e.next->utc), e.id);
 }
 
-void Scheduler::set_entry(Entry& e, const core::Schedule& s) {
+namespace {
+
+// Everything compile_schedule reads, as one key.
+std::string timing_key(const core::ScheduleSpec& p) {
+  std::string key = p.cron;
+  for (const std::string* part : {&p.timezone, &p.window, &p.days})
+    key.append(1, '\x1f').append(*part);
+  key.append(1, '\x1f').append(core::to_string(p.window_close));
+  for (const auto& h : p.holidays) key.append(1, '\x1e').append(h);
+  return key;
+}
+
+}  // namespace
+
+void Scheduler::set_entry(Entry& e, const core::Schedule& s,
+                          std::unordered_map<std::string, Compiled>* cache) {
   e.id = s.id;
   e.cursor_ms = s.cursor_ms;
   e.version = s.version;
   e.active = s.active();
   e.dst_gap = s.spec.dst_gap;
   e.dst_fold = s.spec.dst_fold;
+  auto compile = [&s]() -> Compiled {
+    auto compiled = core::compile_schedule(s.spec);
+    if (!compiled) {
+      ops::log::error("schedule does not compile; it will not fire",
+                      {{"schedule", s.spec.name}, {"error", compiled.error().message}});
+      return std::nullopt;
+    }
+    return std::pair{compiled->cron, compiled->zone};
+  };
+  Compiled c;
+  if (!cache) {
+    c = compile();
+  } else {
+    auto [it, inserted] = cache->try_emplace(timing_key(s.spec));
+    // A cached failure still names each schedule that does not compile.
+    if (inserted || !it->second) it->second = compile();
+    c = it->second;
+  }
   e.cron.reset();
   e.zone = nullptr;
-  auto compiled = core::compile_schedule(s.spec);
-  if (compiled) {
-    e.cron = compiled->cron;
-    e.zone = compiled->zone;
-  } else {
-    ops::log::error("schedule does not compile; it will not fire",
-                    {{"schedule", s.spec.name}, {"error", compiled.error().message}});
+  if (c) {
+    e.cron = c->first;
+    e.zone = c->second;
   }
   plan_next(e);
 }
@@ -128,11 +157,16 @@ Status Scheduler::reload() {
   auto gen = store_.schedule_generation();
   if (!gen) return gen.error();
   const auto t0 = std::chrono::steady_clock::now();
-  auto list = store_.schedule_list();
+  // Only the timing columns: reading every schedule whole (payloads, retry policies as JSON)
+  // was ~85% of loading 100k (issue 14). A schedule is read whole when it fires.
+  auto list = store_.schedule_list_timing();
   if (!list) return list.error();
   std::map<core::ScheduleId, Entry> fresh;
+  std::unordered_map<std::string, Compiled> compiled;
   heap_ = {};
-  for (const auto& s : *list) set_entry(fresh[s.id], s);
+  ahead_.clear();              // planned from the old entries
+  for (const auto& s : *list)  // in id order, mostly: the hint makes each insert O(1)
+    set_entry(fresh.emplace_hint(fresh.end(), s.id, Entry{})->second, s, &compiled);
   entries_ = std::move(fresh);
   list->clear();
   list->shrink_to_fit();
@@ -151,6 +185,7 @@ Status Scheduler::reload() {
 }
 
 void Scheduler::refresh(core::ScheduleId id) {
+  ahead_.erase(id);
   auto s = store_.schedule_get_by_id(id);
   if (!s) {
     entries_.erase(id);
@@ -210,6 +245,7 @@ Result<TickReport> Scheduler::run_once() {
        !sweep->rewaited.empty()) &&
       on_enqueue_)
     on_enqueue_();
+  plan_ahead(now);
   return report;
 }
 

@@ -25,6 +25,14 @@
 //      matching no VM is recorded `skipped`, one whose expansion fails (provider unreachable,
 //      template gone) `missed` with reason "failed: ...", both raising schedule.missed.
 //   4. Store::job_window_sweep.
+//   5. Plan ahead (scheduler_ahead.cpp): the schedules due within `lookahead` are read and
+//      planned now (FireRequests with their jobs built), nothing written; at their fire time
+//      the plan is used as it is when nothing it was made from changed (the entry's cursor,
+//      version and next fire, the holiday calendars, a fire within `lookahead` of its nominal
+//      time), else it is dropped and the schedule read and planned then. A change made
+//      meanwhile by another process bumps the generation (reload drops every plan) or moves
+//      the cursor/version (the store answers stale), so a plan never fires a schedule as it
+//      was: the store decides overlap and writes everything at the fire, as without it.
 // A failing tick logs and is retried at the next one. Between ticks the service sleeps until
 // the earliest next fire when that comes before the end of `tick` (lateness stays in
 // milliseconds, not up to a whole tick).
@@ -39,6 +47,9 @@
 #include <memory>
 #include <optional>
 #include <queue>
+#include <string>
+#include <unordered_map>
+#include <utility>
 #include <vector>
 
 #include "core/schedule.h"
@@ -58,6 +69,11 @@ struct SchedulerConfig {
   std::chrono::milliseconds misfire_grace{60'000};
   int max_due_per_tick = 5000;  // per schedule; more than kMaxCatchupRunsLimit
   std::chrono::milliseconds jump_threshold{2000};
+  // Schedules due within this much after a tick are read and planned at that tick, so the
+  // tick at their fire time only writes (issue 14: 10,000 due in one minute). Nothing is
+  // written ahead. At least two ticks, so a tick always lands in it well before the fire;
+  // 0 turns it off.
+  std::chrono::milliseconds lookahead{3000};
 };
 
 struct TickReport {
@@ -115,16 +131,40 @@ class Scheduler {
     const date::time_zone* zone = nullptr;
     std::optional<core::Fire> next;  // first fire after the cursor
   };
-  void set_entry(Entry& e, const core::Schedule& s);
+  // What compiling a schedule's timing fields gave: nullopt when it does not compile.
+  using Compiled = std::optional<std::pair<core::CronExpr, const date::time_zone*>>;
+  // Compiles s (through `cache`, keyed by the timing text, when given: at load most
+  // schedules share a few cron/zone/window texts) and plans its next fire.
+  void set_entry(Entry& e, const core::Schedule& s,
+                 std::unordered_map<std::string, Compiled>* cache = nullptr);
 
   Status reload();
   void plan_next(Entry& e);
   // Firing (scheduler_fire.cpp). A tick's due schedules go in chunks of kFireChunk: one
   // Store::schedule_get_many and one Store::schedule_fire_batch each (a schedule whose
   // occurrence expands into several runs fires on its own through expansion_.store).
-  struct DueFire;  // one schedule's planned fire
+  using Calendars = std::shared_ptr<const core::HolidayCalendars>;
+  struct DueFire {  // one schedule's planned fire
+    Entry* entry = nullptr;
+    core::Schedule schedule;
+    store::FireRequest req;
+    std::vector<store::OccurrenceStart> starts;  // beside req.occurrences
+    bool expanded = false;                       // fires through expansion_.store, not in the batch
+    bool more_due = false;                       // more occurrences due than max_due_per_tick
+    std::optional<core::Fire> after;             // the first fire after the planned ones
+    // Planned ahead (scheduler_ahead.cpp): the nominal time it was planned as of, and the
+    // calendars it was planned with.
+    core::TimeMs planned_for = 0;
+    Calendars calendars;
+  };
   void fire_batch(const std::vector<core::ScheduleId>& ids, core::TimeMs now, TickReport& report);
-  std::optional<DueFire> plan_fire(Entry& e, core::Schedule schedule, core::TimeMs now);
+  std::optional<DueFire> plan_fire(Entry& e, core::Schedule schedule, core::TimeMs now,
+                                   const Calendars& calendars);
+  // Reads and plans the schedules due in (now, now + lookahead] not planned yet.
+  void plan_ahead(core::TimeMs now);
+  // The plan made ahead for schedule `id`, when it still holds at `now` (see step 5).
+  std::optional<DueFire> take_planned(core::ScheduleId id, core::TimeMs now,
+                                      const Calendars& calendars);
   // Applies a fire's answer: the entry's cursor and next fire, the report, metrics and logs.
   // An error re-queues the entry for the next tick.
   void apply_fire(DueFire& d, const Result<store::FireResult>& r, core::TimeMs now,
@@ -149,6 +189,7 @@ class Scheduler {
   // `next` has its pair in the heap.
   using Planned = std::pair<core::TimeMs, core::ScheduleId>;
   std::priority_queue<Planned, std::vector<Planned>, std::greater<Planned>> heap_;
+  std::unordered_map<core::ScheduleId, DueFire> ahead_;  // plans made ahead, by schedule
   std::optional<std::int64_t> generation_;
   std::optional<std::pair<core::TimeMs, std::chrono::steady_clock::time_point>> last_tick_;
 

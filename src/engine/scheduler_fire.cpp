@@ -35,16 +35,6 @@ std::string metric_reason(const std::string& reason) {
 
 }  // namespace
 
-struct Scheduler::DueFire {
-  Entry* entry = nullptr;
-  core::Schedule schedule;
-  store::FireRequest req;
-  std::vector<store::OccurrenceStart> starts;  // beside req.occurrences
-  bool expanded = false;                       // fires through expansion_.store, not in the batch
-  bool more_due = false;                       // more occurrences due than max_due_per_tick
-  std::optional<core::Fire> after;             // the first fire after the planned ones
-};
-
 void Scheduler::fire_batch(const std::vector<core::ScheduleId>& ids, core::TimeMs now,
                            TickReport& report) {
   auto requeue = [&](core::ScheduleId id, const Error& error) {
@@ -54,17 +44,26 @@ void Scheduler::fire_batch(const std::vector<core::ScheduleId>& ids, core::TimeM
     ops::log::error("firing a schedule failed; retrying next tick",
                     {{"schedule.id", static_cast<std::int64_t>(id)}, {"error", error.to_string()}});
   };
-  auto rows = store_.schedule_get_many(ids);
-  if (!rows) {
-    for (core::ScheduleId id : ids) requeue(id, rows.error());
-    return;
-  }
-  std::unordered_map<core::ScheduleId, core::Schedule*> by_id;
-  for (auto& s : *rows) by_id[s.id] = &s;
-
+  const Calendars calendars = holidays_->snapshot();
   std::vector<DueFire> planned;
   planned.reserve(ids.size());
+  std::vector<core::ScheduleId> unplanned;
   for (core::ScheduleId id : ids) {
+    if (auto d = take_planned(id, now, calendars))
+      planned.push_back(std::move(*d));
+    else
+      unplanned.push_back(id);
+  }
+  auto rows = unplanned.empty() ? Result<std::vector<core::Schedule>>(std::vector<core::Schedule>{})
+                                : store_.schedule_get_many(unplanned);
+  if (!rows) {
+    for (core::ScheduleId id : unplanned) requeue(id, rows.error());
+    unplanned.clear();
+  }
+  std::unordered_map<core::ScheduleId, core::Schedule*> by_id;
+  if (rows)
+    for (auto& s : *rows) by_id[s.id] = &s;
+  for (core::ScheduleId id : unplanned) {
     auto it = entries_.find(id);
     if (it == entries_.end()) continue;
     Entry& e = it->second;
@@ -80,7 +79,8 @@ void Scheduler::fire_batch(const std::vector<core::ScheduleId>& ids, core::TimeM
       set_entry(e, *row->second);
       continue;
     }
-    if (auto d = plan_fire(e, std::move(*row->second), now)) planned.push_back(std::move(*d));
+    if (auto d = plan_fire(e, std::move(*row->second), now, calendars))
+      planned.push_back(std::move(*d));
   }
 
   std::vector<store::FireRequest> batch;
@@ -136,7 +136,8 @@ void Scheduler::expand_into(const core::Schedule& s, store::PlannedFire& pf,
 }
 
 std::optional<Scheduler::DueFire> Scheduler::plan_fire(Entry& e, core::Schedule schedule,
-                                                       core::TimeMs now) {
+                                                       core::TimeMs now,
+                                                       const Calendars& calendars) {
   const core::ScheduleSpec& spec = schedule.spec;
   std::vector<core::Fire> due;
   std::optional<core::Fire> f = e.next;
@@ -157,7 +158,6 @@ std::optional<Scheduler::DueFire> Scheduler::plan_fire(Entry& e, core::Schedule 
   d.req.expected_version = e.version;
   d.req.new_cursor = to_ms(due.back().utc);
   std::vector<std::string> unknown_calendars;
-  const auto calendars = holidays_->snapshot();
   for (const auto& p : plan.occurrences) {
     store::PlannedFire pf;
     pf.nominal_utc = to_ms(p.fire.utc);

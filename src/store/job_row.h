@@ -41,6 +41,9 @@ std::optional<core::JobWindow> window_from_json(const std::string& text);
 // Errors: invalid when the window never opens within two years.
 Result<core::Job> insert_job(Connection& c, const core::JobSpec& spec, core::TimeMs now,
                              bool buffered = false);
+// insert_job answering only the new job's id: no read-back of the row (a schedule's fire).
+Result<core::JobId> insert_job_id(Connection& c, const core::JobSpec& spec, core::TimeMs now,
+                                  bool buffered = false);
 
 // Decides the dependents of a workflow step that has just finished (succeeded, failed for
 // good, cancelled, upstream_failed) and ends the workflow when every step has finished; a

@@ -24,6 +24,50 @@ std::string_view to_string(OccurrenceOutcome o) {
 namespace detail {
 using nlohmann::json;
 
+namespace {
+
+void read_holidays(const std::string& text, std::vector<std::string>& into) {
+  if (text == "[]") return;  // nearly every schedule: no parse
+  auto holidays = json::parse(text, nullptr, false);
+  if (holidays.is_array())
+    for (const auto& h : holidays)
+      if (h.is_string()) into.push_back(h.get<std::string>());
+}
+
+// Values were validated on the way in; a row edited by hand (or by a newer binary) falls
+// back to the default, logged and counted.
+template <typename Parse, typename T>
+void read_enum(SQLite::Statement& st, int col, const char* column, Parse parse, T& into,
+               const std::string& name) {
+  const char* text = st.getColumn(col).getText();
+  if (auto v = parse(text))
+    into = *v;
+  else
+    note_unreadable(column, text, "schedule " + name);
+}
+
+}  // namespace
+
+Schedule read_schedule_timing(SQLite::Statement& st) {
+  Schedule s;
+  ScheduleSpec& p = s.spec;
+  s.id = st.getColumn(0).getInt64();
+  p.name = st.getColumn(1).getString();
+  p.cron = st.getColumn(2).getString();
+  p.timezone = st.getColumn(3).getString();
+  p.window = st.getColumn(4).getString();
+  p.days = st.getColumn(5).getString();
+  read_holidays(st.getColumn(6).getString(), p.holidays);
+  read_enum(st, 7, "schedules.window_close", core::parse_window_close, p.window_close, p.name);
+  read_enum(st, 8, "schedules.dst_gap", core::parse_dst_gap, p.dst_gap, p.name);
+  read_enum(st, 9, "schedules.dst_fold", core::parse_dst_fold, p.dst_fold, p.name);
+  p.enabled = st.getColumn(10).getInt() != 0;
+  s.paused = st.getColumn(11).getInt() != 0;
+  s.cursor_ms = st.getColumn(12).getInt64();
+  s.version = st.getColumn(13).getInt64();
+  return s;
+}
+
 Schedule read_schedule(SQLite::Statement& st) {
   Schedule s;
   ScheduleSpec& p = s.spec;
@@ -40,27 +84,14 @@ Schedule read_schedule(SQLite::Statement& st) {
   p.timeout_ms = st.getColumn(11).getInt64();
   p.window = st.getColumn(12).getString();
   p.days = st.getColumn(13).getString();
-  auto holidays = json::parse(st.getColumn(14).getString(), nullptr, false);
-  if (holidays.is_array())
-    for (const auto& h : holidays)
-      if (h.is_string()) p.holidays.push_back(h.get<std::string>());
-  // Values were validated on the way in; a row edited by hand (or by a newer binary) falls
-  // back to the defaults, logged and counted.
-  const std::string row = "schedule " + p.name;
-  auto read_enum = [&](int col, const char* column, auto parse, auto& into) {
-    const std::string text = st.getColumn(col).getString();
-    if (auto v = parse(text))
-      into = *v;
-    else
-      note_unreadable(column, text, row);
-  };
-  read_enum(15, "schedules.window_close", core::parse_window_close, p.window_close);
-  read_enum(16, "schedules.overlap", core::parse_overlap_policy, p.overlap);
-  read_enum(17, "schedules.catchup", core::parse_catchup_policy, p.catchup);
+  read_holidays(st.getColumn(14).getString(), p.holidays);
+  read_enum(st, 15, "schedules.window_close", core::parse_window_close, p.window_close, p.name);
+  read_enum(st, 16, "schedules.overlap", core::parse_overlap_policy, p.overlap, p.name);
+  read_enum(st, 17, "schedules.catchup", core::parse_catchup_policy, p.catchup, p.name);
   p.catchup_window = std::chrono::milliseconds(st.getColumn(18).getInt64());
   p.max_catchup_runs = st.getColumn(19).getInt();
-  read_enum(20, "schedules.dst_gap", core::parse_dst_gap, p.dst_gap);
-  read_enum(21, "schedules.dst_fold", core::parse_dst_fold, p.dst_fold);
+  read_enum(st, 20, "schedules.dst_gap", core::parse_dst_gap, p.dst_gap, p.name);
+  read_enum(st, 21, "schedules.dst_fold", core::parse_dst_fold, p.dst_fold, p.name);
   p.enabled = st.getColumn(22).getInt() != 0;
   s.paused = st.getColumn(23).getInt() != 0;
   s.cursor_ms = st.getColumn(24).getInt64();

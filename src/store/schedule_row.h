@@ -26,6 +26,13 @@ namespace hypersdk::store::detail {
 inline constexpr int kScheduleSpecColumns = 22;
 
 Schedule read_schedule(SQLite::Statement& st);
+
+// What planning fires needs (Store::schedule_list_timing), read back with
+// read_schedule_timing(): no payload, no retry policy, so no JSON but a non-empty holiday list.
+#define HYPERSDK_SCHEDULE_TIMING_COLUMNS                                                     \
+  "id, name, cron, timezone, time_window, days, holidays, window_close, dst_gap, dst_fold, " \
+  "enabled, paused, cursor_ms, version"
+Schedule read_schedule_timing(SQLite::Statement& st);
 // Binds the spec as parameters 1..kScheduleSpecColumns.
 void bind_schedule_spec(SQLite::Statement& st, const ScheduleSpec& spec);
 

@@ -19,6 +19,14 @@ constexpr const char* kInsertJob =
     " waiting_for)"
     " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
     " RETURNING " HYPERSDK_JOB_COLUMNS;
+// The same insert answering only the id (a schedule's fire: reading the whole row back cost
+// more than the insert, issue 14).
+constexpr const char* kInsertJobId =
+    "INSERT INTO jobs (type, status, priority, payload, labels, target, provider, max_retries,"
+    " retry_policy, timeout_ms, run_at, created_at, idempotency_key, schedule_id, window_policy,"
+    " waiting_for)"
+    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+    " RETURNING id";
 constexpr const char* kJobByIdempotencyKey =
     "SELECT " HYPERSDK_JOB_COLUMNS " FROM jobs WHERE idempotency_key = ?";
 // INDEXED BY on the claim path: each partial index exists for exactly its statement, and
@@ -118,7 +126,10 @@ void promote_due(Connection& c, TimeMs now) {
 
 namespace detail {
 
-Result<Job> insert_job(Connection& c, const JobSpec& spec, TimeMs now, bool buffered) {
+namespace {
+
+// Binds kInsertJob's (or kInsertJobId's) parameters and steps it once.
+Status step_insert_job(SQLite::Statement& st, const JobSpec& spec, TimeMs now, bool buffered) {
   const TimeMs wanted = std::max(now, spec.run_at.value_or(now));
   TimeMs run_at = spec.run_at.value_or(now);
   const char* status = "queued";
@@ -139,7 +150,6 @@ Result<Job> insert_job(Connection& c, const JobSpec& spec, TimeMs now, bool buff
       run_at = *start;
     }
   }
-  auto& st = c.stmt(kInsertJob);
   st.bind(1, spec.type);
   st.bind(2, status);
   st.bind(3, spec.priority);
@@ -166,7 +176,21 @@ Result<Job> insert_job(Connection& c, const JobSpec& spec, TimeMs now, bool buff
   else
     st.bind(16);
   st.executeStep();
+  return Status::Ok();
+}
+
+}  // namespace
+
+Result<Job> insert_job(Connection& c, const JobSpec& spec, TimeMs now, bool buffered) {
+  auto& st = c.stmt(kInsertJob);
+  if (Status s = step_insert_job(st, spec, now, buffered); !s.ok()) return s.error();
   return read_job(st);
+}
+
+Result<JobId> insert_job_id(Connection& c, const JobSpec& spec, TimeMs now, bool buffered) {
+  auto& st = c.stmt(kInsertJobId);
+  if (Status s = step_insert_job(st, spec, now, buffered); !s.ok()) return s.error();
+  return st.getColumn(0).getInt64();
 }
 
 void add_hot_job_statements(std::vector<HotStatement>& out) {

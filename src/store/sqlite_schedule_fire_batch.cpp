@@ -20,6 +20,10 @@ namespace {
 
 constexpr const char* kScheduleById =
     "SELECT " HYPERSDK_SCHEDULE_COLUMNS " FROM schedules WHERE id = ?";
+// Prepared once per connection, not per request (three prepares per fire).
+constexpr const char* kSavepoint = "SAVEPOINT fire";
+constexpr const char* kRollbackTo = "ROLLBACK TO fire";
+constexpr const char* kRelease = "RELEASE fire";
 
 }  // namespace
 
@@ -31,7 +35,7 @@ Result<std::vector<Result<FireResult>>> SqliteStore::schedule_fire_batch(
     out.clear();
     out.reserve(reqs.size());
     for (const FireRequest& req : reqs) {
-      c.db().exec("SAVEPOINT fire");
+      c.stmt(kSavepoint).exec();
       FireResult fr;
       Status st;
       try {
@@ -43,8 +47,8 @@ Result<std::vector<Result<FireResult>>> SqliteStore::schedule_fire_batch(
         st = translate(e, "firing schedule " + std::to_string(req.schedule_id) + " failed");
       }
       c.reset_all();
-      if (!st.ok()) c.db().exec("ROLLBACK TO fire");
-      c.db().exec("RELEASE fire");
+      if (!st.ok()) c.stmt(kRollbackTo).exec();
+      c.stmt(kRelease).exec();
       if (st.ok())
         out.push_back(std::move(fr));
       else

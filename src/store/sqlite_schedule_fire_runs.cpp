@@ -42,14 +42,21 @@ Status detail::occurrence_start_runs(Connection& c, const PlannedFire& p,
       runs.push_back(format_workflow_id(w->id));
     }
   } else {
-    const std::vector<core::JobSpec> one{p.job};
-    for (const auto& job : start && !start->jobs.empty() ? start->jobs : one) {
-      core::JobSpec spec = job;
-      spec.schedule_id = id;
-      auto inserted = insert_job(c, spec, now, buffered);
+    // The planned job as it is (no copy per fire) unless it must be told its schedule.
+    const bool per_vm = start && !start->jobs.empty();
+    const std::size_t n = per_vm ? start->jobs.size() : 1;
+    for (std::size_t i = 0; i < n; ++i) {
+      const core::JobSpec& planned = per_vm ? start->jobs[i] : p.job;
+      std::optional<core::JobSpec> named;
+      if (planned.schedule_id != id) {
+        named = planned;
+        named->schedule_id = id;
+      }
+      const core::JobSpec& spec = named ? *named : planned;
+      auto inserted = insert_job_id(c, spec, now, buffered);
       if (!inserted) return Status(inserted.error());
-      if (!o.job_id) o.job_id = inserted->id;
-      runs.push_back(core::format_job_id(inserted->id) +
+      if (!o.job_id) o.job_id = *inserted;
+      runs.push_back(core::format_job_id(*inserted) +
                      (start ? " (" + spec.target + ")" : std::string()));
     }
   }

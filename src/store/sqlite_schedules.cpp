@@ -28,6 +28,9 @@ constexpr const char* kScheduleById =
     "SELECT " HYPERSDK_SCHEDULE_COLUMNS " FROM schedules WHERE id = ?";
 constexpr const char* kScheduleList =
     "SELECT " HYPERSDK_SCHEDULE_COLUMNS " FROM schedules ORDER BY name";
+// No ORDER BY: the scheduler keys them by id; rowid order reads the table front to back.
+constexpr const char* kScheduleTimingList =
+    "SELECT " HYPERSDK_SCHEDULE_TIMING_COLUMNS " FROM schedules";
 constexpr const char* kSchedulePage =
     "SELECT " HYPERSDK_SCHEDULE_COLUMNS
     " FROM schedules WHERE name > ?1"
@@ -158,6 +161,18 @@ Result<std::vector<Schedule>> SqliteStore::schedule_list() {
   Status s = db_->read([&](Connection& c) {
     auto& st = c.stmt(kScheduleList);
     while (st.executeStep()) out.push_back(read_schedule(st));
+    return Status::Ok();
+  });
+  if (!s.ok()) return s.error();
+  return out;
+}
+
+Result<std::vector<Schedule>> SqliteStore::schedule_list_timing() {
+  std::vector<Schedule> out;
+  Status s = db_->read([&](Connection& c) {
+    out.clear();
+    auto& st = c.stmt(kScheduleTimingList);
+    while (st.executeStep()) out.push_back(read_schedule_timing(st));
     return Status::Ok();
   });
   if (!s.ok()) return s.error();

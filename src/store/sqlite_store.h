@@ -59,6 +59,7 @@ class SqliteStore final : public Store {
   Result<Schedule> schedule_get(const std::string& name) override;
   Result<Schedule> schedule_get_by_id(ScheduleId id) override;
   Result<std::vector<Schedule>> schedule_list() override;
+  Result<std::vector<Schedule>> schedule_list_timing() override;  // sqlite_schedule_timing.cpp
   Result<std::vector<Schedule>> schedule_page(const ScheduleFilter& filter) override;
   Status schedule_delete(const std::string& name) override;
   Result<Schedule> schedule_set_paused(const std::string& name, bool paused, TimeMs now) override;

@@ -214,6 +214,12 @@ class Store {
   }
   // Every schedule, by name.
   virtual Result<std::vector<Schedule>> schedule_list() = 0;
+  // Every schedule, in no particular order, with only what planning its fires needs: id,
+  // name, the timing fields (cron, timezone, window, days, holidays, window_close, dst_gap,
+  // dst_fold, enabled), paused, cursor_ms and version; every other field keeps its default.
+  // The scheduler's load: 100k schedules without reading payloads or parsing retry policies
+  // (issue 14). This default is schedule_list(); the SQLite store reads those columns only.
+  virtual Result<std::vector<Schedule>> schedule_list_timing() { return schedule_list(); }
   // One page by name: at most filter.limit schedules matching the filter whose names sort
   // after filter.after. Walks the name index, so a page costs the same however many there are.
   virtual Result<std::vector<Schedule>> schedule_page(const ScheduleFilter& filter) = 0;

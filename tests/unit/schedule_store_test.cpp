@@ -2,6 +2,8 @@
 // (store_conformance.h: SQLite, or PostgreSQL under HYPERSDK_TEST_PG_URL).
 #include <doctest/doctest.h>
 
+#include <algorithm>
+
 #include "core/schedule_rules.h"
 #include "cron_test_support.h"
 #include "store_conformance.h"
@@ -391,4 +393,53 @@ TEST_CASE("a windowed job queued by an operator outside its window is not claime
   CHECK(waiting.status == JobStatus::waiting);
   CHECK(waiting.run_at == ms("2025-06-04T03:00:00Z"));
   CHECK(f.store->job_claim(1, ms("2025-06-04T03:00:00Z"), milliseconds(1000), "w")->size() == 1);
+}
+
+TEST_CASE("schedule_list_timing reads each schedule's timing fields as schedule_list does") {
+  test::ConformanceFixture f;
+  ScheduleSpec a = spec("a-plain");
+  a.payload = R"({"vm":"web-1"})";
+  ScheduleSpec b = spec("b-windowed");
+  b.cron = "*/5 * * * *";
+  b.timezone = "Europe/Berlin";
+  b.window = "22:00-06:00";
+  b.days = "mon-fri";
+  b.holidays = {"de", "ops"};
+  b.window_close = core::WindowClose::cancel;
+  b.dst_gap = core::DstGap::skip;
+  b.dst_fold = core::DstFold::both;
+  b.enabled = false;
+  REQUIRE(core::validate_schedule(b).ok());
+  REQUIRE(f.store->schedule_create(a, 1000).ok());
+  REQUIRE(f.store->schedule_create(b, 2000).ok());
+  REQUIRE(f.store->schedule_create(spec("c-paused"), 3000).ok());
+  REQUIRE(f.store->schedule_set_paused("c-paused", true, 4000).ok());
+
+  auto full = f.store->schedule_list();
+  auto timing = f.store->schedule_list_timing();
+  REQUIRE(full.ok());
+  REQUIRE(timing.ok());
+  REQUIRE(timing->size() == full->size());
+  for (const Schedule& want : *full) {
+    auto got = std::find_if(timing->begin(), timing->end(),
+                            [&](const Schedule& s) { return s.id == want.id; });
+    REQUIRE(got != timing->end());
+    CAPTURE(want.spec.name);
+    CHECK(got->spec.name == want.spec.name);
+    CHECK(got->spec.cron == want.spec.cron);
+    CHECK(got->spec.timezone == want.spec.timezone);
+    CHECK(got->spec.window == want.spec.window);
+    CHECK(got->spec.days == want.spec.days);
+    CHECK(got->spec.holidays == want.spec.holidays);
+    CHECK(got->spec.window_close == want.spec.window_close);
+    CHECK(got->spec.dst_gap == want.spec.dst_gap);
+    CHECK(got->spec.dst_fold == want.spec.dst_fold);
+    CHECK(got->spec.enabled == want.spec.enabled);
+    CHECK(got->paused == want.paused);
+    CHECK(got->active() == want.active());
+    CHECK(got->cursor_ms == want.cursor_ms);
+    CHECK(got->version == want.version);
+  }
+  CHECK(std::count_if(timing->begin(), timing->end(),
+                      [](const Schedule& s) { return s.active(); }) == 1);
 }

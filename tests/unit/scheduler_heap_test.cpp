@@ -152,3 +152,29 @@ TEST_CASE("schedules due in the same tick fire in a few commits, not one each") 
   clock.set("2025-06-02T09:00:01Z");
   CHECK(scheduler.run_once()->fired == 0);
 }
+
+TEST_CASE("schedules sharing a cron text but not a time zone each fire in their own zone") {
+  // The load compiles each distinct timing text once: the zone is part of what is shared.
+  test::StoreFixture f;
+  test::PinnedClock clock{ms("2025-06-02T08:00:00Z")};
+  engine::SchedulerConfig config;
+  config.jump_threshold = milliseconds(24 * 3'600'000);  // a pinned clock moved by hand
+  engine::Scheduler scheduler{config, *f.store, clock, {}, nullptr};
+  for (int i = 0; i < 40; ++i) {
+    auto s = spec("s" + std::to_string(i), "0 9 * * *");
+    if (i % 2) s.timezone = "America/Chicago";  // 09:00 CDT = 14:00 UTC
+    REQUIRE(f.store->schedule_create(s, clock.now_ms()).ok());
+  }
+  REQUIRE(scheduler.run_once().ok());  // loads
+  CHECK(scheduler.next_fire_ms() == ms("2025-06-02T09:00:00Z"));
+  clock.set(ms("2025-06-02T09:00:00Z") + 10);
+  CHECK(scheduler.run_once()->fired == 20);
+  CHECK(scheduler.next_fire_ms() == ms("2025-06-02T14:00:00Z"));
+  clock.set(ms("2025-06-02T14:00:00Z") + 10);
+  CHECK(scheduler.run_once()->fired == 20);
+  for (const auto& j : f.store->job_list({.limit = 100}).value()) {
+    const auto s = f.store->schedule_get_by_id(j.spec.schedule_id.value()).value();
+    CHECK(j.created_at ==
+          ms(s.spec.timezone == "UTC" ? "2025-06-02T09:00:00Z" : "2025-06-02T14:00:00Z") + 10);
+  }
+}
