@@ -114,17 +114,22 @@ def test_serve_on_postgres_runs_jobs_workflows_notifications_and_the_cli_sees_th
     # Readiness names its checks; all pass on a reachable, migrated, writable database.
     status, _, answer = srv.api("GET", "/api/v1/ready")
     assert status == 200, answer
-    # Through the API (audited as "api") and straight on the database (the CLI, "cli").
+    # Through the API (audited as "api"); the CLI finds the server registered in PostgreSQL
+    # and goes through it ("api" too), or with --local works on the database ("cli").
     status, _, noop = srv.api("POST", "/api/v1/jobs", {"type": "noop"})
     assert status == 201, noop
-    echo = ph.submit("--type", "exec", "--", "/bin/sh", "-c", "echo hello-from-pg")
-    doomed = ph.submit("--type", "exec", "--retry-max", "1", "--", "/bin/sh", "-c", "exit 75")
+    found = ph.run("--verbose", "submit", "--type", "exec", "--", "/bin/sh", "-c",
+                   "echo hello-from-pg", check=True)
+    echo = found.stdout.strip()
+    assert f"using the server at {srv.url}" in found.stderr, found.stderr
+    doomed = ph.submit("--local", "--type", "exec", "--retry-max", "1", "--", "/bin/sh", "-c",
+                       "exit 75")
     wf = tmp_path / "wf.json"
     wf.write_text(json.dumps({"name": "pair", "steps": [
         {"name": "a", "type": "exec", "payload": {"argv": ["/bin/sh", "-c", "echo a"]}},
         {"name": "b", "type": "exec", "payload": {"argv": ["/bin/sh", "-c", "echo b"]},
          "depends_on": ["a"]}]}))
-    wid = ph.run("workflow", "submit", "--file", str(wf), check=True).stdout.strip()
+    wid = ph.run("--local", "workflow", "submit", "--file", str(wf), check=True).stdout.strip()
     assert wid.startswith("w-")
 
     def settled():
@@ -178,7 +183,9 @@ def test_serve_on_postgres_runs_jobs_workflows_notifications_and_the_cli_sees_th
     assert status == 200, dash
     rates = {e["type"]: e for e in dash["success"]["24h"]["by_type"]}
     assert rates["noop"]["succeeded"] == 1 and rates["exec"]["failed"] == 1, rates
-    assert "not registering in the server registry" in srv.output()
+    # Registered in PostgreSQL: cluster status on the database lists this serve as the leader.
+    nodes = ph.json("--local", "cluster", "status")["nodes"]
+    assert [(n["address"], n["leader"]) for n in nodes] == [(srv.url, True)], nodes
     # Another node upgraded the schema past this binary: not ready, and it says what to do.
     psql(ph.db, "INSERT INTO schema_version (version, name) VALUES (9999, 'future')")
     status, body = ready(srv)

@@ -70,7 +70,7 @@ struct AheadFixture {
 
 }  // namespace
 
-TEST_CASE("a tick before the minute plans ahead and writes nothing; the fire writes it all") {
+TEST_CASE("a tick before the minute plans ahead and writes nothing, and the fire writes it all") {
   AheadFixture x;
   std::vector<store::Schedule> s;
   for (int i = 0; i < 3; ++i)

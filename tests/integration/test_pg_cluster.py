@@ -132,7 +132,13 @@ def test_three_nodes_survive_leader_kills_with_every_job_once(tmp_path, pg_db):
     # No occurrence twice (the UNIQUE rule), and each fired occurrence started one job.
     assert psql(pg_db, "SELECT count(*) FROM (SELECT job_id FROM schedule_occurrences WHERE "
                        "job_id IS NOT NULL GROUP BY job_id HAVING count(*) > 1) d") == "0"
-    assert int(psql(pg_db, "SELECT count(*) FROM schedule_occurrences")) >= 1
+    # Every node's scheduler saw the minute(s) that passed; each fired once. The run may not
+    # have crossed a minute yet: wait for one.
+    wait_for(lambda: int(psql(pg_db, "SELECT count(*) FROM schedule_occurrences")) >= 1,
+             timeout=75, interval=1, what="the schedule's first occurrence")
+    fired = int(psql(pg_db, "SELECT count(*) FROM schedule_occurrences WHERE outcome = 'fired'"))
+    noops = int(psql(pg_db, "SELECT count(*) FROM jobs WHERE type = 'noop'"))
+    assert fired >= 1 and noops == fired, (fired, noops)
 
     # The killed nodes' rows go stale after 15 s; then the three live nodes, one leader.
     s = wait_for(lambda: (lambda s: s if len(s["nodes"]) == 3 else None)(
