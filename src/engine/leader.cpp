@@ -61,7 +61,10 @@ Status LeaderElector::run_once() {
     old_token = token_;
     leading_ = now_leads;
     token_ = now_leads ? r->token : 0;
-    if (now_leads) valid_until_ = asked + config_.ttl;
+    // A little before the row expires: stored times are whole milliseconds (another node may
+    // take over up to 1 ms before asked + ttl) and other nodes' clocks may run faster.
+    if (now_leads)
+      valid_until_ = asked + config_.ttl - config_.ttl / 10 - std::chrono::milliseconds(1);
   }
   if (now_leads && (!was || old_token != r->token))
     ops::log::info("this node leads: lease reaper and retention run here",

@@ -4,10 +4,11 @@
 // renewing (killed, paused, cut off) another node takes over within one ttl.
 //
 // Fencing: is_leader() is this process's belief (the last renewal said so, and it is younger
-// than the ttl by the monotonic clock, so a node cut off from the database stops believing on
-// its own). Before each batch of leader-only writes, call fence(): it reads the lease row and
-// answers Ok only while the row still names this node with the token of its takeover, so a
-// leader that lost the lease (another node's takeover raised the token) writes nothing more.
+// than the ttl less a tenth by the monotonic clock, so a node cut off from the database stops
+// believing on its own, before another can take over). Before each batch of leader-only writes,
+// call fence(): it reads the lease row and answers Ok only while the row still names this node with
+// the token of its takeover, so a leader that lost the lease (another node's takeover raised the
+// token) writes nothing more.
 //
 // On SQLite (one node) the lease is trivially held: the same rules on a local row.
 // Lease times are real time (store/leader_lease.h); the steady clock judges local validity.

@@ -1,4 +1,4 @@
-// The leader lease (schema/0013_cluster.sql, table leader_lease): several serve processes on
+// The leader lease (schema/0012_cluster.sql, table leader_lease): several serve processes on
 // one database choose the one that runs the maintenance that must run once (lease reaper,
 // retention pruner) without a consensus protocol of their own: the database is the
 // coordinator. One row per lease name holds the holder, a fencing token and an expiry.

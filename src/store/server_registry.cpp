@@ -17,7 +17,7 @@ constexpr const char* kHasDraining =
 constexpr const char* kLive =
     "SELECT id, address, pid, host, version, started_at, heartbeat, draining, owner FROM servers"
     " WHERE heartbeat >= ? ORDER BY heartbeat DESC, id DESC";
-// Before migration 0013.
+// Before migration 0012.
 constexpr const char* kLiveV4 =
     "SELECT id, address, pid, host, version, started_at, heartbeat, 0, NULL FROM servers"
     " WHERE heartbeat >= ? ORDER BY heartbeat DESC, id DESC";

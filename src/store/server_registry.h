@@ -1,4 +1,4 @@
-// The registry of running `serve` processes (schema/0004_servers.sql, 0013_cluster.sql): a serve
+// The registry of running `serve` processes (schema/0004_servers.sql, 0012_cluster.sql): a serve
 // registers where its API listens and heartbeats; the CLI asks for the live ones and talks to
 // one of them instead of the database; `cluster status` lists them with their running jobs.
 // A port with two implementations: SqliteServerRegistry below, pg::PgServerRegistry
@@ -27,7 +27,7 @@ struct ServerEntry {
   std::string version;
   core::TimeMs started_at = 0;
   core::TimeMs heartbeat = 0;
-  bool draining = false;  // asked to drain: claims nothing new (0013)
+  bool draining = false;  // asked to drain: claims nothing new (0012)
   std::string owner;      // its worker pool's lease owner id (jobs.lease_owner); may be empty
 };
 
@@ -61,7 +61,7 @@ class SqliteServerRegistry final : public ServerRegistry {
   Status server_heartbeat(std::int64_t id, core::TimeMs now) override;
   Status server_deregister(std::int64_t id) override;
   Status server_set_draining(std::int64_t id, bool draining) override;
-  // On a database older than 0013 (a CLI reading it before serve migrated it) the entries
+  // On a database older than 0012 (a CLI reading it before serve migrated it) the entries
   // have draining false and no owner.
   Result<std::vector<ServerEntry>> server_list_live(core::TimeMs fresh_after) override;
 

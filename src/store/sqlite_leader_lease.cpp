@@ -91,7 +91,7 @@ Status SqliteLeaderLease::leader_release(const std::string& node, std::int64_t t
 Result<LeaderState> SqliteLeaderLease::leader_get(core::TimeMs now) {
   LeaderState out;
   Status s = db_->read([&](Connection& c) {
-    // A database older than 0013 (the CLI reads it before serve migrated it): nobody leads.
+    // A database older than 0012 (the CLI reads it before serve migrated it): nobody leads.
     if (!c.stmt(kHasTable).executeStep()) return Status::Ok();
     if (auto row = read_row(c, name_)) {
       out = *row;

@@ -1,5 +1,5 @@
 // The server registry (store/server_registry.h) on PostgreSQL: the nodes of a cluster sharing
-// one database, each a row of `servers` (schema/pg/0004_servers.sql, 0013_cluster.sql). Every
+// one database, each a row of `servers` (schema/pg/0004_servers.sql, 0012_cluster.sql). Every
 // method is one short READ COMMITTED transaction: each touches one row by id (or deletes stale
 // ones), so nothing needs SERIALIZABLE.
 // Thread safety: as PgDatabase: every method may be called from any thread.

@@ -1,4 +1,4 @@
--- PostgreSQL dialect of schema/0013_cluster.sql (same columns and table; BIGINT for SQLite's
+-- PostgreSQL dialect of schema/0012_cluster.sql (same columns and table; BIGINT for SQLite's
 -- INTEGER).
 -- Several serve processes on one database (issue 17 items 2 and 4).
 -- servers.draining: the node was asked to drain (POST /api/v1/drain): it claims no new jobs and
