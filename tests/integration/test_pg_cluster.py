@@ -15,32 +15,18 @@ import subprocess
 import sys
 import time
 import urllib.request
-import uuid
 from pathlib import Path
 
-import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from conftest import BIN, free_port, wait_for  # noqa: E402
+from pg_support import pg_db, psql  # noqa: E402,F401 (pg_db: a fixture)
 
-PG_URL = os.environ.get("HYPERSDK_TEST_PG_URL", "")
 LEADER_TTL_S = 3
 JOBS = 2000
 KILLS = 3
 
 
-def psql(url, sql):
-    return subprocess.run(["psql", url, "-v", "ON_ERROR_STOP=1", "-Atc", sql],
-                          capture_output=True, text=True, timeout=60, check=True).stdout.strip()
-
-
-@pytest.fixture
-def pg_db():
-    assert PG_URL, "HYPERSDK_TEST_PG_URL is not set: run this file under tests/pg/with_pg.sh"
-    name = "t_" + uuid.uuid4().hex[:12]
-    psql(PG_URL, f"CREATE DATABASE {name} TEMPLATE template0")
-    yield PG_URL.rsplit("/", 1)[0] + "/" + name
-    psql(PG_URL, f"DROP DATABASE {name} WITH (FORCE)")
 
 
 class Node:

@@ -6,32 +6,16 @@ sides; ids go on; a second copy, a running serve and bad input are refused with 
 and the right exit codes; the password never shows. Runs beside a real PostgreSQL: ctest starts
 this file under tests/pg/with_pg.sh (HYPERSDK_TEST_PG_URL)."""
 import json
-import os
 import sqlite3
-import subprocess
-import uuid
 
-import pytest
 
 from conftest import FakeClock, wait_for
 from ops_support import wait_for_scheduler_ticks
+from pg_support import pg_db, psql  # noqa: F401 (pg_db: a fixture)
 
-PG_URL = os.environ.get("HYPERSDK_TEST_PG_URL", "")
 EXEC_ON = {"HYPERSDK_JOBS__EXEC__ENABLED": "true"}
 
 
-def psql(url, sql):
-    return subprocess.run(["psql", url, "-v", "ON_ERROR_STOP=1", "-Atc", sql],
-                          capture_output=True, text=True, timeout=120, check=True).stdout.strip()
-
-
-@pytest.fixture
-def pg_db():
-    assert PG_URL, "HYPERSDK_TEST_PG_URL is not set: run this file under tests/pg/with_pg.sh"
-    name = "t_" + uuid.uuid4().hex[:12]
-    psql(PG_URL, f"CREATE DATABASE {name} TEMPLATE template0")
-    yield PG_URL.rsplit("/", 1)[0] + "/" + name
-    psql(PG_URL, f"DROP DATABASE {name} WITH (FORCE)")
 
 
 def with_password(url, password="hunter2"):

@@ -10,41 +10,24 @@ import os
 import shutil
 import subprocess
 import tempfile
-import uuid
 from pathlib import Path
 
 import pytest
 
 from conftest import BIN, FakeClock, Hypersdk, Server, free_port, wait_for
 from notify_receiver import Receiver
+from pg_support import pg_db, psql  # noqa: F401 (pg_db: a fixture)
 
-PG_URL = os.environ.get("HYPERSDK_TEST_PG_URL", "")
 SCHEMA_DIR = os.path.join(os.path.dirname(__file__), "..", "..", "schema", "pg")
 EXEC_ON = {"HYPERSDK_JOBS__EXEC__ENABLED": "true"}
 
 
-def psql(url, sql):
-    return subprocess.run(["psql", url, "-v", "ON_ERROR_STOP=1", "-Atc", sql],
-                          capture_output=True, text=True, timeout=60, check=True).stdout.strip()
 
-
-def new_database(base_url):
-    name = "t_" + uuid.uuid4().hex[:12]
-    psql(base_url, f"CREATE DATABASE {name} TEMPLATE template0")
-    return base_url.rsplit("/", 1)[0] + "/" + name, name
-
-
-@pytest.fixture
-def pg_db():
-    assert PG_URL, "HYPERSDK_TEST_PG_URL is not set: run this file under tests/pg/with_pg.sh"
-    url, name = new_database(PG_URL)
-    yield url
-    psql(PG_URL, f"DROP DATABASE {name} WITH (FORCE)")
 
 
 class PgServer(Server):
-    """serve on PostgreSQL: ready once /health answers (it does not register in the server
-    registry there yet, so the conftest's SQLite check does not apply)."""
+    """serve on PostgreSQL: ready once /health answers (the conftest's registration check reads
+    a SQLite file; test_serve_on_postgres... checks the PostgreSQL registry itself)."""
 
     def registered(self):
         return True
