@@ -2,6 +2,8 @@
 killed with SIGKILL several times. Every job succeeds exactly once as recorded (one
 job.completed event each), no schedule occurrence is recorded twice, a new leader takes over
 within one lease (plus one renewal period), and `cluster status` shows the nodes and the leader.
+Draining one of three nodes mid-run loses nothing: its running jobs finish there, it claims
+nothing new, the others finish its queue.
 
 NEEDS serve on PostgreSQL (engineer P3). Until that is merged serve refuses a postgres:// URL,
 so this file lives in tests/integration/after_p3/ and is not in the ctest list; run it by hand:
@@ -14,6 +16,7 @@ import signal
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
 from pathlib import Path
 
@@ -131,5 +134,67 @@ def test_three_nodes_survive_leader_kills_with_every_job_once(tmp_path, pg_db):
         cluster_status(tmp_path, pg_db, nodes[0].url)), timeout=30, what="three live nodes")
     assert sum(n["leader"] for n in s["nodes"]) == 1, s
     assert sum(n["running_jobs"] for n in s["nodes"]) == 0, s
+    for n in nodes:
+        n.kill9()
+
+
+def test_draining_one_node_mid_run_loses_nothing_and_the_others_finish_its_queue(tmp_path, pg_db):
+    """Issue 17 done-means: three serves on one PostgreSQL, twelve slow jobs fill every worker
+    (4 a node) and 300 short ones wait; node 0 is drained. Its running jobs finish there, it
+    claims nothing new, the other two run the whole queue, every job succeeds exactly once."""
+    (tmp_path / "hypersdk.yaml").write_text("")
+    nodes = [Node(tmp_path, pg_db, i) for i in range(3)]
+    started = tmp_path / "started"
+    started.mkdir()
+    release = tmp_path / "release"
+    # Each job marks its start with the pid of the serve that runs it (the parent of its
+    # guard process, src/ops/process.cpp), so the test sees which node ran what; slow ones
+    # wait for the release file (a positive signal, not a sleep).
+    mark = (f'awk \'{{print $4}}\' /proc/$PPID/stat'
+            f' > {started}/"$HYPERSDK_JOB_ID.$HYPERSDK_JOB_ATTEMPT"')
+    slow = f'{mark}; while [ ! -f {release} ]; do sleep 0.05; done'
+    batch = tmp_path / "slow.jsonl"
+    batch.write_text("".join(json.dumps({"type": "exec", "payload": {"argv": ["/bin/sh", "-c", slow]}})
+                             + "\n" for _ in range(12)))
+    cli(tmp_path, pg_db, "--server", nodes[1].url, "submit", "--file", str(batch))
+    wait_for(lambda: len(list(started.iterdir())) == 12, timeout=60, what="twelve slow jobs running")
+    batch = tmp_path / "fast.jsonl"
+    batch.write_text("".join(json.dumps({"type": "exec", "payload": {"argv": ["/bin/sh", "-c", mark]}})
+                             + "\n" for _ in range(300)))
+    cli(tmp_path, pg_db, "--server", nodes[1].url, "submit", "--file", str(batch))
+
+    drained = nodes[0]
+    out = cli(tmp_path, pg_db, "--server", drained.url, "drain")
+    assert "draining " + drained.url in out, out
+    try:
+        urllib.request.urlopen(drained.url + "/api/v1/ready", timeout=5)
+        raise AssertionError("/ready answered 200 on a draining node")
+    except urllib.error.HTTPError as e:
+        assert e.code == 503
+        body = json.loads(e.read())
+        assert "draining" in body["output"], body
+    s = cluster_status(tmp_path, pg_db, nodes[2].url)
+    node = next(n for n in s["nodes"] if n["address"] == drained.url)
+    assert node["draining"] is True and node["state"] == "draining", s
+    assert node["running_jobs"] == 4, s
+
+    release.touch()
+
+    def done():
+        c = psql(pg_db, "SELECT count(*) FROM jobs WHERE type = 'exec' AND status = 'succeeded'")
+        return int(c) == 312
+    wait_for(done, timeout=300, interval=0.5, what="every job to succeed")
+    s = wait_for(lambda: (lambda s: s if next(n for n in s["nodes"] if n["address"] == drained.url)
+                          ["state"] == "drained" else None)(cluster_status(tmp_path, pg_db)),
+                 timeout=10, what="cluster status to say drained")
+    assert psql(pg_db, "SELECT count(*) FROM jobs WHERE type = 'exec' AND status <> 'succeeded'") == "0"
+    assert psql(pg_db, "SELECT count(*) FROM (SELECT subject FROM events WHERE kind = "
+                       "'job.completed' GROUP BY subject HAVING count(*) > 1) d") == "0"
+    marks = {p.name: int(p.read_text()) for p in started.iterdir()}
+    assert len(marks) == 312 and all(m.endswith(".1") for m in marks), sorted(marks)[:5]
+    by_node = {n.proc.pid: sum(1 for pid in marks.values() if pid == n.proc.pid) for n in nodes}
+    # Only its four running slow jobs ran on the drained node; the others ran everything else.
+    assert by_node[drained.proc.pid] == 4, by_node
+    assert sum(by_node.values()) == 312, by_node
     for n in nodes:
         n.kill9()
