@@ -5,10 +5,9 @@ within one lease (plus one renewal period), and `cluster status` shows the nodes
 Draining one of three nodes mid-run loses nothing: its running jobs finish there, it claims
 nothing new, the others finish its queue.
 
-NEEDS serve on PostgreSQL (engineer P3). Until that is merged serve refuses a postgres:// URL,
-so this file lives in tests/integration/after_p3/ and is not in the ctest list; run it by hand:
+In ctest as "it: test_pg_cluster" (beside a throwaway PostgreSQL); by hand:
   tests/pg/with_pg.sh env HYPERSDK_BIN=$PWD/build/hypersdk /usr/bin/python3 -m pytest -q \
-      tests/integration/after_p3/test_pg_cluster.py
+      tests/integration/test_pg_cluster.py
 """
 import json
 import os
