@@ -19,6 +19,8 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
+import pytest
+
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from conftest import BIN, free_port, wait_for  # noqa: E402
@@ -29,6 +31,20 @@ JOBS = 2000
 KILLS = 3
 
 
+
+
+RUNNING = []  # every Node started by the current test
+
+
+@pytest.fixture(autouse=True)
+def stop_nodes(pg_db):
+    """Kills the test's serves at its end, whatever happened, before pg_db drops the database."""
+    yield
+    while RUNNING:
+        n = RUNNING.pop()
+        if n.proc.poll() is None:
+            n.proc.kill()
+            n.proc.wait()
 
 
 class Node:
@@ -46,6 +62,7 @@ class Node:
         self.proc = subprocess.Popen([BIN, "--config", str(self.cfg), "--db", url, "serve",
                                       "--listen", f"127.0.0.1:{self.port}"],
                                      env=self.env, stdout=self.log, stderr=subprocess.STDOUT)
+        RUNNING.append(self)
         wait_for(self.healthy, timeout=30, what=f"node {n} healthy")
 
     def healthy(self):
