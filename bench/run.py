@@ -257,6 +257,16 @@ http {{ access_log off; server {{ listen 127.0.0.1:{nport}; root {root};
     return {name: (ours[name], theirs[name]) for name in paths}
 
 
+def pg_nodes(build):
+    """bench/pg_nodes_bench.py under its own throwaway PostgreSQL, or None (no PostgreSQL)."""
+    r = subprocess.run([sys.executable, str(HERE / "pg_nodes_bench.py"), str(build), "--json"],
+                       stdout=subprocess.PIPE, text=True, timeout=900)
+    if r.returncode != 0:
+        print("  pg_nodes_bench did not run (see above); not measured")
+        return None
+    return json.loads(r.stdout.strip().splitlines()[-1])
+
+
 def machine():
     cpu = "?"
     for line in Path("/proc/cpuinfo").read_text().splitlines():
@@ -376,6 +386,18 @@ def main():
     row("serve RSS idle", mem["idle"]["VmRSS"], " MB", target="<= 20 MB")
     row("serve RSS after 100k jobs", mem["after_1"]["VmRSS"], " MB", target="<= 40 MB")
     row("serve RSS after 200k jobs", mem["after_2"]["VmRSS"], " MB", target="flat")
+
+    print("claim+complete through 1/2/3 serves on one PostgreSQL (pg_nodes_bench)", flush=True)
+    pg = pg_nodes(build)
+    if pg:
+        sq = pg["sqlite_1"]["run_per_s"]
+        for n in (1, 2, 3):
+            row(f"PostgreSQL, {n} serve(s): drain", pg[f"pg_{n}"]["run_per_s"], "/s",
+                "SQLite, 1 serve", sq)
+        row("PostgreSQL, 1 serve vs one-row PG claim loop", pg["pg_1"]["run_per_s"], "/s",
+            "one row per tx", pg["pg_loop_one_row_per_s"])
+        row("pg_claim_bench batched claims", pg["pg_loop_batched_per_s"], "/s",
+            "one row per tx", pg["pg_loop_one_row_per_s"], ">= 10x")
 
     missing = [t for t in ("beanstalkd", "wrk", "nginx") if not shutil.which(t)]
     table = ["| benchmark | hypersdk | reference (same run) | ratio | target |",
