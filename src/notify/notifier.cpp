@@ -271,8 +271,9 @@ void Notifier::send(const NotifyPlan& plan, const std::vector<store::Delivery>& 
                                    rc && rc->retry_cap ? *rc->retry_cap : plan.config.retry_cap,
                                    o.attempt.attempt, d.id);
       if (o.retry_at > 0) delay = std::max(delay, milliseconds(o.retry_at));
-      // From when the answer came, so the wait the receiver asked for is honoured in full.
-      o.retry_at = options_.now() + delay.count();
+      // From when the answer came, so the wait the receiver asked for is honoured in full;
+      // one more millisecond because now() is rounded down to whole milliseconds.
+      o.retry_at = options_.now() + delay.count() + 1;
     }
     if (o.next == store::DeliveryOutcome::Next::retry && o.attempt.attempt >= max_attempts)
       o.next = store::DeliveryOutcome::Next::failed;
