@@ -9,9 +9,6 @@
 #include "cli/server_registration.h"
 #include "engine/clock.h"
 #include "engine/cluster_status.h"
-#include "store/leader_lease.h"
-#include "store/server_registry.h"
-#include "store/sqlite_store.h"
 
 namespace hypersdk::cli {
 using nlohmann::json;
@@ -24,9 +21,7 @@ Result<json> read_status(Context& ctx) {
     ApiClient api(**address, ctx.token(), ctx.client_tls());
     return api.get("/api/v1/cluster");
   }
-  // A SQLite file is read as it is, not migrated (store_backend() then uses this one); on
-  // PostgreSQL database() refuses and store_backend() opens the server.
-  (void)ctx.database(/*migrate=*/false);
+  // server_address() opened the database already (it reads the server registry there).
   auto backend = ctx.store_backend();
   if (!backend) return backend.error();
   auto status =
