@@ -113,12 +113,14 @@ def test_three_nodes_survive_leader_kills_with_every_job_once(tmp_path, pg_db):
         leader = next(n for n in nodes if n.url == s["leader"]["address"])
         token = s["leader"]["token"]
         leader.kill9()
-        killed = time.monotonic()
+        killed = time.time()
         survivor = next(n for n in nodes if n.proc.poll() is None)
         s = wait_for(lambda: (lambda s: s if s["leader"] and s["leader"]["token"] > token
                               else None)(cluster_status(tmp_path, pg_db, survivor.url)),
                      timeout=4 * LEADER_TTL_S, interval=0.1, what="a new leader")
-        took = time.monotonic() - killed
+        # The new holder's acquired_at (its wall clock, this machine), not when the CLI saw
+        # it: a `cluster status` run under a sanitizer takes a second of its own.
+        took = s["leader"]["acquired_at"] / 1000 - killed
         takeovers.append(took)
         # Within one lease plus one renewal period (ttl/3), and a little for a loaded machine.
         assert took <= LEADER_TTL_S * 4 / 3 + 1.0, (took, s)
