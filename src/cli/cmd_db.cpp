@@ -4,6 +4,7 @@
 
 #include "cli/cmd_db_copy.h"
 #include "cli/commands.h"
+#include "cli/db_pg.h"
 #include "cli/exit_codes.h"
 #include "cli/output.h"
 #include "store/backend.h"
@@ -28,7 +29,7 @@ void add_db_command(CLI::App& app, Context& ctx) {
       if (!cfg) return ctx.fail(cfg.error());
       if (!(*cfg)->get_string("db.url").empty()) {
         // PostgreSQL migrates when it is opened, under an advisory lock (several nodes may
-        // start at once); its own backups are the server's business (pg_dump), not ours.
+        // start at once); no backup is taken first: `db backup FILE` (pg_dump) before it.
         auto b = store::StoreBackend::open({(*cfg)->get_string("db.url"), {}});
         if (!b) return ctx.fail(b.error());
         auto v = (*b)->schema_version_read();
@@ -54,6 +55,10 @@ void add_db_command(CLI::App& app, Context& ctx) {
   check->add_flag("--json", f->json_out, "Print JSON");
   check->callback([&ctx, f] {
     ctx.action = [&ctx, f]() -> int {
+      auto cfg = ctx.config();
+      if (!cfg) return ctx.fail(cfg.error());
+      if (const auto& url = (*cfg)->get_string("db.url"); !url.empty())
+        return db_check_pg(ctx, url, f->json_out);
       auto d = ctx.database(/*migrate=*/false);
       if (!d) return ctx.fail(d.error());
       auto r = (*d)->check();
@@ -79,10 +84,15 @@ void add_db_command(CLI::App& app, Context& ctx) {
     };
   });
 
-  auto* backup = db->add_subcommand("backup", "Consistent copy of the live database (VACUUM INTO)");
+  auto* backup = db->add_subcommand(
+      "backup", "Consistent copy of the live database (SQLite: VACUUM INTO; PostgreSQL: pg_dump)");
   backup->add_option("path", f->backup_path, "Destination file (must not exist)")->required();
   backup->callback([&ctx, f] {
     ctx.action = [&ctx, f]() -> int {
+      auto cfg = ctx.config();
+      if (!cfg) return ctx.fail(cfg.error());
+      if (const auto& url = (*cfg)->get_string("db.url"); !url.empty())
+        return db_backup_pg(ctx, url, f->backup_path);
       auto d = ctx.database(/*migrate=*/false);
       if (!d) return ctx.fail(d.error());
       if (Status s = (*d)->backup_to(f->backup_path); !s.ok()) return ctx.fail(s.error());

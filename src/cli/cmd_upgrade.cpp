@@ -17,10 +17,12 @@
 #include "cli/db_backups.h"
 #include "cli/exit_codes.h"
 #include "cli/output.h"
+#include "cli/upgrade_pg.h"
 #include "engine/settings.h"
 #include "ops/metrics.h"
 #include "ops/paths.h"
 #include "store/migrations.h"
+#include "store/pg/pg_database.h"
 #include "store/sqlite_store.h"
 
 namespace hypersdk::cli {
@@ -56,7 +58,9 @@ void check_config(Context& ctx, Report& r, ops::Config& config) {
       c[deprecation ? "deprecations" : "warnings"].push_back(w.to_string());
     }
   }
-  if (!ctx.global.db_path.empty()) (void)config.set_override("db.path", ctx.global.db_path, "--db");
+  if (!ctx.global.db_path.empty())
+    (void)config.set_override(store::pg::is_postgres_url(ctx.global.db_path) ? "db.url" : "db.path",
+                              ctx.global.db_path, "--db");
   r.out["config"] = std::move(c);
 }
 
@@ -148,7 +152,9 @@ void print_text(const Report& r) {
   if (o.contains("database")) {
     const json& d = o["database"];
     std::cout << "database:   " << d["path"].get<std::string>() << "\n";
-    if (!d["exists"].get<bool>()) {
+    if (d.contains("driver") && d.contains("error")) {
+      std::cout << "  unreadable (see below)\n";
+    } else if (!d["exists"].get<bool>()) {
       std::cout << "  not created yet: the first start creates it at schema "
                 << store::latest_schema_version() << "\n";
     } else if (d.contains("schema_version")) {
@@ -161,13 +167,23 @@ void print_text(const Report& r) {
                   << " pending, applied at the next start:";
         for (const auto& m : d["pending_migrations"]) std::cout << " " << m.get<std::string>();
         std::cout << "\n  backup:     "
-                  << (d["backup_before_migrate"].get<bool>()
+                  << (d.contains("driver")
+                          ? std::string("none taken by hypersdk on PostgreSQL: run `hypersdk db "
+                                        "backup FILE` (pg_dump) before the first start")
+                      : d["backup_before_migrate"].get<bool>()
                           ? "taken first, as " + d["path"].get<std::string>() + ".backup-v" +
                                 d["schema_version"].dump() + "-<time>"
                           : std::string("OFF (db.backup_before_migrate: false)"))
                   << "\n";
       }
     }
+  }
+  if (o.contains("nodes")) {
+    std::cout << "nodes:      " << o["nodes"].size() << " live";
+    for (const auto& n : o["nodes"])
+      std::cout << "\n  " << n["address"].get<std::string>() << " version "
+                << n["version"].get<std::string>() << (n["older"].get<bool>() ? " (older)" : "");
+    std::cout << "\n";
   }
   if (o.contains("running_jobs")) {
     const json& j = o["running_jobs"];
@@ -187,7 +203,10 @@ int upgrade_check(Context& ctx, bool json_out) {
   Report r;
   ops::Config config;
   check_config(ctx, r, config);
-  check_database(config, r);
+  if (const auto& url = config.get_string("db.url"); !url.empty())
+    upgrade_check_pg(url, r.out, r.problems);
+  else
+    check_database(config, r);
   r.out["binary"] = {{"version", HYPERSDK_VERSION},
                      {"schema_version", store::latest_schema_version()}};
   r.out["problems"] = r.problems;

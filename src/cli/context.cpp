@@ -59,8 +59,9 @@ Result<std::shared_ptr<store::Database>> Context::database(bool migrate, bool cr
   if (db_) return db_;
   auto cfg = config();
   if (!cfg) return cfg.error();
-  // Never a SQLite file named like the URL: the commands that need SQLite's file itself (db
-  // check/backup, upgrade, ...) have no PostgreSQL path; the others use store_backend().
+  // Never a SQLite file named like the URL: the commands that need SQLite's file itself take
+  // their PostgreSQL path before asking for it (db check/backup: cli/db_pg.h; upgrade check:
+  // cli/upgrade_pg.h); the others use store_backend().
   if (const auto& url = (*cfg)->get_string("db.url"); !url.empty())
     return invalid_error("db.url is " + store::pg::redact_url(url) +
                          ": this command works on a SQLite database only (PostgreSQL is not "

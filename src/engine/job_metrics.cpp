@@ -5,6 +5,7 @@
 
 #include <filesystem>
 
+#include "engine/db_metrics.h"
 #include "store/sqlite_store.h"
 
 namespace hypersdk::engine {
@@ -62,24 +63,31 @@ void add_store_scrape_hook(ops::Metrics& metrics, store::StoreBackend& backend,
           .Set(it == counts->end() ? 0.0 : static_cast<double>(it->second));
     }
   });
-  // Group commit at work: committed writes against the transactions that carried them.
-  auto& writes = prometheus::BuildCounter()
-                     .Name("hypersdk_db_writes_total")
-                     .Help("Database writes committed")
-                     .Register(metrics.registry())
-                     .Add({});
-  auto& commits = prometheus::BuildCounter()
-                      .Name("hypersdk_db_commits_total")
-                      .Help("Database transactions committed (concurrent writes share one)")
-                      .Register(metrics.registry())
-                      .Add({});
-  metrics.add_scrape_hook([&metrics, &backend, &writes, &commits, running = std::move(running)] {
+  // Group commit at work (SQLite): committed writes against the transactions that carried
+  // them. PostgreSQL has no such counts of ours: the families are not registered there rather
+  // than showing 0.
+  prometheus::Counter* writes = nullptr;
+  prometheus::Counter* commits = nullptr;
+  if (backend.sqlite()) {
+    writes = &prometheus::BuildCounter()
+                  .Name("hypersdk_db_writes_total")
+                  .Help("Database writes committed")
+                  .Register(metrics.registry())
+                  .Add({});
+    commits = &prometheus::BuildCounter()
+                   .Name("hypersdk_db_commits_total")
+                   .Help("Database transactions committed (concurrent writes share one)")
+                   .Register(metrics.registry())
+                   .Add({});
+  }
+  add_db_health_hook(metrics, backend);
+  metrics.add_scrape_hook([&metrics, &backend, writes, commits, running = std::move(running)] {
     store::Store& store = *backend.store;
-    // SQLite's file, WAL and group commit; a PostgreSQL server reports its own.
+    // SQLite's file, WAL and group commit; PostgreSQL's figures come from add_db_health_hook.
     if (auto db = backend.sqlite()) {
       const auto written = db->write_counts();
-      writes.Increment(static_cast<double>(written.writes) - writes.Value());
-      commits.Increment(static_cast<double>(written.commits) - commits.Value());
+      writes->Increment(static_cast<double>(written.writes) - writes->Value());
+      commits->Increment(static_cast<double>(written.commits) - commits->Value());
       metrics.db_wal_bytes().Set(static_cast<double>(db->wal_bytes()));
       metrics.db_size_bytes().Set(static_cast<double>(db->size_bytes()));
       metrics.observe_filesystem(ops::FsPathKind::database,

@@ -165,8 +165,10 @@ Metrics::Metrics(const std::string& version)
                       *registry_, described_)),
       db_wal_(family(prometheus::BuildGauge(), "hypersdk_db_wal_bytes",
                      "Size of the SQLite write-ahead log in bytes.", *registry_, described_)),
-      db_size_(family(prometheus::BuildGauge(), "hypersdk_db_size_bytes",
-                      "Size of the SQLite database file in bytes.", *registry_, described_)),
+      db_size_(
+          family(prometheus::BuildGauge(), "hypersdk_db_size_bytes",
+                 "Size of the database in bytes (SQLite: its file; PostgreSQL: pg_database_size).",
+                 *registry_, described_)),
       reload_ok_(family(prometheus::BuildGauge(), "hypersdk_config_last_reload_successful",
                         "Whether the last configuration load or reload succeeded (1) or not (0).",
                         *registry_, described_)),
@@ -198,8 +200,8 @@ Metrics::Metrics(const std::string& version)
   exported_bytes_.Add({});
   jobs_running_.Add({});
   dead_letters_.Add({});
-  db_wal_.Add({});
-  db_size_.Add({});
+  // Not the database's sizes: the store's scrape hook sets the ones its driver has (SQLite's
+  // file and WAL, PostgreSQL's pg_database_size), so no driver shows a 0 it does not measure.
   reload_ok_.Add({});
   reload_ts_.Add({});
   export_throughput_.Add({}, kThroughputBuckets);

@@ -160,7 +160,7 @@ def test_serve_on_postgres_runs_jobs_workflows_notifications_and_the_cli_sees_th
     assert 'hypersdk_queue_depth{status="failed"} 1' in text, text
     assert 'hypersdk_dead_letters 1' in text
     assert 'hypersdk_workflows{status="succeeded"} 1' in text
-    assert "hypersdk_db_wal_bytes 0" in text  # no SQLite WAL on PostgreSQL
+    assert "\nhypersdk_db_wal_bytes " not in text  # no SQLite WAL on PostgreSQL: absent, not 0
     # The dashboard's summary reads its success rates from PostgreSQL too.
     status, _, dash = srv.api("GET", "/api/v1/dashboard")
     assert status == 200, dash
@@ -247,10 +247,11 @@ def test_unreachable_postgres_is_unavailable_without_the_password(tmp_path):
         assert "s3cret" not in r.stderr
 
 
-def test_commands_that_need_the_sqlite_file_say_so_on_postgres(tmp_path, pg_db):
+def test_db_check_on_postgres_checks_postgres_not_a_file_named_like_the_url(tmp_path, pg_db):
+    # (test_pg_db_ops.py checks the report itself.)
     r = run(tmp_path, "--db", pg_db, "db", "check")
-    assert r.returncode == 2, r.stderr
-    assert "SQLite database only" in r.stderr
+    assert r.returncode == 3, r.stderr  # no schema there yet: not_found, nothing created
+    assert "no hypersdk database in" in r.stderr
     assert not any(p.name.startswith("postgres") for p in tmp_path.iterdir())
 
 

@@ -436,4 +436,9 @@ Result<std::unique_ptr<PgDatabase>> PgDatabase::open(const std::string& url) {
   return db;
 }
 
+Result<std::unique_ptr<PgDatabase>> PgDatabase::open_unmigrated(const std::string& url) {
+  if (url.empty()) return invalid_error("empty PostgreSQL URL");
+  return std::unique_ptr<PgDatabase>(new PgDatabase(url, redact_url(url)));
+}
+
 }  // namespace hypersdk::store::pg

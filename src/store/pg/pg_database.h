@@ -119,6 +119,9 @@ class PgDatabase {
   // nodes may start at once) and refuses a schema newer than this binary (conflict).
   // url: postgres://user@host:port/db?... or a libpq "key=value" conninfo.
   static Result<std::unique_ptr<PgDatabase>> open(const std::string& url);
+  // The same database without migrating it (db check, upgrade check: they report the schema
+  // as it is and must not change it). Connects at the first transaction.
+  static Result<std::unique_ptr<PgDatabase>> open_unmigrated(const std::string& url);
   ~PgDatabase();
 
   // BEGIN ISOLATION LEVEL <iso>; fn; COMMIT. Rolls back on a non-ok Status or an exception.
