@@ -172,7 +172,7 @@ class WorkerPool {
   std::optional<Running> take_next_locked();        // REQUIRES: mu_ held
   void erase_running_locked(const core::Job& job);  // REQUIRES: mu_ held
   // Records the start of r's attempt before its handler runs when it was leased ahead (and,
-  // in the same write, of the next ones leased ahead, up to one per worker). False: the
+  // in the same write, of the next ones leased ahead, up to two per worker). False: the
   // lease is gone or the start could not be recorded; r is dropped and must not run here.
   bool record_start(Running& r);
   void run_one(Running& r);

@@ -88,7 +88,10 @@ bool WorkerPool::record_start(Running& r) {
   std::vector<store::Lease> leases{{r.job.id, r.job.lease_token}};
   {
     std::lock_guard lock(mu_);
-    int more = (started_ ? target_workers_ : std::max(1, config_.workers)) - 1;
+    // Two per worker: one write per 2 x workers starts kept the drain of 20,000 noop jobs at
+    // its rate from before (bench/RESULTS.md); one per worker cost 15-25 %. A kill charges at
+    // most these few recorded but not yet started.
+    int more = 2 * (started_ ? target_workers_ : std::max(1, config_.workers)) - 1;
     for (const auto& q : queue_) {
       if (more <= 0) break;
       if (q.job.started_at) continue;
