@@ -8,6 +8,7 @@
 #include "engine/disk_watch.h"
 #include "engine/exec_job.h"
 #include "engine/job_events_log.h"
+#include "engine/lease_reaper.h"
 #include "engine/provider_jobs.h"
 #include "engine/settings.h"
 #include "engine/upload_job.h"
@@ -157,10 +158,8 @@ Status Runtime::start() {
       "lease-reaper", std::max(milliseconds(1000), ttl / 4), [this, max_expiries, &clock] {
         // Leader only: a node that does not lead (or lost the lease) rescues nothing.
         if (!leader_->may_run()) return Status::Ok();
-        // Our own leases first: after a full disk their renewals may have failed past the
-        // lease while the jobs kept running here; reaping them would start second attempts.
-        if (Status s = pool_->renew_leases(); !s.ok()) return s;
-        auto r = store_->job_rescue_expired(clock.now_ms(), max_expiries);
+        // Our own leases first (lease_reaper.h): reaping them would start second attempts.
+        auto r = reap_expired_leases(*pool_, *store_, clock, max_expiries);
         if (!r) return Status(r.error());
         if (!r->requeued.empty() || !r->dead_lettered.empty() || !r->cancelled.empty()) {
           log_jobs_rescued(*r, "its lease expired");

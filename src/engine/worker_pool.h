@@ -11,7 +11,10 @@
 // is recorded, the job is handed back, or recording it failed past its retries (then the job
 // is abandoned: its lease is no longer renewed, lapses, and the reaper requeues it). The
 // heartbeat renews exactly the held leases; one the store reports lost stops its handler.
-// A job's timeout counts from its handler's start, not from its claim.
+// A job's timeout counts from its handler's start, not from its claim. Jobs claimed beyond
+// the idle workers (leased ahead) are claimed with their attempt not started
+// (store/job_start.h); a worker records the start (job_start) before the handler runs,
+// so a serve killed with jobs leased ahead charges them no attempt.
 //
 // Time: every decision reads the injected Clock (wall time for stored timestamps, its
 // monotonic time for heartbeats, deadlines and grace periods), so tests drive it by hand.
@@ -158,6 +161,9 @@ class WorkerPool {
   // How many more jobs the pool may lease now (workers, plus a batch ahead for short jobs),
   // not counting `leaving` leases that are about to be released. REQUIRES: mu_ held.
   int free_slots_locked(int leaving = 0) const;
+  // How many jobs claimed now would start at once (idle workers beyond the jobs already
+  // queued for them); the rest are leased ahead (store::job_claim_ahead). REQUIRES: mu_ held.
+  int start_slots_locked() const;
   // Holds freshly claimed jobs' leases and queues them for the workers. REQUIRES: mu_ held.
   void take_claimed_locked(std::vector<core::Job>& jobs);
   void watch(bool check_requests);
@@ -165,6 +171,10 @@ class WorkerPool {
   void lose(const std::vector<core::JobId>& ids);
   std::optional<Running> take_next_locked();        // REQUIRES: mu_ held
   void erase_running_locked(const core::Job& job);  // REQUIRES: mu_ held
+  // Records the start of r's attempt before its handler runs when it was leased ahead (and,
+  // in the same write, of the next ones leased ahead, up to two per worker). False: the
+  // lease is gone or the start could not be recorded; r is dropped and must not run here.
+  bool record_start(Running& r);
   void run_one(Running& r);
   void add_workers_locked();  // REQUIRES: mu_ held
   void append_log(core::JobId id, std::string_view stream, std::string_view line);

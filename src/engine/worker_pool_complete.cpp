@@ -1,5 +1,7 @@
 // The pool's completer: records finished jobs' logs, then their outcomes, in batched
 // transactions with retries; releases their leases; reports the job events.
+#include <algorithm>
+
 #include "engine/worker_pool.h"
 #include "ops/log.h"
 
@@ -77,7 +79,11 @@ void WorkerPool::flush(std::vector<Finished>& done, std::vector<store::LogLine>&
         if (auto it = held_.find(f.completion.id);
             it != held_.end() && it->second == f.completion.token)
           ++leaving;
-      if (!draining_) claim_max = std::min(free_slots_locked(leaving), config_.claim_batch);
+      // Only what idle workers start at once: this claim starts the attempts; jobs to lease
+      // ahead are the dispatcher's (job_claim_ahead), which notify() below wakes.
+      if (!draining_)
+        claim_max = std::min(
+            {free_slots_locked(leaving), config_.claim_batch, std::max(0, start_slots_locked())});
     }
     auto r = store_.job_complete_and_claim(batch, clock_.now_ms(), claim_max, config_.lease_ttl,
                                            config_.owner);

@@ -4,6 +4,7 @@
 
 #include "engine/worker_pool.h"
 #include "ops/log.h"
+#include "store/job_start.h"
 
 namespace hypersdk::engine {
 
@@ -93,6 +94,11 @@ int WorkerPool::free_slots_locked(int leaving) const {
   return slots + (prefetch ? config_.claim_batch : 0) - (static_cast<int>(held_.size()) - leaving);
 }
 
+int WorkerPool::start_slots_locked() const {
+  const int slots = started_ ? target_workers_ : std::max(1, config_.workers);
+  return slots - static_cast<int>(running_.size()) - static_cast<int>(queue_.size());
+}
+
 void WorkerPool::take_claimed_locked(std::vector<core::Job>& jobs) {
   for (auto& job : jobs) {
     // Our own earlier attempt may still be running if its lease lapsed (this process
@@ -107,13 +113,21 @@ void WorkerPool::take_claimed_locked(std::vector<core::Job>& jobs) {
 void WorkerPool::claim_some(DispatchState& d) {
   while (d.want_claim) {
     int free_slots = 0;
+    int start_slots = 0;
     {
       std::lock_guard lock(mu_);
       free_slots = free_slots_locked();
+      start_slots = start_slots_locked();
     }
     if (free_slots <= 0) return;  // a completion will notify us
-    const int asked = std::min(free_slots, config_.claim_batch);
-    auto claimed = store_.job_claim(asked, clock_.now_ms(), config_.lease_ttl, config_.owner);
+    // Jobs for idle workers start at once: their claim starts the attempt. Those beyond are
+    // leased ahead, not started, in a claim of their own (the next turn of this loop).
+    const bool ahead = start_slots <= 0;
+    const int asked = std::min({free_slots, config_.claim_batch, ahead ? free_slots : start_slots});
+    auto claimed = ahead
+                       ? store::job_claim_ahead(store_, asked, clock_.now_ms(), config_.lease_ttl,
+                                                config_.owner)
+                       : store_.job_claim(asked, clock_.now_ms(), config_.lease_ttl, config_.owner);
     if (!claimed) {
       ++d.claim_failures;
       d.claim_retry_at = clock_.steady_now() + backoff(config_.wake_poll, d.claim_failures);

@@ -1,5 +1,5 @@
-// Small helpers shared by the key table's checks (config_schema.cpp) and value conversion
-// (config_values.cpp). Internal.
+// Small helpers shared by the key table's checks (config_keys_*.cpp) and value conversion
+// (config_values.cpp), and the table's sections. Internal.
 #pragma once
 
 #include <yaml-cpp/yaml.h>
@@ -54,5 +54,11 @@ inline void problem(std::vector<ValueProblem>& out, const YAML::Node& at, std::s
                     const std::string& msg) {
   out.push_back({at.Mark(), std::string(key) + ": " + msg});
 }
+
+// The key table's sections, each appending its rows in config_schema()'s order.
+void add_server_keys(std::vector<KeySpec>& out);       // config_keys_server.cpp
+void add_job_keys(std::vector<KeySpec>& out);          // config_keys_jobs.cpp
+void add_ops_keys(std::vector<KeySpec>& out);          // config_keys_ops.cpp
+void add_integration_keys(std::vector<KeySpec>& out);  // config_keys_integrations.cpp
 
 }  // namespace hypersdk::ops::schema_detail

@@ -39,10 +39,10 @@ constexpr const char* kDeleteDeadLetter = "DELETE FROM dead_letters WHERE job_id
 constexpr const char* kCancelRequests =
     "SELECT id FROM jobs WHERE status = 'running' AND lease_owner = ? AND cancel_requested = 1";
 constexpr const char* kExpired =
-    "SELECT id, lease_expiries, attempt, errors, cancel_requested FROM jobs INDEXED BY jobs_leased"
-    " WHERE status = 'running' AND lease_until < ?";
+    "SELECT id, lease_expiries, attempt, errors, cancel_requested, started_at IS NULL"
+    " FROM jobs INDEXED BY jobs_leased WHERE status = 'running' AND lease_until < ?";
 constexpr const char* kHeldBy =
-    "SELECT id, lease_expiries, attempt, errors, cancel_requested FROM jobs"
+    "SELECT id, lease_expiries, attempt, errors, cancel_requested, started_at IS NULL FROM jobs"
     " WHERE status = 'running' AND lease_owner = ?";
 // A rescued or released job whose cancellation was requested (by an operator, a window's
 // close or cancel_other, perhaps while no server ran) ends cancelled: running it again would
@@ -55,6 +55,12 @@ constexpr const char* kRequeueExpired =
     "UPDATE jobs SET status = 'queued', run_at = ?1, lease_owner = NULL, lease_until = NULL,"
     " lease_expiries = lease_expiries + 1, error_class = 'lease_expired', error_message = ?2,"
     " errors = ?3 WHERE id = ?4";
+// A job leased ahead whose attempt never started (job_claim_ahead): back to the queue as a
+// release hands it back, neither the attempt nor an expiry counted (it never ran, so it
+// cannot be a poison pill).
+constexpr const char* kRequeueUnstarted =
+    "UPDATE jobs SET status = 'queued', attempt = max(attempt - 1, 0), run_at = ?1,"
+    " lease_owner = NULL, lease_until = NULL WHERE id = ?2";
 constexpr const char* kFailExpired =
     "UPDATE jobs SET status = 'failed', finished_at = ?1, lease_owner = NULL, lease_until = NULL,"
     " lease_expiries = lease_expiries + 1, error_class = 'lease_expired', error_message = ?2,"
@@ -120,12 +126,13 @@ RescueResult rescue(Connection& c, SQLite::Statement& select, TimeMs now, int ma
     int attempt;
     std::string errors;
     bool cancel_requested;
+    bool unstarted;
   };
   std::vector<Row> rows;
   while (select.executeStep())
     rows.push_back({select.getColumn(0).getInt64(), select.getColumn(1).getInt(),
                     select.getColumn(2).getInt(), select.getColumn(3).getString(),
-                    select.getColumn(4).getInt() != 0});
+                    select.getColumn(4).getInt() != 0, select.getColumn(5).getInt() != 0});
   RescueResult out;
   for (const auto& r : rows) {
     if (r.cancel_requested) {
@@ -138,6 +145,14 @@ RescueResult rescue(Connection& c, SQLite::Statement& select, TimeMs now, int ma
       st.exec();
       out.cancelled.push_back(r.id);
       job_event(c, r.id, "job.cancelled", now);
+      continue;
+    }
+    if (r.unstarted) {
+      auto& st = c.stmt(kRequeueUnstarted);
+      st.bind(1, static_cast<std::int64_t>(now));
+      st.bind(2, static_cast<std::int64_t>(r.id));
+      st.exec();
+      out.requeued.push_back(r.id);
       continue;
     }
     const Error err{ErrorClass::lease_expired, why};

@@ -18,9 +18,11 @@ namespace {
 
 constexpr const char* kStepWorkflow =
     "SELECT workflow_id, status, step_skipped FROM jobs WHERE id = ? AND workflow_id IS NOT NULL";
-// One upstream of each waiting dependent has just finished.
+// One upstream of each waiting dependent has just finished. NOT INDEXED: the dependents are
+// looked up by rowid from the edges; SQLite otherwise walked jobs_waiting, every waiting step
+// (a long chain's whole tail) testing each against the edges, per finished step.
 constexpr const char* kCountDown =
-    "UPDATE jobs SET upstream_unfinished = upstream_unfinished - 1"
+    "UPDATE jobs NOT INDEXED SET upstream_unfinished = upstream_unfinished - 1"
     " WHERE id IN (SELECT downstream_id FROM workflow_edges WHERE upstream_id = ?)"
     " AND status = 'waiting' AND waiting_for = 'upstream' AND upstream_unfinished IS NOT NULL";
 constexpr const char* kWaitingDownstream =
@@ -160,6 +162,10 @@ Status workflow_step_finished(Connection& c, core::JobId id, core::TimeMs now) {
     core::StepState state;
   };
   std::deque<Finished> finished{{id, state}};
+  // A dependent left waiting or made ready here means the workflow cannot have ended, and
+  // no step count is needed: a chain's step then costs its own dependents only, not a count
+  // of every step of the workflow (which made a long chain quadratic).
+  bool dependent_unfinished = false;
   while (!finished.empty()) {
     const Finished up = finished.front();
     finished.pop_front();
@@ -177,19 +183,25 @@ Status workflow_step_finished(Connection& c, core::JobId id, core::TimeMs now) {
       // NULL: a step written before the count existed; it is decided every time.
       const bool all_finished = d.getColumn(4).isNull() || d.getColumn(4).getInt64() <= 0;
       std::string rule = d.getColumn(1).getString();
-      if (!all_finished && !decides_early(up.state, rule)) continue;
+      if (!all_finished && !decides_early(up.state, rule)) {
+        dependent_unfinished = true;  // still waiting for another upstream
+        continue;
+      }
       downs.push_back({d.getColumn(0).getInt64(), std::move(rule), d.getColumn(2).getString(),
                        d.getColumn(3).getString()});
     }
     d.reset();
     for (const auto& x : downs) {
       const auto verdict = decide_waiting_step(c, x.id, x.rule, x.type, x.payload, now);
-      if (verdict == StepVerdict::finished)
+      if (verdict == StepVerdict::queued || verdict == StepVerdict::waiting)
+        dependent_unfinished = true;
+      else if (verdict == StepVerdict::finished)
         finished.push_back({x.id, core::StepState::upstream_failed});
       else if (verdict == StepVerdict::skipped)
         finished.push_back({x.id, core::StepState::skipped});
     }
   }
+  if (dependent_unfinished) return Status::Ok();
   return workflow_maybe_end(c, wf, now);
 }
 

@@ -110,9 +110,10 @@ def test_the_lease_reaper_runs_only_on_the_leader(h):
     job = h.submit("--type", "noop", "--run-at", "2999-01-01T00:00:00Z")
     with sqlite3.connect(h.db) as c:
         # A job left running by a node on another host whose lease expired long ago, and that
-        # node still holding the leader lease for a minute.
+        # node still holding the leader lease for a minute. Its attempt had started (a job
+        # leased ahead and never started is requeued without counting the attempt).
         c.execute("UPDATE jobs SET status = 'running', attempt = 1, lease_owner = 'ghost:1:1',"
-                  " lease_until = 1, lease_token = 7, run_at = 0")
+                  " lease_until = 1, lease_token = 7, run_at = 0, started_at = 1")
         c.execute("INSERT INTO leader_lease (name, holder, token, acquired_at, expires_at)"
                   " VALUES ('maintenance', 'ghost:1:1', 5, ?, ?)", (now_ms, now_ms + 60_000))
     # The reaper looks every second (a quarter of the 4 s job lease); the leader lease is 1 s.

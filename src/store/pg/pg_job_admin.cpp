@@ -42,10 +42,12 @@ constexpr const char* kCancelRequests =
     "SELECT id FROM jobs WHERE status = 'running' AND lease_owner = $1 AND cancel_requested = 1"
     " ORDER BY id";
 constexpr const char* kExpired =
-    "SELECT id, lease_expiries, attempt, errors, cancel_requested FROM jobs"
+    "SELECT id, lease_expiries, attempt, errors, cancel_requested,"
+    " CASE WHEN started_at IS NULL THEN 1 ELSE 0 END FROM jobs"
     " WHERE status = 'running' AND lease_until < $1::bigint ORDER BY id";
 constexpr const char* kHeldBy =
-    "SELECT id, lease_expiries, attempt, errors, cancel_requested FROM jobs"
+    "SELECT id, lease_expiries, attempt, errors, cancel_requested,"
+    " CASE WHEN started_at IS NULL THEN 1 ELSE 0 END FROM jobs"
     " WHERE status = 'running' AND lease_owner = $1 ORDER BY id";
 constexpr const char* kCancelOrphan =
     "UPDATE jobs SET status = 'cancelled', finished_at = $1::bigint, lease_owner = NULL,"
@@ -55,6 +57,12 @@ constexpr const char* kRequeueExpired =
     "UPDATE jobs SET status = 'queued', run_at = $1::bigint, lease_owner = NULL,"
     " lease_until = NULL, lease_expiries = lease_expiries + 1, error_class = 'lease_expired',"
     " error_message = $2, errors = $3, lease_token = lease_token + 1 WHERE id = $4::bigint";
+// A job leased ahead whose attempt never started (job_claim_ahead): back to the queue as a
+// release hands it back, neither the attempt nor an expiry counted; a new token all the same.
+constexpr const char* kRequeueUnstarted =
+    "UPDATE jobs SET status = 'queued', attempt = greatest(attempt - 1, 0), run_at = $1::bigint,"
+    " lease_owner = NULL, lease_until = NULL, lease_token = lease_token + 1"
+    " WHERE id = $2::bigint";
 constexpr const char* kFailExpired =
     "UPDATE jobs SET status = 'failed', finished_at = $1::bigint, lease_owner = NULL,"
     " lease_until = NULL, lease_expiries = lease_expiries + 1, error_class = 'lease_expired',"
@@ -127,6 +135,11 @@ Status rescue(Tx& tx, const Rows& rows, TimeMs now, int max_expiries, const std:
               {i64(now), p(err.message), p(append_error(errors, attempt, now, err)), i64(id)});
       out.cancelled.push_back(id);
       pg_job_event(tx, id, "job.cancelled", now);
+      continue;
+    }
+    if (rows.i64(i, 5) != 0) {  // leased ahead, never started: not an attempt
+      tx.exec(kRequeueUnstarted, {i64(now), i64(id)});
+      out.requeued.push_back(id);
       continue;
     }
     const Error err{ErrorClass::lease_expired, why};

@@ -145,6 +145,10 @@ Status pg_workflow_on_step_finished(Tx& tx, core::JobId id, core::TimeMs now) {
     core::StepState state;
   };
   std::deque<Finished> finished{{id, step_state(q.text(0, 1), q.i64(0, 2) != 0)}};
+  // A dependent left waiting or made ready here means the workflow cannot have ended, and
+  // no step count is needed: a chain's step then costs its own dependents only, not a count
+  // of every step of the workflow (which made a long chain quadratic).
+  bool dependent_unfinished = false;
   while (!finished.empty()) {
     const Finished up = finished.front();
     finished.pop_front();
@@ -159,17 +163,23 @@ Status pg_workflow_on_step_finished(Tx& tx, core::JobId id, core::TimeMs now) {
       // NULL: a step written before the count existed; it is decided every time.
       const bool all_finished = d.null(i, 4) || d.i64(i, 4) <= 0;
       std::string rule = d.text(i, 1);
-      if (!all_finished && !decides_early(up.state, rule)) continue;
+      if (!all_finished && !decides_early(up.state, rule)) {
+        dependent_unfinished = true;  // still waiting for another upstream
+        continue;
+      }
       downs.push_back({d.i64(i, 0), std::move(rule), d.text(i, 2), d.text(i, 3)});
     }
     for (const auto& x : downs) {
       const auto verdict = decide_waiting_step(tx, x.id, x.rule, x.type, x.payload, now);
-      if (verdict == StepVerdict::finished)
+      if (verdict == StepVerdict::queued || verdict == StepVerdict::waiting)
+        dependent_unfinished = true;
+      else if (verdict == StepVerdict::finished)
         finished.push_back({x.id, core::StepState::upstream_failed});
       else if (verdict == StepVerdict::skipped)
         finished.push_back({x.id, core::StepState::skipped});
     }
   }
+  if (dependent_unfinished) return Status::Ok();
   return workflow_maybe_end(tx, wf, now);
 }
 
