@@ -28,7 +28,8 @@ WorkerPool::WorkerPool(WorkerPoolConfig config, store::Store& store,
       clock_(clock),
       listener_(listener),
       metrics_(metrics),
-      output_(config_.output) {}
+      output_(config_.output),
+      wake_poll_ms_(config_.wake_poll.count()) {}
 
 WorkerPool::~WorkerPool() {
   stop(milliseconds(0));
@@ -69,6 +70,11 @@ void WorkerPool::notify() {
     notified_ = true;
   }
   dispatch_cv_.notify_one();
+}
+
+void WorkerPool::set_wake_poll(milliseconds every) {
+  wake_poll_ms_ = std::max<std::int64_t>(1, every.count());
+  dispatch_cv_.notify_one();  // a shorter poll takes effect now, not after the longer one
 }
 
 void WorkerPool::drain() {
