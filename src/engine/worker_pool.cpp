@@ -73,8 +73,12 @@ void WorkerPool::notify() {
 }
 
 void WorkerPool::set_wake_poll(milliseconds every) {
-  wake_poll_ms_ = std::max<std::int64_t>(1, every.count());
-  dispatch_cv_.notify_one();  // a shorter poll takes effect now, not after the longer one
+  {
+    std::lock_guard lock(mu_);
+    wake_poll_ms_ = std::max<std::int64_t>(1, every.count());
+    replan_ = true;  // a shorter poll takes effect now, not after the longer one
+  }
+  dispatch_cv_.notify_one();
 }
 
 void WorkerPool::drain() {

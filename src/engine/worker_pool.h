@@ -202,9 +202,10 @@ class WorkerPool {
   bool stopping_workers_ = false;        // GUARDED_BY(mu_)
   bool stopping_completer_ = false;      // GUARDED_BY(mu_)
   bool notified_ = false;                // GUARDED_BY(mu_)
-  bool draining_ = false;                // drain() or stop() under way: no claims; GUARDED_BY(mu_)
-  int target_workers_ = 0;               // GUARDED_BY(mu_)
-  int live_workers_ = 0;                 // threads in worker_loop; GUARDED_BY(mu_)
+  bool replan_ = false;     // the dispatcher's wait must be planned again; GUARDED_BY(mu_)
+  bool draining_ = false;   // drain() or stop() under way: no claims; GUARDED_BY(mu_)
+  int target_workers_ = 0;  // GUARDED_BY(mu_)
+  int live_workers_ = 0;    // threads in worker_loop; GUARDED_BY(mu_)
   std::map<core::JobId, std::int64_t> held_;      // id -> lease token; GUARDED_BY(mu_)
   std::deque<Running> queue_;                     // leased ahead; GUARDED_BY(mu_)
   std::map<core::JobId, Running> running_;        // GUARDED_BY(mu_)
@@ -212,7 +213,8 @@ class WorkerPool {
   JobOutput output_;                              // thread-safe itself
   DispatchState dispatch_;                        // the dispatcher's (or the hand-driving test's)
   std::atomic<std::int64_t> dispatcher_tick_{0};  // clock_.steady_now(), in ms
-  std::atomic<std::int64_t> wake_poll_ms_;        // set_wake_poll(); starts at wake_poll
+  std::atomic<std::int64_t>
+      wake_poll_ms_;  // set_wake_poll(); starts at wake_poll; written under mu_
   // Average handler run time; starts high so nothing is prefetched until jobs prove short.
   std::atomic<std::int64_t> avg_run_us_{1'000'000};
 

@@ -30,7 +30,14 @@ void WorkerPool::dispatch_loop() {
   for (;;) {
     {
       std::unique_lock lock(mu_);
-      dispatch_cv_.wait_for(lock, next_wait_locked(), [&] { return notified_ || !claiming_; });
+      // Planned again, without a tick, when something now falls due sooner than the wait
+      // planned (a worker started a deadline, a first progress report, a shorter poll).
+      for (;;) {
+        replan_ = false;
+        const bool woke = dispatch_cv_.wait_for(lock, next_wait_locked(),
+                                                [&] { return notified_ || !claiming_ || replan_; });
+        if (!woke || notified_ || !claiming_) break;
+      }
       if (!claiming_) return;
     }
     dispatch_guarded();
