@@ -155,8 +155,11 @@ Result<std::unique_ptr<Runtime>> Runtime::open(RuntimeOptions options) {
                                       for (const auto& l : *lines) text += l.line + "\n";
                                     return text;
                                   },
-                              // Leader only: two nodes must not send the same delivery.
-                              .may_run = [rt = rt.get()] { return rt->leader_->may_run(); }});
+                              // PostgreSQL: on the leader only, so two nodes never send
+                              // the same delivery. SQLite (one node): always, as before.
+                              .may_run = rt->backend_->sqlite()
+                                             ? std::function<bool()>()
+                                             : [rt = rt.get()] { return rt->leader_->may_run(); }});
   // The node id in the lease is the pool's lease owner id, as in servers.owner.
   rt->leader_ = std::make_unique<LeaderElector>(
       LeaderConfig{rt->pool_->owner(), cfg.get_duration("cluster.leader_ttl")},
