@@ -3,8 +3,9 @@
 // arrived. Notifications are debounced: the first after a quiet spell calls `changed` at once,
 // any more within `debounce` are folded into one call at the end of it (a node that commits
 // 1,000 jobs in 1,000 transactions wakes the others a handful of times, not 1,000).
-// A lost session (the server restarted, pg_terminate_backend, a network cut) is reported
-// through `listening(false)`, then reconnected with a backoff (100 ms doubling to 5 s).
+// A lost session (the server restarted, pg_terminate_backend, a network cut: TCP keepalives
+// notice a silent one within ~20 s) is reported through `listening(false)`, then reconnected
+// with a backoff (100 ms doubling to 5 s).
 // Thread safety: as ChangeFeed.
 #pragma once
 
@@ -27,9 +28,6 @@ struct PgListenerConfig {
   std::chrono::milliseconds debounce{5};
   std::chrono::milliseconds min_backoff{100};
   std::chrono::milliseconds max_backoff{5'000};
-  // A session idle this long is checked with a round trip, so a silently cut connection
-  // (no FIN, no RST) is noticed within about this much, not at TCP keepalive's hours.
-  std::chrono::milliseconds idle_check{15'000};
 };
 
 class PgListener : public ChangeFeed {
