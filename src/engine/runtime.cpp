@@ -2,6 +2,7 @@
 
 #include <prometheus/counter.h>
 #include <prometheus/family.h>
+#include <prometheus/gauge.h>
 
 #include <filesystem>
 
@@ -39,6 +40,28 @@ void add_output_metrics(ops::Metrics& metrics, const WorkerPool& pool) {
       const auto total = static_cast<double>(pool.output().dropped(why));
       if (total > counter->Value()) counter->Increment(total - counter->Value());
     }
+  });
+}
+
+// hypersdk_db_listener_up (1 while the LISTEN session for other nodes' changes is up) and
+// hypersdk_db_listener_reconnects_total, read at each scrape (PostgreSQL only).
+void add_change_feed_metrics(ops::Metrics& metrics, const store::ChangeFeed& feed) {
+  auto& up = prometheus::BuildGauge()
+                 .Name("hypersdk_db_listener_up")
+                 .Help(
+                     "1 while the LISTEN session that wakes this node on other nodes' commits "
+                     "is up (PostgreSQL); 0 while it polls fast instead")
+                 .Register(metrics.registry())
+                 .Add({});
+  auto& reconnects = prometheus::BuildCounter()
+                         .Name("hypersdk_db_listener_reconnects_total")
+                         .Help("LISTEN sessions re-established after one was lost (PostgreSQL)")
+                         .Register(metrics.registry())
+                         .Add({});
+  metrics.add_scrape_hook([&feed, &up, &reconnects] {
+    up.Set(feed.listening() ? 1 : 0);
+    const auto total = static_cast<double>(feed.reconnects());
+    if (total > reconnects.Value()) reconnects.Increment(total - reconnects.Value());
   });
 }
 
@@ -84,6 +107,19 @@ Result<std::unique_ptr<Runtime>> Runtime::open(RuntimeOptions options) {
   rt->pool_ = std::make_unique<WorkerPool>(worker_pool_config(cfg, make_owner_id()), *rt->store_,
                                            rt->handlers_, *rt->options_.clock, &rt->listeners_,
                                            rt->options_.metrics);
+  // PostgreSQL: other nodes' commits wake the pool at once; the data_version poll slows to
+  // cluster.poll_interval while the LISTEN session is up and is fast again while it is down.
+  rt->change_feed_ = store::open_change_feed(
+      cfg.get_string("db.url"),
+      {.changed = [pool = rt->pool_.get()] { pool->notify(); },
+       .listening =
+           [pool = rt->pool_.get(), slow = cfg.get_duration("cluster.poll_interval"),
+            fast = worker_pool_config(cfg, "").wake_poll](bool on) {
+             pool->set_wake_poll(on ? slow : fast);
+             if (!on) pool->notify();
+           }});
+  if (rt->options_.metrics && rt->change_feed_)
+    add_change_feed_metrics(*rt->options_.metrics, *rt->change_feed_);
   if (admission.holidays_error) return *admission.holidays_error;
   rt->jobs_ = std::make_unique<JobService>(*rt->store_, *rt->options_.clock, admission,
                                            [pool = rt->pool_.get()] { pool->notify(); });
@@ -119,7 +155,12 @@ Result<std::unique_ptr<Runtime>> Runtime::open(RuntimeOptions options) {
                                     if (lines)
                                       for (const auto& l : *lines) text += l.line + "\n";
                                     return text;
-                                  }});
+                                  },
+                              // PostgreSQL: on the leader only, so two nodes never send
+                              // the same delivery. SQLite (one node): always, as before.
+                              .may_run = rt->backend_->sqlite()
+                                             ? std::function<bool()>()
+                                             : [rt = rt.get()] { return rt->leader_->may_run(); }});
   // The node id in the lease is the pool's lease owner id, as in servers.owner.
   rt->leader_ = std::make_unique<LeaderElector>(
       LeaderConfig{rt->pool_->owner(), cfg.get_duration("cluster.leader_ttl")},
@@ -149,6 +190,7 @@ Status Runtime::start() {
     ops::log::warn("requeued jobs left running by a process that died", {{"jobs", *rescued}});
 
   pool_->start();
+  if (change_feed_) change_feed_->start();
   // Leader first (one synchronous try), so that a single node's reaper runs at once.
   if (Status s = leader_->run_once(); !s.ok())
     ops::log::warn("cannot take the leader lease yet; retrying", {{"error", s.error().message}});
@@ -230,6 +272,7 @@ void Runtime::stop(milliseconds grace) {
   for (auto it = maintenance_.rbegin(); it != maintenance_.rend(); ++it) (*it)->stop();
   maintenance_.clear();
   leader_->stop();  // gives the lease up: another node takes over at once
+  if (change_feed_) change_feed_->stop();
   pool_->stop(grace);
   if (Status s = backend_->checkpoint(); !s.ok())
     ops::log::warn("final checkpoint failed", {{"error", s.error().to_string()}});

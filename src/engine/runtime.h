@@ -24,6 +24,7 @@
 #include "ops/metrics.h"
 #include "providers/registry.h"
 #include "store/backend.h"
+#include "store/change_feed.h"
 #include "targets/target_spec.h"
 
 namespace hypersdk::engine {
@@ -99,6 +100,9 @@ class Runtime {
   std::unique_ptr<JobEventLog> job_log_;
   JobListeners listeners_;  // job_metrics_, job_log_: what the pool reports to
   std::unique_ptr<WorkerPool> pool_;
+  // PostgreSQL: other nodes' commits wake pool_ (LISTEN/NOTIFY); null on SQLite. After pool_,
+  // so it goes first (its callbacks call the pool).
+  std::unique_ptr<store::ChangeFeed> change_feed_;
   std::shared_ptr<targets::TargetRegistry> targets_ = std::make_shared<targets::TargetRegistry>();
   std::unique_ptr<JobService> jobs_;
   std::unique_ptr<ScheduleRuns> schedule_runs_;  // what a schedule's occurrence starts

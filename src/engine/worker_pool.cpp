@@ -28,7 +28,8 @@ WorkerPool::WorkerPool(WorkerPoolConfig config, store::Store& store,
       clock_(clock),
       listener_(listener),
       metrics_(metrics),
-      output_(config_.output) {}
+      output_(config_.output),
+      wake_poll_ms_(config_.wake_poll.count()) {}
 
 WorkerPool::~WorkerPool() {
   stop(milliseconds(0));
@@ -67,6 +68,15 @@ void WorkerPool::notify() {
   {
     std::lock_guard lock(mu_);
     notified_ = true;
+  }
+  dispatch_cv_.notify_one();
+}
+
+void WorkerPool::set_wake_poll(milliseconds every) {
+  {
+    std::lock_guard lock(mu_);
+    wake_poll_ms_ = std::max<std::int64_t>(1, every.count());
+    replan_ = true;  // a shorter poll takes effect now, not after the longer one
   }
   dispatch_cv_.notify_one();
 }

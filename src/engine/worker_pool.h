@@ -5,7 +5,8 @@
 // worker_pool_dispatch.cpp), `workers` workers (worker_pool_run.cpp), one completer (flushes
 // job logs, then completions, in batched transactions; worker_pool_complete.cpp). In-process
 // submits wake the dispatcher through notify(); other processes' commits are seen by polling
-// PRAGMA data_version every `wake_poll`.
+// the store's data_version every `wake_poll` (on PostgreSQL, LISTEN/NOTIFY calls notify() and
+// the poll slows down: set_wake_poll).
 //
 // Leases: the pool holds a lease (id, fencing token) from the claim until the job's outcome
 // is recorded, the job is handed back, or recording it failed past its retries (then the job
@@ -83,8 +84,12 @@ class WorkerPool {
   // again elsewhere or after a restart; the attempt is not counted).
   // Idempotent; safe before start().
   void stop(std::chrono::milliseconds grace);
-  // New work may be available (in-process submit, cancel, retry).
+  // New work may be available (in-process submit, cancel, retry, another node's commit).
   void notify();
+  // How often the dispatcher polls data_version from now on (starts at wake_poll): slow while
+  // a change feed (store/change_feed.h) wakes it through notify(), wake_poll again while the
+  // feed is down. Deadlines, heartbeats and due jobs still wake it on time.
+  void set_wake_poll(std::chrono::milliseconds every);
   // Drain (issue 17 item 4): claims nothing new from now on and hands jobs leased ahead (not
   // started) back at once; running jobs go on to the end (leases renewed, cancels applied).
   // There is no undrain: a restart undoes it. Idempotent; stop() still stops the pool.
@@ -154,6 +159,8 @@ class WorkerPool {
   };
 
   void dispatch_loop();
+  // How long the dispatcher may sleep now. REQUIRES: mu_ held; the dispatcher's thread.
+  std::chrono::milliseconds next_wait_locked() const;
   void dispatch_guarded();  // dispatch_once, its errors counted and backed off
   void worker_loop();
   void complete_loop();
@@ -205,9 +212,10 @@ class WorkerPool {
   bool stopping_workers_ = false;        // GUARDED_BY(mu_)
   bool stopping_completer_ = false;      // GUARDED_BY(mu_)
   bool notified_ = false;                // GUARDED_BY(mu_)
-  bool draining_ = false;                // drain() or stop() under way: no claims; GUARDED_BY(mu_)
-  int target_workers_ = 0;               // GUARDED_BY(mu_)
-  int live_workers_ = 0;                 // threads in worker_loop; GUARDED_BY(mu_)
+  bool replan_ = false;     // the dispatcher's wait must be planned again; GUARDED_BY(mu_)
+  bool draining_ = false;   // drain() or stop() under way: no claims; GUARDED_BY(mu_)
+  int target_workers_ = 0;  // GUARDED_BY(mu_)
+  int live_workers_ = 0;    // threads in worker_loop; GUARDED_BY(mu_)
   std::map<core::JobId, std::int64_t> held_;      // id -> lease token; GUARDED_BY(mu_)
   std::deque<Running> queue_;                     // leased ahead; GUARDED_BY(mu_)
   std::map<core::JobId, Running> running_;        // GUARDED_BY(mu_)
@@ -215,6 +223,8 @@ class WorkerPool {
   JobOutput output_;                              // thread-safe itself
   DispatchState dispatch_;                        // the dispatcher's (or the hand-driving test's)
   std::atomic<std::int64_t> dispatcher_tick_{0};  // clock_.steady_now(), in ms
+  std::atomic<std::int64_t>
+      wake_poll_ms_;  // set_wake_poll(); starts at wake_poll; written under mu_
   // Average handler run time; starts high so nothing is prefetched until jobs prove short.
   std::atomic<std::int64_t> avg_run_us_{1'000'000};
 

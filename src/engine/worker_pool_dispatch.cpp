@@ -31,11 +31,39 @@ void WorkerPool::dispatch_loop() {
   for (;;) {
     {
       std::unique_lock lock(mu_);
-      dispatch_cv_.wait_for(lock, config_.wake_poll, [&] { return notified_ || !claiming_; });
+      // Planned again, without a tick, when something now falls due sooner than the wait
+      // planned (a worker started a deadline, a first progress report, a shorter poll).
+      for (;;) {
+        replan_ = false;
+        const bool woke = dispatch_cv_.wait_for(lock, next_wait_locked(),
+                                                [&] { return notified_ || !claiming_ || replan_; });
+        if (!woke || notified_ || !claiming_) break;
+      }
       if (!claiming_) return;
     }
     dispatch_guarded();
   }
+}
+
+milliseconds WorkerPool::next_wait_locked() const {
+  // The poll, or sooner when something of the dispatcher's own falls due before it: with
+  // the slow poll of a change feed, a job's timeout, the heartbeat or a job due later
+  // (run_at, a retry's backoff) must not wait for the poll.
+  const DispatchState& d = dispatch_;
+  const SteadyTime now = clock_.steady_now();
+  milliseconds wait(wake_poll_ms_.load());
+  auto until = [&](SteadyTime t) {
+    wait = std::min(wait, std::chrono::ceil<milliseconds>(t - now));
+  };
+  until(d.next_heartbeat);
+  for (const auto& [id, r] : running_) {
+    until(r.deadline);
+    if (r.progress_dirty) until(d.next_progress_flush);
+    if (config_.stall_timeout.count() > 0 && r.progress_moved && !r.stalled)
+      until(*r.progress_moved + config_.stall_timeout);
+  }
+  if (d.next_due) wait = std::min(wait, milliseconds(*d.next_due - clock_.now_ms()));
+  return std::max(wait, milliseconds(1));
 }
 
 void WorkerPool::dispatch_guarded() {

@@ -16,6 +16,11 @@ void WorkerPool::on_progress(const core::Job& job, std::uint64_t done, std::uint
   if (!r.progress_moved || d != r.done) r.progress_moved = clock_.steady_now();
   r.done = d;
   r.total = static_cast<std::int64_t>(total);
+  if (!r.progress_dirty) {
+    // A flush (and a stall check) falls due: the dispatcher may be asleep for longer.
+    replan_ = true;
+    dispatch_cv_.notify_one();
+  }
   r.progress_dirty = true;
 }
 

@@ -21,8 +21,11 @@ std::optional<WorkerPool::Running> WorkerPool::take_next_locked() {
   Running r = std::move(queue_.front());
   queue_.pop_front();
   // The timeout counts from the handler's start: time spent leased ahead is not the job's.
-  if (r.job.spec.timeout_ms > 0)
+  if (r.job.spec.timeout_ms > 0) {
     r.deadline = clock_.steady_now() + milliseconds(r.job.spec.timeout_ms);
+    replan_ = true;  // the dispatcher may be asleep for longer than the timeout
+    dispatch_cv_.notify_one();
+  }
   running_.insert_or_assign(r.job.id, r);
   return r;
 }

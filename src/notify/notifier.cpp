@@ -166,6 +166,7 @@ Status Notifier::route_new(const NotifyPlan& plan) {
 }
 
 Status Notifier::run_once() {
+  if (options_.may_run && !options_.may_run()) return Status::Ok();
   std::shared_ptr<const NotifyPlan> plan;
   {
     std::lock_guard lock(plan_mu_);
@@ -209,6 +210,8 @@ Status Notifier::run_once() {
     inflight_[name] = std::async(std::launch::async, [this, plan, batches = std::move(batches)] {
       for (const auto& batch : batches) {
         if (stopping_) return;  // the rest stays pending for the next start
+        // No longer the leader: the rest stays pending for the one that is now.
+        if (options_.may_run && !options_.may_run()) return;
         send(*plan, batch, options_.now());
       }
     });

@@ -7,7 +7,8 @@
 // (rate_per_second). 2xx delivers; 4xx other than 408 and 429 fails at once (retrying cannot
 // help); anything else is retried until notifications.retry.max_attempts, then fails.
 // Deliveries are at-least-once: a crash after the send and before the record sends again,
-// with the same webhook-id ("evt-N") so receivers can de-duplicate.
+// with the same webhook-id ("evt-N") so receivers can de-duplicate. On several nodes only the
+// leader routes and sends (NotifierOptions::may_run).
 // Receivers are independent: each pass hands a receiver's due deliveries to a task of its own
 // and does not wait for it, so a slow receiver (up to its timeout, until its breaker opens)
 // delays only itself. A receiver with a task in flight is skipped until the task ends; its
@@ -46,6 +47,11 @@ struct NotifierOptions {
   ops::Metrics* metrics = nullptr;  // may be null
   // The log of a job, attached to emails about it; may be empty (no attachment).
   std::function<std::string(core::JobId)> job_log;
+  // Several nodes on one database (issue 17 item 2): routing and sending run on the leader
+  // only, asked before each routing pass and before each send (LeaderElector::may_run), so
+  // two nodes never send the same delivery; a leader that lost its lease sends at most the
+  // attempt in flight again elsewhere, with the same webhook-id. Empty: always (tests).
+  std::function<bool()> may_run;
 };
 
 class Notifier {

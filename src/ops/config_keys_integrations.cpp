@@ -124,6 +124,14 @@ void add_integration_keys(std::vector<KeySpec>& out) {
                    "every ttl/3, taken over this long after its holder stops renewing",
            .min = kSecond,
            .max = 600 * kSecond},
+          {.name = "cluster.poll_interval",
+           .type = T::duration,
+           .default_value = "1s",
+           .help = "PostgreSQL: how often a node polls for other nodes' changes while "
+                   "LISTEN/NOTIFY wakes it (a safety net); while that session is down it polls "
+                   "every 50 ms",
+           .min = 10,
+           .max = 600 * kSecond},
       });
 }
 

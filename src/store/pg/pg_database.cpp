@@ -242,7 +242,10 @@ Status PgDatabase::write(const std::function<Status(Tx&)>& fn, Isolation iso) {
       } else if (tx.changed()) {
         // The counter moves only after the commit, in the same round trip: a poller that
         // sees the new value then reads the committed rows. A failed COMMIT stops the script.
-        run_script(c, "COMMIT; SELECT nextval('data_version_seq')");
+        // The NOTIFY (pg_listener.h) shares the counter's implicit transaction, so a node
+        // woken by it reads the new data_version; PostgreSQL folds a transaction's identical
+        // notifications into one and delivers them only on commit.
+        run_script(c, "COMMIT; SELECT nextval('data_version_seq'); NOTIFY hypersdk");
       } else {
         run_script(c, "COMMIT");
       }
