@@ -15,6 +15,7 @@
 #include "engine/upload_job.h"
 #include "notify/notifier.h"
 #include "ops/log.h"
+#include "store/pg/pg_backend.h"
 
 namespace hypersdk::engine {
 
@@ -74,6 +75,10 @@ Result<std::unique_ptr<Runtime>> Runtime::open(RuntimeOptions options) {
       {cfg.get_string("db.url"), database_options(cfg, rt->options_.db_path)});
   if (!backend) return backend.error();
   rt->backend_ = std::move(backend.value());
+  // The daemon's statements are bounded (db.statement_timeout; migrations above are not): a
+  // lock held on a table fails calls with class timeout, and /ready 503, instead of hanging.
+  if (auto* pg = dynamic_cast<store::pg::PgBackend*>(rt->backend_.get()))
+    pg->database().set_statement_timeout(cfg.get_duration("db.statement_timeout"));
   if (const auto m = rt->backend_->migration(); m.to_version != m.from_version)
     ops::log::info("database migrated",
                    {{"from", m.from_version}, {"to", m.to_version}, {"backup", m.backup_path}});

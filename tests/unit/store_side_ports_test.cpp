@@ -204,6 +204,30 @@ TEST_CASE("outbox: routing writes deliveries once, attempts are recorded, retry 
   CHECK(*f.backend->event_last_id() == raised->front().id);
 }
 
+TEST_CASE("outbox: a batch routes each event once, in order, receivers or none") {
+  test::ConformanceFixture f;
+  store::Outbox& outbox = *f.backend->outbox;
+  for (const char* kind : {"system.one", "system.two", "system.three"})
+    REQUIRE(outbox.event_raise(kind, "info", "test", "{}", 1000).ok());
+  auto events = outbox.event_unrouted(10).value();
+  REQUIRE(events.size() == 3);
+  const auto e1 = events[0].id, e2 = events[1].id, e3 = events[2].id;
+  REQUIRE(outbox.event_route({{e1, {"x"}}}, 2000).ok());
+  // e1 is routed already (nothing for "y"), e2 has no receiver but is routed all the same.
+  REQUIRE(outbox.event_route({{e1, {"y"}}, {e2, {}}, {e3, {"b\"q", "a"}}}, 2000).ok());
+  CHECK(outbox.event_unrouted(10)->empty());
+  auto due = outbox.delivery_due(2000, 10).value();
+  REQUIRE(due.size() == 3);
+  CHECK(due[0].event_id == e1);
+  CHECK(due[0].receiver == "x");
+  CHECK(due[1].event_id == e3);
+  CHECK(due[1].receiver == "b\"q");
+  CHECK(due[1].event_kind == "system.three");
+  CHECK(due[2].event_id == e3);
+  CHECK(due[2].receiver == "a");
+  CHECK(due[1].id < due[2].id);  // the batch's order
+}
+
 TEST_CASE("backend statistics: outcome counts, the oldest due job, workflows by status") {
   test::ConformanceFixture f;
   const store::JobId a = enqueue_noop(f, 1000);

@@ -41,9 +41,8 @@ Result<std::int64_t> PgAuditLog::audit_append(const AuditRecord& r) {
 }
 
 Result<std::vector<AuditRecord>> PgAuditLog::audit_query(const AuditQuery& q) {
-  std::vector<AuditRecord> out;
-  Status s = db_->read([&](Tx& tx) {
-    out.clear();
+  return db_->read_value([&](Tx& tx) {
+    std::vector<AuditRecord> out;
     Rows r =
         tx.exec(kQuery, {q.since ? p(static_cast<std::int64_t>(*q.since)) : Param{},
                          q.actor ? Param{*q.actor} : Param{}, p(std::clamp(q.limit, 1, 10'000)),
@@ -63,24 +62,18 @@ Result<std::vector<AuditRecord>> PgAuditLog::audit_query(const AuditQuery& q) {
       rec.source = r.text(i, 9);
       out.push_back(std::move(rec));
     }
-    return Status::Ok();
+    return out;
   });
-  if (!s.ok()) return s.error();
-  return out;
 }
 
 Result<int> PgAuditLog::audit_prune(core::TimeMs before, int batch) {
-  int n = 0;
-  Status s = db_->write(
+  return db_->write_value(
       [&](Tx& tx) {
-        n = static_cast<int>(
+        return static_cast<int>(
             tx.exec(kPrune, {p(static_cast<std::int64_t>(before)), p(std::max(1, batch))})
                 .affected());
-        return Status::Ok();
       },
       Isolation::read_committed);
-  if (!s.ok()) return s.error();
-  return n;
 }
 
 }  // namespace hypersdk::store::pg

@@ -18,7 +18,7 @@ class PgBackend final : public StoreBackend {
   const char* driver() const override { return "postgresql"; }
   std::string describe() const override { return db_->url_redacted(); }
   MigrationReport migration() const override { return {}; }
-  Result<int> schema_version_read() override { return db_->schema_version(); }
+  Result<int> schema_version_read() override { return db_->schema_version_and_queue(); }
   int schema_version_wanted() const override;
   WriteHealth write_health() const override;
   Status probe_write(core::TimeMs now) override { return db_->probe_write(now); }

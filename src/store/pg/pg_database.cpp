@@ -73,6 +73,19 @@ bool storage_failure(const PgError& e) {
          s.rfind("58", 0) == 0 || s == "25006";
 }
 
+// Connection defaults a URL may override: a connect timeout (libpq waits forever without
+// one, also for a server that accepts the TCP connection and never answers) and TCP
+// keepalives, so a connection to a host that vanished fails within about a minute instead of
+// waiting on the kernel's two hours. The keywords come before dbname: with expand_dbname, the
+// URL's own settings replace earlier keywords.
+PGconn* connect_with_defaults(const std::string& url) {
+  const char* keys[] = {
+      "connect_timeout", "keepalives", "keepalives_idle", "keepalives_interval", "keepalives_count",
+      "dbname",          nullptr};
+  const char* values[] = {"5", "1", "30", "10", "3", url.c_str(), nullptr};
+  return PQconnectdbParams(keys, values, 1);
+}
+
 Error translate_any(const std::exception& e, const std::string& what) {
   if (auto* pe = dynamic_cast<const PgError*>(&e)) return translate_pg(*pe, what);
   return make_error(ErrorClass::internal, what + ": " + e.what());
@@ -187,6 +200,7 @@ PgDatabase::~PgDatabase() {
 }
 
 PGconn* PgDatabase::acquire(Error& err) {
+  std::chrono::milliseconds timeout{0};
   {
     std::lock_guard lock(mu_);
     while (!idle_.empty()) {
@@ -195,8 +209,9 @@ PGconn* PgDatabase::acquire(Error& err) {
       if (PQstatus(c) == CONNECTION_OK) return c;
       PQfinish(c);
     }
+    timeout = statement_timeout_;
   }
-  PGconn* c = PQconnectdb(url_.c_str());
+  PGconn* c = connect_with_defaults(url_);
   if (!c || PQstatus(c) != CONNECTION_OK) {
     err =
         make_error(ErrorClass::unavailable, "cannot connect to PostgreSQL at " + redacted_ + ": " +
@@ -205,7 +220,26 @@ PGconn* PgDatabase::acquire(Error& err) {
     return nullptr;
   }
   PQsetNoticeProcessor(c, ignore_notice, nullptr);
+  if (timeout.count() > 0) {
+    try {
+      run_script(c, "SET statement_timeout = " + std::to_string(timeout.count()));
+    } catch (const PgError& e) {
+      err = translate_pg(e, "setting statement_timeout on PostgreSQL at " + redacted_);
+      PQfinish(c);
+      return nullptr;
+    }
+  }
   return c;
+}
+
+void PgDatabase::set_statement_timeout(std::chrono::milliseconds timeout) {
+  std::vector<PGconn*> stale;
+  {
+    std::lock_guard lock(mu_);
+    statement_timeout_ = timeout;
+    stale.swap(idle_);
+  }
+  for (PGconn* c : stale) PQfinish(c);
 }
 
 void PgDatabase::release(PGconn* c) {
@@ -287,6 +321,20 @@ Result<int> PgDatabase::schema_version() {
   int v = 0;
   auto s = read([&](Tx& tx) {
     auto r = tx.exec("SELECT max(version) FROM schema_version");
+    v = static_cast<int>(r.i64(0, 0));
+    return Status::Ok();
+  });
+  if (!s.ok()) return s.error();
+  return v;
+}
+
+Result<int> PgDatabase::schema_version_and_queue() {
+  int v = 0;
+  auto s = read([&](Tx& tx) {
+    // Any read of jobs waits for a lock that excludes readers (LOCK TABLE, some DDL).
+    auto r = tx.exec(
+        "SELECT (SELECT max(version) FROM schema_version),"
+        " (SELECT count(*) FROM (SELECT 1 FROM jobs LIMIT 1) AS one)");
     v = static_cast<int>(r.i64(0, 0));
     return Status::Ok();
   });
@@ -414,7 +462,7 @@ Status PgDatabase::migrate() {
 }
 
 Status exec_once(const std::string& url, const std::string& sql) {
-  PGconn* c = PQconnectdb(url.c_str());
+  PGconn* c = connect_with_defaults(url);
   Status result;
   if (!c || PQstatus(c) != CONNECTION_OK) {
     result = make_error(ErrorClass::unavailable,

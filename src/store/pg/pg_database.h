@@ -10,6 +10,7 @@
 // connection from the pool). Tx and Rows belong to one thread.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -17,6 +18,7 @@
 #include <optional>
 #include <stdexcept>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include "core/error.h"
@@ -118,11 +120,18 @@ class PgDatabase {
   // Connects, applies the PostgreSQL migrations (schema/pg/) under an advisory lock (several
   // nodes may start at once) and refuses a schema newer than this binary (conflict).
   // url: postgres://user@host:port/db?... or a libpq "key=value" conninfo.
+  // Every connection waits at most 5 s to connect (unless the URL sets connect_timeout) and
+  // has TCP keepalives on, so a black-holed server fails a call instead of hanging it.
   static Result<std::unique_ptr<PgDatabase>> open(const std::string& url);
   // The same database without migrating it (db check, upgrade check: they report the schema
   // as it is and must not change it). Connects at the first transaction.
   static Result<std::unique_ptr<PgDatabase>> open_unmigrated(const std::string& url);
   ~PgDatabase();
+
+  // statement_timeout for the connections opened from now on (0 = none, the default; open
+  // and its migrations run without one). Idle pooled connections are closed so that every
+  // later transaction runs under it. A statement that runs out fails with class timeout.
+  void set_statement_timeout(std::chrono::milliseconds timeout);
 
   // BEGIN ISOLATION LEVEL <iso>; fn; COMMIT. Rolls back on a non-ok Status or an exception.
   // Runs the whole fn again on serialization failure (40001) and deadlock (40P01), a few times
@@ -131,10 +140,40 @@ class PgDatabase {
   // REPEATABLE READ READ ONLY: one snapshot.
   Status read(const std::function<Status(Tx&)>& fn);
 
+  // read (or write) around a statement whose answer is the result: fn(tx) returns the value
+  // (not a Status), and an error of the transaction is the Result's. fn runs again when a
+  // write is retried; the last run's value is returned.
+  template <class F>
+  auto read_value(F&& fn) -> Result<std::invoke_result_t<F&, Tx&>> {
+    std::optional<std::invoke_result_t<F&, Tx&>> out;
+    Status s = read([&](Tx& tx) {
+      out = fn(tx);
+      return Status::Ok();
+    });
+    if (!s.ok()) return s.error();
+    return std::move(*out);
+  }
+  template <class F>
+  auto write_value(F&& fn, Isolation iso = Isolation::serializable)
+      -> Result<std::invoke_result_t<F&, Tx&>> {
+    std::optional<std::invoke_result_t<F&, Tx&>> out;
+    Status s = write(
+        [&](Tx& tx) {
+          out = fn(tx);
+          return Status::Ok();
+        },
+        iso);
+    if (!s.ok()) return s.error();
+    return std::move(*out);
+  }
+
   // The URL with its password removed: for logs and errors.
   const std::string& url_redacted() const { return redacted_; }
   // The schema version recorded in schema_version (the last migration applied).
   Result<int> schema_version();
+  // schema_version, also reading the jobs table in the same snapshot: readiness's probe, so
+  // that a lock held on the queue (or a statement timeout) shows as not ready.
+  Result<int> schema_version_and_queue();
   // A counter bumped after every write transaction that changed a row commits (a sequence,
   // so writers never wait on each other for it); reading it is one cheap query.
   Result<std::int64_t> data_version();
@@ -158,7 +197,8 @@ class PgDatabase {
   std::string url_;
   std::string redacted_;
   std::mutex mu_;
-  std::vector<PGconn*> idle_;  // GUARDED_BY(mu_)
+  std::vector<PGconn*> idle_;                       // GUARDED_BY(mu_)
+  std::chrono::milliseconds statement_timeout_{0};  // GUARDED_BY(mu_)
 };
 
 // The password of a postgres:// URL or a conninfo's password= replaced by "***".

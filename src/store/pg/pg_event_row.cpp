@@ -47,27 +47,36 @@ detail::JobEventRow event_row(const Rows& r, int i) {
 
 void pg_job_events(Tx& tx, const std::vector<core::JobId>& ids, std::string_view kind,
                    core::TimeMs now) {
-  if (ids.empty()) return;
+  std::vector<PgJobEvent> events;
+  events.reserve(ids.size());
+  for (core::JobId id : ids) events.push_back({.id = id, .kind = kind, .facts = {}});
+  pg_job_events(tx, events, now);
+}
+
+void pg_job_events(Tx& tx, const std::vector<PgJobEvent>& events, core::TimeMs now) {
+  if (events.empty()) return;
   std::string array = "{";
-  for (std::size_t i = 0; i < ids.size(); ++i) array += (i ? "," : "") + std::to_string(ids[i]);
+  for (std::size_t i = 0; i < events.size(); ++i)
+    array += (i ? "," : "") + std::to_string(events[i].id);
   array += "}";
   auto r = tx.exec(kJobsFacts, {p(array)});
   std::map<core::JobId, int> row_of;
   for (int i = 0; i < r.size(); ++i) row_of[r.i64(i, 14)] = i;
-  nlohmann::json events = nlohmann::json::array();
-  for (std::size_t n = 0; n < ids.size(); ++n) {
-    auto it = row_of.find(ids[n]);
+  nlohmann::json rows = nlohmann::json::array();
+  for (std::size_t n = 0; n < events.size(); ++n) {
+    const PgJobEvent& e = events[n];
+    auto it = row_of.find(e.id);
     if (it == row_of.end()) continue;
     auto [severity, payload] =
-        detail::job_event_payload(ids[n], kind, now, event_row(r, it->second), {});
-    events.push_back({{"n", n},
-                      {"kind", kind},
-                      {"severity", severity},
-                      {"subject", core::format_job_id(ids[n])},
-                      {"payload", payload}});
+        detail::job_event_payload(e.id, e.kind, now, event_row(r, it->second), e.facts);
+    rows.push_back({{"n", n},
+                    {"kind", e.kind},
+                    {"severity", severity},
+                    {"subject", core::format_job_id(e.id)},
+                    {"payload", payload}});
   }
-  if (events.empty()) return;
-  tx.exec(kInsertEvents, {p(events.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)),
+  if (rows.empty()) return;
+  tx.exec(kInsertEvents, {p(rows.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)),
                           p(std::int64_t{now})});
 }
 

@@ -27,4 +27,16 @@ void pg_job_event(Tx& tx, core::JobId id, std::string_view kind, core::TimeMs no
 void pg_job_events(Tx& tx, const std::vector<core::JobId>& ids, std::string_view kind,
                    core::TimeMs now);
 
+// One job event of a batch: the job, the kind and its facts.
+struct PgJobEvent {
+  core::JobId id = 0;
+  std::string_view kind;  // a literal: it must outlive the call
+  detail::JobEventFacts facts;
+};
+
+// Events of several kinds for several jobs in two statements, in the order given: a batch of
+// completions raises job.completed, job.failed and job.cancelled at the cost of one. The
+// facts are read as the jobs are now in this transaction. REQUIRES: inside the write.
+void pg_job_events(Tx& tx, const std::vector<PgJobEvent>& events, core::TimeMs now);
+
 }  // namespace hypersdk::store::pg

@@ -113,14 +113,12 @@ Result<std::vector<LogLine>> PgStore::job_log_read(JobId id, std::int64_t after_
 }
 
 Result<std::vector<DeadLetter>> PgStore::dlq_list(int limit) {
-  std::vector<DeadLetter> out;
-  Status s = db_->read([&](Tx& tx) {
+  return db_->read_value([&](Tx& tx) {
+    std::vector<DeadLetter> out;
     auto r = tx.exec(kDeadLetters, {p(limit)});
     for (int i = 0; i < r.size(); ++i) out.push_back(read_letter(r, i));
-    return Status::Ok();
+    return out;
   });
-  if (!s.ok()) return s.error();
-  return out;
 }
 
 Result<DeadLetter> PgStore::dlq_get(JobId id) {
@@ -136,24 +134,16 @@ Result<DeadLetter> PgStore::dlq_get(JobId id) {
 }
 
 Result<std::int64_t> PgStore::dlq_count() {
-  std::int64_t n = 0;
-  Status s = db_->read([&](Tx& tx) {
-    n = tx.exec(kCountDeadLetters).i64(0, 0);
-    return Status::Ok();
-  });
-  if (!s.ok()) return s.error();
-  return n;
+  return db_->read_value([](Tx& tx) { return tx.exec(kCountDeadLetters).i64(0, 0); });
 }
 
 Result<int> PgStore::dlq_purge(std::optional<JobId> id) {
-  int n = 0;
-  Status s = db_->write([&](Tx& tx) {
-    n = static_cast<int>(
+  auto n = db_->write_value([&](Tx& tx) {
+    return static_cast<int>(
         (id ? tx.exec(kPurgeOne, {p(std::int64_t{*id})}) : tx.exec(kPurgeAll)).affected());
-    return Status::Ok();
   });
-  if (!s.ok()) return s.error();
-  if (id && n == 0)
+  if (!n) return n.error();
+  if (id && *n == 0)
     return make_error(ErrorClass::not_found, "no dead letter for job " + core::format_job_id(*id));
   return n;
 }

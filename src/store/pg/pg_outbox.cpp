@@ -4,6 +4,8 @@
 
 #include <algorithm>
 
+#include <nlohmann/json.hpp>
+
 #include "store/pg/pg_event_row.h"
 
 namespace hypersdk::store::pg {
@@ -13,14 +15,20 @@ namespace {
 constexpr const char* kUnrouted =
     "SELECT id, kind, severity, subject, payload, created_at FROM events"
     " WHERE dispatched_at IS NULL ORDER BY id LIMIT $1::bigint";
-// Only an event not yet routed is routed: a second node that read the same batch writes
-// nothing twice (the UNIQUE(event_id, receiver) backs this up).
-constexpr const char* kMarkRouted =
-    "UPDATE events SET dispatched_at = $1::bigint WHERE id = $2::bigint AND dispatched_at IS NULL"
-    " RETURNING kind";
-constexpr const char* kInsertDelivery =
-    "INSERT INTO deliveries (event_id, receiver, event_kind, status, next_attempt_at,"
-    " created_at) VALUES ($1::bigint, $2, $3, 'pending', $4::bigint, $4::bigint)"
+// A batch routed in one statement: the events not yet routed are marked, and each gets one
+// pending delivery per receiver ($3: a JSON array of {n, event_id, receiver}, inserted in its
+// order so that deliveries keep the batch's order). Only an event not yet routed is routed: a
+// second node that read the same batch waits for the first's row locks, then finds the events
+// routed and writes nothing (the UNIQUE(event_id, receiver) backs this up).
+constexpr const char* kRouteBatch =
+    "WITH marked AS (UPDATE events SET dispatched_at = $1::bigint"
+    " FROM unnest($2::bigint[]) AS b(id) WHERE events.id = b.id AND dispatched_at IS NULL"
+    " RETURNING events.id, events.kind)"
+    " INSERT INTO deliveries (event_id, receiver, event_kind, status, next_attempt_at,"
+    " created_at)"
+    " SELECT m.id, r.receiver, m.kind, 'pending', $1::bigint, $1::bigint"
+    " FROM json_to_recordset($3::json) AS r(n int, event_id bigint, receiver text)"
+    " JOIN marked m ON m.id = r.event_id ORDER BY r.n"
     " ON CONFLICT (event_id, receiver) DO NOTHING";
 #define HYPERSDK_PG_DELIVERY_COLUMNS                                                            \
   "d.id, d.event_id, d.receiver, d.event_kind, d.status, d.attempts, d.next_attempt_at, "       \
@@ -137,19 +145,21 @@ Result<std::vector<Event>> PgOutbox::event_unrouted(int limit) {
 
 Status PgOutbox::event_route(const std::vector<EventRouting>& batch, core::TimeMs now) {
   if (batch.empty()) return Status::Ok();
-  // READ COMMITTED: the conditional UPDATE re-checks dispatched_at on the row it locks, so a
-  // second router waits for the first and then finds it routed.
+  std::string ids = "{";
+  nlohmann::json pairs = nlohmann::json::array();
+  for (const auto& r : batch) {
+    ids += (ids.size() > 1 ? "," : "") + std::to_string(r.event_id);
+    for (const auto& receiver : r.receivers)
+      pairs.push_back({{"n", pairs.size()}, {"event_id", r.event_id}, {"receiver", receiver}});
+  }
+  ids += "}";
+  const std::string receivers =
+      pairs.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  // READ COMMITTED: the conditional UPDATE re-checks dispatched_at on the rows it locks, so a
+  // second router waits for the first and then finds them routed.
   return db_->write(
       [&](Tx& tx) {
-        for (const auto& r : batch) {
-          Rows marked = tx.exec(kMarkRouted, {p(static_cast<std::int64_t>(now)),
-                                              p(static_cast<std::int64_t>(r.event_id))});
-          if (marked.empty()) continue;  // routed already
-          const std::string kind = marked.text(0, 0);
-          for (const auto& receiver : r.receivers)
-            tx.exec(kInsertDelivery, {p(static_cast<std::int64_t>(r.event_id)), p(receiver),
-                                      p(kind), p(static_cast<std::int64_t>(now))});
-        }
+        tx.exec(kRouteBatch, {p(static_cast<std::int64_t>(now)), p(ids), p(receivers)});
         return Status::Ok();
       },
       Isolation::read_committed);

@@ -34,23 +34,18 @@ Status PgStore::job_progress_record(const std::vector<ProgressReport>& reports) 
 }
 
 Result<std::optional<JobProgress>> PgStore::job_progress_get(JobId id) {
-  std::optional<JobProgress> out;
-  Status s = db_->read([&](Tx& tx) {
+  return db_->read_value([&](Tx& tx) -> std::optional<JobProgress> {
     auto r = tx.exec(kGetProgress, {p(std::int64_t{id})});
-    if (!r.empty()) {
-      JobProgress pr;
-      pr.job_id = id;
-      pr.attempt = static_cast<int>(r.i64(0, 0));
-      pr.done = r.i64(0, 1);
-      pr.total = r.i64(0, 2);
-      pr.started_at = r.i64(0, 3);
-      pr.updated_at = r.i64(0, 4);
-      out = pr;
-    }
-    return Status::Ok();
+    if (r.empty()) return std::nullopt;
+    JobProgress pr;
+    pr.job_id = id;
+    pr.attempt = static_cast<int>(r.i64(0, 0));
+    pr.done = r.i64(0, 1);
+    pr.total = r.i64(0, 2);
+    pr.started_at = r.i64(0, 3);
+    pr.updated_at = r.i64(0, 4);
+    return pr;
   });
-  if (!s.ok()) return s.error();
-  return out;
 }
 
 }  // namespace hypersdk::store::pg

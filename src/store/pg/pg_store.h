@@ -32,6 +32,11 @@ class PgStore final : public Store {
                                            TimeMs lease_until) override;
   Result<std::vector<CompletionResult>> job_complete(const std::vector<Completion>& batch,
                                                      TimeMs now) override;
+  // One READ COMMITTED transaction when no workflow step is in the batch; else job_complete
+  // (SERIALIZABLE), then job_claim, as the port's default does.
+  Result<CompleteAndClaim> job_complete_and_claim(const std::vector<Completion>& batch, TimeMs now,
+                                                  int claim_max, std::chrono::milliseconds ttl,
+                                                  const std::string& owner) override;
   Result<Job> job_get(JobId id) override;
   Result<std::vector<Job>> job_list(const JobFilter& filter) override;
   Result<std::map<std::string, std::int64_t>> job_count_by_status() override;

@@ -67,15 +67,12 @@ Result<WorkflowTemplate> PgStore::workflow_template_get(const std::string& name)
 }
 
 Result<std::vector<WorkflowTemplate>> PgStore::workflow_template_list() {
-  std::vector<WorkflowTemplate> out;
-  Status s = db_->read([&](Tx& tx) {
-    out.clear();
+  return db_->read_value([](Tx& tx) {
+    std::vector<WorkflowTemplate> out;
     Rows r = tx.exec(kTemplates);
     for (int i = 0; i < r.size(); ++i) out.push_back(read_template(r, i));
-    return Status::Ok();
+    return out;
   });
-  if (!s.ok()) return s.error();
-  return out;
 }
 
 Status PgStore::workflow_template_delete(const std::string& name) {
