@@ -28,9 +28,16 @@ milliseconds backoff(milliseconds base, int failures) {
 
 void WorkerPool::dispatch_loop() {
   for (;;) {
+    // A job delayed to a time (submit --at, a retry's backoff, a schedule's occurrence armed
+    // ahead) is claimed at its run_at to the millisecond, not at the next poll after it.
+    milliseconds wait = config_.wake_poll;
+    if (dispatch_.next_due) {
+      const core::TimeMs left = *dispatch_.next_due - clock_.now_ms();
+      if (left > 0 && left < wait.count()) wait = milliseconds(left);
+    }
     {
       std::unique_lock lock(mu_);
-      dispatch_cv_.wait_for(lock, config_.wake_poll, [&] { return notified_ || !claiming_; });
+      dispatch_cv_.wait_for(lock, wait, [&] { return notified_ || !claiming_; });
       if (!claiming_) return;
     }
     dispatch_guarded();
