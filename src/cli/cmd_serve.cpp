@@ -31,6 +31,7 @@
 #include "ops/metrics.h"
 #include "ops/sd_notify.h"
 #include "ops/signals.h"
+#include "store/schedule_arm.h"
 
 namespace hypersdk::cli {
 namespace {
@@ -132,8 +133,16 @@ void add_live_parts(ReloadState& reload, api::ApiServer& server, engine::Runtime
       {{"holidays"}, [&rt](const ops::Config& next) -> Result<std::function<void()>> {
          auto calendars = engine::load_holiday_calendars(next);
          if (!calendars) return calendars.error();
-         return std::function<void()>(
-             [&rt, c = std::move(*calendars)]() mutable { rt.holidays().replace(std::move(c)); });
+         return std::function<void()>([&rt, c = std::move(*calendars)]() mutable {
+           rt.holidays().replace(std::move(c));
+           // Occurrences armed ahead were planned with the old calendars: undo them, the
+           // fire decides with the new ones (the scheduler's tick also checks; this closes
+           // the gap before it, when a job's run_at comes first).
+           if (auto arming = store::make_schedule_arming(rt.store()))
+             if (auto n = arming->disarm_all(); !n)
+               ops::log::error("undoing armed schedule occurrences failed",
+                               {{"error", n.error().to_string()}});
+         });
        }});
   // Targets: the uploads and tests that start after the reload use the new settings.
   reload.add_live_part(

@@ -10,6 +10,7 @@
 #include "core/time_text.h"
 #include "engine/schedule_jobs.h"
 #include "ops/log.h"
+#include "store/schedule_arm.h"
 
 namespace hypersdk::engine {
 
@@ -51,6 +52,7 @@ Scheduler::Scheduler(SchedulerConfig config, store::Store& store, const Clock& c
       metrics_(metrics),
       on_enqueue_(std::move(on_enqueue)),
       expansion_(std::move(expansion)),
+      arming_(config_.arm ? store::make_schedule_arming(store) : nullptr),
       loop_(std::make_unique<PeriodicService>("scheduler", config_.tick,
                                               [this, ticks = tick_counter(metrics)] {
                                                 auto r = run_once();
@@ -214,6 +216,7 @@ Result<TickReport> Scheduler::run_once() {
   if (!gen) return gen.error();
   if (!generation_ || *gen != *generation_ || report.clock_jumped)
     if (Status s = reload(); !s.ok()) return s.error();
+  disarm_if_calendars_changed();
 
   // Pop every due pair first: firing re-plans (pushes) into the heap.
   std::vector<core::ScheduleId> due;

@@ -33,6 +33,9 @@
 //      meanwhile by another process bumps the generation (reload drops every plan) or moves
 //      the cursor/version (the store answers stale), so a plan never fires a schedule as it
 //      was: the store decides overlap and writes everything at the fire, as without it.
+//      With `arm` (serve), a plan whose decision cannot change by then is also written now,
+//      occurrence and job with run_at = nominal, the cursor left (scheduler_arm.cpp): the
+//      fire at the nominal time finds it recorded and only advances the cursor.
 // A failing tick logs and is retried at the next one. Between ticks the service sleeps until
 // the earliest next fire when that comes before the end of `tick` (lateness stays in
 // milliseconds, not up to a whole tick).
@@ -61,6 +64,10 @@
 #include "store/schedule_fire_runs.h"
 #include "store/store.h"
 
+namespace hypersdk::store {
+class ScheduleArming;  // store/schedule_arm.h
+}  // namespace hypersdk::store
+
 namespace hypersdk::engine {
 
 struct SchedulerConfig {
@@ -74,6 +81,11 @@ struct SchedulerConfig {
   // written ahead. At least two ticks, so a tick always lands in it well before the fire;
   // 0 turns it off.
   std::chrono::milliseconds lookahead{3000};
+  // Arm what was planned ahead (scheduler_arm.cpp, store/schedule_arm.h): the occurrence
+  // and its job (run_at = nominal) are written at the planning tick when the store arms and
+  // the overlap decision cannot change by the nominal time, so at that time the job is
+  // claimable without a write (issue 14: 10,000 fires in one minute). serve turns it on.
+  bool arm = false;
 };
 
 struct TickReport {
@@ -156,12 +168,18 @@ class Scheduler {
     // calendars it was planned with.
     core::TimeMs planned_for = 0;
     Calendars calendars;
+    bool armed = false;  // its occurrence and job are written (the fire only moves the cursor)
   };
   void fire_batch(const std::vector<core::ScheduleId>& ids, core::TimeMs now, TickReport& report);
   std::optional<DueFire> plan_fire(Entry& e, core::Schedule schedule, core::TimeMs now,
                                    const Calendars& calendars);
   // Reads and plans the schedules due in (now, now + lookahead] not planned yet.
   void plan_ahead(core::TimeMs now);
+  // Arms the plans of `ids` (made by plan_ahead at `now`) that may be armed.
+  void arm_planned(const std::vector<core::ScheduleId>& ids, core::TimeMs now,
+                   const Calendars& calendars);
+  // Undoes every armed occurrence when the holiday calendars changed since they were armed.
+  void disarm_if_calendars_changed();
   // The plan made ahead for schedule `id`, when it still holds at `now` (see step 5).
   std::optional<DueFire> take_planned(core::ScheduleId id, core::TimeMs now,
                                       const Calendars& calendars);
@@ -190,6 +208,9 @@ class Scheduler {
   using Planned = std::pair<core::TimeMs, core::ScheduleId>;
   std::priority_queue<Planned, std::vector<Planned>, std::greater<Planned>> heap_;
   std::unordered_map<core::ScheduleId, DueFire> ahead_;  // plans made ahead, by schedule
+  Calendars armed_with_;  // the calendars of the occurrences armed since the last disarm
+  // Null unless config.arm and the store arms (store::make_schedule_arming).
+  const std::shared_ptr<store::ScheduleArming> arming_;
   std::optional<std::int64_t> generation_;
   std::optional<std::pair<core::TimeMs, std::chrono::steady_clock::time_point>> last_tick_;
 

@@ -1,8 +1,9 @@
 // Planning ahead (Scheduler, scheduler.h step 5): the schedules due within `lookahead` are
 // read and planned at an earlier tick, so the tick at their fire time only writes. Reading
 // 10,000 whole schedules and building their jobs took a fifth of a burst's time (issue 14).
-// Nothing is written ahead: whether an occurrence runs, is skipped or buffered is decided by
-// the store in the fire's own transaction, from the runs active then.
+// Without `arm` nothing is written ahead: whether an occurrence runs, is skipped or buffered
+// is decided by the store in the fire's own transaction, from the runs active then. With it,
+// what that decision cannot change is written now (scheduler_arm.cpp).
 #include "core/schedule_rules.h"
 #include "engine/scheduler.h"
 
@@ -46,6 +47,7 @@ void Scheduler::plan_ahead(core::TimeMs now) {
         ids.begin() + static_cast<std::ptrdiff_t>(std::min(ids.size(), i + kFireChunk)));
     auto rows = store_.schedule_get_many(chunk);
     if (!rows) return;  // the fire reads them itself
+    std::vector<core::ScheduleId> planned;
     for (core::Schedule& s : *rows) {
       auto it = entries_.find(s.id);
       if (it == entries_.end()) continue;
@@ -62,7 +64,9 @@ void Scheduler::plan_ahead(core::TimeMs now) {
       d->planned_for = at;
       d->calendars = calendars;
       ahead_.insert_or_assign(e.id, std::move(*d));
+      planned.push_back(e.id);
     }
+    if (arming_) arm_planned(planned, now, calendars);
   }
 }
 

@@ -70,6 +70,7 @@ SchedulerConfig scheduler_config(const ops::Config& c) {
   SchedulerConfig s;
   s.tick = c.get_duration("scheduler.tick");
   s.misfire_grace = c.get_duration("scheduler.misfire_grace");
+  s.arm = c.get_bool("scheduler.arm_ahead");  // scheduler_arm.cpp
   return s;
 }
 

@@ -113,6 +113,11 @@ void add_ops_keys(std::vector<KeySpec>& out) {
            .default_value = "1m",
            .help = "an occurrence seen later than this after its time is late: catch-up applies",
            .min = kSecond},
+          {.name = "scheduler.arm_ahead",
+           .type = T::boolean,
+           .default_value = "true",
+           .help = "write an occurrence's job a few seconds ahead, claimable at its time, when "
+                   "its overlap decision cannot change by then"},
           {.name = "scheduler.default_timezone",
            .type = T::string,
            .default_value = "UTC",

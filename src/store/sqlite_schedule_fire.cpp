@@ -9,6 +9,7 @@
 #include "store/event_row.h"
 #include "store/hot_statements.h"
 #include "store/job_row.h"
+#include "store/schedule_arm.h"
 #include "store/schedule_events.h"
 #include "store/schedule_fire_runs.h"
 #include "store/schedule_row.h"
@@ -161,6 +162,11 @@ void add_hot_schedule_fire_statements(std::vector<HotStatement>& out) {
 }
 }  // namespace detail
 
+namespace {
+Status fire_in(Connection& c, const FireRequest& req, const std::vector<OccurrenceStart>& starts,
+               TimeMs now, FireResult& out, bool* not_armed);
+}  // namespace
+
 Result<FireResult> SqliteStore::schedule_fire(const FireRequest& req, TimeMs now) {
   FireResult out;
   Status s = db_->write([&](Connection& c) { return schedule_fire_in(c, req, {}, now, out); });
@@ -171,6 +177,20 @@ Result<FireResult> SqliteStore::schedule_fire(const FireRequest& req, TimeMs now
 Status detail::schedule_fire_in(Connection& c, const FireRequest& req,
                                 const std::vector<OccurrenceStart>& starts, TimeMs now,
                                 FireResult& out) {
+  return fire_in(c, req, starts, now, out, nullptr);
+}
+
+Status detail::schedule_arm_in(Connection& c, const FireRequest& req, TimeMs now, ArmResult& out) {
+  out = ArmResult{};
+  return fire_in(c, req, {}, now, out.fire, &out.not_armed);
+}
+
+namespace {
+
+// schedule_fire_in; with `not_armed`, arms instead (schedule_arm.h): nothing is written when
+// the overlap decision could still change (*not_armed), and the cursor is left.
+Status fire_in(Connection& c, const FireRequest& req, const std::vector<OccurrenceStart>& starts,
+               TimeMs now, FireResult& out, bool* not_armed) {
   {
     out = FireResult{};
     std::string name;
@@ -189,6 +209,22 @@ Status detail::schedule_fire_in(Connection& c, const FireRequest& req,
     }
     // Runs of this batch are judged against the runs active before it (schedule_rules.h).
     const RunCounts before = run_counts(c, req.schedule_id);
+    if (not_armed) {
+      // Armed only when the decision at the nominal time is known now: `allow` always fires;
+      // the other policies fire when no run is active or buffered, and no run of this
+      // schedule can become active before then except by `schedule run`, which disarms (an
+      // operator's `retry` of one of its finished jobs in those seconds does not: a known gap).
+      if (overlap != core::OverlapPolicy::allow && (before.active > 0 || before.buffered > 0)) {
+        *not_armed = true;
+        return Status::Ok();
+      }
+      for (const PlannedFire& p : req.occurrences)
+        if (!p.run || p.job.run_at.value_or(0) < p.nominal_utc || p.nominal_utc <= now)
+          return invalid_error(
+              "an armed occurrence must run, later than now, not before its "
+              "nominal time (schedule " +
+              std::to_string(req.schedule_id) + ")");
+    }
     int buffered = before.buffered;
     bool cancelled_others = false;
     for (std::size_t i = 0; i < req.occurrences.size(); ++i) {
@@ -243,6 +279,9 @@ Status detail::schedule_fire_in(Connection& c, const FireRequest& req,
       }
       out.recorded.push_back(std::move(o));
     }
+    // Armed: the cursor stays, so an armed occurrence is one beyond its schedule's cursor
+    // (sqlite_schedule_arm.cpp); the fire at its nominal time finds it recorded and advances.
+    if (not_armed) return Status::Ok();
     auto& adv = c.stmt(kAdvanceCursor);
     adv.bind(1, static_cast<std::int64_t>(std::max(req.new_cursor, req.expected_cursor)));
     adv.bind(2, static_cast<std::int64_t>(req.schedule_id));
@@ -251,6 +290,8 @@ Status detail::schedule_fire_in(Connection& c, const FireRequest& req,
     return Status::Ok();
   }
 }
+
+}  // namespace
 
 Result<Job> SqliteStore::schedule_run(const RunRequest& req, TimeMs now) {
   Result<Job> out = make_error(ErrorClass::not_found, "no schedule \"" + req.name + "\"");
@@ -265,6 +306,10 @@ Result<Job> SqliteStore::schedule_run(const RunRequest& req, TimeMs now) {
       if (auto p = core::parse_overlap_policy(st.getColumn(1).getString())) overlap = *p;
       st.reset();
     }
+    // An armed occurrence is the scheduler's decision made ahead; a run now may change it (its
+    // own overlap decision would count the armed job as active): undo it, and the fire at
+    // the nominal time decides against this run, as if nothing had been armed.
+    schedule_disarm_in(c, id);
     core::JobSpec spec = req.job;
     spec.schedule_id = id;
     bool buffered = false;

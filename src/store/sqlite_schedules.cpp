@@ -1,6 +1,7 @@
 // Schedule definitions in the SQLite store: create, update, get, list, delete, pause/resume,
 // the change generation, occurrences and the audit log. Firing is in sqlite_schedule_fire.cpp.
 #include "store/hot_statements.h"
+#include "store/schedule_arm.h"
 #include "store/schedule_row.h"
 #include "store/sqlite_store.h"
 
@@ -116,6 +117,7 @@ Result<Schedule> SqliteStore::schedule_update(const std::string& name, const Sch
   Result<Schedule> out = no_such_schedule(name);
   Status s = db_->write([&](Connection& c) {
     if (spec.name != name && name_exists(c, spec.name)) return Status(name_taken(spec.name));
+    schedule_disarm_named_in(c, name);  // armed as the schedule was: the fire re-decides
     auto& st = c.stmt(kUpdateSchedule);
     bind_schedule_spec(st, spec);
     st.bind(kScheduleSpecColumns + 1, reset_cursor ? 1 : 0);
@@ -200,6 +202,7 @@ Result<std::vector<Schedule>> SqliteStore::schedule_page(const ScheduleFilter& f
 
 Status SqliteStore::schedule_delete(const std::string& name) {
   return db_->write([&](Connection& c) {
+    schedule_disarm_named_in(c, name);  // its armed jobs must not run without it
     auto& st = c.stmt(kDeleteSchedule);
     st.bind(1, name);
     if (st.exec() == 0) return Status(no_such_schedule(name));
@@ -212,6 +215,7 @@ Result<Schedule> SqliteStore::schedule_set_paused(const std::string& name, bool 
                                                   TimeMs now) {
   Result<Schedule> out = no_such_schedule(name);
   Status s = db_->write([&](Connection& c) {
+    schedule_disarm_named_in(c, name);  // paused (or resumed): the fire re-decides
     auto& st = c.stmt(kSetPaused);
     st.bind(1, paused ? 1 : 0);
     st.bind(2, static_cast<std::int64_t>(now));
