@@ -177,9 +177,9 @@ def webhook_config(url):
             "  retry:\n    base: 100ms\n    cap: 1s\n")
 
 
-def three_nodes_and_a_receiver(tmp_path, pg_db, rx):
+def three_nodes_and_a_receiver(tmp_path, pg_db, rx, leader_ttl="15s"):
     (tmp_path / "hypersdk.yaml").write_text(webhook_config(rx.url + "/hook"))
-    env = {"HYPERSDK_CLUSTER__LEADER_TTL": "3s"}
+    env = {"HYPERSDK_CLUSTER__LEADER_TTL": leader_ttl}
     nodes = [Node(tmp_path, pg_db, i, env) for i in range(3)]
     return nodes
 
@@ -203,6 +203,8 @@ def rx():
 
 
 def test_three_nodes_send_every_event_exactly_once(tmp_path, pg_db, rx):
+    # The default lease (15 s): no takeover on a loaded machine, so no delivery in flight
+    # is ever sent again by a new leader during the test.
     nodes = three_nodes_and_a_receiver(tmp_path, pg_db, rx)
     submit_noops(tmp_path, pg_db, nodes[1].url, 50)
     wait_for(lambda: len(completed_events(pg_db)) == 50, timeout=60, what="50 job.completed")
@@ -219,7 +221,8 @@ def test_three_nodes_send_every_event_exactly_once(tmp_path, pg_db, rx):
 
 
 def test_every_event_arrives_when_the_leader_is_killed_midway(tmp_path, pg_db, rx):
-    nodes = three_nodes_and_a_receiver(tmp_path, pg_db, rx)
+    # A short lease: the next leader takes over (and sends the rest) 3 s after the kill.
+    nodes = three_nodes_and_a_receiver(tmp_path, pg_db, rx, leader_ttl="3s")
     wait_for(lambda: json.loads(cli(tmp_path, pg_db, "--server", nodes[0].url, "cluster",
                                     "status", "--json"))["leader"], timeout=15, what="a leader")
     status = json.loads(cli(tmp_path, pg_db, "--server", nodes[0].url, "cluster", "status",
