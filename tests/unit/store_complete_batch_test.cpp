@@ -183,3 +183,63 @@ TEST_CASE("a batch naming a job twice applies its first entry only") {
   CHECK(f.store->job_get(one.id)->status == JobStatus::retrying);
   CHECK(f.store->job_get(two.id)->result == R"({"n":1})");
 }
+
+TEST_CASE("complete_and_claim: outcomes and the next claim in one call, steps included") {
+  test::ConformanceFixture f;
+  WorkflowSubmit req;
+  req.spec.name = "chain";
+  req.spec.steps = {test::step("a"), test::step("b", {"a"})};
+  auto wf = f.store->workflow_submit(req, 1).value();
+  JobId b = 0;
+  for (const auto& s : wf.steps)
+    if (s.name == "b") b = s.job.id;
+  JobSpec urgent = plain();
+  urgent.priority = 5;
+  auto first = f.store->job_enqueue(plain(), 2).value();
+  auto claimed = f.store->job_claim(2, 10, milliseconds(60000), "w1").value();
+  REQUIRE(claimed.size() == 2);  // a and `first`
+  auto later = f.store->job_enqueue(plain(), 3).value();
+  auto high = f.store->job_enqueue(urgent, 4).value();
+
+  SUBCASE("a plain batch: the claim follows the queue's priority order") {
+    std::vector<Completion> batch;
+    for (const auto& j : claimed)
+      if (j.id == first.id) batch.push_back({j.id, j.lease_token, Outcome::succeeded, {}, "{}"});
+    auto r = f.store->job_complete_and_claim(batch, 20, 2, milliseconds(60000), "w1");
+    REQUIRE_MESSAGE(r.ok(), (r.ok() ? "" : r.error().message));
+    REQUIRE(r->results.size() == 1);
+    CHECK(r->results[0].applied);
+    REQUIRE(r->claimed.size() == 2);
+    CHECK(r->claimed[0].id == high.id);
+    CHECK(r->claimed[1].id == later.id);
+    CHECK(f.store->job_get(later.id)->status == JobStatus::running);
+    CHECK(f.store->job_get(first.id)->status == JobStatus::succeeded);
+  }
+  SUBCASE("a step's completion claims the step it made ready") {
+    std::vector<Completion> batch;
+    for (const auto& j : claimed)
+      if (j.id != first.id) batch.push_back({j.id, j.lease_token, Outcome::succeeded, {}, "{}"});
+    auto r = f.store->job_complete_and_claim(batch, 20, 1, milliseconds(60000), "w1");
+    REQUIRE_MESSAGE(r.ok(), (r.ok() ? "" : r.error().message));
+    CHECK(r->results.at(0).applied);
+    REQUIRE(r->claimed.size() == 1);
+    CHECK(r->claimed[0].id == high.id);  // priority first; b is queued behind it
+    CHECK(f.store->job_get(b)->status == JobStatus::queued);
+  }
+  SUBCASE("a stale batch or no free slot claims nothing") {
+    std::vector<Completion> stale;
+    for (const auto& j : claimed)
+      stale.push_back({j.id, j.lease_token + 1, Outcome::succeeded, {}, ""});
+    auto r = f.store->job_complete_and_claim(stale, 20, 5, milliseconds(60000), "w1").value();
+    CHECK_FALSE(r.results[0].applied);
+    CHECK_FALSE(r.results[1].applied);
+    CHECK(r.claimed.empty());
+    std::vector<Completion> fresh;
+    for (const auto& j : claimed)
+      fresh.push_back({j.id, j.lease_token, Outcome::succeeded, {}, ""});
+    auto none = f.store->job_complete_and_claim(fresh, 21, 0, milliseconds(60000), "w1").value();
+    CHECK(none.results[0].applied);
+    CHECK(none.claimed.empty());
+    CHECK(f.store->job_get(later.id)->status == JobStatus::queued);
+  }
+}
