@@ -13,7 +13,8 @@ constexpr const char* kServer =
     " to_regclass('schema_version') IS NOT NULL, to_regclass('jobs') IS NOT NULL,"
     " to_regclass('servers') IS NOT NULL";
 constexpr const char* kApplied =
-    "SELECT version, name, to_char(applied_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')"
+    "SELECT version, name, to_char(applied_at AT TIME ZONE 'UTC', "
+    "'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"')"
     " FROM schema_version ORDER BY version";
 constexpr const char* kJobCounts =
     "SELECT count(*), count(*) FILTER (WHERE status = 'running') FROM jobs";

@@ -23,7 +23,7 @@ namespace hypersdk::store::pg {
 struct AppliedMigration {
   int version = 0;
   std::string name;
-  std::string applied_at;  // ISO 8601 UTC
+  std::string applied_at;  // ISO 8601 UTC, to the millisecond (migrations follow each other fast)
 };
 
 struct PgInspection {
