@@ -10,6 +10,7 @@
 #include "engine/schedule_jobs.h"
 #include "engine/scheduler.h"
 #include "ops/log.h"
+#include "store/schedule_arm.h"
 
 namespace hypersdk::engine {
 
@@ -83,9 +84,29 @@ void Scheduler::fire_batch(const std::vector<core::ScheduleId>& ids, core::TimeM
       planned.push_back(std::move(*d));
   }
 
+  // Armed ahead (scheduler_arm.cpp): their jobs are written; only the cursors move, unless
+  // one was undone meanwhile (`schedule run`), which then fires below as it is now.
+  std::vector<store::FireRequest> advance;
+  std::vector<DueFire*> advancing;
+  for (DueFire& d : planned)
+    if (d.armed && arming_) {
+      advance.push_back(d.req);
+      advancing.push_back(&d);
+    }
+  if (!advance.empty()) {
+    auto moved = arming_->advance(advance);
+    for (std::size_t i = 0; i < advancing.size(); ++i) {
+      advancing[i]->armed = false;  // fired below when not advanced
+      if (moved && i < moved->size() && (*moved)[i]) {
+        apply_fire(*advancing[i], store::FireResult{}, now, report);
+        advancing[i]->entry = nullptr;  // done
+      }
+    }
+  }
   std::vector<store::FireRequest> batch;
   std::vector<DueFire*> batched;
   for (DueFire& d : planned) {
+    if (!d.entry) continue;  // advanced above
     if (d.expanded) {
       // Rare (target globs, workflow schedules) and slow anyway (a provider's inventory):
       // each on its own, with the runs it expanded into.

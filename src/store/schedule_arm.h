@@ -47,6 +47,12 @@ class ScheduleArming {
   // for all, each request in its own savepoint (as schedule_fire_batch).
   virtual Result<std::vector<Result<ArmResult>>> arm(const std::vector<FireRequest>& reqs,
                                                      core::TimeMs now) = 0;
+  // At the nominal time, for plans that were armed: advances each schedule's cursor to
+  // req.new_cursor when its cursor and version are still the expected ones and the armed
+  // occurrence (req.new_cursor) is still recorded: one UPDATE per schedule instead of a
+  // whole fire, so the minute's writes do not hold the writer against the workers draining
+  // the armed jobs. false: not advanced (undone by `schedule run`, changed): fire it as usual.
+  virtual Result<std::vector<bool>> advance(const std::vector<FireRequest>& reqs) = 0;
   // Undoes every armed occurrence whose job has not started. Returns how many.
   virtual Result<int> disarm_all() = 0;
 };

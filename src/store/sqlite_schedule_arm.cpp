@@ -33,6 +33,12 @@ constexpr const char* kScheduleIdByName = "SELECT id FROM schedules WHERE name =
 constexpr const char* kDeleteArmedJob =
     "DELETE FROM jobs WHERE id = ? AND status IN ('queued', 'waiting') AND attempt = 0";
 constexpr const char* kDeleteOccurrence = "DELETE FROM schedule_occurrences WHERE id = ?";
+// The fire of an armed occurrence: only the cursor moves, and only past an occurrence that is
+// still armed (schedules' primary key; the occurrences' UNIQUE index).
+constexpr const char* kAdvanceArmed =
+    "UPDATE schedules SET cursor_ms = ?1"
+    " WHERE id = ?2 AND cursor_ms = ?3 AND version = ?4 AND EXISTS (SELECT 1"
+    "   FROM schedule_occurrences WHERE schedule_id = ?2 AND nominal_fire_utc = ?1)";
 constexpr const char* kSavepoint = "SAVEPOINT arm";
 constexpr const char* kRollbackTo = "ROLLBACK TO arm";
 constexpr const char* kRelease = "RELEASE arm";
@@ -108,6 +114,26 @@ class SqliteScheduleArming final : public ScheduleArming {
           out.push_back(std::move(ar));
         else
           out.push_back(st.error());
+      }
+      return Status::Ok();
+    });
+    if (!s.ok()) return s.error();
+    return out;
+  }
+
+  Result<std::vector<bool>> advance(const std::vector<FireRequest>& reqs) override {
+    std::vector<bool> out;
+    if (reqs.empty()) return out;
+    Status s = db_.write([&](Connection& c) {
+      out.assign(reqs.size(), false);
+      auto& st = c.stmt(kAdvanceArmed);
+      for (std::size_t i = 0; i < reqs.size(); ++i) {
+        st.bind(1, static_cast<std::int64_t>(reqs[i].new_cursor));
+        st.bind(2, static_cast<std::int64_t>(reqs[i].schedule_id));
+        st.bind(3, static_cast<std::int64_t>(reqs[i].expected_cursor));
+        st.bind(4, static_cast<std::int64_t>(reqs[i].expected_version));
+        out[i] = st.exec() > 0;
+        st.reset();
       }
       return Status::Ok();
     });

@@ -42,7 +42,7 @@ TEST_CASE("a schema newer than the binary is refused with a conflict") {
   CHECK(db.error().message.find("9999") != std::string::npos);
 }
 
-TEST_CASE("statement errors carry a class; a failed write leaves nothing behind") {
+TEST_CASE("statement errors carry a class, and a failed write leaves nothing behind") {
   test::PgTestSchema schema;
   auto db = std::move(PgDatabase::open(schema.url()).value());
   auto insert = [&](const std::string& key) {

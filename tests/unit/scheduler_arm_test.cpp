@@ -191,7 +191,7 @@ TEST_CASE("arm: `schedule run` after the arm undoes it and the fire decides agai
   CHECK(x.cursor("skipper") == kNominal);
 }
 
-TEST_CASE("arm: allow arms beside an active run; a calendar change undoes what was armed") {
+TEST_CASE("arm: allow arms beside an active run, and a calendar change undoes what was armed") {
   ArmFixture x;
   auto s = spec("ops-only", core::OverlapPolicy::allow);
   s.holidays = {"ops"};
@@ -322,4 +322,27 @@ TEST_CASE("arm store: disarm_all undoes every armed occurrence whose job has not
   CHECK(f.store->job_list({.limit = 100}).value().empty());
   for (const auto& s : ss) CHECK(f.store->schedule_occurrences(s.id, 10).value().empty());
   CHECK(arming->disarm_all().value() == 0);
+}
+
+TEST_CASE("arm store: advance moves the cursor only past an occurrence still armed") {
+  test::StoreFixture f;
+  auto arming = store::make_schedule_arming(*f.store);
+  REQUIRE(arming);
+  auto a = f.store->schedule_create(spec("a"), kAhead - 60'000).value();
+  auto b = f.store->schedule_create(spec("b"), kAhead - 60'000).value();
+  auto never = f.store->schedule_create(spec("never"), kAhead - 60'000).value();
+  for (const auto& r : arming->arm({arm_request(a), arm_request(b)}, kAhead).value())
+    REQUIRE(r.value().fire.recorded.size() == 1);
+  store::RunRequest run;
+  run.name = "b";
+  run.job.type = "noop";
+  REQUIRE(f.store->schedule_run(run, kAhead + 10).ok());  // undoes b's arm
+  auto moved = arming->advance({arm_request(a), arm_request(b), arm_request(never)}).value();
+  CHECK(moved == std::vector<bool>{true, false, false});
+  CHECK(f.store->schedule_get("a").value().cursor_ms == kNominal);
+  CHECK(f.store->schedule_get("b").value().cursor_ms == b.cursor_ms);
+  CHECK(f.store->schedule_get("never").value().cursor_ms == never.cursor_ms);
+  // Once past the cursor the occurrence is fired, no longer armed: nothing to undo.
+  CHECK(arming->disarm_all().value() == 0);
+  CHECK(arming->advance({arm_request(a)}).value() == std::vector<bool>{false});
 }
