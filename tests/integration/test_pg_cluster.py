@@ -10,81 +10,23 @@ In ctest as "it: test_pg_cluster" (beside a throwaway PostgreSQL); by hand:
       tests/integration/test_pg_cluster.py
 """
 import json
-import os
-import signal
-import subprocess
 import sys
 import time
 import urllib.error
 import urllib.request
 from pathlib import Path
 
-import pytest
-
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from conftest import BIN, free_port, wait_for  # noqa: E402
+from conftest import wait_for  # noqa: E402
+from pg_nodes import Node, cli, stop_nodes  # noqa: E402,F401 (stop_nodes: an autouse fixture)
 from pg_support import pg_db, psql  # noqa: E402,F401 (pg_db: a fixture)
 
 LEADER_TTL_S = 3
 JOBS = 2000
 KILLS = 3
-
-
-
-
-RUNNING = []  # every Node started by the current test
-
-
-@pytest.fixture(autouse=True)
-def stop_nodes(pg_db):
-    """Kills the test's serves at its end, whatever happened, before pg_db drops the database."""
-    yield
-    while RUNNING:
-        n = RUNNING.pop()
-        if n.proc.poll() is None:
-            n.proc.kill()
-            n.proc.wait()
-
-
-class Node:
-    def __init__(self, tmp, url, n):
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        home = tmp / f"home{n}-{self.port}"
-        home.mkdir()
-        self.env = {"HOME": str(home), "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
-                    "LANG": "C.UTF-8", "HYPERSDK_JOBS__EXEC__ENABLED": "true",
-                    "HYPERSDK_WORKERS__COUNT": "4", "HYPERSDK_WORKERS__LEASE_TTL": "4s",
-                    "HYPERSDK_CLUSTER__LEADER_TTL": f"{LEADER_TTL_S}s"}
-        self.cfg = tmp / "hypersdk.yaml"
-        self.log = open(tmp / f"serve-{self.port}.log", "w")
-        self.proc = subprocess.Popen([BIN, "--config", str(self.cfg), "--db", url, "serve",
-                                      "--listen", f"127.0.0.1:{self.port}"],
-                                     env=self.env, stdout=self.log, stderr=subprocess.STDOUT)
-        RUNNING.append(self)
-        wait_for(self.healthy, timeout=30, what=f"node {n} healthy")
-
-    def healthy(self):
-        if self.proc.poll() is not None:
-            raise AssertionError(f"serve exited {self.proc.returncode}")
-        try:
-            with urllib.request.urlopen(self.url + "/api/v1/health", timeout=2) as r:
-                return r.status == 200
-        except OSError:
-            return False
-
-    def kill9(self):
-        self.proc.send_signal(signal.SIGKILL)
-        self.proc.wait()
-
-
-def cli(tmp, url, *args):
-    r = subprocess.run([BIN, "--config", str(tmp / "hypersdk.yaml"), "--db", url, *args],
-                       env={"HOME": str(tmp), "PATH": os.environ.get("PATH", "/usr/bin:/bin")},
-                       capture_output=True, text=True, timeout=120)
-    assert r.returncode == 0, r.stderr
-    return r.stdout
+NODE_ENV = {"HYPERSDK_JOBS__EXEC__ENABLED": "true", "HYPERSDK_WORKERS__COUNT": "4",
+            "HYPERSDK_WORKERS__LEASE_TTL": "4s", "HYPERSDK_CLUSTER__LEADER_TTL": f"{LEADER_TTL_S}s"}
 
 
 def cluster_status(tmp, url, via=None):
@@ -94,7 +36,7 @@ def cluster_status(tmp, url, via=None):
 
 def test_three_nodes_survive_leader_kills_with_every_job_once(tmp_path, pg_db):
     (tmp_path / "hypersdk.yaml").write_text("")
-    nodes = [Node(tmp_path, pg_db, i) for i in range(3)]
+    nodes = [Node(tmp_path, pg_db, i, NODE_ENV) for i in range(3)]
     s = wait_for(lambda: (lambda s: s if s["leader"] and len(s["nodes"]) == 3 else None)(
         cluster_status(tmp_path, pg_db, nodes[0].url)), timeout=30, what="three nodes, a leader")
     assert sum(n["leader"] for n in s["nodes"]) == 1, s
@@ -125,7 +67,7 @@ def test_three_nodes_survive_leader_kills_with_every_job_once(tmp_path, pg_db):
         # Within one lease plus one renewal period (ttl/3), and a little for a loaded machine.
         assert took <= LEADER_TTL_S * 4 / 3 + 1.0, (took, s)
         assert s["leader"]["address"] != leader.url
-        nodes[nodes.index(leader)] = Node(tmp_path, pg_db, nodes.index(leader))  # re-add
+        nodes[nodes.index(leader)] = Node(tmp_path, pg_db, nodes.index(leader), NODE_ENV)  # re-add
     print("takeovers (s):", [round(t, 2) for t in takeovers])
 
     def done():
@@ -161,7 +103,7 @@ def test_draining_one_node_mid_run_loses_nothing_and_the_others_finish_its_queue
     (4 a node) and 300 short ones wait; node 0 is drained. Its running jobs finish there, it
     claims nothing new, the other two run the whole queue, every job succeeds exactly once."""
     (tmp_path / "hypersdk.yaml").write_text("")
-    nodes = [Node(tmp_path, pg_db, i) for i in range(3)]
+    nodes = [Node(tmp_path, pg_db, i, NODE_ENV) for i in range(3)]
     started = tmp_path / "started"
     started.mkdir()
     release = tmp_path / "release"

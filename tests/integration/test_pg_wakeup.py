@@ -15,93 +15,20 @@ In ctest as "it: test_pg_wakeup" (beside a throwaway PostgreSQL); by hand:
 """
 import collections
 import json
-import os
 import re
-import signal
-import subprocess
 import sys
-import urllib.request
 from pathlib import Path
 
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from conftest import BIN, free_port, wait_for  # noqa: E402
+from conftest import wait_for  # noqa: E402
 from notify_receiver import Receiver  # noqa: E402
+from pg_nodes import Node, cli, stop_nodes  # noqa: E402,F401 (stop_nodes: an autouse fixture)
 from pg_support import pg_db, psql  # noqa: E402,F401 (pg_db: a fixture)
 
 BOUND_MS = 300
-RUNNING = []  # every Node started by the current test
-
-
-@pytest.fixture(autouse=True)
-def stop_nodes(pg_db):
-    """Kills the test's serves at its end, whatever happened, before pg_db drops the database."""
-    yield
-    while RUNNING:
-        n = RUNNING.pop()
-        if n.proc.poll() is None:
-            n.proc.kill()
-            n.proc.wait()
-        n.log.close()
-
-
-class Node:
-    def __init__(self, tmp, url, n, env=None):
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        home = tmp / f"home{n}-{self.port}"
-        home.mkdir()
-        self.env = {"HOME": str(home), "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
-                    "LANG": "C.UTF-8", "HYPERSDK_LOG__FORMAT": "json", **(env or {})}
-        self.log_path = tmp / f"serve-{self.port}.log"
-        self.log = open(self.log_path, "w")
-        self.proc = subprocess.Popen([BIN, "--config", str(tmp / "hypersdk.yaml"), "--db", url,
-                                      "serve", "--listen", f"127.0.0.1:{self.port}"],
-                                     env=self.env, stdout=self.log, stderr=subprocess.STDOUT)
-        RUNNING.append(self)
-        wait_for(self.healthy, timeout=30, what=f"node {n} healthy")
-
-    def healthy(self):
-        if self.proc.poll() is not None:
-            raise AssertionError(f"serve exited {self.proc.returncode}: {self.log_path.read_text()}")
-        try:
-            with urllib.request.urlopen(self.url + "/api/v1/health", timeout=2) as r:
-                return r.status == 200
-        except OSError:
-            return False
-
-    def metric(self, name):
-        with urllib.request.urlopen(self.url + "/api/v1/metrics", timeout=5) as r:
-            text = r.read().decode()
-        m = re.search(rf"^{name}(?:{{}})? (\S+)$", text, re.M)
-        return float(m.group(1)) if m else None
-
-    def log_lines(self, message):
-        out = []
-        for line in self.log_path.read_text().splitlines():
-            try:
-                rec = json.loads(line)
-            except ValueError:
-                continue
-            if rec.get("message", "").startswith(message):
-                out.append(rec)
-        return out
-
-    def kill9(self):
-        self.proc.send_signal(signal.SIGKILL)
-        self.proc.wait()
-
-
-def cli(tmp, url, *args):
-    r = subprocess.run([BIN, "--config", str(tmp / "hypersdk.yaml"), "--db", url, *args],
-                       env={"HOME": str(tmp), "PATH": os.environ.get("PATH", "/usr/bin:/bin")},
-                       capture_output=True, text=True, timeout=120)
-    assert r.returncode == 0, r.stderr
-    return r.stdout
-
-
 def submit(tmp, url, via):
     return json.loads(cli(tmp, url, "--server", via, "submit", "--type", "noop", "--json"))["id"]
 

@@ -1,4 +1,5 @@
 #include "store/pg/pg_event_row.h"
+#include "store/pg/pg_arrays.h"
 
 #include <map>
 
@@ -55,11 +56,10 @@ void pg_job_events(Tx& tx, const std::vector<core::JobId>& ids, std::string_view
 
 void pg_job_events(Tx& tx, const std::vector<PgJobEvent>& events, core::TimeMs now) {
   if (events.empty()) return;
-  std::string array = "{";
-  for (std::size_t i = 0; i < events.size(); ++i)
-    array += (i ? "," : "") + std::to_string(events[i].id);
-  array += "}";
-  auto r = tx.exec(kJobsFacts, {p(array)});
+  std::vector<std::int64_t> ids;
+  ids.reserve(events.size());
+  for (const auto& e : events) ids.push_back(e.id);
+  auto r = tx.exec(kJobsFacts, {p(int_array(ids))});
   std::map<core::JobId, int> row_of;
   for (int i = 0; i < r.size(); ++i) row_of[r.i64(i, 14)] = i;
   nlohmann::json rows = nlohmann::json::array();

@@ -15,6 +15,7 @@
 #include <algorithm>
 #include <map>
 
+#include "store/pg/pg_arrays.h"
 #include "store/pg/pg_event_row.h"
 #include "store/pg/pg_job_complete.h"
 #include "store/pg/pg_job_row.h"
@@ -68,31 +69,6 @@ constexpr TimeMs kWindowRecheckMs = 24 * 3600 * 1000;
 
 Param i64(std::int64_t v) {
   return p(v);
-}
-
-// PostgreSQL's array literal of integers: {1,2,3}.
-std::string int_array(const std::vector<std::int64_t>& v) {
-  std::string out = "{";
-  for (std::size_t i = 0; i < v.size(); ++i) {
-    if (i) out += ',';
-    out += std::to_string(v[i]);
-  }
-  return out + "}";
-}
-
-// PostgreSQL's array literal of strings: {"a","b \\"c\\""}; every element quoted, so that
-// an empty string is not NULL and commas, braces and spaces stay in their element.
-std::string text_array(const std::vector<const std::string*>& v) {
-  std::string out = "{";
-  for (std::size_t i = 0; i < v.size(); ++i) {
-    out += i ? ",\"" : "\"";
-    for (char ch : *v[i]) {
-      if (ch == '"' || ch == '\\') out += '\\';
-      out += ch;
-    }
-    out += '"';
-  }
-  return out + "}";
 }
 
 // Applies one failed or cancelled attempt inside the caller's transaction.

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <string>
 
+#include "store/pg/pg_arrays.h"
 #include "store/pg/pg_store.h"
 
 namespace hypersdk::store::pg {
@@ -23,15 +24,6 @@ constexpr const char* kStart =
     " FROM unnest($2::bigint[], $3::bigint[]) AS l(id, token)"
     " WHERE jobs.id = l.id AND jobs.lease_token = l.token AND jobs.status = 'running'"
     " RETURNING jobs.id";
-
-std::string int_array(const std::vector<std::int64_t>& v) {
-  std::string out = "{";
-  for (std::size_t i = 0; i < v.size(); ++i) {
-    if (i) out += ',';
-    out += std::to_string(v[i]);
-  }
-  return out + "}";
-}
 
 }  // namespace
 

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <tuple>
 
+#include "store/pg/pg_arrays.h"
 #include "store/pg/pg_event_row.h"
 #include "store/pg/pg_job_complete.h"
 #include "store/pg/pg_job_row.h"
@@ -51,16 +52,6 @@ constexpr TimeMs kWindowRecheckMs = 24 * 3600 * 1000;
 
 Param i64(std::int64_t v) {
   return p(v);
-}
-
-// PostgreSQL's array literal of integers: {1,2,3}.
-std::string int_array(const std::vector<std::int64_t>& v) {
-  std::string out = "{";
-  for (std::size_t i = 0; i < v.size(); ++i) {
-    if (i) out += ',';
-    out += std::to_string(v[i]);
-  }
-  return out + "}";
 }
 
 void promote_due(Tx& tx, TimeMs now) {

@@ -1,6 +1,7 @@
 // The notification outbox on PostgreSQL (pg_outbox.h): sqlite_notify.cpp's statements in
 // PostgreSQL's dialect (ON CONFLICT for INSERT OR IGNORE / OR REPLACE, no index hints).
 #include "store/pg/pg_outbox.h"
+#include "store/pg/pg_arrays.h"
 
 #include <algorithm>
 
@@ -145,21 +146,20 @@ Result<std::vector<Event>> PgOutbox::event_unrouted(int limit) {
 
 Status PgOutbox::event_route(const std::vector<EventRouting>& batch, core::TimeMs now) {
   if (batch.empty()) return Status::Ok();
-  std::string ids = "{";
+  std::vector<std::int64_t> ids;
   nlohmann::json pairs = nlohmann::json::array();
   for (const auto& r : batch) {
-    ids += (ids.size() > 1 ? "," : "") + std::to_string(r.event_id);
+    ids.push_back(r.event_id);
     for (const auto& receiver : r.receivers)
       pairs.push_back({{"n", pairs.size()}, {"event_id", r.event_id}, {"receiver", receiver}});
   }
-  ids += "}";
   const std::string receivers =
       pairs.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
   // READ COMMITTED: the conditional UPDATE re-checks dispatched_at on the rows it locks, so a
   // second router waits for the first and then finds them routed.
   return db_->write(
       [&](Tx& tx) {
-        tx.exec(kRouteBatch, {p(static_cast<std::int64_t>(now)), p(ids), p(receivers)});
+        tx.exec(kRouteBatch, {p(static_cast<std::int64_t>(now)), p(int_array(ids)), p(receivers)});
         return Status::Ok();
       },
       Isolation::read_committed);
