@@ -194,6 +194,7 @@ Status Runtime::start() {
   if (*rescued > 0)
     ops::log::warn("requeued jobs left running by a process that died", {{"jobs", *rescued}});
 
+  if (scheduler_) scheduler_->undo_previous_arms();  // before the pool can claim them
   pool_->start();
   if (change_feed_) change_feed_->start();
   // Leader first (one synchronous try), so that a single node's reaper runs at once.

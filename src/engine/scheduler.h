@@ -119,6 +119,11 @@ class Scheduler {
 
   void start();
   void stop();  // idempotent; safe before start()
+  // Undoes the occurrences a previous process armed and did not start (call before the worker
+  // pool starts): had serve been down past their time, their jobs would run late whatever the
+  // catch-up policy says. Undone, the first tick decides them as any occurrence (on time:
+  // fired or armed again; late: the catch-up policy).
+  void undo_previous_arms();
   // Tick now (a schedule changed in this process).
   void poke();
 

@@ -81,6 +81,20 @@ void Scheduler::arm_planned(const std::vector<core::ScheduleId>& ids, core::Time
   if (n > 0 && on_enqueue_) on_enqueue_();
 }
 
+void Scheduler::undo_previous_arms() {
+  if (!arming_) return;
+  auto n = arming_->disarm_all();
+  if (!n) {
+    // They run at their time then, as armed; only a serve that was down past it runs late.
+    ops::log::error("cannot undo the occurrences armed before this start",
+                    {{"error", n.error().to_string()}});
+    return;
+  }
+  if (*n > 0)
+    ops::log::info("occurrences armed before this start undone; each is decided at its time",
+                   {{"count", static_cast<std::int64_t>(*n)}});
+}
+
 void Scheduler::disarm_if_calendars_changed() {
   if (!arming_ || !armed_with_ || holidays_->snapshot() == armed_with_) return;
   auto n = arming_->disarm_all();

@@ -10,7 +10,8 @@
 // cursor in one transaction, and a cursor never moves back. Until its job starts, an armed
 // occurrence can be undone as if never written (delete the occurrence and its job): pause,
 // update, delete and `schedule run` of the schedule do so in their own transaction, and
-// disarm_all after a change of the holiday calendars the jobs were planned with.
+// disarm_all after a change of the holiday calendars the jobs were planned with and at serve's
+// start (before its workers claim).
 //
 // A separate port, not Store methods: the PostgreSQL store does not arm (make_schedule_arming
 // answers null for it, and the scheduler then fires everything at its time as before).

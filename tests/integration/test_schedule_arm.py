@@ -35,9 +35,9 @@ def armed_rows(h):
         con.close()
 
 
-def arm_soon(h, name):
+def arm_soon(h, name, *flags):
     h.run("schedule", "create", "--name", name, "--cron", "1 10 * * *", "--timezone", "UTC",
-          "--type", "noop", check=True)
+          "--type", "noop", *flags, check=True)
 
 
 def test_an_armed_occurrence_runs_once_at_its_time_across_a_kill_9(h):
@@ -85,4 +85,24 @@ def test_a_schedule_paused_after_its_arm_does_not_run(h):
     wait_for_scheduler_ticks(srv)  # 10:01 has come and gone for the scheduler
     assert armed_rows(h) == []
     assert occurrences(h, "paused") == []
+    assert srv.stop() == 0
+
+
+def test_an_armed_occurrence_of_a_serve_down_past_its_time_follows_the_catchup_policy(h):
+    # Armed, then serve down from before 10:01 until 10:05 (past misfire_grace, 1 m): with
+    # --catchup none the occurrence is missed, as it would be unarmed; the armed job never runs.
+    clock = FakeClock(h, "2025-06-01T10:00:30Z")
+    arm_soon(h, "late", "--catchup", "none")
+    srv = h.serve(*clock.args())
+    clock.set("2025-06-01T10:00:57.100Z")
+    wait_for(lambda: armed_rows(h), timeout=10, interval=0.01, what="the occurrence to be armed")
+    srv.kill()
+    clock.set("2025-06-01T10:05:00Z")
+    srv = h.serve(*clock.args())
+    wait_for_scheduler_ticks(srv)  # the restarted scheduler has judged 10:01
+    assert armed_rows(h) == []
+    occ = occurrences(h, "late")
+    assert [(o["outcome"], o["reason"]) for o in occ] == [("missed", "catchup_none")], occ
+    show = h.json("schedule", "show", "--name", "late")
+    assert show["next_fire"]["utc"].startswith("2025-06-02T10:01:00"), show["next_fire"]
     assert srv.stop() == 0
