@@ -1,10 +1,13 @@
 """PostgreSQL for the test_pg_*.py files: the throwaway server tests/pg/with_pg.sh started
-(HYPERSDK_TEST_PG_URL), psql, and a fresh database per test."""
+(HYPERSDK_TEST_PG_URL), psql, a fresh database per test, an installation whose --db is that
+database (`ph`), and the CLI run with a clean environment (`run_cli`)."""
 import os
 import subprocess
 import uuid
 
 import pytest
+
+from conftest import BIN, Hypersdk, Server, free_port
 
 PG_URL = os.environ.get("HYPERSDK_TEST_PG_URL", "")
 
@@ -29,3 +32,49 @@ def pg_db():
     url, name = new_database(PG_URL)
     yield url
     psql(PG_URL, f"DROP DATABASE {name} WITH (FORCE)")
+
+
+class PgServer(Server):
+    """serve on PostgreSQL: ready once /health answers (the conftest's registration check reads
+    a SQLite file; test_pg_serve checks the PostgreSQL registry itself)."""
+
+    def registered(self):
+        return True
+
+
+class PgHypersdk(Hypersdk):
+    """An installation whose --db is a PostgreSQL URL (no SQLite file anywhere)."""
+
+    def __init__(self, tmp, url):
+        super().__init__(tmp, create_db=False)
+        self.db = url
+
+    def serve(self, *args, env=None, port=None, host="127.0.0.1"):
+        srv = PgServer(self, port or free_port(), args, env, host)
+        self.servers.append(srv)
+        return srv
+
+
+@pytest.fixture
+def ph(tmp_path, pg_db):
+    inst = PgHypersdk(tmp_path, pg_db)
+    yield inst
+    inst.close()
+
+
+def ready(srv):
+    status, _, body = srv.api("GET", "/api/v1/ready")
+    return status, body
+
+
+def run_cli(tmp_path, *args, timeout=60):
+    """The binary with tmp_path/hypersdk.yaml (empty unless written) and a clean environment:
+    the caller passes --db and everything else."""
+    home = tmp_path / "home"
+    home.mkdir(exist_ok=True)
+    env = {"HOME": str(home), "PATH": os.environ.get("PATH", "/usr/bin:/bin"), "LANG": "C.UTF-8"}
+    cfg = tmp_path / "hypersdk.yaml"
+    if not cfg.exists():
+        cfg.write_text("")
+    return subprocess.run([BIN, "--config", str(cfg), *args], env=env, cwd=tmp_path,
+                          capture_output=True, text=True, timeout=timeout)

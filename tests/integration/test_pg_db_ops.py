@@ -9,42 +9,12 @@ import subprocess
 import time
 from pathlib import Path
 
-import pytest
-
-from conftest import BIN, Hypersdk, Server, free_port, wait_for
-from pg_support import PG_URL, new_database, pg_db, psql  # noqa: F401 (pg_db: a fixture)
+from conftest import wait_for
+from pg_support import PG_URL, PgHypersdk, new_database, pg_db, ph, psql  # noqa: F401 (pg_db, ph: fixtures)
 
 SCHEMA_DIR = Path(__file__).resolve().parents[2] / "schema" / "pg"
 MIGRATIONS = sorted(p.stem for p in SCHEMA_DIR.glob("*.sql"))
 LATEST = int(MIGRATIONS[-1].split("_")[0])
-
-
-class PgServer(Server):
-    """serve on PostgreSQL: ready once /health answers (the conftest's registration check reads
-    a SQLite file)."""
-
-    def registered(self):
-        return True
-
-
-class PgHypersdk(Hypersdk):
-    """An installation whose --db is a PostgreSQL URL."""
-
-    def __init__(self, tmp, url):
-        super().__init__(tmp, create_db=False)
-        self.db = url
-
-    def serve(self, *args, env=None, port=None, host="127.0.0.1"):
-        srv = PgServer(self, port or free_port(), args, env, host)
-        self.servers.append(srv)
-        return srv
-
-
-@pytest.fixture
-def ph(tmp_path, pg_db):
-    inst = PgHypersdk(tmp_path, pg_db)
-    yield inst
-    inst.close()
 
 
 def db_name(url):

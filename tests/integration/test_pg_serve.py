@@ -14,9 +14,10 @@ from pathlib import Path
 
 import pytest
 
-from conftest import BIN, FakeClock, Hypersdk, Server, free_port, wait_for
+from conftest import FakeClock, free_port, wait_for
 from notify_receiver import Receiver
-from pg_support import pg_db, psql  # noqa: F401 (pg_db: a fixture)
+from pg_support import PgHypersdk, pg_db, ph, psql, ready  # noqa: F401 (pg_db, ph: fixtures)
+from pg_support import run_cli as run
 
 SCHEMA_DIR = os.path.join(os.path.dirname(__file__), "..", "..", "schema", "pg")
 EXEC_ON = {"HYPERSDK_JOBS__EXEC__ENABLED": "true"}
@@ -25,50 +26,11 @@ EXEC_ON = {"HYPERSDK_JOBS__EXEC__ENABLED": "true"}
 
 
 
-class PgServer(Server):
-    """serve on PostgreSQL: ready once /health answers (the conftest's registration check reads
-    a SQLite file; test_serve_on_postgres... checks the PostgreSQL registry itself)."""
-
-    def registered(self):
-        return True
-
-
-class PgHypersdk(Hypersdk):
-    """An installation whose --db is a PostgreSQL URL (no SQLite file anywhere)."""
-
-    def __init__(self, tmp, url):
-        super().__init__(tmp, create_db=False)
-        self.db = url
-
-    def serve(self, *args, env=None, port=None, host="127.0.0.1"):
-        srv = PgServer(self, port or free_port(), args, env, host)
-        self.servers.append(srv)
-        return srv
-
-
-@pytest.fixture
-def ph(tmp_path, pg_db):
-    inst = PgHypersdk(tmp_path, pg_db)
-    yield inst
-    inst.close()
-
-
 @pytest.fixture
 def rx():
     r = Receiver()
     yield r
     r.close()
-
-
-def run(tmp_path, *args, timeout=60):
-    home = tmp_path / "home"
-    home.mkdir(exist_ok=True)
-    env = {"HOME": str(home), "PATH": os.environ.get("PATH", "/usr/bin:/bin"), "LANG": "C.UTF-8"}
-    cfg = tmp_path / "hypersdk.yaml"
-    if not cfg.exists():
-        cfg.write_text("")
-    return subprocess.run([BIN, "--config", str(cfg), *args], env=env, cwd=tmp_path,
-                          capture_output=True, text=True, timeout=timeout)
 
 
 def webhook_config(url):
@@ -303,11 +265,6 @@ def own_pg():
     pg = OwnPostgres()
     yield pg
     pg.close()
-
-
-def ready(srv):
-    status, _, body = srv.api("GET", "/api/v1/ready")
-    return status, body
 
 
 def test_a_stopped_postgres_makes_ready_503_with_the_reason_and_serve_recovers(tmp_path, own_pg):

@@ -4,7 +4,6 @@ CLI within the connect timeout (5 s unless the URL sets connect_timeout), naming
 without its password; a statement blocked by another session's lock runs into
 db.statement_timeout, so /ready answers 503 with the reason within it, and serve recovers
 when the lock goes. Runs under tests/pg/with_pg.sh (HYPERSDK_TEST_PG_URL)."""
-import os
 import socket
 import subprocess
 import threading
@@ -12,9 +11,8 @@ import time
 
 import pytest
 
-from conftest import BIN, free_port, wait_for
-from pg_support import pg_db, psql  # noqa: F401 (pg_db: a fixture)
-from test_pg_serve import PgHypersdk, ready
+from conftest import free_port, wait_for
+from pg_support import PgHypersdk, pg_db, psql, ready, run_cli  # noqa: F401 (pg_db: a fixture)
 
 
 class BlackHole:
@@ -51,15 +49,8 @@ def black_hole():
 
 
 def run(tmp_path, *args, timeout=60):
-    home = tmp_path / "home"
-    home.mkdir(exist_ok=True)
-    env = {"HOME": str(home), "PATH": os.environ.get("PATH", "/usr/bin:/bin"), "LANG": "C.UTF-8"}
-    cfg = tmp_path / "hypersdk.yaml"
-    if not cfg.exists():
-        cfg.write_text("")
     start = time.monotonic()
-    r = subprocess.run([BIN, "--config", str(cfg), *args], env=env, cwd=tmp_path,
-                       capture_output=True, text=True, timeout=timeout)
+    r = run_cli(tmp_path, *args, timeout=timeout)
     return r, time.monotonic() - start
 
 
