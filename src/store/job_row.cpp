@@ -119,6 +119,12 @@ std::string window_to_json(const core::JobWindow& w) {
       .dump();
 }
 
+RetryTime retry_time(const std::optional<core::JobWindow>& window, core::TimeMs backoff_at) {
+  if (!window || !window->restricts()) return {backoff_at, false};
+  auto start = core::window_start_at(*window, backoff_at);
+  return {start.value_or(backoff_at + kWindowRecheckMs), !start || *start > backoff_at};
+}
+
 std::optional<core::JobWindow> window_from_json(const std::string& text) {
   auto j = json::parse(text, nullptr, false);
   if (!j.is_object()) return std::nullopt;

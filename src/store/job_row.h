@@ -35,6 +35,16 @@ core::RetryPolicy retry_policy_from_json(const std::string& text, int max_retrie
 std::string window_to_json(const core::JobWindow& w);
 std::optional<core::JobWindow> window_from_json(const std::string& text);
 
+// A window with no opening ahead is looked at again this much later.
+inline constexpr core::TimeMs kWindowRecheckMs = 24 * 3600 * 1000;
+// When a failed attempt's retry runs (both stores): at `backoff_at`, or, when that falls
+// outside the job's window, at the window's next opening, waiting for it (DESIGN §6).
+struct RetryTime {
+  core::TimeMs at = 0;
+  bool waits_for_window = false;
+};
+RetryTime retry_time(const std::optional<core::JobWindow>& window, core::TimeMs backoff_at);
+
 // Inserts a job for `spec` inside the caller's write transaction. A job whose window is closed
 // at its start time is `waiting` (waiting_for 'window') with run_at at the next opening;
 // `buffered` makes it wait for its schedule's previous run (waiting_for 'overlap').

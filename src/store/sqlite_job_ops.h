@@ -19,5 +19,9 @@ std::vector<Job> job_claim_in(Connection& c, int max, TimeMs now, std::chrono::m
 // so a retried transaction starts afresh).
 Status job_complete_in(Connection& c, const std::vector<Completion>& batch, TimeMs now,
                        std::vector<CompletionResult>& results);
+// Runs `sql` (?1 = value, ?2 = id, ?3 = token; it updates only a running job under that
+// token) once per lease; answers the leases it changed no row for: lost to a rescue or an end.
+std::vector<JobId> lease_update_in(Connection& c, const char* sql, std::int64_t value,
+                                   const std::vector<Lease>& leases);
 
 }  // namespace hypersdk::store::detail

@@ -38,14 +38,7 @@ Result<std::vector<JobId>> job_start(Database& db, const std::vector<Lease>& lea
   std::vector<JobId> lost;
   if (leases.empty()) return lost;
   Status s = db.write([&](Connection& c) {
-    lost.clear();
-    for (const auto& lease : leases) {
-      auto& st = c.stmt(kStart);
-      st.bind(1, static_cast<std::int64_t>(now));
-      st.bind(2, static_cast<std::int64_t>(lease.id));
-      st.bind(3, static_cast<std::int64_t>(lease.token));
-      if (st.exec() == 0) lost.push_back(lease.id);
-    }
+    lost = detail::lease_update_in(c, kStart, now, leases);
     return Status::Ok();
   });
   if (!s.ok()) return s.error();

@@ -81,7 +81,6 @@ constexpr const char* kScheduleRetryInWindow =
     "UPDATE jobs SET status = 'waiting', waiting_for = 'window', run_at = ?1, lease_owner = NULL,"
     " lease_until = NULL, error_class = ?2, error_message = ?3, errors = ?4 WHERE id = ?5";
 // A job whose window never opens again within the search horizon is looked at again daily.
-constexpr TimeMs kWindowRecheckMs = 24 * 3600 * 1000;
 constexpr const char* kInsertDeadLetter =
     "INSERT OR REPLACE INTO dead_letters (job_id, reason, error_class, error_message, created_at)"
     " VALUES (?, ?, ?, ?, ?)";
@@ -285,19 +284,27 @@ Result<std::vector<Job>> SqliteStore::job_claim(int max, TimeMs now, std::chrono
   return jobs;
 }
 
+namespace detail {
+std::vector<JobId> lease_update_in(Connection& c, const char* sql, std::int64_t value,
+                                   const std::vector<Lease>& leases) {
+  std::vector<JobId> lost;
+  for (const auto& lease : leases) {
+    auto& st = c.stmt(sql);
+    st.bind(1, value);
+    st.bind(2, static_cast<std::int64_t>(lease.id));
+    st.bind(3, static_cast<std::int64_t>(lease.token));
+    if (st.exec() == 0) lost.push_back(lease.id);
+  }
+  return lost;
+}
+}  // namespace detail
+
 Result<std::vector<JobId>> SqliteStore::job_heartbeat(const std::vector<Lease>& leases,
                                                       TimeMs lease_until) {
   std::vector<JobId> lost;
   if (leases.empty()) return lost;
   Status s = db_->write([&](Connection& c) {
-    lost.clear();
-    for (const auto& lease : leases) {
-      auto& st = c.stmt(kHeartbeat);
-      st.bind(1, static_cast<std::int64_t>(lease_until));
-      st.bind(2, static_cast<std::int64_t>(lease.id));
-      st.bind(3, static_cast<std::int64_t>(lease.token));
-      if (st.exec() == 0) lost.push_back(lease.id);
-    }
+    lost = lease_update_in(c, kHeartbeat, lease_until, leases);
     return Status::Ok();
   });
   if (!s.ok()) return s.error();
@@ -340,14 +347,9 @@ CompletionResult apply_failure(Connection& c, const Completion& done, TimeMs now
   const auto decision = core::decide_failure(policy, attempt, done.error.cls, done.id);
   if (decision.retry) {
     r.status = JobStatus::retrying;
-    r.retry_at = now + decision.delay.count();
-    // A retry that falls outside the job's window waits for the next opening (DESIGN §6).
-    bool waits = false;
-    if (window && window->restricts()) {
-      auto start = core::window_start_at(*window, *r.retry_at);
-      waits = !start || *start > *r.retry_at;
-      r.retry_at = start.value_or(*r.retry_at + kWindowRecheckMs);
-    }
+    const RetryTime when = retry_time(window, now + decision.delay.count());
+    r.retry_at = when.at;
+    const bool waits = when.waits_for_window;
     auto& st = c.stmt(waits ? kScheduleRetryInWindow : kScheduleRetry);
     st.bind(1, static_cast<std::int64_t>(*r.retry_at));
     st.bind(2, cls);

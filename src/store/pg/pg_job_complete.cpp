@@ -25,6 +25,8 @@
 namespace hypersdk::store::pg {
 
 using detail::append_error;
+using detail::retry_time;
+using detail::RetryTime;
 using detail::window_from_json;
 
 namespace {
@@ -65,7 +67,6 @@ constexpr const char* kInsertDeadLetter =
     " VALUES ($1::bigint, $2, $3, $4, $5::bigint) ON CONFLICT (job_id) DO UPDATE SET"
     " reason = excluded.reason, error_class = excluded.error_class,"
     " error_message = excluded.error_message, created_at = excluded.created_at";
-constexpr TimeMs kWindowRecheckMs = 24 * 3600 * 1000;
 
 Param i64(std::int64_t v) {
   return p(v);
@@ -95,14 +96,9 @@ CompletionResult apply_failure(Tx& tx, const Completion& done, TimeMs now) {
   const auto decision = core::decide_failure(policy, attempt, done.error.cls, done.id);
   if (decision.retry) {
     r.status = JobStatus::retrying;
-    r.retry_at = now + decision.delay.count();
-    // A retry that falls outside the job's window waits for the next opening (DESIGN §6).
-    bool waits = false;
-    if (window && window->restricts()) {
-      auto start = core::window_start_at(*window, *r.retry_at);
-      waits = !start || *start > *r.retry_at;
-      r.retry_at = start.value_or(*r.retry_at + kWindowRecheckMs);
-    }
+    const RetryTime when = retry_time(window, now + decision.delay.count());
+    r.retry_at = when.at;
+    const bool waits = when.waits_for_window;
     tx.exec(waits ? kScheduleRetryInWindow : kScheduleRetry,
             {i64(*r.retry_at), p(cls), p(done.error.message), p(history), i64(done.id)});
     return r;

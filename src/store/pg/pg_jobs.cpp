@@ -13,6 +13,7 @@
 
 namespace hypersdk::store::pg {
 
+using detail::kWindowRecheckMs;
 using detail::window_from_json;
 
 namespace {
@@ -48,7 +49,6 @@ constexpr const char* kHeartbeat =
     " FROM unnest($2::bigint[], $3::bigint[]) AS l(id, token)"
     " WHERE jobs.id = l.id AND jobs.lease_token = l.token AND jobs.status = 'running'"
     " RETURNING jobs.id";
-constexpr TimeMs kWindowRecheckMs = 24 * 3600 * 1000;
 
 Param i64(std::int64_t v) {
   return p(v);
