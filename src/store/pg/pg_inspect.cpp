@@ -21,6 +21,8 @@ constexpr const char* kJobCounts =
 constexpr const char* kRunning =
     "SELECT id, coalesce(lease_owner, '') FROM jobs WHERE status = 'running' ORDER BY id "
     "LIMIT 1000";
+// Not PgServerRegistry::server_list_live: that reads columns a schema awaiting its
+// migrations may not have yet (draining, owner), and this must read such a schema.
 constexpr const char* kLiveNodes =
     "SELECT id, address, pid, host, version, started_at, heartbeat FROM servers"
     " WHERE heartbeat >= $1::bigint ORDER BY id";
